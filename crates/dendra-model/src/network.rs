@@ -1,0 +1,241 @@
+//! A whole network: populations, projections, stimuli and recordings.
+
+use std::sync::Arc;
+
+use dendra_core::error::{ParamResult, positive};
+use dendra_core::{Clock, ParamError};
+
+use crate::projection::{Connectivity, ProjectionDesc};
+use crate::recording::{ProbeSignal, RecordingDesc};
+use crate::receptor::ReceptorKind;
+use crate::source::SourceParams;
+use crate::stimulus::Stimulus;
+use crate::template::NeuronTemplate;
+
+/// What a population is made of.
+#[derive(Debug, Clone, PartialEq)]
+pub enum PopulationKind {
+    /// Neurons of one template (shared, hence the `Arc`).
+    Neurons(Arc<NeuronTemplate>),
+    /// Spike sources (they receive no synapses).
+    Source(SourceParams),
+}
+
+/// A named group of identical neurons or sources.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Population {
+    /// Name (unique in the network).
+    pub name: String,
+    /// Number of members.
+    pub size: u32,
+    /// Neurons or sources.
+    pub kind: PopulationKind,
+}
+
+impl Population {
+    /// The template, if this is a neuron population.
+    pub fn template(&self) -> Option<&NeuronTemplate> {
+        match &self.kind {
+            PopulationKind::Neurons(t) => Some(t),
+            PopulationKind::Source(_) => None,
+        }
+    }
+}
+
+/// A complete network description.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NetworkDesc {
+    /// Integration step (ms). Default 0.1.
+    pub dt_ms: f64,
+    /// Populations, in order; indices are used by projections, stimuli and recordings.
+    pub populations: Vec<Population>,
+    /// Projections.
+    pub projections: Vec<ProjectionDesc>,
+    /// Stimuli and manipulations.
+    pub stimuli: Vec<Stimulus>,
+    /// Recordings.
+    pub recording: RecordingDesc,
+}
+
+impl Default for NetworkDesc {
+    fn default() -> Self {
+        NetworkDesc {
+            dt_ms: 0.1,
+            populations: Vec::new(),
+            projections: Vec::new(),
+            stimuli: Vec::new(),
+            recording: RecordingDesc::default(),
+        }
+    }
+}
+
+impl NetworkDesc {
+    /// Index of a population by name.
+    pub fn population_index(&self, name: &str) -> Option<usize> {
+        self.populations.iter().position(|p| p.name == name)
+    }
+
+    /// The simulation clock.
+    pub fn clock(&self) -> ParamResult<Clock> {
+        Clock::new(self.dt_ms)
+    }
+
+    fn neuron_population(&self, index: usize, key: &str) -> ParamResult<(&Population, &NeuronTemplate)> {
+        let pop = self.populations.get(index).ok_or_else(|| {
+            ParamError::new(
+                key,
+                format!("a population index in 0..{}", self.populations.len()),
+                index,
+            )
+        })?;
+        let t = pop.template().ok_or_else(|| {
+            ParamError::new(
+                key,
+                "a neuron population (sources receive no input)",
+                format!("source population `{}`", pop.name),
+            )
+        })?;
+        Ok((pop, t))
+    }
+
+    /// Check everything, including cross references.
+    pub fn validate(&self) -> ParamResult<()> {
+        positive("dt_ms", self.dt_ms)?;
+        let clock = self.clock()?;
+        for (k, pop) in self.populations.iter().enumerate() {
+            let key = format!("populations[{k}]");
+            if pop.name.is_empty() || self.populations[..k].iter().any(|o| o.name == pop.name) {
+                return Err(ParamError::new(
+                    format!("{key}.name"),
+                    "a non-empty name not used by another population",
+                    format!("{:?}", pop.name),
+                ));
+            }
+            match &pop.kind {
+                PopulationKind::Neurons(t) => t
+                    .validate(self.dt_ms)
+                    .map_err(|e| e.within(&format!("{key}.template")))?,
+                PopulationKind::Source(s) => s.validate(pop.size).map_err(|e| e.within(&key))?,
+            }
+        }
+        for (k, proj) in self.projections.iter().enumerate() {
+            let key = format!("projections[{k}]");
+            self.validate_projection(proj, &clock).map_err(|e| e.within(&key))?;
+        }
+        for (k, stim) in self.stimuli.iter().enumerate() {
+            let key = format!("stimuli[{k}]");
+            let (pop, t) = self
+                .neuron_population(stim.population, "population")
+                .map_err(|e| e.within(&key))?;
+            stim.validate(pop.size, t.n_compartments()).map_err(|e| e.within(&key))?;
+        }
+        for (k, &p) in self.recording.spikes.iter().enumerate() {
+            if p >= self.populations.len() {
+                return Err(ParamError::new(
+                    format!("recording.spikes[{k}]"),
+                    format!("a population index in 0..{}", self.populations.len()),
+                    p,
+                ));
+            }
+        }
+        for (k, probe) in self.recording.probes.iter().enumerate() {
+            let key = format!("recording.probes[{k}]");
+            let (pop, t) = self
+                .neuron_population(probe.population, "population")
+                .map_err(|e| e.within(&key))?;
+            probe
+                .validate(pop.size, t.n_compartments(), t.receptors.len())
+                .map_err(|e| e.within(&key))?;
+            if let ProbeSignal::ReceptorConductance(r) = probe.signal {
+                if t.receptors[r].kind == ReceptorKind::Current {
+                    return Err(ParamError::new(
+                        format!("{key}.signal"),
+                        "a conductance-based receptor",
+                        format!("current-based receptor `{}`", t.receptors[r].name),
+                    ));
+                }
+            }
+            if probe.signal == ProbeSignal::Adaptation
+                && !matches!(t.soma.spike, crate::soma::SpikeMechanism::Exponential { .. })
+            {
+                return Err(ParamError::new(
+                    format!("{key}.signal"),
+                    "an AdEx population for the adaptation current",
+                    "a LIF population",
+                ));
+            }
+            let steps = probe.interval_ms / self.dt_ms;
+            if (steps - steps.round()).abs() > 1e-6 {
+                return Err(ParamError::new(
+                    format!("{key}.interval_ms"),
+                    format!("a whole number of steps of {} ms", self.dt_ms),
+                    probe.interval_ms,
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    fn validate_projection(&self, proj: &ProjectionDesc, clock: &Clock) -> ParamResult<()> {
+        proj.validate_own()?;
+        let src = self.populations.get(proj.source).ok_or_else(|| {
+            ParamError::new(
+                "source",
+                format!("a population index in 0..{}", self.populations.len()),
+                proj.source,
+            )
+        })?;
+        let (dst, t) = self.neuron_population(proj.target, "target")?;
+        if proj.receptor >= t.receptors.len() {
+            return Err(ParamError::new(
+                "receptor",
+                format!("a receptor index in 0..{} of template `{}`", t.receptors.len(), t.name),
+                proj.receptor,
+            ));
+        }
+        clock.steps_at_least_one("delay_ms", proj.delay_ms)?;
+        match &proj.connectivity {
+            Connectivity::OneToOne if src.size != dst.size => {
+                return Err(ParamError::new(
+                    "connectivity",
+                    format!("equal sizes for one-to-one (source {})", src.size),
+                    format!("target size {}", dst.size),
+                ));
+            }
+            Connectivity::FixedIndegree { k } => {
+                let available = if proj.source == proj.target && !proj.allow_autapses {
+                    src.size.saturating_sub(1)
+                } else {
+                    src.size
+                };
+                if *k > available {
+                    return Err(ParamError::new(
+                        "connectivity.k",
+                        format!("an in-degree of at most {available} distinct sources"),
+                        k,
+                    ));
+                }
+            }
+            Connectivity::Explicit(pairs) => {
+                for (n, &(s, d)) in pairs.iter().enumerate() {
+                    if s >= src.size || d >= dst.size {
+                        return Err(ParamError::new(
+                            format!("connectivity[{n}]"),
+                            format!("a pair inside sizes ({}, {})", src.size, dst.size),
+                            format!("({s}, {d})"),
+                        ));
+                    }
+                }
+            }
+            _ => {}
+        }
+        if self.projections.iter().filter(|p| p.name == proj.name).count() > 1 || proj.name.is_empty() {
+            return Err(ParamError::new(
+                "name",
+                "a non-empty name not used by another projection",
+                format!("{:?}", proj.name),
+            ));
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,149 @@
+//! Projections: connections from a source population onto one receptor of a target population.
+
+use dendra_core::ParamError;
+use dendra_core::error::{ParamResult, finite, in_range, non_negative, positive};
+
+/// Which pairs are connected. Drawn per target neuron from seeded streams, so the result does
+/// not depend on thread count.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Connectivity {
+    /// Every source to every target.
+    AllToAll,
+    /// Source `i` to target `i` (sizes must match).
+    OneToOne,
+    /// Each pair independently with probability `p` (Erdős–Rényi, as in Vogels & Abbott 2005).
+    Bernoulli {
+        /// Connection probability in [0, 1].
+        p: f64,
+    },
+    /// Each target receives exactly `k` distinct sources drawn uniformly.
+    FixedIndegree {
+        /// In-degree.
+        k: u32,
+    },
+    /// Explicit `(source, target)` pairs.
+    Explicit(Vec<(u32, u32)>),
+}
+
+/// The distribution of initial weights (pA for current receptors, nS for conductances).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum WeightDist {
+    /// All weights equal.
+    Constant(f64),
+    /// Uniform in `[lo, hi)`.
+    Uniform {
+        /// Lower bound.
+        lo: f64,
+        /// Upper bound.
+        hi: f64,
+    },
+    /// Normal, redrawn until inside `[lo, hi]` is not used: values are clipped to `[lo, hi]`.
+    Normal {
+        /// Mean.
+        mean: f64,
+        /// Standard deviation.
+        sd: f64,
+        /// Clip below.
+        lo: f64,
+        /// Clip above.
+        hi: f64,
+    },
+}
+
+/// Where synapses sit along the target compartment (µm from its proximal end).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Placement {
+    /// Uniformly along the whole branch.
+    Uniform,
+    /// Uniformly in `[from_um, to_um]`.
+    Between {
+        /// Proximal end of the segment (µm).
+        from_um: f64,
+        /// Distal end of the segment (µm).
+        to_um: f64,
+    },
+    /// All at one position (µm).
+    At(f64),
+}
+
+/// One projection.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ProjectionDesc {
+    /// Name (unique in the network).
+    pub name: String,
+    /// Source population index.
+    pub source: usize,
+    /// Target population index (must be a neuron population).
+    pub target: usize,
+    /// Receptor index in the target template (which fixes the compartment).
+    pub receptor: usize,
+    /// Which pairs connect.
+    pub connectivity: Connectivity,
+    /// Initial weights.
+    pub weight: WeightDist,
+    /// Transmission delay (ms, at least one step).
+    pub delay_ms: f64,
+    /// Where synapses sit along the target compartment.
+    pub placement: Placement,
+    /// Whether a neuron may connect to itself when source and target are the same population.
+    pub allow_autapses: bool,
+}
+
+impl WeightDist {
+    fn validate(&self) -> ParamResult<()> {
+        match *self {
+            WeightDist::Constant(w) => {
+                finite("weight", w)?;
+            }
+            WeightDist::Uniform { lo, hi } => {
+                finite("weight.lo", lo)?;
+                finite("weight.hi", hi)?;
+                if hi < lo {
+                    return Err(ParamError::new("weight.hi", format!("a bound >= lo ({lo})"), hi));
+                }
+            }
+            WeightDist::Normal { mean, sd, lo, hi } => {
+                finite("weight.mean", mean)?;
+                non_negative("weight.sd", sd)?;
+                if lo.is_nan() || hi.is_nan() || hi < lo {
+                    return Err(ParamError::new("weight.hi", format!("a bound >= lo ({lo})"), hi));
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+impl ProjectionDesc {
+    /// Check values that do not depend on the populations (those are checked by the network).
+    pub fn validate_own(&self) -> ParamResult<()> {
+        match &self.connectivity {
+            Connectivity::Bernoulli { p } => {
+                in_range("connectivity.p", *p, 0.0, 1.0)?;
+            }
+            Connectivity::AllToAll
+            | Connectivity::OneToOne
+            | Connectivity::FixedIndegree { .. }
+            | Connectivity::Explicit(_) => {}
+        }
+        self.weight.validate()?;
+        positive("delay_ms", self.delay_ms)?;
+        match self.placement {
+            Placement::Uniform => {}
+            Placement::Between { from_um, to_um } => {
+                non_negative("placement.from_um", from_um)?;
+                if !(to_um >= from_um) || !to_um.is_finite() {
+                    return Err(ParamError::new(
+                        "placement.to_um",
+                        format!("a finite position >= from_um ({from_um})"),
+                        to_um,
+                    ));
+                }
+            }
+            Placement::At(x) => {
+                non_negative("placement", x)?;
+            }
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,202 @@
+//! Neuron templates: a soma, a tree of dendritic compartments and the receptors on them.
+
+use dendra_core::ParamError;
+use dendra_core::error::{ParamResult, finite};
+
+use crate::compartment::CompartmentParams;
+use crate::receptor::ReceptorParams;
+use crate::soma::SomaParams;
+
+/// How a neuron's potentials are set at the start of a run.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum InitialPotential {
+    /// Every compartment at its own leak reversal potential.
+    Rest,
+    /// Every compartment at this potential (mV).
+    Fixed(f64),
+    /// The soma drawn uniformly in `[lo_mv, hi_mv)` per neuron (seeded stream); dendrites at rest.
+    Uniform {
+        /// Lower bound (mV).
+        lo_mv: f64,
+        /// Upper bound (mV).
+        hi_mv: f64,
+    },
+}
+
+/// The shape and parameters shared by all neurons of a population.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NeuronTemplate {
+    /// Template name (e.g. `l23_pyramidal`).
+    pub name: String,
+    /// The soma (compartment 0).
+    pub soma: SomaParams,
+    /// Dendritic compartments; entry `k` is compartment `k + 1`.
+    pub compartments: Vec<CompartmentParams>,
+    /// Receptors; each sits on one compartment.
+    pub receptors: Vec<ReceptorParams>,
+    /// Initial potentials. Default: at rest.
+    pub initial: InitialPotential,
+}
+
+impl NeuronTemplate {
+    /// A point neuron (soma only) with the given receptors.
+    pub fn point(name: impl Into<String>, soma: SomaParams, receptors: Vec<ReceptorParams>) -> Self {
+        NeuronTemplate {
+            name: name.into(),
+            soma,
+            compartments: Vec::new(),
+            receptors,
+            initial: InitialPotential::Rest,
+        }
+    }
+
+    /// Number of compartments including the soma.
+    pub fn n_compartments(&self) -> usize {
+        self.compartments.len() + 1
+    }
+
+    /// Compartment index (0 = soma) by name (`soma` or a dendrite's name).
+    pub fn compartment_index(&self, name: &str) -> Option<usize> {
+        if name == "soma" {
+            return Some(0);
+        }
+        self.compartments
+            .iter()
+            .position(|c| c.name == name)
+            .map(|k| k + 1)
+    }
+
+    /// Name of compartment `index` (0 = `soma`).
+    pub fn compartment_name(&self, index: usize) -> &str {
+        if index == 0 {
+            "soma"
+        } else {
+            &self.compartments[index - 1].name
+        }
+    }
+
+    /// Receptor index by compartment and receptor name.
+    pub fn receptor_index(&self, compartment: usize, name: &str) -> Option<usize> {
+        self.receptors
+            .iter()
+            .position(|r| r.compartment == compartment && r.name == name)
+    }
+
+    /// Leak reversal of compartment `index`.
+    pub fn e_leak_mv(&self, index: usize) -> f64 {
+        if index == 0 {
+            self.soma.e_leak_mv
+        } else {
+            self.compartments[index - 1].e_leak_mv
+        }
+    }
+
+    /// Length of compartment `index` in µm (0 for the soma).
+    pub fn length_um(&self, index: usize) -> f64 {
+        if index == 0 {
+            0.0
+        } else {
+            self.compartments[index - 1].length_um
+        }
+    }
+
+    /// Check the whole template (names unique, tree well formed, receptors on real compartments).
+    pub fn validate(&self, dt_ms: f64) -> ParamResult<()> {
+        self.soma.validate().map_err(|e| e.within("soma"))?;
+        for (k, c) in self.compartments.iter().enumerate() {
+            let key = format!("compartments[{k}]");
+            c.validate(k + 1, dt_ms).map_err(|e| e.within(&key))?;
+            if self.compartments[..k].iter().any(|o| o.name == c.name) {
+                return Err(ParamError::new(
+                    format!("{key}.name"),
+                    "a name not used by another compartment",
+                    format!("{:?}", c.name),
+                ));
+            }
+        }
+        let n = self.n_compartments();
+        for (k, r) in self.receptors.iter().enumerate() {
+            let key = format!("receptors[{k}]");
+            r.validate().map_err(|e| e.within(&key))?;
+            if r.compartment >= n {
+                return Err(ParamError::new(
+                    format!("{key}.compartment"),
+                    format!("a compartment index in 0..{n}"),
+                    r.compartment,
+                ));
+            }
+            if self.receptors[..k]
+                .iter()
+                .any(|o| o.name == r.name && o.compartment == r.compartment)
+            {
+                return Err(ParamError::new(
+                    format!("{key}.name"),
+                    "a receptor name not used twice on one compartment",
+                    format!("{:?}", r.name),
+                ));
+            }
+        }
+        match self.initial {
+            InitialPotential::Rest => {}
+            InitialPotential::Fixed(v) => {
+                finite("initial", v)?;
+            }
+            InitialPotential::Uniform { lo_mv, hi_mv } => {
+                finite("initial.lo_mv", lo_mv)?;
+                finite("initial.hi_mv", hi_mv)?;
+                if hi_mv < lo_mv {
+                    return Err(ParamError::new(
+                        "initial.hi_mv",
+                        format!("a bound >= lo_mv ({lo_mv} mV)"),
+                        hi_mv,
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::compartment::{Role, Site};
+
+    fn two_comp() -> NeuronTemplate {
+        NeuronTemplate {
+            name: "t".into(),
+            soma: SomaParams::default(),
+            compartments: vec![CompartmentParams::new("apical", Role::at(Site::ApicalTuft), 0, 200.0)],
+            receptors: vec![
+                ReceptorParams::current("exc", 0, 5.0),
+                ReceptorParams::current("exc", 1, 5.0),
+            ],
+            initial: InitialPotential::Rest,
+        }
+    }
+
+    #[test]
+    fn lookups_by_name() {
+        let t = two_comp();
+        t.validate(0.1).unwrap();
+        assert_eq!(t.compartment_index("soma"), Some(0));
+        assert_eq!(t.compartment_index("apical"), Some(1));
+        assert_eq!(t.receptor_index(1, "exc"), Some(1));
+        assert_eq!(t.receptor_index(1, "inh"), None);
+        assert_eq!(t.compartment_name(1), "apical");
+    }
+
+    #[test]
+    fn receptor_on_missing_compartment_is_named() {
+        let mut t = two_comp();
+        t.receptors.push(ReceptorParams::current("x", 5, 5.0));
+        assert_eq!(t.validate(0.1).unwrap_err().key, "receptors[2].compartment");
+    }
+
+    #[test]
+    fn duplicate_names_rejected() {
+        let mut t = two_comp();
+        t.compartments.push(CompartmentParams::new("apical", Role::at(Site::Basal), 0, 10.0));
+        assert_eq!(t.validate(0.1).unwrap_err().key, "compartments[1].name");
+    }
+}
