@@ -1,1 +1,27 @@
-//! placeholder during bring-up
+//! # dendra-sim
+//!
+//! dendra's spiking engine for networks of multi-compartment neurons.
+//!
+//! - [`propagator`]: exact integration of each template's linear dynamics;
+//! - [`neurons`]: the per-step update of a slice of a population (spikes, bAPs, plateaus,
+//!   clamps, manipulations);
+//! - [`sources`]: Poisson, inhomogeneous Poisson and data-driven spike sources;
+//! - [`connect`]: seeded connectivity stored by source (CSR);
+//! - [`stimuli`]: stimuli compiled to steps and local neurons;
+//! - [`engine`]: workers, the two-phase step loop and delay rings ([`Simulation`]);
+//! - [`record`]: recorded spikes and traces.
+#![warn(missing_docs)]
+
+pub mod barrier;
+pub mod connect;
+pub mod engine;
+pub mod error;
+pub mod neurons;
+pub mod propagator;
+pub mod record;
+pub mod sources;
+pub mod stimuli;
+
+pub use engine::{RunConfig, RunStats, Simulation};
+pub use error::{SimError, SimResult};
+pub use record::{SpikeTable, Trace};

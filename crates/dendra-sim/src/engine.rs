@@ -1,0 +1,446 @@
+//! The spiking engine: builds per-thread workers from a network description and advances them
+//! in lock step.
+//!
+//! Neurons (and sources) of every population are split into `threads` contiguous ranges; worker
+//! `w` owns range `w` of every population, the state of those neurons, their input rings, and the
+//! synapses onto them (see [`crate::connect`]). One step is two phases separated by a barrier:
+//!
+//! 1. **update**: each worker advances its neurons and sources and publishes the spikes it
+//!    produced (population-relative indices, ascending) in its buffer for this step's parity;
+//! 2. **deliver**: each worker reads every worker's spike buffers and adds the weights of the
+//!    synapses onto its own targets into their input rings, at `step + delay`.
+//!
+//! Buffers alternate between two parities, so a worker may start updating step `n+1` while others
+//! still deliver step `n`. Input to any one neuron is summed in the same order for every thread
+//! count (projection, then source index, then synapse), so results are bit-identical whether a
+//! run uses one thread or many. There is no allocation in the step loop except amortised growth
+//! of recording buffers.
+
+use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
+use std::sync::RwLock;
+use std::time::Instant;
+
+use dendra_core::Clock;
+use dendra_model::{NetworkDesc, PopulationKind};
+
+use crate::barrier::SpinBarrier;
+use crate::connect::{Csr, ProjectionPlan};
+use crate::error::{SimError, SimResult};
+use crate::neurons::NeuronBlock;
+use crate::record::{LocalProbe, SpikeTable, Trace};
+use crate::sources::SourceBlock;
+use crate::stimuli;
+
+/// How to run a network.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RunConfig {
+    /// The seed of every random stream of the run.
+    pub seed: u64,
+    /// Worker threads (>= 1). Results do not depend on it.
+    pub threads: usize,
+}
+
+impl Default for RunConfig {
+    fn default() -> Self {
+        RunConfig { seed: 1, threads: 1 }
+    }
+}
+
+/// Counters of a run so far.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct RunStats {
+    /// Steps simulated.
+    pub steps: u64,
+    /// Synapses in the network.
+    pub synapses: u64,
+    /// Bytes held by the synapse arrays (targets, weights, positions, row pointers).
+    pub synapse_bytes: u64,
+    /// Synaptic events delivered (one per synapse per presynaptic spike).
+    pub events: u64,
+    /// Wall-clock seconds spent in the step loop.
+    pub loop_seconds: f64,
+    /// Wall-clock seconds spent building the network.
+    pub build_seconds: f64,
+}
+
+impl RunStats {
+    /// Bytes per synapse (0 without synapses).
+    pub fn bytes_per_synapse(&self) -> f64 {
+        if self.synapses == 0 {
+            0.0
+        } else {
+            self.synapse_bytes as f64 / self.synapses as f64
+        }
+    }
+}
+
+enum Block {
+    Neurons(NeuronBlock),
+    Source(SourceBlock),
+}
+
+struct LocalProjection {
+    source: usize,
+    target: usize,
+    receptor: usize,
+    delay_steps: u64,
+    csr: Csr,
+}
+
+struct Worker {
+    blocks: Vec<Block>,
+    projections: Vec<LocalProjection>,
+    probes: Vec<LocalProbe>,
+    recorded: Vec<bool>,
+    spikes: Vec<(u64, u32, u32)>,
+    events: u64,
+}
+
+/// A network being simulated.
+pub struct Simulation {
+    clock: Clock,
+    threads: usize,
+    workers: Vec<Worker>,
+    /// `buffers[w][parity][pop]`: spikes published by worker `w`.
+    buffers: Vec<[RwLock<Vec<Vec<u32>>>; 2]>,
+    step: u64,
+    stats: RunStats,
+}
+
+/// Split `size` into `parts` contiguous ranges; returns range `k` as `(first, len)`.
+fn part(size: u32, parts: usize, k: usize) -> (u32, usize) {
+    let lo = (size as u64 * k as u64 / parts as u64) as u32;
+    let hi = (size as u64 * (k as u64 + 1) / parts as u64) as u32;
+    (lo, (hi - lo) as usize)
+}
+
+impl Simulation {
+    /// Validate `net` and build its state for `config`.
+    pub fn new(net: &NetworkDesc, config: &RunConfig) -> SimResult<Self> {
+        let started = Instant::now();
+        net.validate()?;
+        if config.threads == 0 {
+            return Err(SimError::Config("threads must be at least 1".into()));
+        }
+        let clock = net.clock()?;
+        let threads = config.threads;
+        let seed = config.seed;
+        let n_pop = net.populations.len();
+
+        let delays: Vec<u64> = net
+            .projections
+            .iter()
+            .map(|p| clock.steps_at_least_one("delay_ms", p.delay_ms))
+            .collect::<Result<_, _>>()?;
+        let mut ring_slots = vec![2usize; n_pop];
+        for (p, d) in net.projections.iter().zip(&delays) {
+            ring_slots[p.target] = ring_slots[p.target].max(*d as usize + 1);
+        }
+        let plans: Vec<ProjectionPlan> = net
+            .projections
+            .iter()
+            .enumerate()
+            .map(|(k, p)| {
+                let target = &net.populations[p.target];
+                let t = target.template().expect("validated: targets are neurons");
+                let comp = t.receptors[p.receptor].compartment;
+                ProjectionPlan::new(p, k, net.populations[p.source].size, target.size, t.length_um(comp), seed)
+            })
+            .collect();
+
+        let build_worker = |w: usize| -> SimResult<Worker> {
+            let mut blocks = Vec::with_capacity(n_pop);
+            for (k, pop) in net.populations.iter().enumerate() {
+                let (first, n) = part(pop.size, threads, w);
+                blocks.push(match &pop.kind {
+                    PopulationKind::Neurons(t) => {
+                        let stims = net
+                            .stimuli
+                            .iter()
+                            .enumerate()
+                            .filter(|(_, s)| s.population == k)
+                            .map(|(si, s)| stimuli::compile(s, si, first, n, &clock, seed))
+                            .collect::<SimResult<Vec<_>>>()?;
+                        Block::Neurons(NeuronBlock::new(k, t.clone(), first, n, &clock, seed, stims, ring_slots[k]))
+                    }
+                    PopulationKind::Source(s) => Block::Source(SourceBlock::new(k, s, first, n, &clock, seed)),
+                });
+            }
+            let mut projections = Vec::with_capacity(plans.len());
+            for (k, plan) in plans.iter().enumerate() {
+                let d = plan.desc;
+                let (first, n) = part(net.populations[d.target].size, threads, w);
+                projections.push(LocalProjection {
+                    source: d.source,
+                    target: d.target,
+                    receptor: d.receptor,
+                    delay_steps: delays[k],
+                    csr: plan.build(first, n)?,
+                });
+            }
+            let mut probes = Vec::new();
+            for (k, probe) in net.recording.probes.iter().enumerate() {
+                let (first, n) = part(net.populations[probe.population].size, threads, w);
+                let every_steps = (probe.interval_ms / clock.dt_ms()).round() as u64;
+                for &neuron in &probe.neurons {
+                    if neuron >= first && ((neuron - first) as usize) < n {
+                        probes.push(LocalProbe {
+                            probe: k,
+                            population: probe.population,
+                            local: (neuron - first) as usize,
+                            neuron,
+                            signal: probe.signal,
+                            every_steps: every_steps.max(1),
+                            interval_ms: probe.interval_ms,
+                            values: Vec::new(),
+                        });
+                    }
+                }
+            }
+            let mut recorded = vec![false; n_pop];
+            for &p in &net.recording.spikes {
+                recorded[p] = true;
+            }
+            Ok(Worker {
+                blocks,
+                projections,
+                probes,
+                recorded,
+                spikes: Vec::new(),
+                events: 0,
+            })
+        };
+        let workers: Vec<Worker> = {
+            use rayon::prelude::*;
+            (0..threads).into_par_iter().map(build_worker).collect::<SimResult<_>>()?
+        };
+        let buffers = (0..threads)
+            .map(|w| {
+                let make = || {
+                    RwLock::new(
+                        net.populations
+                            .iter()
+                            .map(|p| Vec::with_capacity(2 * part(p.size, threads, w).1 + 16))
+                            .collect(),
+                    )
+                };
+                [make(), make()]
+            })
+            .collect();
+        let synapses: u64 = workers
+            .iter()
+            .flat_map(|w| w.projections.iter().map(|p| p.csr.len() as u64))
+            .sum();
+        let synapse_bytes: u64 = workers
+            .iter()
+            .flat_map(|w| w.projections.iter().map(|p| p.csr.heap_bytes() as u64))
+            .sum();
+        Ok(Simulation {
+            clock,
+            threads,
+            workers,
+            buffers,
+            step: 0,
+            stats: RunStats {
+                synapses,
+                synapse_bytes,
+                build_seconds: started.elapsed().as_secs_f64(),
+                ..RunStats::default()
+            },
+        })
+    }
+
+    /// Simulated time so far (ms).
+    pub fn time_ms(&self) -> f64 {
+        self.clock.time_ms(self.step)
+    }
+
+    /// The clock.
+    pub fn clock(&self) -> &Clock {
+        &self.clock
+    }
+
+    /// Counters so far.
+    pub fn stats(&self) -> RunStats {
+        RunStats {
+            events: self.workers.iter().map(|w| w.events).sum(),
+            ..self.stats
+        }
+    }
+
+    /// Advance by `duration_ms` (rounded to whole steps).
+    pub fn run(&mut self, duration_ms: f64) -> SimResult<()> {
+        self.run_with_progress(duration_ms, &|_, _| {})
+    }
+
+    /// Advance by `duration_ms`, calling `progress(done_steps, total_steps)` about a hundred
+    /// times along the way (from one thread).
+    pub fn run_with_progress(&mut self, duration_ms: f64, progress: &(dyn Fn(u64, u64) + Sync)) -> SimResult<()> {
+        let steps = self.clock.steps("duration_ms", duration_ms)?;
+        let (n0, n1) = (self.step, self.step + steps);
+        let report_every = (steps / 100).max(1);
+        let started = Instant::now();
+        let clock = self.clock;
+        let buffers = &self.buffers;
+        if self.threads == 1 {
+            run_steps(&mut self.workers[0], 0, buffers, None, n0, n1, &clock, &|n| {
+                if (n - n0 + 1) % report_every == 0 {
+                    progress(n - n0 + 1, steps);
+                }
+            });
+        } else {
+            let barrier = SpinBarrier::new(self.threads);
+            std::thread::scope(|scope| {
+                for (w, worker) in self.workers.iter_mut().enumerate() {
+                    let barrier = &barrier;
+                    scope.spawn(move || {
+                        let tick = |n: u64| {
+                            if w == 0 && (n - n0 + 1) % report_every == 0 {
+                                progress(n - n0 + 1, steps);
+                            }
+                        };
+                        let body = || run_steps(worker, w, buffers, Some(barrier), n0, n1, &clock, &tick);
+                        if let Err(e) = catch_unwind(AssertUnwindSafe(body)) {
+                            barrier.abort();
+                            resume_unwind(e);
+                        }
+                    });
+                }
+            });
+        }
+        self.stats.loop_seconds += started.elapsed().as_secs_f64();
+        self.stats.steps += steps;
+        self.step = n1;
+        Ok(())
+    }
+
+    /// All spikes recorded so far, sorted by time, population and neuron.
+    pub fn spikes(&self) -> SpikeTable {
+        let mut all: Vec<(u64, u32, u32)> = self.workers.iter().flat_map(|w| w.spikes.iter().copied()).collect();
+        all.sort_unstable();
+        let dt = self.clock.dt_ms();
+        SpikeTable {
+            t_ms: all.iter().map(|s| (s.0 + 1) as f64 * dt).collect(),
+            population: all.iter().map(|s| s.1).collect(),
+            neuron: all.iter().map(|s| s.2).collect(),
+        }
+    }
+
+    /// All sampled traces so far, ordered by probe and then by the probe's neuron list.
+    pub fn traces(&self) -> Vec<Trace> {
+        let mut out: Vec<Trace> = self
+            .workers
+            .iter()
+            .flat_map(|w| w.probes.iter())
+            .map(|p| Trace {
+                probe: p.probe,
+                population: p.population,
+                neuron: p.neuron,
+                signal: p.signal,
+                interval_ms: p.interval_ms,
+                values: p.values.clone(),
+            })
+            .collect();
+        out.sort_by_key(|t| (t.probe, t.neuron));
+        out
+    }
+
+    /// Synapses of projection `proj` as `(source, target, weight, position_um)` rows, sorted by
+    /// source then target (position is NaN on compartments without length).
+    pub fn synapses(&self, proj: usize) -> Vec<(u32, u32, f32, f32)> {
+        let mut rows = Vec::new();
+        for w in &self.workers {
+            let lp = &w.projections[proj];
+            let first = match &w.blocks[lp.target] {
+                Block::Neurons(b) => b.first,
+                Block::Source(s) => s.first,
+            };
+            let csr = &lp.csr;
+            for s in 0..csr.row_ptr.len() - 1 {
+                for k in csr.row_ptr[s] as usize..csr.row_ptr[s + 1] as usize {
+                    let pos = csr.position_um.get(k).copied().unwrap_or(f32::NAN);
+                    rows.push((s as u32, first + csr.target[k], csr.weight[k], pos));
+                }
+            }
+        }
+        rows.sort_by_key(|r| (r.0, r.1));
+        rows
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn run_steps(
+    worker: &mut Worker,
+    w: usize,
+    buffers: &[[RwLock<Vec<Vec<u32>>>; 2]],
+    barrier: Option<&SpinBarrier>,
+    n0: u64,
+    n1: u64,
+    clock: &Clock,
+    tick: &dyn Fn(u64),
+) {
+    for n in n0..n1 {
+        let parity = (n & 1) as usize;
+        {
+            let mut out = buffers[w][parity].write().unwrap_or_else(|e| e.into_inner());
+            worker.update(n, clock, &mut out);
+        }
+        if let Some(b) = barrier {
+            b.wait();
+        }
+        worker.deliver(n, parity, buffers);
+        tick(n);
+    }
+}
+
+impl Worker {
+    fn update(&mut self, n: u64, clock: &Clock, out: &mut [Vec<u32>]) {
+        for probe in &mut self.probes {
+            if n % probe.every_steps == 0
+                && let Block::Neurons(b) = &self.blocks[probe.population]
+            {
+                probe.values.push(b.sample(probe.local, probe.signal));
+            }
+        }
+        for (pop, block) in self.blocks.iter_mut().enumerate() {
+            let spikes = &mut out[pop];
+            spikes.clear();
+            let first = match block {
+                Block::Neurons(b) => {
+                    b.step(n, clock, spikes);
+                    b.first
+                }
+                Block::Source(s) => {
+                    s.step(n, spikes);
+                    s.first
+                }
+            };
+            for s in spikes.iter_mut() {
+                *s += first;
+            }
+            if self.recorded[pop] {
+                self.spikes.extend(spikes.iter().map(|&s| (n, pop as u32, s)));
+            }
+        }
+    }
+
+    fn deliver(&mut self, n: u64, parity: usize, buffers: &[[RwLock<Vec<Vec<u32>>>; 2]]) {
+        for proj in &self.projections {
+            let Block::Neurons(target) = &mut self.blocks[proj.target] else {
+                continue;
+            };
+            let lane = target.ring_lane(n + proj.delay_steps, proj.receptor);
+            let csr = &proj.csr;
+            for buffer in buffers {
+                let published = buffer[parity].read().unwrap_or_else(|e| e.into_inner());
+                for &s in &published[proj.source] {
+                    let (lo, hi) = (csr.row_ptr[s as usize] as usize, csr.row_ptr[s as usize + 1] as usize);
+                    self.events += (hi - lo) as u64;
+                    for (&t, &wgt) in csr.target[lo..hi].iter().zip(&csr.weight[lo..hi]) {
+                        lane[t as usize] += wgt as f64;
+                    }
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,551 @@
+//! The state and per-step update of one worker's slice of a neuron population.
+//!
+//! State is stored as structure of arrays: state variable `k` of local neuron `i` is
+//! `x[k * n + i]`. One step (from `t_n` to `t_{n+1}`) does, in this order:
+//!
+//! 1. stimuli whose window opens or closes at `n` update the block/Kir masks;
+//! 2. the external current `u` (pA per compartment) is assembled from current clamps,
+//!    photocurrents, the Kir conductance, plateau currents, conductance-based synapses
+//!    (`g (E - V)` with `g` averaged exactly over the step) and the AdEx terms, all at `t_n`;
+//! 3. the exact propagator advances `x` (see [`crate::propagator`]); AdEx `w` is advanced by
+//!    exponential Euler;
+//! 4. voltage-clamped compartments get the current that puts them exactly at the holding
+//!    potential at `t_{n+1}` (recorded as the clamp current);
+//! 5. synaptic input arriving at `t_{n+1}` is added to the receptor states;
+//! 6. refractory somata are held at `V_reset`; a soma at or above threshold spikes (unless its
+//!    spikes are blocked or it is clamped), is reset and becomes refractory;
+//! 7. back-propagating APs that arrive at `t_{n+1}` depolarise their compartments;
+//! 8. dendritic plateaus start where the local potential crossed their threshold.
+
+use std::sync::Arc;
+
+use dendra_core::{Clock, Purpose, StreamKey};
+use dendra_model::{
+    InitialPotential, NeuronTemplate, ProbeSignal, ReceptorKind, SpikeMechanism, StimulusKind,
+};
+use rand::RngExt;
+
+use crate::propagator::Propagator;
+use crate::stimuli::{LocalStimulus, injects_current};
+
+/// Neurons per chunk of the propagator loop (keeps the chunk's state in L1).
+const CHUNK: usize = 256;
+
+#[derive(Debug, Clone, Copy)]
+struct AdexConsts {
+    v_t_mv: f64,
+    delta_t_mv: f64,
+    g_leak_ns: f64,
+    e_leak_mv: f64,
+    a_ns: f64,
+    b_pa: f64,
+    decay_w: f64,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct BapComp {
+    comp: usize,
+    delay_steps: u32,
+    kick_mv: f64,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct PlateauComp {
+    comp: usize,
+    threshold_mv: f64,
+    current_pa: f64,
+    duration_steps: u32,
+    refractory_steps: u32,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct CondReceptor {
+    state: usize,
+    comp: usize,
+    e_rev_mv: f64,
+    /// Mean of `exp(-t/τ)` over one step: `τ/h (1 - e^{-h/τ})`.
+    mean_factor: f64,
+}
+
+/// One worker's slice `[first, first + n)` of a neuron population.
+#[derive(Debug)]
+pub struct NeuronBlock {
+    /// Population index.
+    pub pop: usize,
+    /// Population index of local neuron 0.
+    pub first: u32,
+    /// Number of local neurons.
+    pub n: usize,
+    template: Arc<NeuronTemplate>,
+    prop: Propagator,
+    n_rec: usize,
+    v_detect_mv: f64,
+    v_reset_mv: f64,
+    t_ref_steps: u32,
+    adex: Option<AdexConsts>,
+    bap: Vec<BapComp>,
+    plateaus: Vec<PlateauComp>,
+    cond: Vec<CondReceptor>,
+    uses_u: bool,
+    x: Vec<f64>,
+    scratch: Vec<f64>,
+    u: Vec<f64>,
+    refr: Vec<u32>,
+    w: Vec<f64>,
+    hist: Vec<u64>,
+    spike_blocked: Vec<bool>,
+    bap_blocked: Vec<bool>,
+    plat_left: Vec<u32>,
+    plat_refr: Vec<u32>,
+    kir_g: Vec<f64>,
+    kir_ge: Vec<f64>,
+    clamp_i: Vec<f64>,
+    clamped_soma: Vec<bool>,
+    stimuli: Vec<LocalStimulus>,
+    /// Synaptic input ring: `ring[(slot * n_rec + r) * n + i]`, summed weights arriving at
+    /// slot's time on receptor `r` of local neuron `i`.
+    ring: Vec<f64>,
+    ring_slots: usize,
+}
+
+impl NeuronBlock {
+    /// Build the block with its initial state. `ring_slots` must exceed the longest delay (in
+    /// steps) of projections onto this population.
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        pop: usize,
+        template: Arc<NeuronTemplate>,
+        first: u32,
+        n: usize,
+        clock: &Clock,
+        seed: u64,
+        stimuli: Vec<LocalStimulus>,
+        ring_slots: usize,
+    ) -> Self {
+        let dt = clock.dt_ms();
+        let prop = Propagator::new(&template, dt);
+        let n_comp = template.n_compartments();
+        let n_rec = template.receptors.len();
+        let soma = &template.soma;
+        let adex = match soma.spike {
+            SpikeMechanism::Threshold { .. } => None,
+            SpikeMechanism::Exponential {
+                v_t_mv,
+                delta_t_mv,
+                a_ns,
+                b_pa,
+                tau_w_ms,
+                ..
+            } => Some(AdexConsts {
+                v_t_mv,
+                delta_t_mv,
+                g_leak_ns: soma.g_leak_ns,
+                e_leak_mv: soma.e_leak_mv,
+                a_ns,
+                b_pa,
+                decay_w: (-dt / tau_w_ms).exp(),
+            }),
+        };
+        let bap: Vec<BapComp> = template
+            .compartments
+            .iter()
+            .enumerate()
+            .filter_map(|(k, c)| {
+                c.bap.map(|b| BapComp {
+                    comp: k + 1,
+                    delay_steps: (b.delay_ms / dt).round() as u32,
+                    kick_mv: b.attenuation * soma.spike_amplitude_mv,
+                })
+            })
+            .collect();
+        let plateaus: Vec<PlateauComp> = template
+            .compartments
+            .iter()
+            .enumerate()
+            .filter_map(|(k, c)| {
+                c.plateau.map(|p| PlateauComp {
+                    comp: k + 1,
+                    threshold_mv: p.threshold_mv,
+                    current_pa: p.current_pa,
+                    duration_steps: ((p.duration_ms / dt).round() as u32).max(1),
+                    refractory_steps: (p.refractory_ms / dt).round() as u32,
+                })
+            })
+            .collect();
+        let cond: Vec<CondReceptor> = template
+            .receptors
+            .iter()
+            .enumerate()
+            .filter_map(|(r, rec)| match rec.kind {
+                ReceptorKind::Conductance { e_rev_mv } => Some(CondReceptor {
+                    state: n_comp + r,
+                    comp: rec.compartment,
+                    e_rev_mv,
+                    mean_factor: rec.tau_ms / dt * (1.0 - (-dt / rec.tau_ms).exp()),
+                }),
+                ReceptorKind::Current => None,
+            })
+            .collect();
+        let has_kir = stimuli.iter().any(|s| matches!(s.kind, StimulusKind::Kir { .. }));
+        let has_clamp = stimuli
+            .iter()
+            .any(|s| matches!(s.kind, StimulusKind::VoltageClamp { .. }));
+        let uses_u = adex.is_some()
+            || !plateaus.is_empty()
+            || !cond.is_empty()
+            || stimuli.iter().any(|s| injects_current(&s.kind));
+
+        let mut x = vec![0.0; prop.n_state * n];
+        for c in 0..n_comp {
+            let e_l = template.e_leak_mv(c);
+            x[c * n..(c + 1) * n].fill(match template.initial {
+                InitialPotential::Fixed(v) => v,
+                _ => e_l,
+            });
+        }
+        if let InitialPotential::Uniform { lo_mv, hi_mv } = template.initial {
+            for i in 0..n {
+                let g = first as u64 + i as u64;
+                let mut rng = StreamKey::new(seed, Purpose::InitialState, pop as u32, g).rng();
+                x[i] = lo_mv + (hi_mv - lo_mv) * rng.random::<f64>();
+            }
+        }
+        let t_ref_steps = (soma.t_ref_ms / dt).round() as u32;
+        NeuronBlock {
+            pop,
+            first,
+            n,
+            n_rec,
+            v_detect_mv: soma.spike_detect_mv(),
+            v_reset_mv: soma.v_reset_mv,
+            t_ref_steps,
+            w: if adex.is_some() { vec![0.0; n] } else { Vec::new() },
+            adex,
+            hist: if bap.is_empty() { Vec::new() } else { vec![0; n] },
+            bap_blocked: if bap.is_empty() { Vec::new() } else { vec![false; n_comp * n] },
+            plat_left: vec![0; plateaus.len() * n],
+            plat_refr: vec![0; plateaus.len() * n],
+            bap,
+            plateaus,
+            cond,
+            uses_u,
+            scratch: vec![0.0; prop.n_state * CHUNK],
+            u: if uses_u { vec![0.0; n_comp * n] } else { Vec::new() },
+            refr: vec![0; n],
+            spike_blocked: vec![false; n],
+            kir_g: if has_kir { vec![0.0; n] } else { Vec::new() },
+            kir_ge: if has_kir { vec![0.0; n] } else { Vec::new() },
+            clamp_i: if has_clamp { vec![0.0; n_comp * n] } else { Vec::new() },
+            clamped_soma: vec![false; n],
+            stimuli,
+            ring: vec![0.0; ring_slots * n_rec * n],
+            ring_slots,
+            x,
+            prop,
+            template,
+        }
+    }
+
+    /// The template of this population.
+    pub fn template(&self) -> &NeuronTemplate {
+        &self.template
+    }
+
+    /// Add `weight` to the input of local neuron `target` on receptor `receptor`, arriving at
+    /// step `arrival_step`'s end.
+    #[inline]
+    pub fn ring_lane(&mut self, arrival_step: u64, receptor: usize) -> &mut [f64] {
+        let slot = (arrival_step % self.ring_slots as u64) as usize;
+        let base = (slot * self.n_rec + receptor) * self.n;
+        &mut self.ring[base..base + self.n]
+    }
+
+    /// Number of ring slots (longest delay + 1).
+    pub fn ring_slots(&self) -> usize {
+        self.ring_slots
+    }
+
+    /// Advance the block by step `n`, appending the local indices of neurons that spiked.
+    pub fn step(&mut self, n: u64, clock: &Clock, spikes: &mut Vec<u32>) {
+        if self.stimuli.iter().any(|s| s.edge(n)) {
+            self.refresh_masks(n);
+        }
+        if self.uses_u {
+            self.assemble_input(n, clock.time_ms(n));
+        }
+        self.propagate();
+        if !self.clamp_i.is_empty() {
+            self.apply_voltage_clamps(n);
+        }
+        self.add_arrivals(n);
+        self.threshold(spikes);
+        if !self.bap.is_empty() {
+            self.back_propagate();
+        }
+        if !self.plateaus.is_empty() {
+            self.start_plateaus();
+        }
+    }
+
+    fn refresh_masks(&mut self, n: u64) {
+        let nn = self.n;
+        self.spike_blocked.fill(false);
+        self.bap_blocked.fill(false);
+        self.kir_g.fill(0.0);
+        self.kir_ge.fill(0.0);
+        self.clamped_soma.fill(false);
+        for s in self.stimuli.iter().filter(|s| s.active(n)) {
+            match &s.kind {
+                StimulusKind::BlockSpikes => {
+                    for &i in &s.neurons {
+                        self.spike_blocked[i as usize] = true;
+                    }
+                }
+                StimulusKind::BlockBap { compartments } if !self.bap_blocked.is_empty() => {
+                    let n_comp = self.prop.n_comp;
+                    for &i in &s.neurons {
+                        match compartments {
+                            None => (0..n_comp).for_each(|c| self.bap_blocked[c * nn + i as usize] = true),
+                            Some(cs) => cs
+                                .iter()
+                                .for_each(|&c| self.bap_blocked[c * nn + i as usize] = true),
+                        }
+                    }
+                }
+                StimulusKind::Kir { g_ns, e_k_mv } => {
+                    for &i in &s.neurons {
+                        self.kir_g[i as usize] += g_ns;
+                        self.kir_ge[i as usize] += g_ns * e_k_mv;
+                    }
+                }
+                StimulusKind::VoltageClamp { compartment: 0, .. } => {
+                    for &i in &s.neurons {
+                        self.clamped_soma[i as usize] = true;
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+
+    fn assemble_input(&mut self, n: u64, t_ms: f64) {
+        let nn = self.n;
+        self.u.fill(0.0);
+        for s in self.stimuli.iter().filter(|s| s.active(n)) {
+            let c = match s.kind {
+                StimulusKind::CurrentClamp { compartment, .. } => compartment,
+                StimulusKind::Optogenetic { .. } => 0,
+                _ => continue,
+            };
+            let amp = s.current_pa(t_ms);
+            let lane = &mut self.u[c * nn..(c + 1) * nn];
+            for &i in &s.neurons {
+                lane[i as usize] += amp;
+            }
+        }
+        if !self.kir_g.is_empty() {
+            for i in 0..nn {
+                self.u[i] += self.kir_ge[i] - self.kir_g[i] * self.x[i];
+            }
+        }
+        for (p, pl) in self.plateaus.iter().enumerate() {
+            for i in 0..nn {
+                let k = p * nn + i;
+                if self.plat_left[k] > 0 {
+                    self.u[pl.comp * nn + i] += pl.current_pa;
+                    self.plat_left[k] -= 1;
+                    if self.plat_left[k] == 0 {
+                        self.plat_refr[k] = pl.refractory_steps;
+                    }
+                } else if self.plat_refr[k] > 0 {
+                    self.plat_refr[k] -= 1;
+                }
+            }
+        }
+        for cr in &self.cond {
+            for i in 0..nn {
+                let g = self.x[cr.state * nn + i] * cr.mean_factor;
+                let v = self.x[cr.comp * nn + i];
+                self.u[cr.comp * nn + i] += g * (cr.e_rev_mv - v);
+            }
+        }
+        if let Some(ad) = self.adex {
+            for i in 0..nn {
+                let v = self.x[i];
+                let w = self.w[i];
+                let exp_term = if self.spike_blocked[i] {
+                    0.0
+                } else {
+                    // Capped so that a step that jumps far past V_peak stays finite.
+                    ad.g_leak_ns * ad.delta_t_mv * ((v - ad.v_t_mv) / ad.delta_t_mv).min(30.0).exp()
+                };
+                self.u[i] += exp_term - w;
+                self.w[i] = w * ad.decay_w + ad.a_ns * (v - ad.e_leak_mv) * (1.0 - ad.decay_w);
+            }
+        }
+    }
+
+    fn propagate(&mut self) {
+        let nn = self.n;
+        let ns = self.prop.n_state;
+        let mut start = 0;
+        while start < nn {
+            let len = CHUNK.min(nn - start);
+            for k in 0..ns {
+                let out = &mut self.scratch[k * CHUNK..k * CHUNK + len];
+                out.fill(self.prop.offset[k]);
+                for &(j, coef) in &self.prop.rows[k] {
+                    let xj = &self.x[j * nn + start..j * nn + start + len];
+                    for (o, &v) in out.iter_mut().zip(xj) {
+                        *o += coef * v;
+                    }
+                }
+                if self.uses_u {
+                    for &(c, coef) in &self.prop.input_rows[k] {
+                        let uc = &self.u[c * nn + start..c * nn + start + len];
+                        for (o, &v) in out.iter_mut().zip(uc) {
+                            *o += coef * v;
+                        }
+                    }
+                }
+            }
+            for k in 0..ns {
+                self.x[k * nn + start..k * nn + start + len]
+                    .copy_from_slice(&self.scratch[k * CHUNK..k * CHUNK + len]);
+            }
+            start += len;
+        }
+    }
+
+    fn apply_voltage_clamps(&mut self, n: u64) {
+        let nn = self.n;
+        self.clamp_i.fill(0.0);
+        for s in self.stimuli.iter().filter(|s| s.active(n)) {
+            let StimulusKind::VoltageClamp {
+                compartment,
+                hold_mv,
+            } = s.kind
+            else {
+                continue;
+            };
+            let col = &self.prop.psi_col[compartment];
+            for &i in &s.neurons {
+                let i = i as usize;
+                let current = (hold_mv - self.x[compartment * nn + i]) / col[compartment];
+                for (k, &psi) in col.iter().enumerate() {
+                    self.x[k * nn + i] += psi * current;
+                }
+                self.x[compartment * nn + i] = hold_mv;
+                self.clamp_i[compartment * nn + i] = current;
+            }
+        }
+    }
+
+    fn add_arrivals(&mut self, n: u64) {
+        let nn = self.n;
+        let n_comp = self.prop.n_comp;
+        let slot = ((n + 1) % self.ring_slots as u64) as usize;
+        for r in 0..self.n_rec {
+            let base = (slot * self.n_rec + r) * nn;
+            let lane = &mut self.ring[base..base + nn];
+            let state = &mut self.x[(n_comp + r) * nn..(n_comp + r + 1) * nn];
+            for (s, a) in state.iter_mut().zip(lane.iter_mut()) {
+                *s += *a;
+                *a = 0.0;
+            }
+        }
+    }
+
+    fn threshold(&mut self, spikes: &mut Vec<u32>) {
+        let (v_reset, v_detect, t_ref) = (self.v_reset_mv, self.v_detect_mv, self.t_ref_steps);
+        let v = &mut self.x[..self.n];
+        for (i, (vi, r)) in v.iter_mut().zip(self.refr.iter_mut()).enumerate() {
+            if *r > 0 {
+                *vi = v_reset;
+                *r -= 1;
+            } else if *vi >= v_detect && !self.spike_blocked[i] && !self.clamped_soma[i] {
+                *vi = v_reset;
+                *r = t_ref;
+                spikes.push(i as u32);
+            }
+        }
+        if let Some(ad) = self.adex {
+            for &i in spikes.iter() {
+                self.w[i as usize] += ad.b_pa;
+            }
+        }
+        if !self.hist.is_empty() {
+            for h in self.hist.iter_mut() {
+                *h <<= 1;
+            }
+            for &i in spikes.iter() {
+                self.hist[i as usize] |= 1;
+            }
+        }
+    }
+
+    fn back_propagate(&mut self) {
+        let nn = self.n;
+        for b in &self.bap {
+            for i in 0..nn {
+                if (self.hist[i] >> b.delay_steps) & 1 == 1 && !self.bap_blocked[b.comp * nn + i] {
+                    self.x[b.comp * nn + i] += b.kick_mv;
+                }
+            }
+        }
+    }
+
+    fn start_plateaus(&mut self) {
+        let nn = self.n;
+        for (p, pl) in self.plateaus.iter().enumerate() {
+            for i in 0..nn {
+                let k = p * nn + i;
+                if self.plat_left[k] == 0
+                    && self.plat_refr[k] == 0
+                    && self.x[pl.comp * nn + i] >= pl.threshold_mv
+                {
+                    self.plat_left[k] = pl.duration_steps;
+                }
+            }
+        }
+    }
+
+    /// Current value of `signal` for local neuron `i`.
+    pub fn sample(&self, i: usize, signal: ProbeSignal) -> f64 {
+        let nn = self.n;
+        let n_comp = self.prop.n_comp;
+        match signal {
+            ProbeSignal::Potential(c) => self.x[c * nn + i],
+            ProbeSignal::ReceptorCurrent(r) => {
+                let s = self.x[(n_comp + r) * nn + i];
+                match self.template.receptors[r].kind {
+                    ReceptorKind::Current => s,
+                    ReceptorKind::Conductance { e_rev_mv } => {
+                        s * (e_rev_mv - self.x[self.template.receptors[r].compartment * nn + i])
+                    }
+                }
+            }
+            ProbeSignal::ReceptorConductance(r) => self.x[(n_comp + r) * nn + i],
+            ProbeSignal::ClampCurrent(c) => self.clamp_i.get(c * nn + i).copied().unwrap_or(0.0),
+            ProbeSignal::Adaptation => self.w.get(i).copied().unwrap_or(0.0),
+        }
+    }
+
+    /// Whether a plateau is in progress in compartment `comp` of local neuron `i`.
+    pub fn in_plateau(&self, i: usize, comp: usize) -> bool {
+        self.plateaus
+            .iter()
+            .position(|p| p.comp == comp)
+            .is_some_and(|p| self.plat_left[p * self.n + i] > 0)
+    }
+
+    /// Heap bytes held by the block (state, ring, masks).
+    pub fn heap_bytes(&self) -> usize {
+        8 * (self.x.len() + self.scratch.len() + self.u.len() + self.w.len() + self.ring.len())
+            + 8 * (self.hist.len() + self.kir_g.len() + self.kir_ge.len() + self.clamp_i.len())
+            + 4 * (self.refr.len() + self.plat_left.len() + self.plat_refr.len())
+            + self.spike_blocked.len()
+            + self.bap_blocked.len()
+            + self.clamped_soma.len()
+    }
+}

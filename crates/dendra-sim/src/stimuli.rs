@@ -1,0 +1,144 @@
+//! Stimuli compiled for one worker's slice of a population: time windows in steps and local
+//! neuron indices.
+
+use dendra_core::{Clock, Purpose, StreamKey};
+use dendra_model::{Selection, Stimulus, StimulusKind, Window};
+use rand::RngExt;
+
+use crate::error::SimResult;
+
+/// One stimulus restricted to the neurons a worker owns.
+#[derive(Debug, Clone)]
+pub struct LocalStimulus {
+    /// First step at which it acts.
+    pub start_step: u64,
+    /// First step at which it no longer acts (`u64::MAX`: never stops).
+    pub stop_step: u64,
+    /// The window in ms (for ramps).
+    pub window: Window,
+    /// Local indices of the neurons it acts on.
+    pub neurons: Vec<u32>,
+    /// What it does.
+    pub kind: StimulusKind,
+}
+
+impl LocalStimulus {
+    /// Whether it acts during step `n`.
+    pub fn active(&self, n: u64) -> bool {
+        n >= self.start_step && n < self.stop_step
+    }
+
+    /// Whether step `n` starts or ends its window.
+    pub fn edge(&self, n: u64) -> bool {
+        n == self.start_step || n == self.stop_step
+    }
+
+    /// Current amplitude (pA) of a current clamp or photocurrent at `t_ms`.
+    pub fn current_pa(&self, t_ms: f64) -> f64 {
+        match &self.kind {
+            StimulusKind::CurrentClamp { waveform, .. } => waveform.amplitude_pa(&self.window, t_ms),
+            StimulusKind::Optogenetic { current_pa } => *current_pa,
+            _ => 0.0,
+        }
+    }
+}
+
+/// The neurons of `stim` that fall in `[first, first + n)`, as local indices.
+///
+/// `Selection::Fraction` draws each neuron's membership from its own stream keyed by the
+/// stimulus index and the neuron, so membership does not depend on the partition.
+pub fn compile(
+    stim: &Stimulus,
+    stim_index: usize,
+    first: u32,
+    n: usize,
+    clock: &Clock,
+    seed: u64,
+) -> SimResult<LocalStimulus> {
+    let range = first..first + n as u32;
+    let neurons: Vec<u32> = match &stim.neurons {
+        Selection::All => (0..n as u32).collect(),
+        Selection::Indices(ix) => {
+            let mut v: Vec<u32> = ix
+                .iter()
+                .filter(|i| range.contains(i))
+                .map(|i| i - first)
+                .collect();
+            v.sort_unstable();
+            v.dedup();
+            v
+        }
+        Selection::Fraction(f) => range
+            .clone()
+            .filter(|&i| {
+                let mut rng = StreamKey::new(seed, Purpose::Opsin, stim_index as u32, i as u64).rng();
+                rng.random::<f64>() < *f
+            })
+            .map(|i| i - first)
+            .collect(),
+    };
+    let start_step = clock.steps("window.start_ms", stim.window.start_ms)?;
+    let stop_step = if stim.window.stop_ms.is_finite() {
+        clock.steps("window.stop_ms", stim.window.stop_ms)?
+    } else {
+        u64::MAX
+    };
+    Ok(LocalStimulus {
+        start_step,
+        stop_step,
+        window: stim.window,
+        neurons,
+        kind: stim.kind.clone(),
+    })
+}
+
+/// Whether a stimulus kind injects a current through the per-step input vector.
+pub fn injects_current(kind: &StimulusKind) -> bool {
+    matches!(
+        kind,
+        StimulusKind::CurrentClamp { .. } | StimulusKind::Optogenetic { .. } | StimulusKind::Kir { .. }
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use dendra_model::Waveform;
+
+    #[test]
+    fn fraction_membership_is_partition_independent() {
+        let stim = Stimulus {
+            population: 0,
+            neurons: Selection::Fraction(0.3),
+            window: Window::ALWAYS,
+            kind: StimulusKind::Optogenetic { current_pa: 100.0 },
+        };
+        let clock = Clock::default();
+        let whole = compile(&stim, 0, 0, 1000, &clock, 5).unwrap();
+        let a = compile(&stim, 0, 0, 400, &clock, 5).unwrap();
+        let b = compile(&stim, 0, 400, 600, &clock, 5).unwrap();
+        let joined: Vec<u32> = a.neurons.iter().copied().chain(b.neurons.iter().map(|i| i + 400)).collect();
+        assert_eq!(whole.neurons, joined);
+        let frac = whole.neurons.len() as f64 / 1000.0;
+        assert!((frac - 0.3).abs() < 0.05, "{frac}");
+    }
+
+    #[test]
+    fn ramp_interpolates_over_window() {
+        let stim = LocalStimulus {
+            start_step: 0,
+            stop_step: 100,
+            window: Window::new(0.0, 10.0),
+            neurons: vec![0],
+            kind: StimulusKind::CurrentClamp {
+                compartment: 0,
+                waveform: Waveform::Ramp {
+                    from_pa: 0.0,
+                    to_pa: 100.0,
+                },
+            },
+        };
+        assert!((stim.current_pa(2.5) - 25.0).abs() < 1e-12);
+        assert!(stim.active(99) && !stim.active(100));
+    }
+}
