@@ -1,0 +1,86 @@
+//! # dendra-experiments
+//!
+//! Built-in experiments, each runnable by name (`dendra run NAME`). Every built-in documents the
+//! keys of the summary it returns; keys are stable across versions.
+//!
+//! | name | what it is |
+//! |---|---|
+//! | `cuba` | Vogels & Abbott (2005) CUBA network: 4000 LIF neurons, 1 s ([`cuba`]) |
+#![warn(missing_docs)]
+
+pub mod cuba;
+pub mod summary;
+
+pub use summary::Summary;
+
+use dendra_sim::SimError;
+
+/// The engine error, re-exported for callers that match on its kinds.
+pub use dendra_sim::SimError as SimErrorKind;
+
+/// Options common to all built-ins.
+pub struct RunOptions<'a> {
+    /// Seed of every random stream.
+    pub seed: u64,
+    /// Worker threads (results do not depend on it).
+    pub threads: usize,
+    /// Override of the built-in's simulated duration (ms).
+    pub duration_ms: Option<f64>,
+    /// Called with `(done, total)` steps during the run.
+    pub progress: &'a (dyn Fn(u64, u64) + Sync),
+}
+
+impl Default for RunOptions<'_> {
+    fn default() -> Self {
+        RunOptions {
+            seed: 1,
+            threads: 1,
+            duration_ms: None,
+            progress: &|_, _| {},
+        }
+    }
+}
+
+/// Why a built-in could not run.
+#[derive(Debug, thiserror::Error)]
+pub enum ExperimentError {
+    /// No built-in has this name.
+    #[error("no built-in experiment named `{name}`; known: {known}")]
+    Unknown {
+        /// The name asked for.
+        name: String,
+        /// The names that exist.
+        known: String,
+    },
+    /// The engine failed.
+    #[error(transparent)]
+    Sim(#[from] SimError),
+}
+
+/// A built-in experiment.
+pub struct Builtin {
+    /// Its name.
+    pub name: &'static str,
+    /// One line saying what it does.
+    pub description: &'static str,
+    /// Run it.
+    pub run: fn(&RunOptions) -> Result<Summary, ExperimentError>,
+}
+
+/// All built-ins, in the order `dendra list` prints them.
+pub fn builtins() -> &'static [Builtin] {
+    &[Builtin {
+        name: "cuba",
+        description: "Vogels & Abbott 2005 CUBA benchmark: 4000 LIF neurons, 80/20 E/I, p = 0.02, 1 s",
+        run: cuba::run,
+    }]
+}
+
+/// Run a built-in by name.
+pub fn run_builtin(name: &str, options: &RunOptions) -> Result<Summary, ExperimentError> {
+    let b = builtins().iter().find(|b| b.name == name).ok_or_else(|| ExperimentError::Unknown {
+        name: name.to_string(),
+        known: builtins().iter().map(|b| b.name).collect::<Vec<_>>().join(", "),
+    })?;
+    (b.run)(options)
+}
