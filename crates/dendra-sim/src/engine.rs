@@ -429,7 +429,9 @@ impl Worker {
             let Block::Neurons(target) = &mut self.blocks[proj.target] else {
                 continue;
             };
-            let lane = target.ring_lane(n + proj.delay_steps, proj.receptor);
+            // Spikes of step n are stamped t_{n+1} and arrive d steps later, at the end of step n + d,
+            // which adds ring slot n + d + 1 (see `NeuronBlock::step`).
+            let lane = target.ring_lane(n + 1 + proj.delay_steps, proj.receptor);
             let csr = &proj.csr;
             for buffer in buffers {
                 let published = buffer[parity].read().unwrap_or_else(|e| e.into_inner());

@@ -6,9 +6,9 @@
 //! 1. stimuli whose window opens or closes at `n` update the block/Kir masks;
 //! 2. the external current `u` (pA per compartment) is assembled from current clamps,
 //!    photocurrents, the Kir conductance, plateau currents, conductance-based synapses
-//!    (`g (E - V)` with `g` averaged exactly over the step) and the AdEx terms, all at `t_n`;
-//! 3. the exact propagator advances `x` (see [`crate::propagator`]); AdEx `w` is advanced by
-//!    exponential Euler;
+//!    (`g (E - V)` with `g` averaged exactly over the step), all at `t_n`, and the AdEx current
+//!    by a second-order predictor-corrector (see `adex_current`);
+//! 3. the exact propagator advances `x` (see [`crate::propagator`]);
 //! 4. voltage-clamped compartments get the current that puts them exactly at the holding
 //!    potential at `t_{n+1}` (recorded as the clamp current);
 //! 5. synaptic input arriving at `t_{n+1}` is added to the receptor states;
@@ -251,8 +251,8 @@ impl NeuronBlock {
         &self.template
     }
 
-    /// Add `weight` to the input of local neuron `target` on receptor `receptor`, arriving at
-    /// step `arrival_step`'s end.
+    /// The ring lane of receptor `receptor` read at the end of step `arrival_step - 1`, i.e.
+    /// the input that arrives at time `t_{arrival_step}`; one entry per local neuron.
     #[inline]
     pub fn ring_lane(&mut self, arrival_step: u64, receptor: usize) -> &mut [f64] {
         let slot = (arrival_step % self.ring_slots as u64) as usize;
@@ -369,19 +369,47 @@ impl NeuronBlock {
                 self.u[cr.comp * nn + i] += g * (cr.e_rev_mv - v);
             }
         }
-        if let Some(ad) = self.adex {
-            for i in 0..nn {
-                let v = self.x[i];
-                let w = self.w[i];
-                let exp_term = if self.spike_blocked[i] {
-                    0.0
-                } else {
-                    // Capped so that a step that jumps far past V_peak stays finite.
-                    ad.g_leak_ns * ad.delta_t_mv * ((v - ad.v_t_mv) / ad.delta_t_mv).min(30.0).exp()
-                };
-                self.u[i] += exp_term - w;
-                self.w[i] = w * ad.decay_w + ad.a_ns * (v - ad.e_leak_mv) * (1.0 - ad.decay_w);
+        if self.adex.is_some() {
+            self.adex_current();
+        }
+    }
+
+    /// The AdEx current `N = g_L ΔT exp((V - V_T)/ΔT) - w` (the exponential term is dropped while
+    /// spikes are blocked, and evaluated at most at `V_peak`).
+    #[inline]
+    fn adex_n(ad: &AdexConsts, v: f64, w: f64, blocked: bool, v_peak: f64) -> f64 {
+        let exp_term = if blocked {
+            0.0
+        } else {
+            ad.g_leak_ns * ad.delta_t_mv * ((v.min(v_peak) - ad.v_t_mv) / ad.delta_t_mv).exp()
+        };
+        exp_term - w
+    }
+
+    /// Second-order (exponential trapezoidal) treatment of the AdEx current: a predictor step of
+    /// the soma with `N(V_n, w_n)` gives `V*`; the step then uses `(N(V_n, w_n) + N(V*, w*)) / 2`,
+    /// and `w` is advanced exactly for the mean potential `(V_n + V*) / 2`.
+    fn adex_current(&mut self) {
+        let Some(ad) = self.adex else { return };
+        let nn = self.n;
+        let v_peak = self.v_detect_mv;
+        for i in 0..nn {
+            let (v, w) = (self.x[i], self.w[i]);
+            let n0 = Self::adex_n(&ad, v, w, self.spike_blocked[i], v_peak);
+            // Predictor: soma row of the propagator with the start-of-step current.
+            let mut v_star = self.prop.offset[0];
+            for &(j, coef) in &self.prop.rows[0] {
+                v_star += coef * self.x[j * nn + i];
             }
+            for &(c, coef) in &self.prop.input_rows[0] {
+                let extra = if c == 0 { n0 } else { 0.0 };
+                v_star += coef * (self.u[c * nn + i] + extra);
+            }
+            let w_star = w * ad.decay_w + ad.a_ns * (v.min(v_peak) - ad.e_leak_mv) * (1.0 - ad.decay_w);
+            let n1 = Self::adex_n(&ad, v_star, w_star, self.spike_blocked[i], v_peak);
+            self.u[i] += 0.5 * (n0 + n1);
+            let v_mean = 0.5 * (v.min(v_peak) + v_star.min(v_peak));
+            self.w[i] = w * ad.decay_w + ad.a_ns * (v_mean - ad.e_leak_mv) * (1.0 - ad.decay_w);
         }
     }
 

@@ -6,7 +6,8 @@
 //! beyond their assignment to a step, nor on the partition between threads. Inhomogeneous
 //! sources use thinning (Lewis & Shedler 1979): candidates at the profile's peak rate are
 //! accepted with probability `rate(t) / peak`. Spikes that fall into the same step are emitted
-//! once per spike (the target receives the weight that many times). Pending spikes are kept in
+//! once per spike (the target receives the weight that many times). A spike at time `t` is
+//! stamped at the first grid time `>= t`. Pending spikes are kept in
 //! a binary heap, so the cost grows with spikes, not with sources × steps.
 
 use std::cmp::Reverse;
@@ -63,7 +64,7 @@ impl SourceBlock {
                     .flat_map(|(i, train)| {
                         train
                             .iter()
-                            .map(move |&t| (((t / dt_ms) + 1e-9).floor() as u64, i as u32))
+                            .map(move |&t| (emission_step(t, dt_ms), i as u32))
                     })
                     .collect();
                 events.sort_unstable();
@@ -96,7 +97,7 @@ impl SourceBlock {
         for i in 0..n {
             if let Some(t) = next_spike(&mut rng[i], 0.0, peak_hz, profile.as_ref()) {
                 next_ms[i] = t;
-                heap.push(Reverse(((t / dt_ms).floor() as u64, i as u32)));
+                heap.push(Reverse((emission_step(t, dt_ms), i as u32)));
             }
         }
         Kind::Poisson {
@@ -129,7 +130,7 @@ impl SourceBlock {
                     spikes.push(i);
                     if let Some(t) = next_spike(&mut rng[iu], next_ms[iu], *peak_hz, profile.as_ref()) {
                         next_ms[iu] = t;
-                        heap.push(Reverse(((t / self.dt_ms).floor() as u64, i)));
+                        heap.push(Reverse((emission_step(t, self.dt_ms), i)));
                     }
                 }
             }
@@ -144,6 +145,13 @@ impl SourceBlock {
         }
         spikes[start..].sort_unstable();
     }
+}
+
+/// The step that emits a spike at `t_ms`: spikes emitted in step `n` are stamped `t_{n+1}`, so a
+/// spike is stamped at the first grid time at or after `t_ms` (at least `dt`), as NEST's
+/// `spike_generator` does on the grid.
+fn emission_step(t_ms: f64, dt_ms: f64) -> u64 {
+    ((t_ms / dt_ms - 1e-9).ceil() - 1.0).max(0.0) as u64
 }
 
 /// The next spike after `t_ms` (ms) of a (possibly thinned) Poisson process, or `None` if the
@@ -225,10 +233,11 @@ mod tests {
     #[test]
     fn spike_trains_replay_exactly() {
         let params = SourceParams::SpikeTrains {
-            trains: vec![vec![0.0, 1.0, 1.05], vec![0.35]],
+            trains: vec![vec![0.0, 1.0, 1.05, 1.1], vec![0.35]],
         };
+        // Emitted in step n means stamped at (n + 1) dt: 1.0 -> step 9, 1.05 and 1.1 -> step 10.
         let t = spike_steps(&params, 2, 20);
-        assert_eq!(t[0], vec![0, 10, 10]);
+        assert_eq!(t[0], vec![0, 9, 10, 10]);
         assert_eq!(t[1], vec![3]);
     }
 
