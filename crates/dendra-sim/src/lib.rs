@@ -16,6 +16,7 @@ pub mod barrier;
 pub mod connect;
 pub mod engine;
 pub mod error;
+pub mod kernel;
 pub mod neurons;
 pub mod propagator;
 pub mod record;

@@ -9,11 +9,12 @@
 //!    (`g (E - V)` with `g` averaged exactly over the step), all at `t_n`, and the AdEx current
 //!    by a second-order predictor-corrector (see `adex_current`);
 //! 3. the exact propagator advances `x` (see [`crate::propagator`]);
-//! 4. voltage-clamped compartments get the current that puts them exactly at the holding
+//! 4. synaptic input arriving at `t_{n+1}` is added to the receptor states;
+//! 5. refractory somata are held at `V_reset`; a soma at or above threshold spikes (unless its
+//!    spikes are blocked or it is clamped), is reset and becomes refractory (steps 3-5 are one
+//!    fused pass, see [`crate::kernel`]);
+//! 6. voltage-clamped compartments get the current that puts them exactly at the holding
 //!    potential at `t_{n+1}` (recorded as the clamp current);
-//! 5. synaptic input arriving at `t_{n+1}` is added to the receptor states;
-//! 6. refractory somata are held at `V_reset`; a soma at or above threshold spikes (unless its
-//!    spikes are blocked or it is clamped), is reset and becomes refractory;
 //! 7. back-propagating APs that arrive at `t_{n+1}` depolarise their compartments;
 //! 8. dendritic plateaus start where the local potential crossed their threshold.
 
@@ -25,11 +26,10 @@ use dendra_model::{
 };
 use rand::RngExt;
 
+use crate::kernel::{self, Integrate, Threshold};
+
 use crate::propagator::Propagator;
 use crate::stimuli::{LocalStimulus, injects_current};
-
-/// Neurons per chunk of the propagator loop (keeps the chunk's state in L1).
-const CHUNK: usize = 256;
 
 #[derive(Debug, Clone, Copy)]
 struct AdexConsts {
@@ -76,6 +76,8 @@ pub struct NeuronBlock {
     pub first: u32,
     /// Number of local neurons.
     pub n: usize,
+    /// Stride of the per-neuron arrays (`n` rounded up to whole SIMD lanes).
+    stride: usize,
     template: Arc<NeuronTemplate>,
     prop: Propagator,
     n_rec: usize,
@@ -88,7 +90,7 @@ pub struct NeuronBlock {
     cond: Vec<CondReceptor>,
     uses_u: bool,
     x: Vec<f64>,
-    scratch: Vec<f64>,
+    x_next: Vec<f64>,
     u: Vec<f64>,
     refr: Vec<u32>,
     w: Vec<f64>,
@@ -100,7 +102,8 @@ pub struct NeuronBlock {
     kir_g: Vec<f64>,
     kir_ge: Vec<f64>,
     clamp_i: Vec<f64>,
-    clamped_soma: Vec<bool>,
+    /// Non-zero where the soma cannot spike (blocked, clamped, padding lanes).
+    inhibit: Vec<u32>,
     stimuli: Vec<LocalStimulus>,
     /// Synaptic input ring: `ring[(slot * n_rec + r) * n + i]`, summed weights arriving at
     /// slot's time on receptor `r` of local neuron `i`.
@@ -195,10 +198,11 @@ impl NeuronBlock {
             || !cond.is_empty()
             || stimuli.iter().any(|s| injects_current(&s.kind));
 
-        let mut x = vec![0.0; prop.n_state * n];
+        let st = kernel::padded(n);
+        let mut x = vec![0.0; prop.n_state * st];
         for c in 0..n_comp {
             let e_l = template.e_leak_mv(c);
-            x[c * n..(c + 1) * n].fill(match template.initial {
+            x[c * st..(c + 1) * st].fill(match template.initial {
                 InitialPotential::Fixed(v) => v,
                 _ => e_l,
             });
@@ -215,6 +219,7 @@ impl NeuronBlock {
             pop,
             first,
             n,
+            stride: st,
             n_rec,
             v_detect_mv: soma.spike_detect_mv(),
             v_reset_mv: soma.v_reset_mv,
@@ -222,23 +227,23 @@ impl NeuronBlock {
             w: if adex.is_some() { vec![0.0; n] } else { Vec::new() },
             adex,
             hist: if bap.is_empty() { Vec::new() } else { vec![0; n] },
-            bap_blocked: if bap.is_empty() { Vec::new() } else { vec![false; n_comp * n] },
-            plat_left: vec![0; plateaus.len() * n],
-            plat_refr: vec![0; plateaus.len() * n],
+            bap_blocked: if bap.is_empty() { Vec::new() } else { vec![false; n_comp * st] },
+            plat_left: vec![0; plateaus.len() * st],
+            plat_refr: vec![0; plateaus.len() * st],
             bap,
             plateaus,
             cond,
             uses_u,
-            scratch: vec![0.0; prop.n_state * CHUNK],
-            u: if uses_u { vec![0.0; n_comp * n] } else { Vec::new() },
-            refr: vec![0; n],
+            x_next: vec![0.0; prop.n_state * st],
+            u: if uses_u { vec![0.0; n_comp * st] } else { Vec::new() },
+            refr: vec![0; st],
             spike_blocked: vec![false; n],
             kir_g: if has_kir { vec![0.0; n] } else { Vec::new() },
             kir_ge: if has_kir { vec![0.0; n] } else { Vec::new() },
-            clamp_i: if has_clamp { vec![0.0; n_comp * n] } else { Vec::new() },
-            clamped_soma: vec![false; n],
+            clamp_i: if has_clamp { vec![0.0; n_comp * st] } else { Vec::new() },
+            inhibit: (0..st).map(|i| u32::from(i >= n)).collect(),
             stimuli,
-            ring: vec![0.0; ring_slots * n_rec * n],
+            ring: vec![0.0; ring_slots * n_rec * st],
             ring_slots,
             x,
             prop,
@@ -256,8 +261,8 @@ impl NeuronBlock {
     #[inline]
     pub fn ring_lane(&mut self, arrival_step: u64, receptor: usize) -> &mut [f64] {
         let slot = (arrival_step % self.ring_slots as u64) as usize;
-        let base = (slot * self.n_rec + receptor) * self.n;
-        &mut self.ring[base..base + self.n]
+        let base = (slot * self.n_rec + receptor) * self.stride;
+        &mut self.ring[base..base + self.stride]
     }
 
     /// Number of ring slots (longest delay + 1).
@@ -273,12 +278,29 @@ impl NeuronBlock {
         if self.uses_u {
             self.assemble_input(n, clock.time_ms(n));
         }
-        self.propagate();
+        let slot = ((n + 1) % self.ring_slots as u64) as usize;
+        let lanes = self.n_rec * self.stride;
+        kernel::integrate(Integrate {
+            prop: &self.prop,
+            x: &self.x,
+            next: &mut self.x_next,
+            u: self.uses_u.then_some(&self.u[..]),
+            ring: &mut self.ring[slot * lanes..(slot + 1) * lanes],
+            stride: self.stride,
+            spike: Threshold {
+                refr: &mut self.refr,
+                inhibit: &self.inhibit,
+                v_reset_mv: self.v_reset_mv,
+                v_detect_mv: self.v_detect_mv,
+                t_ref_steps: self.t_ref_steps,
+                spikes,
+            },
+        });
+        std::mem::swap(&mut self.x, &mut self.x_next);
         if !self.clamp_i.is_empty() {
             self.apply_voltage_clamps(n);
         }
-        self.add_arrivals(n);
-        self.threshold(spikes);
+        self.after_spikes(spikes);
         if !self.bap.is_empty() {
             self.back_propagate();
         }
@@ -288,27 +310,30 @@ impl NeuronBlock {
     }
 
     fn refresh_masks(&mut self, n: u64) {
-        let nn = self.n;
+        let st = self.stride;
         self.spike_blocked.fill(false);
         self.bap_blocked.fill(false);
         self.kir_g.fill(0.0);
         self.kir_ge.fill(0.0);
-        self.clamped_soma.fill(false);
+        for (i, inh) in self.inhibit.iter_mut().enumerate() {
+            *inh = u32::from(i >= self.n);
+        }
         for s in self.stimuli.iter().filter(|s| s.active(n)) {
             match &s.kind {
                 StimulusKind::BlockSpikes => {
                     for &i in &s.neurons {
                         self.spike_blocked[i as usize] = true;
+                        self.inhibit[i as usize] = 1;
                     }
                 }
                 StimulusKind::BlockBap { compartments } if !self.bap_blocked.is_empty() => {
                     let n_comp = self.prop.n_comp;
                     for &i in &s.neurons {
                         match compartments {
-                            None => (0..n_comp).for_each(|c| self.bap_blocked[c * nn + i as usize] = true),
+                            None => (0..n_comp).for_each(|c| self.bap_blocked[c * st + i as usize] = true),
                             Some(cs) => cs
                                 .iter()
-                                .for_each(|&c| self.bap_blocked[c * nn + i as usize] = true),
+                                .for_each(|&c| self.bap_blocked[c * st + i as usize] = true),
                         }
                     }
                 }
@@ -320,7 +345,7 @@ impl NeuronBlock {
                 }
                 StimulusKind::VoltageClamp { compartment: 0, .. } => {
                     for &i in &s.neurons {
-                        self.clamped_soma[i as usize] = true;
+                        self.inhibit[i as usize] = 1;
                     }
                 }
                 _ => {}
@@ -329,7 +354,7 @@ impl NeuronBlock {
     }
 
     fn assemble_input(&mut self, n: u64, t_ms: f64) {
-        let nn = self.n;
+        let (nn, st) = (self.n, self.stride);
         self.u.fill(0.0);
         for s in self.stimuli.iter().filter(|s| s.active(n)) {
             let c = match s.kind {
@@ -338,7 +363,7 @@ impl NeuronBlock {
                 _ => continue,
             };
             let amp = s.current_pa(t_ms);
-            let lane = &mut self.u[c * nn..(c + 1) * nn];
+            let lane = &mut self.u[c * st..(c + 1) * st];
             for &i in &s.neurons {
                 lane[i as usize] += amp;
             }
@@ -350,9 +375,9 @@ impl NeuronBlock {
         }
         for (p, pl) in self.plateaus.iter().enumerate() {
             for i in 0..nn {
-                let k = p * nn + i;
+                let k = p * st + i;
                 if self.plat_left[k] > 0 {
-                    self.u[pl.comp * nn + i] += pl.current_pa;
+                    self.u[pl.comp * st + i] += pl.current_pa;
                     self.plat_left[k] -= 1;
                     if self.plat_left[k] == 0 {
                         self.plat_refr[k] = pl.refractory_steps;
@@ -364,9 +389,9 @@ impl NeuronBlock {
         }
         for cr in &self.cond {
             for i in 0..nn {
-                let g = self.x[cr.state * nn + i] * cr.mean_factor;
-                let v = self.x[cr.comp * nn + i];
-                self.u[cr.comp * nn + i] += g * (cr.e_rev_mv - v);
+                let g = self.x[cr.state * st + i] * cr.mean_factor;
+                let v = self.x[cr.comp * st + i];
+                self.u[cr.comp * st + i] += g * (cr.e_rev_mv - v);
             }
         }
         if self.adex.is_some() {
@@ -391,7 +416,7 @@ impl NeuronBlock {
     /// and `w` is advanced exactly for the mean potential `(V_n + V*) / 2`.
     fn adex_current(&mut self) {
         let Some(ad) = self.adex else { return };
-        let nn = self.n;
+        let (nn, st) = (self.n, self.stride);
         let v_peak = self.v_detect_mv;
         for i in 0..nn {
             let (v, w) = (self.x[i], self.w[i]);
@@ -399,11 +424,11 @@ impl NeuronBlock {
             // Predictor: soma row of the propagator with the start-of-step current.
             let mut v_star = self.prop.offset[0];
             for &(j, coef) in &self.prop.rows[0] {
-                v_star += coef * self.x[j * nn + i];
+                v_star += coef * self.x[j * st + i];
             }
             for &(c, coef) in &self.prop.input_rows[0] {
                 let extra = if c == 0 { n0 } else { 0.0 };
-                v_star += coef * (self.u[c * nn + i] + extra);
+                v_star += coef * (self.u[c * st + i] + extra);
             }
             let w_star = w * ad.decay_w + ad.a_ns * (v.min(v_peak) - ad.e_leak_mv) * (1.0 - ad.decay_w);
             let n1 = Self::adex_n(&ad, v_star, w_star, self.spike_blocked[i], v_peak);
@@ -413,40 +438,8 @@ impl NeuronBlock {
         }
     }
 
-    fn propagate(&mut self) {
-        let nn = self.n;
-        let ns = self.prop.n_state;
-        let mut start = 0;
-        while start < nn {
-            let len = CHUNK.min(nn - start);
-            for k in 0..ns {
-                let out = &mut self.scratch[k * CHUNK..k * CHUNK + len];
-                out.fill(self.prop.offset[k]);
-                for &(j, coef) in &self.prop.rows[k] {
-                    let xj = &self.x[j * nn + start..j * nn + start + len];
-                    for (o, &v) in out.iter_mut().zip(xj) {
-                        *o += coef * v;
-                    }
-                }
-                if self.uses_u {
-                    for &(c, coef) in &self.prop.input_rows[k] {
-                        let uc = &self.u[c * nn + start..c * nn + start + len];
-                        for (o, &v) in out.iter_mut().zip(uc) {
-                            *o += coef * v;
-                        }
-                    }
-                }
-            }
-            for k in 0..ns {
-                self.x[k * nn + start..k * nn + start + len]
-                    .copy_from_slice(&self.scratch[k * CHUNK..k * CHUNK + len]);
-            }
-            start += len;
-        }
-    }
-
     fn apply_voltage_clamps(&mut self, n: u64) {
-        let nn = self.n;
+        let st = self.stride;
         self.clamp_i.fill(0.0);
         for s in self.stimuli.iter().filter(|s| s.active(n)) {
             let StimulusKind::VoltageClamp {
@@ -459,44 +452,18 @@ impl NeuronBlock {
             let col = &self.prop.psi_col[compartment];
             for &i in &s.neurons {
                 let i = i as usize;
-                let current = (hold_mv - self.x[compartment * nn + i]) / col[compartment];
+                let current = (hold_mv - self.x[compartment * st + i]) / col[compartment];
                 for (k, &psi) in col.iter().enumerate() {
-                    self.x[k * nn + i] += psi * current;
+                    self.x[k * st + i] += psi * current;
                 }
-                self.x[compartment * nn + i] = hold_mv;
-                self.clamp_i[compartment * nn + i] = current;
+                self.x[compartment * st + i] = hold_mv;
+                self.clamp_i[compartment * st + i] = current;
             }
         }
     }
 
-    fn add_arrivals(&mut self, n: u64) {
-        let nn = self.n;
-        let n_comp = self.prop.n_comp;
-        let slot = ((n + 1) % self.ring_slots as u64) as usize;
-        for r in 0..self.n_rec {
-            let base = (slot * self.n_rec + r) * nn;
-            let lane = &mut self.ring[base..base + nn];
-            let state = &mut self.x[(n_comp + r) * nn..(n_comp + r + 1) * nn];
-            for (s, a) in state.iter_mut().zip(lane.iter_mut()) {
-                *s += *a;
-                *a = 0.0;
-            }
-        }
-    }
-
-    fn threshold(&mut self, spikes: &mut Vec<u32>) {
-        let (v_reset, v_detect, t_ref) = (self.v_reset_mv, self.v_detect_mv, self.t_ref_steps);
-        let v = &mut self.x[..self.n];
-        for (i, (vi, r)) in v.iter_mut().zip(self.refr.iter_mut()).enumerate() {
-            if *r > 0 {
-                *vi = v_reset;
-                *r -= 1;
-            } else if *vi >= v_detect && !self.spike_blocked[i] && !self.clamped_soma[i] {
-                *vi = v_reset;
-                *r = t_ref;
-                spikes.push(i as u32);
-            }
-        }
+    /// Spike-triggered adaptation and the bAP history.
+    fn after_spikes(&mut self, spikes: &[u32]) {
         if let Some(ad) = self.adex {
             for &i in spikes.iter() {
                 self.w[i as usize] += ad.b_pa;
@@ -513,24 +480,24 @@ impl NeuronBlock {
     }
 
     fn back_propagate(&mut self) {
-        let nn = self.n;
+        let (nn, st) = (self.n, self.stride);
         for b in &self.bap {
             for i in 0..nn {
-                if (self.hist[i] >> b.delay_steps) & 1 == 1 && !self.bap_blocked[b.comp * nn + i] {
-                    self.x[b.comp * nn + i] += b.kick_mv;
+                if (self.hist[i] >> b.delay_steps) & 1 == 1 && !self.bap_blocked[b.comp * st + i] {
+                    self.x[b.comp * st + i] += b.kick_mv;
                 }
             }
         }
     }
 
     fn start_plateaus(&mut self) {
-        let nn = self.n;
+        let (nn, st) = (self.n, self.stride);
         for (p, pl) in self.plateaus.iter().enumerate() {
             for i in 0..nn {
-                let k = p * nn + i;
+                let k = p * st + i;
                 if self.plat_left[k] == 0
                     && self.plat_refr[k] == 0
-                    && self.x[pl.comp * nn + i] >= pl.threshold_mv
+                    && self.x[pl.comp * st + i] >= pl.threshold_mv
                 {
                     self.plat_left[k] = pl.duration_steps;
                 }
@@ -540,21 +507,21 @@ impl NeuronBlock {
 
     /// Current value of `signal` for local neuron `i`.
     pub fn sample(&self, i: usize, signal: ProbeSignal) -> f64 {
-        let nn = self.n;
+        let st = self.stride;
         let n_comp = self.prop.n_comp;
         match signal {
-            ProbeSignal::Potential(c) => self.x[c * nn + i],
+            ProbeSignal::Potential(c) => self.x[c * st + i],
             ProbeSignal::ReceptorCurrent(r) => {
-                let s = self.x[(n_comp + r) * nn + i];
+                let s = self.x[(n_comp + r) * st + i];
                 match self.template.receptors[r].kind {
                     ReceptorKind::Current => s,
                     ReceptorKind::Conductance { e_rev_mv } => {
-                        s * (e_rev_mv - self.x[self.template.receptors[r].compartment * nn + i])
+                        s * (e_rev_mv - self.x[self.template.receptors[r].compartment * st + i])
                     }
                 }
             }
-            ProbeSignal::ReceptorConductance(r) => self.x[(n_comp + r) * nn + i],
-            ProbeSignal::ClampCurrent(c) => self.clamp_i.get(c * nn + i).copied().unwrap_or(0.0),
+            ProbeSignal::ReceptorConductance(r) => self.x[(n_comp + r) * st + i],
+            ProbeSignal::ClampCurrent(c) => self.clamp_i.get(c * st + i).copied().unwrap_or(0.0),
             ProbeSignal::Adaptation => self.w.get(i).copied().unwrap_or(0.0),
         }
     }
@@ -564,16 +531,16 @@ impl NeuronBlock {
         self.plateaus
             .iter()
             .position(|p| p.comp == comp)
-            .is_some_and(|p| self.plat_left[p * self.n + i] > 0)
+            .is_some_and(|p| self.plat_left[p * self.stride + i] > 0)
     }
 
     /// Heap bytes held by the block (state, ring, masks).
     pub fn heap_bytes(&self) -> usize {
-        8 * (self.x.len() + self.scratch.len() + self.u.len() + self.w.len() + self.ring.len())
+        8 * (self.x.len() + self.x_next.len() + self.u.len() + self.w.len() + self.ring.len())
             + 8 * (self.hist.len() + self.kir_g.len() + self.kir_ge.len() + self.clamp_i.len())
             + 4 * (self.refr.len() + self.plat_left.len() + self.plat_refr.len())
             + self.spike_blocked.len()
             + self.bap_blocked.len()
-            + self.clamped_soma.len()
+            + 4 * self.inhibit.len()
     }
 }

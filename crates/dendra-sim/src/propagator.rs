@@ -40,6 +40,10 @@ pub struct Propagator {
     pub input_rows: Vec<Vec<(usize, f64)>>,
     /// Dense `Ψ` column of each compartment, for voltage clamps: `psi_col[c][k]`.
     pub psi_col: Vec<Vec<f64>>,
+    /// Dense `Φ`, row-major (`n_state × n_state`), for the small-template kernels.
+    pub phi_dense: Vec<f64>,
+    /// Dense `Ψ`, row-major (`n_state × n_comp`).
+    pub psi_dense: Vec<f64>,
 }
 
 impl Propagator {
@@ -82,6 +86,14 @@ impl Propagator {
         let psi_col = (0..n_comp)
             .map(|c| (0..n_state).map(|k| phi[(k, n_state + 1 + c)]).collect())
             .collect();
+        let phi_dense = (0..n_state)
+            .flat_map(|k| (0..n_state).map(move |j| (k, j)))
+            .map(|(k, j)| phi[(k, j)])
+            .collect();
+        let psi_dense = (0..n_state)
+            .flat_map(|k| (0..n_comp).map(move |c| (k, c)))
+            .map(|(k, c)| phi[(k, n_state + 1 + c)])
+            .collect();
         Propagator {
             n_state,
             n_comp,
@@ -89,6 +101,8 @@ impl Propagator {
             offset,
             input_rows,
             psi_col,
+            phi_dense,
+            psi_dense,
         }
     }
 }
