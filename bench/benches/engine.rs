@@ -10,7 +10,10 @@ use dendra_sim::{RunConfig, Simulation};
 fn cuba_steps(c: &mut Criterion) {
     let mut group = c.benchmark_group("cuba");
     group.sample_size(20);
-    for &(name, p) in &[("neuron_update_no_synapses", 0.0), ("update_and_delivery_p0.02", 0.02)] {
+    for &(name, p) in &[
+        ("neuron_update_no_synapses", 0.0),
+        ("update_and_delivery_p0.02", 0.02),
+    ] {
         let params = CubaParams {
             p_connect: p,
             ..CubaParams::default()

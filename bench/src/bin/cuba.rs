@@ -46,7 +46,10 @@ fn main() {
             eprintln!("error: {e}");
             std::process::exit(1)
         });
-        let (l, b) = (s.number("loop_s").unwrap_or(f64::NAN), s.number("build_s").unwrap_or(f64::NAN));
+        let (l, b) = (
+            s.number("loop_s").unwrap_or(f64::NAN),
+            s.number("build_s").unwrap_or(f64::NAN),
+        );
         if !json {
             eprintln!("rep {rep}: load {load:.2}, build {b:.4} s, loop {l:.4} s");
         }

@@ -76,11 +76,11 @@ fn main() -> ExitCode {
 }
 
 fn run(name: &str, args: &CommonArgs, quiet: bool) -> ExitCode {
-    if let Some(d) = args.duration_ms {
-        if !d.is_finite() || d < 0.0 {
-            eprintln!("error: --duration-ms must be a finite number >= 0, found {d}");
-            return ExitCode::from(2);
-        }
+    if let Some(d) = args.duration_ms
+        && (!d.is_finite() || d < 0.0)
+    {
+        eprintln!("error: --duration-ms must be a finite number >= 0, found {d}");
+        return ExitCode::from(2);
     }
     let bar = (!quiet && std::io::stderr().is_terminal()).then(|| {
         let bar = ProgressBar::new(100);
@@ -130,7 +130,10 @@ fn run(name: &str, args: &CommonArgs, quiet: bool) -> ExitCode {
 
 fn print_summary(name: &str, summary: &Summary, json: bool, quiet: bool) {
     if json {
-        println!("{}", serde_json::to_string_pretty(&summary.to_json()).expect("JSON values serialise"));
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&summary.to_json()).expect("JSON values serialise")
+        );
         return;
     }
     if !quiet {

@@ -111,7 +111,13 @@ mod tests {
         let base = StreamKey::new(7, Purpose::Weight, 3, 11);
         let x = first(base);
         assert_ne!(x, first(StreamKey { seed: 8, ..base }));
-        assert_ne!(x, first(StreamKey { purpose: Purpose::Delay, ..base }));
+        assert_ne!(
+            x,
+            first(StreamKey {
+                purpose: Purpose::Delay,
+                ..base
+            })
+        );
         assert_ne!(x, first(StreamKey { group: 4, ..base }));
         assert_ne!(x, first(StreamKey { index: 12, ..base }));
     }

@@ -76,7 +76,10 @@ pub fn template() -> NeuronTemplate {
     let mut t = NeuronTemplate::point(
         "cuba_lif",
         soma,
-        vec![ReceptorParams::current("exc", 0, 5.0), ReceptorParams::current("inh", 0, 10.0)],
+        vec![
+            ReceptorParams::current("exc", 0, 5.0),
+            ReceptorParams::current("inh", 0, 10.0),
+        ],
     );
     t.initial = InitialPotential::Uniform {
         lo_mv: -60.0,
@@ -184,6 +187,9 @@ pub fn run_with(params: &CubaParams, options: &RunOptions) -> Result<Summary, Ex
         .set("synaptic_events", stats.events)
         .set("build_s", stats.build_seconds)
         .set("loop_s", stats.loop_seconds)
-        .set("events_per_s", stats.events as f64 / stats.loop_seconds.max(1e-12));
+        .set(
+            "events_per_s",
+            stats.events as f64 / stats.loop_seconds.max(1e-12),
+        );
     Ok(s)
 }

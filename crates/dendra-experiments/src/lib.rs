@@ -78,9 +78,12 @@ pub fn builtins() -> &'static [Builtin] {
 
 /// Run a built-in by name.
 pub fn run_builtin(name: &str, options: &RunOptions) -> Result<Summary, ExperimentError> {
-    let b = builtins().iter().find(|b| b.name == name).ok_or_else(|| ExperimentError::Unknown {
-        name: name.to_string(),
-        known: builtins().iter().map(|b| b.name).collect::<Vec<_>>().join(", "),
-    })?;
+    let b = builtins()
+        .iter()
+        .find(|b| b.name == name)
+        .ok_or_else(|| ExperimentError::Unknown {
+            name: name.to_string(),
+            known: builtins().iter().map(|b| b.name).collect::<Vec<_>>().join(", "),
+        })?;
     (b.run)(options)
 }

@@ -30,10 +30,7 @@ pub struct Role {
 impl Role {
     /// A proximal compartment at `site`.
     pub const fn at(site: Site) -> Self {
-        Role {
-            site,
-            distal: false,
-        }
+        Role { site, distal: false }
     }
 
     /// A distal branch at `site`.

@@ -6,8 +6,8 @@ use dendra_core::error::{ParamResult, positive};
 use dendra_core::{Clock, ParamError};
 
 use crate::projection::{Connectivity, ProjectionDesc};
-use crate::recording::{ProbeSignal, RecordingDesc};
 use crate::receptor::ReceptorKind;
+use crate::recording::{ProbeSignal, RecordingDesc};
 use crate::source::SourceParams;
 use crate::stimulus::Stimulus;
 use crate::template::NeuronTemplate;
@@ -120,14 +120,16 @@ impl NetworkDesc {
         }
         for (k, proj) in self.projections.iter().enumerate() {
             let key = format!("projections[{k}]");
-            self.validate_projection(proj, &clock).map_err(|e| e.within(&key))?;
+            self.validate_projection(proj, &clock)
+                .map_err(|e| e.within(&key))?;
         }
         for (k, stim) in self.stimuli.iter().enumerate() {
             let key = format!("stimuli[{k}]");
             let (pop, t) = self
                 .neuron_population(stim.population, "population")
                 .map_err(|e| e.within(&key))?;
-            stim.validate(pop.size, t.n_compartments()).map_err(|e| e.within(&key))?;
+            stim.validate(pop.size, t.n_compartments())
+                .map_err(|e| e.within(&key))?;
         }
         for (k, &p) in self.recording.spikes.iter().enumerate() {
             if p >= self.populations.len() {
@@ -146,14 +148,14 @@ impl NetworkDesc {
             probe
                 .validate(pop.size, t.n_compartments(), t.receptors.len())
                 .map_err(|e| e.within(&key))?;
-            if let ProbeSignal::ReceptorConductance(r) = probe.signal {
-                if t.receptors[r].kind == ReceptorKind::Current {
-                    return Err(ParamError::new(
-                        format!("{key}.signal"),
-                        "a conductance-based receptor",
-                        format!("current-based receptor `{}`", t.receptors[r].name),
-                    ));
-                }
+            if let ProbeSignal::ReceptorConductance(r) = probe.signal
+                && t.receptors[r].kind == ReceptorKind::Current
+            {
+                return Err(ParamError::new(
+                    format!("{key}.signal"),
+                    "a conductance-based receptor",
+                    format!("current-based receptor `{}`", t.receptors[r].name),
+                ));
             }
             if probe.signal == ProbeSignal::Adaptation
                 && !matches!(t.soma.spike, crate::soma::SpikeMechanism::Exponential { .. })
@@ -189,7 +191,11 @@ impl NetworkDesc {
         if proj.receptor >= t.receptors.len() {
             return Err(ParamError::new(
                 "receptor",
-                format!("a receptor index in 0..{} of template `{}`", t.receptors.len(), t.name),
+                format!(
+                    "a receptor index in 0..{} of template `{}`",
+                    t.receptors.len(),
+                    t.name
+                ),
                 proj.receptor,
             ));
         }

@@ -132,7 +132,7 @@ impl ProjectionDesc {
             Placement::Uniform => {}
             Placement::Between { from_um, to_um } => {
                 non_negative("placement.from_um", from_um)?;
-                if !(to_um >= from_um) || !to_um.is_finite() {
+                if !to_um.is_finite() || to_um < from_um {
                     return Err(ParamError::new(
                         "placement.to_um",
                         format!("a finite position >= from_um ({from_um})"),

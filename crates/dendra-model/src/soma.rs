@@ -1,7 +1,7 @@
 //! The soma: an integrate-and-fire compartment that emits spikes.
 
-use dendra_core::error::{ParamResult, finite, non_negative, positive};
 use dendra_core::ParamError;
+use dendra_core::error::{ParamResult, finite, non_negative, positive};
 
 /// How the soma turns its potential into spikes.
 #[derive(Debug, Clone, PartialEq)]

@@ -68,7 +68,11 @@ impl RateProfile {
         match self {
             RateProfile::PiecewiseLinear(points) => {
                 if points.is_empty() {
-                    return Err(ParamError::new("points", "at least one (t_ms, rate_hz) point", "none"));
+                    return Err(ParamError::new(
+                        "points",
+                        "at least one (t_ms, rate_hz) point",
+                        "none",
+                    ));
                 }
                 for (k, &(t, r)) in points.iter().enumerate() {
                     if !t.is_finite() || (k > 0 && t <= points[k - 1].0) {

@@ -172,10 +172,7 @@ impl Stimulus {
                     }
                 }
             }
-            StimulusKind::VoltageClamp {
-                compartment,
-                hold_mv,
-            } => {
+            StimulusKind::VoltageClamp { compartment, hold_mv } => {
                 check_comp(*compartment, "compartment")?;
                 finite("hold_mv", *hold_mv)?;
             }

@@ -166,7 +166,12 @@ mod tests {
         NeuronTemplate {
             name: "t".into(),
             soma: SomaParams::default(),
-            compartments: vec![CompartmentParams::new("apical", Role::at(Site::ApicalTuft), 0, 200.0)],
+            compartments: vec![CompartmentParams::new(
+                "apical",
+                Role::at(Site::ApicalTuft),
+                0,
+                200.0,
+            )],
             receptors: vec![
                 ReceptorParams::current("exc", 0, 5.0),
                 ReceptorParams::current("exc", 1, 5.0),
@@ -196,7 +201,8 @@ mod tests {
     #[test]
     fn duplicate_names_rejected() {
         let mut t = two_comp();
-        t.compartments.push(CompartmentParams::new("apical", Role::at(Site::Basal), 0, 10.0));
+        t.compartments
+            .push(CompartmentParams::new("apical", Role::at(Site::Basal), 0, 10.0));
         assert_eq!(t.validate(0.1).unwrap_err().key, "compartments[1].name");
     }
 }

@@ -68,7 +68,14 @@ pub struct ProjectionPlan<'a> {
 
 impl<'a> ProjectionPlan<'a> {
     /// Prepare a projection between populations of sizes `n_source` and `n_target`.
-    pub fn new(desc: &'a ProjectionDesc, index: usize, n_source: u32, n_target: u32, length_um: f64, seed: u64) -> Self {
+    pub fn new(
+        desc: &'a ProjectionDesc,
+        index: usize,
+        n_source: u32,
+        n_target: u32,
+        length_um: f64,
+        seed: u64,
+    ) -> Self {
         let explicit = match &desc.connectivity {
             Connectivity::Explicit(pairs) => {
                 let mut by_target = vec![Vec::new(); n_target as usize];

@@ -75,7 +75,7 @@ impl RunStats {
 }
 
 enum Block {
-    Neurons(NeuronBlock),
+    Neurons(Box<NeuronBlock>),
     Source(SourceBlock),
 }
 
@@ -94,6 +94,19 @@ struct Worker {
     recorded: Vec<bool>,
     spikes: Vec<(u64, u32, u32)>,
     events: u64,
+}
+
+/// One synapse of a projection.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct SynapseRow {
+    /// Source index in the source population.
+    pub source: u32,
+    /// Target index in the target population.
+    pub target: u32,
+    /// Weight (pA or nS).
+    pub weight: f32,
+    /// Position along the target compartment (µm); `None` on compartments without length.
+    pub position_um: Option<f32>,
 }
 
 /// A network being simulated.
@@ -144,7 +157,14 @@ impl Simulation {
                 let target = &net.populations[p.target];
                 let t = target.template().expect("validated: targets are neurons");
                 let comp = t.receptors[p.receptor].compartment;
-                ProjectionPlan::new(p, k, net.populations[p.source].size, target.size, t.length_um(comp), seed)
+                ProjectionPlan::new(
+                    p,
+                    k,
+                    net.populations[p.source].size,
+                    target.size,
+                    t.length_um(comp),
+                    seed,
+                )
             })
             .collect();
 
@@ -161,9 +181,20 @@ impl Simulation {
                             .filter(|(_, s)| s.population == k)
                             .map(|(si, s)| stimuli::compile(s, si, first, n, &clock, seed))
                             .collect::<SimResult<Vec<_>>>()?;
-                        Block::Neurons(NeuronBlock::new(k, t.clone(), first, n, &clock, seed, stims, ring_slots[k]))
+                        Block::Neurons(Box::new(NeuronBlock::new(
+                            k,
+                            t.clone(),
+                            first,
+                            n,
+                            &clock,
+                            seed,
+                            stims,
+                            ring_slots[k],
+                        )))
                     }
-                    PopulationKind::Source(s) => Block::Source(SourceBlock::new(k, s, first, n, &clock, seed)),
+                    PopulationKind::Source(s) => {
+                        Block::Source(SourceBlock::new(k, s, first, n, &clock, seed))
+                    }
                 });
             }
             let mut projections = Vec::with_capacity(plans.len());
@@ -212,7 +243,10 @@ impl Simulation {
         };
         let workers: Vec<Worker> = {
             use rayon::prelude::*;
-            (0..threads).into_par_iter().map(build_worker).collect::<SimResult<_>>()?
+            (0..threads)
+                .into_par_iter()
+                .map(build_worker)
+                .collect::<SimResult<_>>()?
         };
         let buffers = (0..threads)
             .map(|w| {
@@ -275,7 +309,11 @@ impl Simulation {
 
     /// Advance by `duration_ms`, calling `progress(done_steps, total_steps)` about a hundred
     /// times along the way (from one thread).
-    pub fn run_with_progress(&mut self, duration_ms: f64, progress: &(dyn Fn(u64, u64) + Sync)) -> SimResult<()> {
+    pub fn run_with_progress(
+        &mut self,
+        duration_ms: f64,
+        progress: &(dyn Fn(u64, u64) + Sync),
+    ) -> SimResult<()> {
         let steps = self.clock.steps("duration_ms", duration_ms)?;
         let (n0, n1) = (self.step, self.step + steps);
         let report_every = (steps / 100).max(1);
@@ -284,7 +322,7 @@ impl Simulation {
         let buffers = &self.buffers;
         if self.threads == 1 {
             run_steps(&mut self.workers[0], 0, buffers, None, n0, n1, &clock, &|n| {
-                if (n - n0 + 1) % report_every == 0 {
+                if (n - n0 + 1).is_multiple_of(report_every) {
                     progress(n - n0 + 1, steps);
                 }
             });
@@ -295,7 +333,7 @@ impl Simulation {
                     let barrier = &barrier;
                     scope.spawn(move || {
                         let tick = |n: u64| {
-                            if w == 0 && (n - n0 + 1) % report_every == 0 {
+                            if w == 0 && (n - n0 + 1).is_multiple_of(report_every) {
                                 progress(n - n0 + 1, steps);
                             }
                         };
@@ -316,7 +354,11 @@ impl Simulation {
 
     /// All spikes recorded so far, sorted by time, population and neuron.
     pub fn spikes(&self) -> SpikeTable {
-        let mut all: Vec<(u64, u32, u32)> = self.workers.iter().flat_map(|w| w.spikes.iter().copied()).collect();
+        let mut all: Vec<(u64, u32, u32)> = self
+            .workers
+            .iter()
+            .flat_map(|w| w.spikes.iter().copied())
+            .collect();
         all.sort_unstable();
         let dt = self.clock.dt_ms();
         SpikeTable {
@@ -345,9 +387,8 @@ impl Simulation {
         out
     }
 
-    /// Synapses of projection `proj` as `(source, target, weight, position_um)` rows, sorted by
-    /// source then target (position is NaN on compartments without length).
-    pub fn synapses(&self, proj: usize) -> Vec<(u32, u32, f32, f32)> {
+    /// Synapses of projection `proj`, sorted by source then target.
+    pub fn synapses(&self, proj: usize) -> Vec<SynapseRow> {
         let mut rows = Vec::new();
         for w in &self.workers {
             let lp = &w.projections[proj];
@@ -358,12 +399,16 @@ impl Simulation {
             let csr = &lp.csr;
             for s in 0..csr.row_ptr.len() - 1 {
                 for k in csr.row_ptr[s] as usize..csr.row_ptr[s + 1] as usize {
-                    let pos = csr.position_um.get(k).copied().unwrap_or(f32::NAN);
-                    rows.push((s as u32, first + csr.target[k], csr.weight[k], pos));
+                    rows.push(SynapseRow {
+                        source: s as u32,
+                        target: first + csr.target[k],
+                        weight: csr.weight[k],
+                        position_um: csr.position_um.get(k).copied(),
+                    });
                 }
             }
         }
-        rows.sort_by_key(|r| (r.0, r.1));
+        rows.sort_by_key(|r| (r.source, r.target));
         rows
     }
 }
@@ -396,7 +441,7 @@ fn run_steps(
 impl Worker {
     fn update(&mut self, n: u64, clock: &Clock, out: &mut [Vec<u32>]) {
         for probe in &mut self.probes {
-            if n % probe.every_steps == 0
+            if n.is_multiple_of(probe.every_steps)
                 && let Block::Neurons(b) = &self.blocks[probe.population]
             {
                 probe.values.push(b.sample(probe.local, probe.signal));
@@ -436,7 +481,10 @@ impl Worker {
             for buffer in buffers {
                 let published = buffer[parity].read().unwrap_or_else(|e| e.into_inner());
                 for &s in &published[proj.source] {
-                    let (lo, hi) = (csr.row_ptr[s as usize] as usize, csr.row_ptr[s as usize + 1] as usize);
+                    let (lo, hi) = (
+                        csr.row_ptr[s as usize] as usize,
+                        csr.row_ptr[s as usize + 1] as usize,
+                    );
                     self.events += (hi - lo) as u64;
                     for (&t, &wgt) in csr.target[lo..hi].iter().zip(&csr.weight[lo..hi]) {
                         lane[t as usize] += wgt as f64;

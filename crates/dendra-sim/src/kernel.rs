@@ -5,6 +5,9 @@
 //! contracts `a * b + c` into a fused multiply-add), so results are bit-identical whichever
 //! variant the CPU selects.
 
+// Lane loops index several arrays in lock step; that is their point.
+#![allow(clippy::needless_range_loop)]
+
 use crate::propagator::Propagator;
 
 /// Lanes of the widest vector (f64 x 8 = 512 bit); state arrays are padded to a multiple of it.
@@ -92,8 +95,9 @@ fn integrate_generic(args: Integrate<'_>) {
     }
 }
 
-/// All `NS` states of [`LANES`] neurons stay in registers through the step: dense `Φ` (its
-/// structural zeros add exact zeros), then the external input, then the arrivals.
+/// All `NS` states of [`LANES`] neurons stay in registers through the step: `Φ` (skipping its
+/// zeros, in the same order as the sparse kernel), then the external input, then the arrivals, then spike
+/// detection on the soma.
 #[inline(always)]
 fn integrate_small<const NS: usize, const HAS_U: bool>(args: Integrate<'_>) {
     let Integrate {
@@ -114,53 +118,82 @@ fn integrate_small<const NS: usize, const HAS_U: bool>(args: Integrate<'_>) {
         spikes,
     } = spike;
     let nc = prop.n_comp;
+    let chunks = stride / LANES;
     let mut phi = [[0.0f64; NS]; NS];
     let mut off = [0.0f64; NS];
     for k in 0..NS {
         phi[k].copy_from_slice(&prop.phi_dense[k * NS..(k + 1) * NS]);
         off[k] = prop.offset[k];
     }
+    // Row views as lane chunks: xr[j][c] is chunk c of state j. Fixed-size arrays of views (rows
+    // beyond a buffer's height are empty), so nothing is allocated per step.
+    let mut x_rows = x.chunks_exact(stride);
+    let xr: [&[[f64; LANES]]; NS] =
+        std::array::from_fn(|_| x_rows.next().map_or(&[][..], |r| r.as_chunks().0));
+    let mut next_rows = next.chunks_exact_mut(stride);
+    let nr: [&mut [[f64; LANES]]; NS] =
+        std::array::from_fn(|_| next_rows.next().map_or(&mut [][..], |r| r.as_chunks_mut().0));
+    let mut ring_rows = ring.chunks_exact_mut(stride);
+    let rr: [&mut [[f64; LANES]]; NS] =
+        std::array::from_fn(|_| ring_rows.next().map_or(&mut [][..], |r| r.as_chunks_mut().0));
+    let mut u_rows = u.unwrap_or(&[]).chunks_exact(stride);
+    let ur: [&[[f64; LANES]]; NS] =
+        std::array::from_fn(|_| u_rows.next().map_or(&[][..], |r| r.as_chunks().0));
+    let (refr, _) = refr.as_chunks_mut::<LANES>();
+    let (inhibit, _) = inhibit.as_chunks::<LANES>();
+    assert!(refr.len() >= chunks && inhibit.len() >= chunks);
+    assert!(
+        xr.iter()
+            .chain(&ur[..if HAS_U { nc } else { 0 }])
+            .all(|r| r.len() == chunks)
+    );
+    assert!(nr.iter().all(|r| r.len() == chunks) && rr[..NS - nc].iter().all(|r| r.len() == chunks));
     let mut fired = [0u32; LANES];
-    let mut base = 0;
-    while base < stride {
-        let mut xs = [[0.0f64; LANES]; NS];
-        for j in 0..NS {
-            xs[j].copy_from_slice(&x[j * stride + base..j * stride + base + LANES]);
-        }
+    for c in 0..chunks {
+        let xs: [[f64; LANES]; NS] = std::array::from_fn(|j| xr[j][c]);
         for k in 0..NS {
             let mut acc = [off[k]; LANES];
             for j in 0..NS {
-                let c = phi[k][j];
-                for l in 0..LANES {
-                    acc[l] += c * xs[j][l];
+                let p = phi[k][j];
+                // Structural zeros (e.g. receptor rows) are skipped; the branch is the same for
+                // every chunk, so it is always predicted.
+                if p != 0.0 {
+                    for l in 0..LANES {
+                        acc[l] += p * xs[j][l];
+                    }
                 }
             }
-            if HAS_U && let Some(u) = u {
-                for c in 0..nc {
-                    let psi = prop.psi_dense[k * nc + c];
-                    let uc = &u[c * stride + base..c * stride + base + LANES];
+            if HAS_U {
+                for (cc, uc) in ur[..nc].iter().enumerate() {
+                    let psi = prop.psi_dense[k * nc + cc];
+                    let uc = &uc[c];
                     for l in 0..LANES {
                         acc[l] += psi * uc[l];
                     }
                 }
             }
             if k >= nc {
-                let lane = &mut ring[(k - nc) * stride + base..(k - nc) * stride + base + LANES];
+                let lane = &mut rr[k - nc][c];
                 for l in 0..LANES {
                     acc[l] += lane[l];
-                    lane[l] = 0.0;
                 }
+                *lane = [0.0; LANES];
             }
-            if k == 0 {
-                let r = &mut refr[base..base + LANES];
-                let inh = &inhibit[base..base + LANES];
-                if detect(&mut acc, r, inh, v_reset_mv, v_detect_mv, t_ref_steps, &mut fired) {
-                    push_fired(&fired, base, spikes);
-                }
+            if k == 0
+                && detect(
+                    &mut acc,
+                    &mut refr[c],
+                    &inhibit[c],
+                    v_reset_mv,
+                    v_detect_mv,
+                    t_ref_steps,
+                    &mut fired,
+                )
+            {
+                push_fired(&fired, c * LANES, spikes);
             }
-            next[k * stride + base..k * stride + base + LANES].copy_from_slice(&acc);
+            nr[k][c] = acc;
         }
-        base += LANES;
     }
 }
 
@@ -233,8 +266,8 @@ pub struct Threshold<'a> {
 #[inline(always)]
 fn detect(
     v: &mut [f64; LANES],
-    refr: &mut [u32],
-    inhibit: &[u32],
+    refr: &mut [u32; LANES],
+    inhibit: &[u32; LANES],
     v_reset: f64,
     v_detect: f64,
     t_ref: u32,
@@ -271,17 +304,13 @@ fn threshold(v: &mut [f64], spike: Threshold<'_>) {
         spikes,
     } = spike;
     for base in (0..v.len()).step_by(LANES) {
-        let chunk: &mut [f64; LANES] = (&mut v[base..base + LANES]).try_into().expect("stride is whole lanes");
+        let chunk: &mut [f64; LANES] = (&mut v[base..base + LANES])
+            .try_into()
+            .expect("stride is whole lanes");
         let mut fired = [0u32; LANES];
-        if detect(
-            chunk,
-            &mut refr[base..base + LANES],
-            &inhibit[base..base + LANES],
-            v_reset_mv,
-            v_detect_mv,
-            t_ref_steps,
-            &mut fired,
-        ) {
+        let r: &mut [u32; LANES] = (&mut refr[base..base + LANES]).try_into().expect("whole lanes");
+        let inh: &[u32; LANES] = (&inhibit[base..base + LANES]).try_into().expect("whole lanes");
+        if detect(chunk, r, inh, v_reset_mv, v_detect_mv, t_ref_steps, &mut fired) {
             push_fired(&fired, base, spikes);
         }
     }

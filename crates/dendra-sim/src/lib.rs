@@ -23,6 +23,6 @@ pub mod record;
 pub mod sources;
 pub mod stimuli;
 
-pub use engine::{RunConfig, RunStats, Simulation};
+pub use engine::{RunConfig, RunStats, Simulation, SynapseRow};
 pub use error::{SimError, SimResult};
 pub use record::{SpikeTable, Trace};

@@ -208,10 +208,10 @@ impl NeuronBlock {
             });
         }
         if let InitialPotential::Uniform { lo_mv, hi_mv } = template.initial {
-            for i in 0..n {
+            for (i, v) in x[..n].iter_mut().enumerate() {
                 let g = first as u64 + i as u64;
                 let mut rng = StreamKey::new(seed, Purpose::InitialState, pop as u32, g).rng();
-                x[i] = lo_mv + (hi_mv - lo_mv) * rng.random::<f64>();
+                *v = lo_mv + (hi_mv - lo_mv) * rng.random::<f64>();
             }
         }
         let t_ref_steps = (soma.t_ref_ms / dt).round() as u32;
@@ -227,7 +227,11 @@ impl NeuronBlock {
             w: if adex.is_some() { vec![0.0; n] } else { Vec::new() },
             adex,
             hist: if bap.is_empty() { Vec::new() } else { vec![0; n] },
-            bap_blocked: if bap.is_empty() { Vec::new() } else { vec![false; n_comp * st] },
+            bap_blocked: if bap.is_empty() {
+                Vec::new()
+            } else {
+                vec![false; n_comp * st]
+            },
             plat_left: vec![0; plateaus.len() * st],
             plat_refr: vec![0; plateaus.len() * st],
             bap,
@@ -235,12 +239,20 @@ impl NeuronBlock {
             cond,
             uses_u,
             x_next: vec![0.0; prop.n_state * st],
-            u: if uses_u { vec![0.0; n_comp * st] } else { Vec::new() },
+            u: if uses_u {
+                vec![0.0; n_comp * st]
+            } else {
+                Vec::new()
+            },
             refr: vec![0; st],
             spike_blocked: vec![false; n],
             kir_g: if has_kir { vec![0.0; n] } else { Vec::new() },
             kir_ge: if has_kir { vec![0.0; n] } else { Vec::new() },
-            clamp_i: if has_clamp { vec![0.0; n_comp * st] } else { Vec::new() },
+            clamp_i: if has_clamp {
+                vec![0.0; n_comp * st]
+            } else {
+                Vec::new()
+            },
             inhibit: (0..st).map(|i| u32::from(i >= n)).collect(),
             stimuli,
             ring: vec![0.0; ring_slots * n_rec * st],
@@ -442,11 +454,7 @@ impl NeuronBlock {
         let st = self.stride;
         self.clamp_i.fill(0.0);
         for s in self.stimuli.iter().filter(|s| s.active(n)) {
-            let StimulusKind::VoltageClamp {
-                compartment,
-                hold_mv,
-            } = s.kind
-            else {
+            let StimulusKind::VoltageClamp { compartment, hold_mv } = s.kind else {
                 continue;
             };
             let col = &self.prop.psi_col[compartment];

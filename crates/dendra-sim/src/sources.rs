@@ -54,18 +54,20 @@ impl SourceBlock {
         let dt_ms = clock.dt_ms();
         let kind = match params {
             SourceParams::Poisson { rate_hz } => Self::poisson(pop, first, n, *rate_hz, None, dt_ms, seed),
-            SourceParams::InhomogeneousPoisson { profile } => {
-                Self::poisson(pop, first, n, profile.max_rate_hz(), Some(profile.clone()), dt_ms, seed)
-            }
+            SourceParams::InhomogeneousPoisson { profile } => Self::poisson(
+                pop,
+                first,
+                n,
+                profile.max_rate_hz(),
+                Some(profile.clone()),
+                dt_ms,
+                seed,
+            ),
             SourceParams::SpikeTrains { trains } => {
                 let mut events: Vec<(u64, u32)> = trains[first as usize..first as usize + n]
                     .iter()
                     .enumerate()
-                    .flat_map(|(i, train)| {
-                        train
-                            .iter()
-                            .map(move |&t| (emission_step(t, dt_ms), i as u32))
-                    })
+                    .flat_map(|(i, train)| train.iter().map(move |&t| (emission_step(t, dt_ms), i as u32)))
                     .collect();
                 events.sort_unstable();
                 Kind::Trains { events, cursor: 0 }
@@ -156,7 +158,12 @@ fn emission_step(t_ms: f64, dt_ms: f64) -> u64 {
 
 /// The next spike after `t_ms` (ms) of a (possibly thinned) Poisson process, or `None` if the
 /// rate is zero.
-fn next_spike(rng: &mut ChaCha8Rng, mut t_ms: f64, peak_hz: f64, profile: Option<&RateProfile>) -> Option<f64> {
+fn next_spike(
+    rng: &mut ChaCha8Rng,
+    mut t_ms: f64,
+    peak_hz: f64,
+    profile: Option<&RateProfile>,
+) -> Option<f64> {
     if peak_hz <= 0.0 {
         return None;
     }
@@ -205,7 +212,10 @@ mod tests {
         let total: usize = trains.iter().map(Vec::len).sum();
         let expected = rate * 200.0 * 50.0;
         // Poisson count: sd = sqrt(expected); allow 4 sd.
-        assert!((total as f64 - expected).abs() < 4.0 * expected.sqrt(), "{total} vs {expected}");
+        assert!(
+            (total as f64 - expected).abs() < 4.0 * expected.sqrt(),
+            "{total} vs {expected}"
+        );
         // CV of ISIs of an exponential process is 1; with ~1000 ISIs per train the pooled
         // estimate has a standard error well below 0.02.
         let isis: Vec<f64> = trains
@@ -223,8 +233,14 @@ mod tests {
     fn inhomogeneous_rate_follows_profile() {
         let profile = RateProfile::PiecewiseLinear(vec![(0.0, 0.0), (999.9, 0.0), (1000.0, 50.0)]);
         let trains = spike_steps(&SourceParams::InhomogeneousPoisson { profile }, 400, 20_000);
-        let early: usize = trains.iter().map(|t| t.iter().filter(|&&s| s < 9_999).count()).sum();
-        let late: usize = trains.iter().map(|t| t.iter().filter(|&&s| s >= 10_000).count()).sum();
+        let early: usize = trains
+            .iter()
+            .map(|t| t.iter().filter(|&&s| s < 9_999).count())
+            .sum();
+        let late: usize = trains
+            .iter()
+            .map(|t| t.iter().filter(|&&s| s >= 10_000).count())
+            .sum();
         assert_eq!(early, 0);
         let expected = 50.0 * 400.0;
         assert!((late as f64 - expected).abs() < 4.0 * expected.sqrt(), "{late}");

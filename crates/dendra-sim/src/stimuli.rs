@@ -117,7 +117,12 @@ mod tests {
         let whole = compile(&stim, 0, 0, 1000, &clock, 5).unwrap();
         let a = compile(&stim, 0, 0, 400, &clock, 5).unwrap();
         let b = compile(&stim, 0, 400, 600, &clock, 5).unwrap();
-        let joined: Vec<u32> = a.neurons.iter().copied().chain(b.neurons.iter().map(|i| i + 400)).collect();
+        let joined: Vec<u32> = a
+            .neurons
+            .iter()
+            .copied()
+            .chain(b.neurons.iter().map(|i| i + 400))
+            .collect();
         assert_eq!(whole.neurons, joined);
         let frac = whole.neurons.len() as f64 / 1000.0;
         assert!((frac - 0.3).abs() < 0.05, "{frac}");

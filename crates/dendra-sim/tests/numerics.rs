@@ -133,7 +133,11 @@ fn exponential_psc_and_psp_match_closed_form() {
             let psp = w * tau_m * tau_s / (c * (tau_s - tau_m)) * ((-t / tau_s).exp() - (-t / tau_m).exp());
             (psc, psp)
         };
-        assert!((i.values[k] - i_exp).abs() < 1e-9, "PSC at {t}: {} vs {i_exp}", i.values[k]);
+        assert!(
+            (i.values[k] - i_exp).abs() < 1e-9,
+            "PSC at {t}: {} vs {i_exp}",
+            i.values[k]
+        );
         assert!(
             (v.values[k] - e_l - v_exp).abs() < 1e-9,
             "PSP at {t}: {} vs {v_exp}",
@@ -158,7 +162,11 @@ fn conductance_psp_stays_below_reversal_and_matches_fine_reference() {
     // Reference: RK4 at 1 µs of C dV/dt = -g_L (V - E_L) + g(t) (E - V), g = w e^{-(t-2)/τ}.
     let h = 0.001;
     let f = |t: f64, v: f64| {
-        let g = if t >= 2.0 { w * (-(t - 2.0) / tau_s).exp() } else { 0.0 };
+        let g = if t >= 2.0 {
+            w * (-(t - 2.0) / tau_s).exp()
+        } else {
+            0.0
+        };
         (-g_l * (v - e_l) + g * (e_rev - v)) / c
     };
     let (mut t, mut vr) = (2.0, e_l);
@@ -178,7 +186,10 @@ fn conductance_psp_stays_below_reversal_and_matches_fine_reference() {
     }
     let peak = v.values.iter().cloned().fold(f64::MIN, f64::max) - e_l;
     // First-order splitting of the conductance term: error small against the PSP.
-    assert!(max_err < 0.01 * peak, "max error {max_err} mV for a {peak} mV PSP");
+    assert!(
+        max_err < 0.01 * peak,
+        "max error {max_err} mV for a {peak} mV PSP"
+    );
 }
 
 #[test]
@@ -204,8 +215,16 @@ fn two_compartment_steady_state_matches_analytic_coupling() {
     let vs = e_l + i_pa * g_c / denom;
     let vd = e_l + i_pa * (g_s + g_c) / denom;
     let last = |tr: &dendra_sim::Trace| *tr.values.last().unwrap();
-    assert!((last(&traces[0]) - vs).abs() < 1e-6, "{} vs {vs}", last(&traces[0]));
-    assert!((last(&traces[1]) - vd).abs() < 1e-6, "{} vs {vd}", last(&traces[1]));
+    assert!(
+        (last(&traces[0]) - vs).abs() < 1e-6,
+        "{} vs {vs}",
+        last(&traces[0])
+    );
+    assert!(
+        (last(&traces[1]) - vd).abs() < 1e-6,
+        "{} vs {vd}",
+        last(&traces[1])
+    );
 }
 
 #[test]
@@ -216,7 +235,11 @@ fn three_compartment_chain_current_balance() {
     tuft.bap = None;
     tuft.g_couple_ns = 8.0;
     t.compartments.push(tuft);
-    let leaks = [t.soma.g_leak_ns, t.compartments[0].g_leak_ns, t.compartments[1].g_leak_ns];
+    let leaks = [
+        t.soma.g_leak_ns,
+        t.compartments[0].g_leak_ns,
+        t.compartments[1].g_leak_ns,
+    ];
     let mut net = single(t, 1);
     stim(
         &mut net,
@@ -233,7 +256,10 @@ fn three_compartment_chain_current_balance() {
     let v: Vec<f64> = traces.iter().map(|t| *t.values.last().unwrap()).collect();
     let leak: f64 = (0..3).map(|c| leaks[c] * (v[c] + 70.0)).sum();
     assert!((leak - 80.0).abs() < 1e-6, "leak total {leak}");
-    assert!(v[2] > v[1] && v[1] > v[0], "depolarisation decays towards the soma: {v:?}");
+    assert!(
+        v[2] > v[1] && v[1] > v[0],
+        "depolarisation decays towards the soma: {v:?}"
+    );
 }
 
 #[test]
@@ -255,7 +281,11 @@ fn bap_arrives_with_set_delay_and_attenuation_and_can_be_blocked() {
             },
         );
         if block {
-            stim(&mut net, Window::ALWAYS, StimulusKind::BlockBap { compartments: None });
+            stim(
+                &mut net,
+                Window::ALWAYS,
+                StimulusKind::BlockBap { compartments: None },
+            );
         }
         probe(&mut net, ProbeSignal::Potential(1), 1);
         net.recording.spikes = vec![0];
@@ -272,7 +302,10 @@ fn bap_arrives_with_set_delay_and_attenuation_and_can_be_blocked() {
         .collect();
     assert_eq!(jumps.len(), spikes.len(), "one bAP per spike: {jumps:?}");
     let (t_jump, size) = jumps[0];
-    assert!((t_jump - (t_spike + 0.5)).abs() < 1e-9, "bAP at {t_jump}, spike at {t_spike}");
+    assert!(
+        (t_jump - (t_spike + 0.5)).abs() < 1e-9,
+        "bAP at {t_jump}, spike at {t_spike}"
+    );
     assert!((size - kick).abs() < 0.5, "jump {size} vs {kick}");
 
     let (spikes_b, traces_b) = run(&build(true), 40.0);
@@ -306,8 +339,8 @@ fn voltage_clamp_holds_and_reports_the_balancing_current() {
     probe(&mut net, ProbeSignal::ClampCurrent(0), 1);
     let (_, traces) = run(&net, 60.0);
     let (v, i) = (&traces[0].values, &traces[1].values);
-    for k in 101..500 {
-        assert!((v[k] - hold).abs() < 1e-9, "held at {}", v[k]);
+    for &x in &v[101..500] {
+        assert!((x - hold).abs() < 1e-9, "held at {x}");
     }
     // Steady state: I_clamp + I_inj = g_L (V_hold - E_L).
     let expected = g_l * (hold - e_l) - inj;
@@ -402,10 +435,19 @@ fn adex_matches_fine_reference_integration() {
         }
     }
     assert!(reference.len() >= 5, "{} reference spikes", reference.len());
-    assert_eq!(got.len(), reference.len(), "engine {got:?}, reference {reference:?}");
+    assert_eq!(
+        got.len(),
+        reference.len(),
+        "engine {got:?}, reference {reference:?}"
+    );
     // Spikes are detected on the grid (up to one step late, as in NEST's grid-based models), so
     // the first spike is within a step and each inter-spike interval within two steps.
-    assert!((got[0] - reference[0]).abs() < DT + 1e-9, "{} vs {}", got[0], reference[0]);
+    assert!(
+        (got[0] - reference[0]).abs() < DT + 1e-9,
+        "{} vs {}",
+        got[0],
+        reference[0]
+    );
     for k in 1..got.len() {
         let (isi, isi_ref) = (got[k] - got[k - 1], reference[k] - reference[k - 1]);
         assert!((isi - isi_ref).abs() < 2.0 * DT, "ISI {k}: {isi} vs {isi_ref} ms");
@@ -438,8 +480,14 @@ fn plateau_holds_the_branch_depolarised_for_its_duration() {
     // Without the plateau the branch would relax within a few τ_d = 20 ms; with it, it stays
     // above threshold-ish for ~30 ms, then returns to rest.
     let at = |ms: f64| v[(ms / DT) as usize];
-    assert!(at(onset as f64 * DT + 25.0) > -55.0, "still depolarised 25 ms later");
-    assert!(at(110.0) < -69.0, "back to rest after the plateau and refractoriness");
+    assert!(
+        at(onset as f64 * DT + 25.0) > -55.0,
+        "still depolarised 25 ms later"
+    );
+    assert!(
+        at(110.0) < -69.0,
+        "back to rest after the plateau and refractoriness"
+    );
 }
 
 #[test]
@@ -460,14 +508,21 @@ fn spike_block_and_kir_suppress_firing() {
         net.recording.spikes = vec![0];
         let (spikes, _) = run(&net, 300.0);
         // Steps 1000..2000 are blocked; their spikes would be stamped in (100, 200].
-        let in_window = spikes.t_ms.iter().filter(|&&t| t > 100.0 + 1e-9 && t <= 200.0 + 1e-9).count();
+        let in_window = spikes
+            .t_ms
+            .iter()
+            .filter(|&&t| t > 100.0 + 1e-9 && t <= 200.0 + 1e-9)
+            .count();
         (spikes.len(), in_window)
     };
     let (all, control) = count(None);
     assert!(control > 5, "{control}");
     let (_, blocked) = count(Some(StimulusKind::BlockSpikes));
     assert_eq!(blocked, 0);
-    let (_, kir) = count(Some(StimulusKind::Kir { g_ns: 10.0, e_k_mv: -90.0 }));
+    let (_, kir) = count(Some(StimulusKind::Kir {
+        g_ns: 10.0,
+        e_k_mv: -90.0,
+    }));
     assert!(kir < control / 2, "Kir {kir} vs control {control}");
     let (after, _) = count(Some(StimulusKind::BlockSpikes));
     assert!(after > all / 2, "firing resumes after the block");
@@ -516,6 +571,10 @@ fn ramp_current_depolarises_progressively() {
     for (n, &x) in v.iter().enumerate().skip(1) {
         let t = n as f64 * DT;
         let exact = r * k * (t - tau * (1.0 - (-t / tau).exp()));
-        assert!((x + 70.0 - exact).abs() < r * k * DT + 1e-9, "t {t}: {} vs {exact}", x + 70.0);
+        assert!(
+            (x + 70.0 - exact).abs() < r * k * DT + 1e-9,
+            "t {t}: {} vs {exact}",
+            x + 70.0
+        );
     }
 }
