@@ -26,10 +26,10 @@ pub fn padded(n: usize) -> usize {
 pub struct Integrate<'a> {
     /// The template's propagator.
     pub prop: &'a Propagator,
-    /// State at the start of the step, `x[k * stride + i]`.
-    pub x: &'a [f64],
-    /// State at the end of the step (written; same layout).
-    pub next: &'a mut [f64],
+    /// State, `x[k * stride + i]`, advanced in place.
+    pub x: &'a mut [f64],
+    /// Scratch of `n_state * CHUNK` values (used by the kernel for large templates).
+    pub scratch: &'a mut [f64],
     /// External current per compartment, `u[c * stride + i]`, if any input is active.
     pub u: Option<&'a [f64]>,
     /// This step's arrivals, `ring[r * stride + i]` for receptor `r`; zeroed as they are read.
@@ -82,6 +82,24 @@ fn integrate_generic(args: Integrate<'_>) {
             }
         };
     }
+    if let Some(r) = point_receptors(args.prop) {
+        macro_rules! point {
+            ($r:literal) => {
+                if args.u.is_some() {
+                    integrate_point::<$r, true>(args)
+                } else {
+                    integrate_point::<$r, false>(args)
+                }
+            };
+        }
+        match r {
+            1 => return point!(1),
+            2 => return point!(2),
+            3 => return point!(3),
+            4 => return point!(4),
+            _ => {}
+        }
+    }
     match args.prop.n_state {
         1 => small!(1),
         2 => small!(2),
@@ -95,6 +113,104 @@ fn integrate_generic(args: Integrate<'_>) {
     }
 }
 
+/// The number of receptors if the template is a point neuron whose receptor states only decay
+/// (`Φ` is zero off the diagonal in receptor rows), else `None`.
+fn point_receptors(prop: &Propagator) -> Option<usize> {
+    let ns = prop.n_state;
+    if prop.n_comp != 1 || ns < 2 {
+        return None;
+    }
+    let pure_decay = (1..ns).all(|k| (0..ns).all(|j| j == k || prop.phi_dense[k * ns + j] == 0.0));
+    let no_offset = (1..ns).all(|k| prop.offset[k] == 0.0);
+    (pure_decay && no_offset).then_some(ns - 1)
+}
+
+/// Point neuron with `R` decaying receptors: `V' = c + Φ_vv V + Σ_r Φ_vr I_r (+ Ψ u)`,
+/// `I_r' = Φ_rr I_r + arrivals_r`, then spike detection; [`LANES`] neurons at a time, all in
+/// registers. The same operations, in the same order, as the general kernels.
+#[inline(always)]
+fn integrate_point<const R: usize, const HAS_U: bool>(args: Integrate<'_>) {
+    let Integrate {
+        prop,
+        x,
+        u,
+        ring,
+        stride,
+        spike,
+        ..
+    } = args;
+    let Threshold {
+        refr,
+        inhibit,
+        v_reset_mv,
+        v_detect_mv,
+        t_ref_steps,
+        spikes,
+    } = spike;
+    let ns = R + 1;
+    let c0 = prop.offset[0];
+    let p_vv = prop.phi_dense[0];
+    let p_vr: [f64; R] = std::array::from_fn(|r| prop.phi_dense[1 + r]);
+    let decay: [f64; R] = std::array::from_fn(|r| prop.phi_dense[(1 + r) * ns + 1 + r]);
+    let psi = prop.psi_dense[0];
+    let (v_row, rest) = x.split_at_mut(stride);
+    let v_row = v_row.as_chunks_mut::<LANES>().0;
+    let mut i_rows = rest.chunks_exact_mut(stride);
+    let ir: [&mut [[f64; LANES]]; R] =
+        std::array::from_fn(|_| i_rows.next().map_or(&mut [][..], |r| r.as_chunks_mut().0));
+    let mut ring_rows = ring.chunks_exact_mut(stride);
+    let rr: [&mut [[f64; LANES]]; R] =
+        std::array::from_fn(|_| ring_rows.next().map_or(&mut [][..], |r| r.as_chunks_mut().0));
+    let u_row: &[[f64; LANES]] = match u {
+        Some(u) if HAS_U => u[..stride].as_chunks().0,
+        _ => &[],
+    };
+    let (refr, _) = refr.as_chunks_mut::<LANES>();
+    let (inhibit, _) = inhibit.as_chunks::<LANES>();
+    let chunks = v_row.len();
+    assert!(refr.len() >= chunks && inhibit.len() >= chunks && (!HAS_U || u_row.len() == chunks));
+    assert!(ir.iter().all(|r| r.len() == chunks) && rr.iter().all(|r| r.len() == chunks));
+    let mut fired = [0u32; LANES];
+    for c in 0..chunks {
+        let v = v_row[c];
+        let mut acc = [c0; LANES];
+        for l in 0..LANES {
+            acc[l] += p_vv * v[l];
+        }
+        for r in 0..R {
+            let i = &ir[r][c];
+            for l in 0..LANES {
+                acc[l] += p_vr[r] * i[l];
+            }
+        }
+        if HAS_U {
+            for l in 0..LANES {
+                acc[l] += psi * u_row[c][l];
+            }
+        }
+        for r in 0..R {
+            let i = &mut ir[r][c];
+            let a = &mut rr[r][c];
+            for l in 0..LANES {
+                i[l] = 0.0 + decay[r] * i[l] + a[l];
+            }
+            *a = [0.0; LANES];
+        }
+        if detect(
+            &mut acc,
+            &mut refr[c],
+            &inhibit[c],
+            v_reset_mv,
+            v_detect_mv,
+            t_ref_steps,
+            &mut fired,
+        ) {
+            push_fired(&fired, c * LANES, spikes);
+        }
+        v_row[c] = acc;
+    }
+}
+
 /// All `NS` states of [`LANES`] neurons stay in registers through the step: `Φ` (skipping its
 /// zeros, in the same order as the sparse kernel), then the external input, then the arrivals, then spike
 /// detection on the soma.
@@ -103,11 +219,11 @@ fn integrate_small<const NS: usize, const HAS_U: bool>(args: Integrate<'_>) {
     let Integrate {
         prop,
         x,
-        next,
         u,
         ring,
         stride,
         spike,
+        ..
     } = args;
     let Threshold {
         refr,
@@ -127,12 +243,10 @@ fn integrate_small<const NS: usize, const HAS_U: bool>(args: Integrate<'_>) {
     }
     // Row views as lane chunks: xr[j][c] is chunk c of state j. Fixed-size arrays of views (rows
     // beyond a buffer's height are empty), so nothing is allocated per step.
-    let mut x_rows = x.chunks_exact(stride);
-    let xr: [&[[f64; LANES]]; NS] =
-        std::array::from_fn(|_| x_rows.next().map_or(&[][..], |r| r.as_chunks().0));
-    let mut next_rows = next.chunks_exact_mut(stride);
-    let nr: [&mut [[f64; LANES]]; NS] =
-        std::array::from_fn(|_| next_rows.next().map_or(&mut [][..], |r| r.as_chunks_mut().0));
+    // A chunk's states are all loaded before any is written, so the update is in place.
+    let mut x_rows = x.chunks_exact_mut(stride);
+    let xr: [&mut [[f64; LANES]]; NS] =
+        std::array::from_fn(|_| x_rows.next().map_or(&mut [][..], |r| r.as_chunks_mut().0));
     let mut ring_rows = ring.chunks_exact_mut(stride);
     let rr: [&mut [[f64; LANES]]; NS] =
         std::array::from_fn(|_| ring_rows.next().map_or(&mut [][..], |r| r.as_chunks_mut().0));
@@ -142,12 +256,9 @@ fn integrate_small<const NS: usize, const HAS_U: bool>(args: Integrate<'_>) {
     let (refr, _) = refr.as_chunks_mut::<LANES>();
     let (inhibit, _) = inhibit.as_chunks::<LANES>();
     assert!(refr.len() >= chunks && inhibit.len() >= chunks);
-    assert!(
-        xr.iter()
-            .chain(&ur[..if HAS_U { nc } else { 0 }])
-            .all(|r| r.len() == chunks)
-    );
-    assert!(nr.iter().all(|r| r.len() == chunks) && rr[..NS - nc].iter().all(|r| r.len() == chunks));
+    assert!(xr.iter().all(|r| r.len() == chunks));
+    assert!(ur[..if HAS_U { nc } else { 0 }].iter().all(|r| r.len() == chunks));
+    assert!(rr[..NS - nc].iter().all(|r| r.len() == chunks));
     let mut fired = [0u32; LANES];
     for c in 0..chunks {
         let xs: [[f64; LANES]; NS] = std::array::from_fn(|j| xr[j][c]);
@@ -192,7 +303,7 @@ fn integrate_small<const NS: usize, const HAS_U: bool>(args: Integrate<'_>) {
             {
                 push_fired(&fired, c * LANES, spikes);
             }
-            nr[k][c] = acc;
+            xr[k][c] = acc;
         }
     }
 }
@@ -203,7 +314,7 @@ fn integrate_sparse(args: Integrate<'_>) {
     let Integrate {
         prop,
         x,
-        next,
+        scratch,
         u,
         ring,
         stride,
@@ -215,7 +326,7 @@ fn integrate_sparse(args: Integrate<'_>) {
     while base < stride {
         let len = CHUNK.min(stride - base);
         for k in 0..ns {
-            let out = &mut next[k * stride + base..k * stride + base + len];
+            let out = &mut scratch[k * CHUNK..k * CHUNK + len];
             out.fill(prop.offset[k]);
             for &(j, c) in &prop.rows[k] {
                 let xj = &x[j * stride + base..j * stride + base + len];
@@ -239,9 +350,13 @@ fn integrate_sparse(args: Integrate<'_>) {
                 }
             }
         }
+        for k in 0..ns {
+            x[k * stride + base..k * stride + base + len]
+                .copy_from_slice(&scratch[k * CHUNK..k * CHUNK + len]);
+        }
         base += len;
     }
-    threshold(&mut next[..stride], spike);
+    threshold(&mut x[..stride], spike);
 }
 
 /// Somatic spike detection: hold refractory somata at reset; a resting soma at or above the

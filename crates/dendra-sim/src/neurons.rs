@@ -90,7 +90,7 @@ pub struct NeuronBlock {
     cond: Vec<CondReceptor>,
     uses_u: bool,
     x: Vec<f64>,
-    x_next: Vec<f64>,
+    scratch: Vec<f64>,
     u: Vec<f64>,
     refr: Vec<u32>,
     w: Vec<f64>,
@@ -238,7 +238,11 @@ impl NeuronBlock {
             plateaus,
             cond,
             uses_u,
-            x_next: vec![0.0; prop.n_state * st],
+            scratch: if prop.n_state > 8 {
+                vec![0.0; prop.n_state * kernel::CHUNK]
+            } else {
+                Vec::new()
+            },
             u: if uses_u {
                 vec![0.0; n_comp * st]
             } else {
@@ -294,8 +298,8 @@ impl NeuronBlock {
         let lanes = self.n_rec * self.stride;
         kernel::integrate(Integrate {
             prop: &self.prop,
-            x: &self.x,
-            next: &mut self.x_next,
+            x: &mut self.x,
+            scratch: &mut self.scratch,
             u: self.uses_u.then_some(&self.u[..]),
             ring: &mut self.ring[slot * lanes..(slot + 1) * lanes],
             stride: self.stride,
@@ -308,7 +312,6 @@ impl NeuronBlock {
                 spikes,
             },
         });
-        std::mem::swap(&mut self.x, &mut self.x_next);
         if !self.clamp_i.is_empty() {
             self.apply_voltage_clamps(n);
         }
@@ -544,7 +547,7 @@ impl NeuronBlock {
 
     /// Heap bytes held by the block (state, ring, masks).
     pub fn heap_bytes(&self) -> usize {
-        8 * (self.x.len() + self.x_next.len() + self.u.len() + self.w.len() + self.ring.len())
+        8 * (self.x.len() + self.scratch.len() + self.u.len() + self.w.len() + self.ring.len())
             + 8 * (self.hist.len() + self.kir_g.len() + self.kir_ge.len() + self.clamp_i.len())
             + 4 * (self.refr.len() + self.plat_left.len() + self.plat_refr.len())
             + self.spike_blocked.len()
