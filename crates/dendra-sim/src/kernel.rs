@@ -140,13 +140,20 @@ fn integrate_point<const R: usize, const HAS_U: bool>(args: Integrate<'_>) {
         ..
     } = args;
     let Threshold {
-        refr,
+        free_at,
+        step,
         inhibit,
         v_reset_mv,
         v_detect_mv,
         t_ref_steps,
         spikes,
     } = spike;
+    let rule = Detector {
+        step,
+        v_reset_mv,
+        v_detect_mv,
+        t_ref_steps,
+    };
     let ns = R + 1;
     let c0 = prop.offset[0];
     let p_vv = prop.phi_dense[0];
@@ -165,12 +172,12 @@ fn integrate_point<const R: usize, const HAS_U: bool>(args: Integrate<'_>) {
         Some(u) if HAS_U => u[..stride].as_chunks().0,
         _ => &[],
     };
-    let (refr, _) = refr.as_chunks_mut::<LANES>();
+    let (free_at, _) = free_at.as_chunks_mut::<LANES>();
     let (inhibit, _) = inhibit.as_chunks::<LANES>();
     let chunks = v_row.len();
-    assert!(refr.len() >= chunks && inhibit.len() >= chunks && (!HAS_U || u_row.len() == chunks));
+    assert!(free_at.len() >= chunks && inhibit.len() >= chunks && (!HAS_U || u_row.len() == chunks));
     assert!(ir.iter().all(|r| r.len() == chunks) && rr.iter().all(|r| r.len() == chunks));
-    let mut fired = [0u32; LANES];
+    let mut fired = [0u64; LANES];
     for c in 0..chunks {
         let v = v_row[c];
         let mut acc = [c0; LANES];
@@ -196,15 +203,7 @@ fn integrate_point<const R: usize, const HAS_U: bool>(args: Integrate<'_>) {
             }
             *a = [0.0; LANES];
         }
-        if detect(
-            &mut acc,
-            &mut refr[c],
-            &inhibit[c],
-            v_reset_mv,
-            v_detect_mv,
-            t_ref_steps,
-            &mut fired,
-        ) {
+        if detect(&mut acc, &mut free_at[c], &inhibit[c], rule, &mut fired) {
             push_fired(&fired, c * LANES, spikes);
         }
         v_row[c] = acc;
@@ -226,13 +225,20 @@ fn integrate_small<const NS: usize, const HAS_U: bool>(args: Integrate<'_>) {
         ..
     } = args;
     let Threshold {
-        refr,
+        free_at,
+        step,
         inhibit,
         v_reset_mv,
         v_detect_mv,
         t_ref_steps,
         spikes,
     } = spike;
+    let rule = Detector {
+        step,
+        v_reset_mv,
+        v_detect_mv,
+        t_ref_steps,
+    };
     let nc = prop.n_comp;
     let chunks = stride / LANES;
     let mut phi = [[0.0f64; NS]; NS];
@@ -253,13 +259,13 @@ fn integrate_small<const NS: usize, const HAS_U: bool>(args: Integrate<'_>) {
     let mut u_rows = u.unwrap_or(&[]).chunks_exact(stride);
     let ur: [&[[f64; LANES]]; NS] =
         std::array::from_fn(|_| u_rows.next().map_or(&[][..], |r| r.as_chunks().0));
-    let (refr, _) = refr.as_chunks_mut::<LANES>();
+    let (free_at, _) = free_at.as_chunks_mut::<LANES>();
     let (inhibit, _) = inhibit.as_chunks::<LANES>();
-    assert!(refr.len() >= chunks && inhibit.len() >= chunks);
+    assert!(free_at.len() >= chunks && inhibit.len() >= chunks);
     assert!(xr.iter().all(|r| r.len() == chunks));
     assert!(ur[..if HAS_U { nc } else { 0 }].iter().all(|r| r.len() == chunks));
     assert!(rr[..NS - nc].iter().all(|r| r.len() == chunks));
-    let mut fired = [0u32; LANES];
+    let mut fired = [0u64; LANES];
     for c in 0..chunks {
         let xs: [[f64; LANES]; NS] = std::array::from_fn(|j| xr[j][c]);
         for k in 0..NS {
@@ -290,17 +296,7 @@ fn integrate_small<const NS: usize, const HAS_U: bool>(args: Integrate<'_>) {
                 }
                 *lane = [0.0; LANES];
             }
-            if k == 0
-                && detect(
-                    &mut acc,
-                    &mut refr[c],
-                    &inhibit[c],
-                    v_reset_mv,
-                    v_detect_mv,
-                    t_ref_steps,
-                    &mut fired,
-                )
-            {
+            if k == 0 && detect(&mut acc, &mut free_at[c], &inhibit[c], rule, &mut fired) {
                 push_fired(&fired, c * LANES, spikes);
             }
             xr[k][c] = acc;
@@ -362,16 +358,19 @@ fn integrate_sparse(args: Integrate<'_>) {
 /// Somatic spike detection: hold refractory somata at reset; a resting soma at or above the
 /// detection potential that is not inhibited spikes, is reset and becomes refractory.
 pub struct Threshold<'a> {
-    /// Refractory steps left per neuron (length: stride).
-    pub refr: &'a mut [u32],
+    /// The step at which each neuron's refractory period ends (length: stride): the soma is
+    /// refractory during steps `n < free_at`. Written only when the neuron spikes.
+    pub free_at: &'a mut [u64],
+    /// The step being taken.
+    pub step: u64,
     /// Non-zero where spikes are impossible: blocked, voltage-clamped, or padding (length: stride).
-    pub inhibit: &'a [u32],
+    pub inhibit: &'a [u64],
     /// Reset potential (mV).
     pub v_reset_mv: f64,
     /// Spike detection potential (mV).
     pub v_detect_mv: f64,
     /// Refractory period (steps).
-    pub t_ref_steps: u32,
+    pub t_ref_steps: u64,
     /// Local indices of spiking neurons are appended here, ascending.
     pub spikes: &'a mut Vec<u32>,
 }
@@ -381,26 +380,46 @@ pub struct Threshold<'a> {
 #[inline(always)]
 fn detect(
     v: &mut [f64; LANES],
-    refr: &mut [u32; LANES],
-    inhibit: &[u32; LANES],
-    v_reset: f64,
-    v_detect: f64,
-    t_ref: u32,
-    fired: &mut [u32; LANES],
+    free_at: &mut [u64; LANES],
+    inhibit: &[u64; LANES],
+    rule: Detector,
+    fired: &mut [u64; LANES],
 ) -> bool {
+    let Detector {
+        step,
+        v_reset_mv,
+        v_detect_mv,
+        t_ref_steps,
+    } = rule;
     for l in 0..LANES {
-        let r = refr[l];
-        let resting = r == 0;
-        let spike = resting & (v[l] >= v_detect) & (inhibit[l] == 0);
-        v[l] = if spike | !resting { v_reset } else { v[l] };
-        refr[l] = if spike { t_ref } else { r - (!resting) as u32 };
-        fired[l] = spike as u32;
+        let resting = step >= free_at[l];
+        let spike = resting & (v[l] >= v_detect_mv) & (inhibit[l] == 0);
+        v[l] = if spike | !resting { v_reset_mv } else { v[l] };
+        fired[l] = spike as u64;
     }
-    fired.iter().fold(0, |a, &f| a | f) != 0
+    let any = fired.iter().fold(0, |a, &f| a | f) != 0;
+    if any {
+        // Refractory during steps step+1 ..= step+t_ref.
+        for l in 0..LANES {
+            if fired[l] != 0 {
+                free_at[l] = step + 1 + t_ref_steps;
+            }
+        }
+    }
+    any
+}
+
+/// The scalar parameters of [`detect`].
+#[derive(Clone, Copy)]
+struct Detector {
+    step: u64,
+    v_reset_mv: f64,
+    v_detect_mv: f64,
+    t_ref_steps: u64,
 }
 
 #[inline(always)]
-fn push_fired(fired: &[u32; LANES], base: usize, spikes: &mut Vec<u32>) {
+fn push_fired(fired: &[u64; LANES], base: usize, spikes: &mut Vec<u32>) {
     for (l, &f) in fired.iter().enumerate() {
         if f != 0 {
             spikes.push((base + l) as u32);
@@ -411,21 +430,30 @@ fn push_fired(fired: &[u32; LANES], base: usize, spikes: &mut Vec<u32>) {
 /// Spike detection over somatic potentials `v` (length: stride), for the sparse kernel.
 fn threshold(v: &mut [f64], spike: Threshold<'_>) {
     let Threshold {
-        refr,
+        free_at,
+        step,
         inhibit,
         v_reset_mv,
         v_detect_mv,
         t_ref_steps,
         spikes,
     } = spike;
+    let rule = Detector {
+        step,
+        v_reset_mv,
+        v_detect_mv,
+        t_ref_steps,
+    };
     for base in (0..v.len()).step_by(LANES) {
         let chunk: &mut [f64; LANES] = (&mut v[base..base + LANES])
             .try_into()
             .expect("stride is whole lanes");
-        let mut fired = [0u32; LANES];
-        let r: &mut [u32; LANES] = (&mut refr[base..base + LANES]).try_into().expect("whole lanes");
-        let inh: &[u32; LANES] = (&inhibit[base..base + LANES]).try_into().expect("whole lanes");
-        if detect(chunk, r, inh, v_reset_mv, v_detect_mv, t_ref_steps, &mut fired) {
+        let mut fired = [0u64; LANES];
+        let f: &mut [u64; LANES] = (&mut free_at[base..base + LANES])
+            .try_into()
+            .expect("whole lanes");
+        let inh: &[u64; LANES] = (&inhibit[base..base + LANES]).try_into().expect("whole lanes");
+        if detect(chunk, f, inh, rule, &mut fired) {
             push_fired(&fired, base, spikes);
         }
     }

@@ -83,7 +83,7 @@ pub struct NeuronBlock {
     n_rec: usize,
     v_detect_mv: f64,
     v_reset_mv: f64,
-    t_ref_steps: u32,
+    t_ref_steps: u64,
     adex: Option<AdexConsts>,
     bap: Vec<BapComp>,
     plateaus: Vec<PlateauComp>,
@@ -92,7 +92,8 @@ pub struct NeuronBlock {
     x: Vec<f64>,
     scratch: Vec<f64>,
     u: Vec<f64>,
-    refr: Vec<u32>,
+    /// First step after each neuron's refractory period.
+    free_at: Vec<u64>,
     w: Vec<f64>,
     hist: Vec<u64>,
     spike_blocked: Vec<bool>,
@@ -103,7 +104,7 @@ pub struct NeuronBlock {
     kir_ge: Vec<f64>,
     clamp_i: Vec<f64>,
     /// Non-zero where the soma cannot spike (blocked, clamped, padding lanes).
-    inhibit: Vec<u32>,
+    inhibit: Vec<u64>,
     stimuli: Vec<LocalStimulus>,
     /// Synaptic input ring: `ring[(slot * n_rec + r) * n + i]`, summed weights arriving at
     /// slot's time on receptor `r` of local neuron `i`.
@@ -214,7 +215,7 @@ impl NeuronBlock {
                 *v = lo_mv + (hi_mv - lo_mv) * rng.random::<f64>();
             }
         }
-        let t_ref_steps = (soma.t_ref_ms / dt).round() as u32;
+        let t_ref_steps = (soma.t_ref_ms / dt).round() as u64;
         NeuronBlock {
             pop,
             first,
@@ -248,7 +249,7 @@ impl NeuronBlock {
             } else {
                 Vec::new()
             },
-            refr: vec![0; st],
+            free_at: vec![0; st],
             spike_blocked: vec![false; n],
             kir_g: if has_kir { vec![0.0; n] } else { Vec::new() },
             kir_ge: if has_kir { vec![0.0; n] } else { Vec::new() },
@@ -257,7 +258,7 @@ impl NeuronBlock {
             } else {
                 Vec::new()
             },
-            inhibit: (0..st).map(|i| u32::from(i >= n)).collect(),
+            inhibit: (0..st).map(|i| u64::from(i >= n)).collect(),
             stimuli,
             ring: vec![0.0; ring_slots * n_rec * st],
             ring_slots,
@@ -304,7 +305,8 @@ impl NeuronBlock {
             ring: &mut self.ring[slot * lanes..(slot + 1) * lanes],
             stride: self.stride,
             spike: Threshold {
-                refr: &mut self.refr,
+                free_at: &mut self.free_at,
+                step: n,
                 inhibit: &self.inhibit,
                 v_reset_mv: self.v_reset_mv,
                 v_detect_mv: self.v_detect_mv,
@@ -331,7 +333,7 @@ impl NeuronBlock {
         self.kir_g.fill(0.0);
         self.kir_ge.fill(0.0);
         for (i, inh) in self.inhibit.iter_mut().enumerate() {
-            *inh = u32::from(i >= self.n);
+            *inh = u64::from(i >= self.n);
         }
         for s in self.stimuli.iter().filter(|s| s.active(n)) {
             match &s.kind {
@@ -549,9 +551,9 @@ impl NeuronBlock {
     pub fn heap_bytes(&self) -> usize {
         8 * (self.x.len() + self.scratch.len() + self.u.len() + self.w.len() + self.ring.len())
             + 8 * (self.hist.len() + self.kir_g.len() + self.kir_ge.len() + self.clamp_i.len())
-            + 4 * (self.refr.len() + self.plat_left.len() + self.plat_refr.len())
+            + 4 * (self.plat_left.len() + self.plat_refr.len())
             + self.spike_blocked.len()
             + self.bap_blocked.len()
-            + 4 * self.inhibit.len()
+            + 8 * (self.inhibit.len() + self.free_at.len())
     }
 }
