@@ -1,0 +1,42 @@
+//! # dendra-rules
+//!
+//! Plasticity rules under enforced locality.
+//!
+//! ## The law, and how it is enforced
+//!
+//! A rule sees only what its own synapse could sense: [`LocalSignals`]: its presynaptic traces,
+//! the postsynaptic traces of *its own compartment* (back-propagated spikes as they arrive
+//! there, attenuated and blockable), the compartment's potential and plateau state, the number of
+//! co-active neighbours on the same branch within a radius and window, broadcast neuromodulators
+//! and the teaching input arriving at the compartment. Nothing else.
+//!
+//! This is a compile-time fact, not a convention:
+//!
+//! - this crate depends on `dendra-core` alone (see its `Cargo.toml`); the types that describe
+//!   networks (`dendra-model`) and the engine that holds them (`dendra-sim`) are *downstream*, so
+//!   no rule can name a population, a neuron index, another neuron's state or a weight matrix;
+//! - a rule's update receives `&mut` access to exactly one synapse (its weight and its own
+//!   [`Rule::State`]) and a shared reference to that synapse's [`LocalSignals`]; there is no
+//!   handle through which it could reach another synapse;
+//! - [`LocalSignals`] holds plain numbers (`f64`, `u32`, `bool`) and a read-only view of
+//!   broadcast modulators; it contains no index or reference into the network.
+//!
+//! The engine keeps the traces a rule declares ([`Needs`]) at the places they physically live —
+//! presynaptic traces per source terminal, postsynaptic traces per compartment — decays them in
+//! closed form between events (as NEST does), and calls the rule only at events, so the cost
+//! grows with events, not with synapses × steps.
+#![warn(missing_docs)]
+
+pub mod bounds;
+pub mod modulator;
+pub mod rule;
+pub mod rules;
+pub mod signals;
+pub mod spine;
+pub mod trace;
+
+pub use bounds::WeightBounds;
+pub use modulator::{Modulator, ModulatorParams};
+pub use rule::{Needs, Rule};
+pub use signals::LocalSignals;
+pub use trace::Trace;

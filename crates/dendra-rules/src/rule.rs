@@ -1,0 +1,93 @@
+//! The `Rule` trait and the declaration of the signals a rule needs.
+
+use std::fmt::Debug;
+
+use crate::signals::LocalSignals;
+
+/// A trace a rule asks the engine to keep.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct TraceSpec {
+    /// Time constant (ms).
+    pub tau_ms: f64,
+    /// Nearest-spike trace: reset to the increment at each event instead of adding it.
+    pub nearest: bool,
+}
+
+impl TraceSpec {
+    /// An all-to-all (additive) trace.
+    pub const fn all_to_all(tau_ms: f64) -> Self {
+        TraceSpec {
+            tau_ms,
+            nearest: false,
+        }
+    }
+
+    /// A nearest-spike (resetting) trace.
+    pub const fn nearest(tau_ms: f64) -> Self {
+        TraceSpec {
+            tau_ms,
+            nearest: true,
+        }
+    }
+}
+
+/// Neighbour co-activity a rule asks for.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct CoactivitySpec {
+    /// Only synapses on the same branch within this distance (µm) count.
+    pub radius_um: f64,
+    /// Only inputs active within this window (ms) before the presynaptic spike count.
+    pub window_ms: f64,
+}
+
+/// The signals a rule reads, so the engine keeps exactly those (and a spec can be checked for
+/// rules that need a signal their compartment lacks).
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct Needs {
+    /// Presynaptic traces (up to two).
+    pub pre: [Option<TraceSpec>; 2],
+    /// Postsynaptic (bAP) traces of the compartment (up to two).
+    pub post: [Option<TraceSpec>; 2],
+    /// Whether `on_post` must be called at every bAP arrival.
+    pub post_events: bool,
+    /// Neighbour co-activity.
+    pub coactivity: Option<CoactivitySpec>,
+    /// Whether the rule reads a neuromodulator.
+    pub modulator: bool,
+    /// Period of `on_tick` calls (ms), if the rule needs them (e.g. consolidation).
+    pub tick_ms: Option<f64>,
+}
+
+/// A plasticity rule: parameters (`self`), per-synapse state, and updates at events.
+///
+/// Every method receives exactly one synapse — its weight `w` (pA or nS) and its `state` — and
+/// that synapse's [`LocalSignals`]. Implementations must be pure functions of these.
+pub trait Rule: Debug + Send + Sync {
+    /// Per-synapse state beyond the weight (`()` if none).
+    type State: Copy + Default + Debug + PartialEq + Send + Sync;
+
+    /// The rule's name as used in specs (e.g. `pair_stdp`).
+    fn name(&self) -> &'static str;
+
+    /// The signals this rule reads.
+    fn needs(&self) -> Needs;
+
+    /// Initial state of a synapse whose initial weight is `w`.
+    fn init(&self, w: f64) -> Self::State {
+        let _ = w;
+        Self::State::default()
+    }
+
+    /// A presynaptic spike arrives at the synapse.
+    fn on_pre(&self, w: &mut f64, state: &mut Self::State, sig: &LocalSignals);
+
+    /// A back-propagating action potential arrives at the synapse's compartment.
+    fn on_post(&self, w: &mut f64, state: &mut Self::State, sig: &LocalSignals) {
+        let _ = (w, state, sig);
+    }
+
+    /// Periodic update (every [`Needs::tick_ms`]).
+    fn on_tick(&self, w: &mut f64, state: &mut Self::State, sig: &LocalSignals) {
+        let _ = (w, state, sig);
+    }
+}

@@ -1,0 +1,15 @@
+//! The rules, one small file each; equations and sources in each file's doc comment.
+
+pub mod bap_hebbian;
+pub mod local_coactivity;
+pub mod pair_stdp;
+pub mod reward_modulated;
+pub mod static_rule;
+pub mod triplet_stdp;
+
+pub use bap_hebbian::BapHebbian;
+pub use local_coactivity::LocalCoactivity;
+pub use pair_stdp::{PairStdp, StdpPairing, StdpUpdate};
+pub use reward_modulated::RewardModulated;
+pub use static_rule::Static;
+pub use triplet_stdp::TripletStdp;

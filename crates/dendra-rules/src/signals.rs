@@ -1,0 +1,51 @@
+//! The only inputs a rule ever receives.
+
+use crate::modulator::Modulator;
+
+/// Everything a synapse can sense at one event, and nothing more.
+///
+/// Values are sampled at `t_ms`, just *before* the event's own effect (a presynaptic spike's
+/// increment of the presynaptic traces, a bAP's increment of the postsynaptic traces).
+#[derive(Debug, Clone, Copy)]
+pub struct LocalSignals<'a> {
+    /// Time of the event (ms).
+    pub t_ms: f64,
+    /// Presynaptic traces of this synapse's input, with the time constants the rule declared in
+    /// [`crate::Needs::pre`] (unused slots are 0).
+    pub pre: [f64; 2],
+    /// Postsynaptic traces of this synapse's compartment: back-propagated spikes as they arrive
+    /// there, each weighted by its attenuation (0 when blocked), with the time constants the rule
+    /// declared in [`crate::Needs::post`].
+    pub post: [f64; 2],
+    /// Strength of the bAP arriving now (in `on_post`): its attenuation in `[0, 1]` (1 for
+    /// synapses on the soma); 0 at other events.
+    pub bap: f64,
+    /// Potential of this synapse's compartment (mV).
+    pub v_mv: f64,
+    /// Whether this compartment is in a dendritic plateau.
+    pub plateau: bool,
+    /// Number of other synapses on the same branch, within the declared radius, whose input was
+    /// active within the declared window before this presynaptic spike (in `on_pre`).
+    pub coactive: u32,
+    /// The broadcast neuromodulator this rule listens to, if any (read-only).
+    pub modulator: Option<&'a Modulator>,
+    /// Teaching input arriving at this compartment (e.g. the apical drive), in the compartment's
+    /// current unit (pA); 0 when there is none.
+    pub teaching: f64,
+}
+
+impl Default for LocalSignals<'_> {
+    fn default() -> Self {
+        LocalSignals {
+            t_ms: 0.0,
+            pre: [0.0; 2],
+            post: [0.0; 2],
+            bap: 0.0,
+            v_mv: 0.0,
+            plateau: false,
+            coactive: 0,
+            modulator: None,
+            teaching: 0.0,
+        }
+    }
+}
