@@ -196,12 +196,14 @@ fn integrate_point<const R: usize, const HAS_U: bool>(args: Integrate<'_>) {
             }
         }
         for r in 0..R {
-            let i = &mut ir[r][c];
-            let a = &mut rr[r][c];
+            // Whole-chunk copies in and out keep this loop vectorised.
+            let (i, a) = (ir[r][c], rr[r][c]);
+            let mut out = [0.0f64; LANES];
             for l in 0..LANES {
-                i[l] = 0.0 + decay[r] * i[l] + a[l];
+                out[l] = 0.0 + decay[r] * i[l] + a[l];
             }
-            *a = [0.0; LANES];
+            ir[r][c] = out;
+            rr[r][c] = [0.0; LANES];
         }
         if detect(&mut acc, &mut free_at[c], &inhibit[c], rule, &mut fired) {
             push_fired(&fired, c * LANES, spikes);
