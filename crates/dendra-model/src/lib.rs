@@ -23,11 +23,13 @@ pub mod stimulus;
 pub mod template;
 
 pub use compartment::{BapParams, CompartmentParams, PlateauParams, Role, Site};
-pub use network::{NetworkDesc, Population, PopulationKind};
+pub use network::{ModulatorDesc, NetworkDesc, Population, PopulationKind, Release};
 pub use projection::{Connectivity, Placement, ProjectionDesc, WeightDist};
 pub use receptor::{ReceptorKind, ReceptorParams};
-pub use recording::{ProbeDesc, ProbeSignal, RecordingDesc};
+pub use recording::{ProbeDesc, ProbeSignal, RecordingDesc, WeightProbeDesc};
 pub use soma::{SomaParams, SpikeMechanism};
 pub use source::{RateProfile, SourceParams};
 pub use stimulus::{Selection, Stimulus, StimulusKind, Waveform, Window};
-pub use template::{InitialPotential, NeuronTemplate};
+pub use template::{CompartmentRule, InitialPotential, NeuronTemplate};
+
+pub use dendra_rules::{self as rules, AnyRule, ModulatorParams};

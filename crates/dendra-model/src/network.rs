@@ -11,6 +11,8 @@ use crate::recording::{ProbeSignal, RecordingDesc};
 use crate::source::SourceParams;
 use crate::stimulus::Stimulus;
 use crate::template::NeuronTemplate;
+use dendra_core::error::{finite, non_negative};
+use dendra_rules::ModulatorParams;
 
 /// What a population is made of.
 #[derive(Debug, Clone, PartialEq)]
@@ -42,6 +44,26 @@ impl Population {
     }
 }
 
+/// A broadcast neuromodulator (reward, RPE, dopamine) that rules can listen to.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ModulatorDesc {
+    /// Name (unique).
+    pub name: String,
+    /// Decay and baseline.
+    pub params: ModulatorParams,
+}
+
+/// A scheduled release of a neuromodulator.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Release {
+    /// Modulator index.
+    pub modulator: usize,
+    /// Time (ms).
+    pub t_ms: f64,
+    /// Amount added to the concentration.
+    pub amount: f64,
+}
+
 /// A complete network description.
 #[derive(Debug, Clone, PartialEq)]
 pub struct NetworkDesc {
@@ -55,6 +77,10 @@ pub struct NetworkDesc {
     pub stimuli: Vec<Stimulus>,
     /// Recordings.
     pub recording: RecordingDesc,
+    /// Neuromodulators.
+    pub modulators: Vec<ModulatorDesc>,
+    /// Scheduled releases of neuromodulators.
+    pub releases: Vec<Release>,
 }
 
 impl Default for NetworkDesc {
@@ -65,6 +91,8 @@ impl Default for NetworkDesc {
             projections: Vec::new(),
             stimuli: Vec::new(),
             recording: RecordingDesc::default(),
+            modulators: Vec::new(),
+            releases: Vec::new(),
         }
     }
 }
@@ -130,6 +158,77 @@ impl NetworkDesc {
                 .map_err(|e| e.within(&key))?;
             stim.validate(pop.size, t.n_compartments())
                 .map_err(|e| e.within(&key))?;
+        }
+        for (k, m) in self.modulators.iter().enumerate() {
+            m.params
+                .validate()
+                .map_err(|e| e.within(&format!("modulators[{k}].params")))?;
+            if m.name.is_empty() || self.modulators[..k].iter().any(|o| o.name == m.name) {
+                return Err(ParamError::new(
+                    format!("modulators[{k}].name"),
+                    "a non-empty name not used by another modulator",
+                    format!("{:?}", m.name),
+                ));
+            }
+        }
+        for (k, r) in self.releases.iter().enumerate() {
+            let key = format!("releases[{k}]");
+            if r.modulator >= self.modulators.len() {
+                return Err(ParamError::new(
+                    format!("{key}.modulator"),
+                    format!("a modulator index in 0..{}", self.modulators.len()),
+                    r.modulator,
+                ));
+            }
+            non_negative(&format!("{key}.t_ms"), r.t_ms)?;
+            finite(&format!("{key}.amount"), r.amount)?;
+        }
+        for (k, pop) in self.populations.iter().enumerate() {
+            if let Some(t) = pop.template() {
+                for (j, cr) in t.rules.iter().enumerate() {
+                    if let Some(m) = cr.modulator
+                        && m >= self.modulators.len()
+                    {
+                        return Err(ParamError::new(
+                            format!("populations[{k}].template.rules[{j}].modulator"),
+                            format!("a modulator index in 0..{}", self.modulators.len()),
+                            m,
+                        ));
+                    }
+                }
+            }
+        }
+        for (k, stim) in self.stimuli.iter().enumerate() {
+            if let crate::stimulus::StimulusKind::DisableRule { rule } = stim.kind {
+                let n = self.populations[stim.population]
+                    .template()
+                    .map_or(0, |t| t.rules.len());
+                if rule >= n {
+                    return Err(ParamError::new(
+                        format!("stimuli[{k}].kind.rule"),
+                        format!("a rule index in 0..{n} of the population's template"),
+                        rule,
+                    ));
+                }
+            }
+        }
+        for (k, wp) in self.recording.weights.iter().enumerate() {
+            let key = format!("recording.weights[{k}]");
+            if wp.projection >= self.projections.len() {
+                return Err(ParamError::new(
+                    format!("{key}.projection"),
+                    format!("a projection index in 0..{}", self.projections.len()),
+                    wp.projection,
+                ));
+            }
+            let steps = wp.interval_ms / self.dt_ms;
+            if !wp.interval_ms.is_finite() || wp.interval_ms <= 0.0 || (steps - steps.round()).abs() > 1e-6 {
+                return Err(ParamError::new(
+                    format!("{key}.interval_ms"),
+                    format!("a positive whole number of steps of {} ms", self.dt_ms),
+                    wp.interval_ms,
+                ));
+            }
         }
         for (k, &p) in self.recording.spikes.iter().enumerate() {
             if p >= self.populations.len() {

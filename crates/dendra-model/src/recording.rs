@@ -32,6 +32,15 @@ pub struct ProbeDesc {
     pub interval_ms: f64,
 }
 
+/// Sample every weight of a projection every `interval_ms`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct WeightProbeDesc {
+    /// Projection index.
+    pub projection: usize,
+    /// Sampling interval (ms, a whole number of steps).
+    pub interval_ms: f64,
+}
+
 /// Everything recorded during a run.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct RecordingDesc {
@@ -39,6 +48,8 @@ pub struct RecordingDesc {
     pub spikes: Vec<usize>,
     /// Sampled signals.
     pub probes: Vec<ProbeDesc>,
+    /// Sampled weights.
+    pub weights: Vec<WeightProbeDesc>,
 }
 
 impl ProbeDesc {

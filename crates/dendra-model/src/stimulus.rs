@@ -91,10 +91,18 @@ pub enum StimulusKind {
     },
     /// Somatic spikes are suppressed (threshold crossings emit nothing; no reset).
     BlockSpikes,
-    /// Back-propagating APs do not reach these compartments (`None`: all compartments).
+    /// Back-propagating APs do not reach these dendritic compartments (`None`: all of them);
+    /// neither their depolarisation nor their plasticity signal arrives. The soma's own synapses
+    /// always see the somatic spike.
     BlockBap {
-        /// Compartment indices, or `None` for every compartment.
+        /// Compartment indices (>= 1), or `None` for every dendritic compartment.
         compartments: Option<Vec<usize>>,
+    },
+    /// Ablation: the template's rule `rule` (index into `NeuronTemplate::rules`) stops changing
+    /// weights (its signals are still kept, so it resumes seamlessly after the window).
+    DisableRule {
+        /// Index into the template's rules.
+        rule: usize,
     },
     /// A Kir-like potassium conductance added to the soma: `I = g_ns (e_k_mv - V)`; it
     /// hyperpolarises the neuron and lowers its excitability.
@@ -179,7 +187,7 @@ impl Stimulus {
             StimulusKind::Optogenetic { current_pa } => {
                 finite("current_pa", *current_pa)?;
             }
-            StimulusKind::BlockSpikes => {}
+            StimulusKind::BlockSpikes | StimulusKind::DisableRule { .. } => {}
             StimulusKind::BlockBap { compartments } => {
                 for (k, &c) in compartments.iter().flatten().enumerate() {
                     check_comp(c, &format!("compartments[{k}]"))?;

@@ -3,6 +3,8 @@
 use dendra_core::ParamError;
 use dendra_core::error::{ParamResult, finite};
 
+use dendra_rules::AnyRule;
+
 use crate::compartment::CompartmentParams;
 use crate::receptor::ReceptorParams;
 use crate::soma::SomaParams;
@@ -23,6 +25,31 @@ pub enum InitialPotential {
     },
 }
 
+/// A plasticity rule acting on the synapses of one compartment.
+///
+/// Several rules may act on the same synapses; each then owns one component of the weight (the
+/// first rule's component starts at the synapse's initial weight, the others at 0) and the
+/// synapse transmits their sum.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CompartmentRule {
+    /// Compartment index (0 = soma).
+    pub compartment: usize,
+    /// Receptors (indices into the template's receptors, all on `compartment`) whose synapses
+    /// follow the rule; empty: every receptor on the compartment.
+    pub receptors: Vec<usize>,
+    /// The rule and its parameters.
+    pub rule: AnyRule,
+    /// Index of the network's neuromodulator the rule listens to (rules that need one).
+    pub modulator: Option<usize>,
+}
+
+impl CompartmentRule {
+    /// Whether this rule acts on synapses onto `receptor` (which sits on `compartment`).
+    pub fn applies_to(&self, receptor: usize, compartment: usize) -> bool {
+        self.compartment == compartment && (self.receptors.is_empty() || self.receptors.contains(&receptor))
+    }
+}
+
 /// The shape and parameters shared by all neurons of a population.
 #[derive(Debug, Clone, PartialEq)]
 pub struct NeuronTemplate {
@@ -36,6 +63,8 @@ pub struct NeuronTemplate {
     pub receptors: Vec<ReceptorParams>,
     /// Initial potentials. Default: at rest.
     pub initial: InitialPotential,
+    /// Plasticity rules per compartment (none: all synapses static).
+    pub rules: Vec<CompartmentRule>,
 }
 
 impl NeuronTemplate {
@@ -47,6 +76,7 @@ impl NeuronTemplate {
             compartments: Vec::new(),
             receptors,
             initial: InitialPotential::Rest,
+            rules: Vec::new(),
         }
     }
 
@@ -136,6 +166,10 @@ impl NeuronTemplate {
                 ));
             }
         }
+        for (k, cr) in self.rules.iter().enumerate() {
+            let key = format!("rules[{k}]");
+            self.validate_rule(cr).map_err(|e| e.within(&key))?;
+        }
         match self.initial {
             InitialPotential::Rest => {}
             InitialPotential::Fixed(v) => {
@@ -152,6 +186,66 @@ impl NeuronTemplate {
                     ));
                 }
             }
+        }
+        Ok(())
+    }
+}
+
+impl NeuronTemplate {
+    fn validate_rule(&self, cr: &CompartmentRule) -> ParamResult<()> {
+        let n = self.n_compartments();
+        if cr.compartment >= n {
+            return Err(ParamError::new(
+                "compartment",
+                format!("a compartment index in 0..{n}"),
+                cr.compartment,
+            ));
+        }
+        for (k, &r) in cr.receptors.iter().enumerate() {
+            match self.receptors.get(r) {
+                Some(rec) if rec.compartment == cr.compartment => {}
+                _ => {
+                    return Err(ParamError::new(
+                        format!("receptors[{k}]"),
+                        format!(
+                            "a receptor on compartment `{}`",
+                            self.compartment_name(cr.compartment)
+                        ),
+                        r,
+                    ));
+                }
+            }
+        }
+        cr.rule.validate().map_err(|e| e.within("rule"))?;
+        let needs = cr.rule.needs();
+        let name = self.compartment_name(cr.compartment);
+        let has_bap = cr.compartment == 0 || self.compartments[cr.compartment - 1].bap.is_some();
+        if (needs.post_events || needs.post.iter().any(Option::is_some)) && !has_bap {
+            return Err(ParamError::new(
+                "rule",
+                format!(
+                    "a rule that needs no back-propagating spike (`{}` reads the bAP, which does not reach `{name}`)",
+                    cr.rule.name()
+                ),
+                cr.rule.name(),
+            ));
+        }
+        if needs.coactivity.is_some() && self.length_um(cr.compartment) <= 0.0 {
+            return Err(ParamError::new(
+                "rule",
+                format!(
+                    "a rule that needs no synapse positions (`{}` counts neighbours along a branch; `{name}` has no length)",
+                    cr.rule.name()
+                ),
+                cr.rule.name(),
+            ));
+        }
+        if needs.modulator && cr.modulator.is_none() {
+            return Err(ParamError::new(
+                "modulator",
+                format!("a neuromodulator for `{}`", cr.rule.name()),
+                "none",
+            ));
         }
         Ok(())
     }
@@ -177,7 +271,39 @@ mod tests {
                 ReceptorParams::current("exc", 1, 5.0),
             ],
             initial: InitialPotential::Rest,
+            rules: Vec::new(),
         }
+    }
+
+    #[test]
+    fn rules_needing_missing_signals_are_rejected() {
+        let mut t = two_comp();
+        t.compartments[0].bap = None;
+        t.rules.push(CompartmentRule {
+            compartment: 1,
+            receptors: vec![],
+            rule: AnyRule::default_named("bap_hebbian").unwrap(),
+            modulator: None,
+        });
+        let e = t.validate(0.1).unwrap_err();
+        assert_eq!(e.key, "rules[0].rule");
+        assert!(e.expected.contains("bAP"), "{e}");
+        t.rules[0] = CompartmentRule {
+            compartment: 0,
+            receptors: vec![],
+            rule: AnyRule::default_named("local_coactivity").unwrap(),
+            modulator: None,
+        };
+        assert!(t.validate(0.1).unwrap_err().expected.contains("positions"));
+        t.rules[0] = CompartmentRule {
+            compartment: 1,
+            receptors: vec![0],
+            rule: AnyRule::default_named("local_coactivity").unwrap(),
+            modulator: None,
+        };
+        assert_eq!(t.validate(0.1).unwrap_err().key, "rules[0].receptors[0]");
+        t.rules[0].receptors = vec![1];
+        t.validate(0.1).unwrap();
     }
 
     #[test]

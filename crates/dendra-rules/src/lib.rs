@@ -27,6 +27,7 @@
 //! grows with events, not with synapses × steps.
 #![warn(missing_docs)]
 
+pub mod any;
 pub mod bounds;
 pub mod modulator;
 pub mod rule;
@@ -35,8 +36,9 @@ pub mod signals;
 pub mod spine;
 pub mod trace;
 
+pub use any::AnyRule;
 pub use bounds::WeightBounds;
 pub use modulator::{Modulator, ModulatorParams};
-pub use rule::{Needs, Rule};
+pub use rule::{CoactivitySpec, Needs, Rule, TraceSpec};
 pub use signals::LocalSignals;
 pub use trace::Trace;

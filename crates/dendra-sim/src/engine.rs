@@ -22,12 +22,14 @@ use std::time::Instant;
 
 use dendra_core::Clock;
 use dendra_model::{NetworkDesc, PopulationKind};
+use dendra_rules::Modulator;
 
 use crate::barrier::SpinBarrier;
 use crate::connect::{Csr, ProjectionPlan};
 use crate::error::{SimError, SimResult};
 use crate::neurons::NeuronBlock;
-use crate::record::{LocalProbe, SpikeTable, Trace};
+use crate::plasticity::Plastic;
+use crate::record::{LocalProbe, LocalWeightProbe, SpikeTable, Trace, WeightTrace};
 use crate::sources::SourceBlock;
 use crate::stimuli;
 
@@ -85,12 +87,19 @@ struct LocalProjection {
     receptor: usize,
     delay_steps: u64,
     csr: Csr,
+    plastic: Option<Plastic>,
 }
 
 struct Worker {
     blocks: Vec<Block>,
     projections: Vec<LocalProjection>,
     probes: Vec<LocalProbe>,
+    weight_probes: Vec<LocalWeightProbe>,
+    /// This worker's copy of every neuromodulator (all copies see the same releases).
+    modulators: Vec<Modulator>,
+    /// Scheduled releases `(step, modulator, amount, t_ms)`, in time order, and the next one.
+    releases: Vec<(u64, usize, f64, f64)>,
+    next_release: usize,
     recorded: Vec<bool>,
     spikes: Vec<(u64, u32, u32)>,
     events: u64,
@@ -201,14 +210,58 @@ impl Simulation {
             for (k, plan) in plans.iter().enumerate() {
                 let d = plan.desc;
                 let (first, n) = part(net.populations[d.target].size, threads, w);
+                let csr = plan.build(first, n)?;
+                let Block::Neurons(target) = &blocks[d.target] else {
+                    unreachable!("validated: projections target neuron populations")
+                };
+                let comp = target.template().receptors[d.receptor].compartment;
+                let plastic = Plastic::new(
+                    target.template(),
+                    d.receptor,
+                    k,
+                    &csr,
+                    net.populations[d.source].size as usize,
+                    n,
+                    delays[k],
+                    &clock,
+                    target.register_slot(comp),
+                );
                 projections.push(LocalProjection {
                     source: d.source,
                     target: d.target,
                     receptor: d.receptor,
                     delay_steps: delays[k],
-                    csr: plan.build(first, n)?,
+                    csr,
+                    plastic,
                 });
             }
+            let weight_probes = net
+                .recording
+                .weights
+                .iter()
+                .enumerate()
+                .map(|(k, wp)| LocalWeightProbe {
+                    probe: k,
+                    projection: wp.projection,
+                    every_steps: ((wp.interval_ms / clock.dt_ms()).round() as u64).max(1),
+                    interval_ms: wp.interval_ms,
+                    samples: Vec::new(),
+                })
+                .collect();
+            let modulators = net.modulators.iter().map(|m| Modulator::new(m.params)).collect();
+            let mut releases: Vec<(u64, usize, f64, f64)> = net
+                .releases
+                .iter()
+                .map(|r| {
+                    (
+                        clock.steps("releases.t_ms", r.t_ms).unwrap_or(u64::MAX),
+                        r.modulator,
+                        r.amount,
+                        r.t_ms,
+                    )
+                })
+                .collect();
+            releases.sort_by(|a, b| a.0.cmp(&b.0).then(a.3.total_cmp(&b.3)));
             let mut probes = Vec::new();
             for (k, probe) in net.recording.probes.iter().enumerate() {
                 let (first, n) = part(net.populations[probe.population].size, threads, w);
@@ -236,6 +289,10 @@ impl Simulation {
                 blocks,
                 projections,
                 probes,
+                weight_probes,
+                modulators,
+                releases,
+                next_release: 0,
                 recorded,
                 spikes: Vec::new(),
                 events: 0,
@@ -267,7 +324,11 @@ impl Simulation {
             .sum();
         let synapse_bytes: u64 = workers
             .iter()
-            .flat_map(|w| w.projections.iter().map(|p| p.csr.heap_bytes() as u64))
+            .flat_map(|w| {
+                w.projections
+                    .iter()
+                    .map(|p| (p.csr.heap_bytes() + p.plastic.as_ref().map_or(0, Plastic::heap_bytes)) as u64)
+            })
             .sum();
         Ok(Simulation {
             clock,
@@ -387,6 +448,70 @@ impl Simulation {
         out
     }
 
+    /// Release `amount` of neuromodulator `modulator` now (at the current simulated time).
+    pub fn release(&mut self, modulator: usize, amount: f64) -> SimResult<()> {
+        let t = self.time_ms();
+        for w in &mut self.workers {
+            let m = w.modulators.get_mut(modulator).ok_or_else(|| {
+                SimError::Config(format!("no neuromodulator {modulator} (the network has {})", 0))
+            })?;
+            m.release(t, amount);
+        }
+        Ok(())
+    }
+
+    /// Sampled weights of every weight probe so far.
+    pub fn weight_traces(&self) -> Vec<WeightTrace> {
+        let Some(first) = self.workers.first() else {
+            return Vec::new();
+        };
+        first
+            .weight_probes
+            .iter()
+            .enumerate()
+            .map(|(q, wp)| {
+                let proj = wp.projection;
+                // Canonical order: (source, global target); map each worker's CSR position to it.
+                let mut order: Vec<(u32, u32, usize, usize)> = Vec::new();
+                for (w, worker) in self.workers.iter().enumerate() {
+                    let lp = &worker.projections[proj];
+                    let Block::Neurons(b) = &worker.blocks[lp.target] else {
+                        continue;
+                    };
+                    let csr = &lp.csr;
+                    for s in 0..csr.row_ptr.len() - 1 {
+                        for k in csr.row_ptr[s] as usize..csr.row_ptr[s + 1] as usize {
+                            order.push((s as u32, b.first + csr.target[k], w, k));
+                        }
+                    }
+                }
+                order.sort_unstable();
+                let n_samples = self.workers[0].weight_probes[q].samples.len()
+                    / self.workers[0].projections[proj].csr.len().max(1);
+                let values = (0..n_samples)
+                    .map(|t| {
+                        order
+                            .iter()
+                            .map(|&(_, _, w, k)| {
+                                let wp = &self.workers[w].weight_probes[q];
+                                let len = self.workers[w].projections[proj].csr.len();
+                                wp.samples[t * len + k]
+                            })
+                            .collect()
+                    })
+                    .collect();
+                WeightTrace {
+                    probe: wp.probe,
+                    projection: proj,
+                    interval_ms: wp.interval_ms,
+                    source: order.iter().map(|o| o.0).collect(),
+                    target: order.iter().map(|o| o.1).collect(),
+                    values,
+                }
+            })
+            .collect()
+    }
+
     /// Synapses of projection `proj`, sorted by source then target.
     pub fn synapses(&self, proj: usize) -> Vec<SynapseRow> {
         let mut rows = Vec::new();
@@ -440,6 +565,19 @@ fn run_steps(
 
 impl Worker {
     fn update(&mut self, n: u64, clock: &Clock, out: &mut [Vec<u32>]) {
+        while let Some(&(step, m, amount, t_ms)) = self.releases.get(self.next_release) {
+            if step > n {
+                break;
+            }
+            self.modulators[m].release(t_ms.max(clock.time_ms(n)), amount);
+            self.next_release += 1;
+        }
+        for wp in &mut self.weight_probes {
+            if n.is_multiple_of(wp.every_steps) {
+                wp.samples
+                    .extend_from_slice(&self.projections[wp.projection].csr.weight);
+            }
+        }
         for probe in &mut self.probes {
             if n.is_multiple_of(probe.every_steps)
                 && let Block::Neurons(b) = &self.blocks[probe.population]
@@ -467,10 +605,18 @@ impl Worker {
                 self.spikes.extend(spikes.iter().map(|&s| (n, pop as u32, s)));
             }
         }
+        let t_end = clock.time_ms(n + 1);
+        for proj in &mut self.projections {
+            if let Some(plastic) = &mut proj.plastic
+                && let Block::Neurons(block) = &mut self.blocks[proj.target]
+            {
+                plastic.process(n, t_end, &mut proj.csr, block, &self.modulators);
+            }
+        }
     }
 
     fn deliver(&mut self, n: u64, parity: usize, buffers: &[[RwLock<Vec<Vec<u32>>>; 2]]) {
-        for proj in &self.projections {
+        for proj in &mut self.projections {
             let Block::Neurons(target) = &mut self.blocks[proj.target] else {
                 continue;
             };
@@ -485,6 +631,13 @@ impl Worker {
                         csr.row_ptr[s as usize] as usize,
                         csr.row_ptr[s as usize + 1] as usize,
                     );
+                    if hi == lo {
+                        continue;
+                    }
+                    // Plasticity sees the spike when it arrives: at the end of step n + d.
+                    if let Some(plastic) = &mut proj.plastic {
+                        plastic.queue(n + proj.delay_steps, s);
+                    }
                     self.events += (hi - lo) as u64;
                     for (&t, &wgt) in csr.target[lo..hi].iter().zip(&csr.weight[lo..hi]) {
                         lane[t as usize] += wgt as f64;

@@ -9,7 +9,8 @@
 //! - [`connect`]: seeded connectivity stored by source (CSR);
 //! - [`stimuli`]: stimuli compiled to steps and local neurons;
 //! - [`engine`]: workers, the two-phase step loop and delay rings ([`Simulation`]);
-//! - [`record`]: recorded spikes and traces.
+//! - `plasticity`: the bridge to `dendra-rules` (traces, bAP events, co-activity, ticks);
+//! - [`record`]: recorded spikes, traces and weights.
 #![warn(missing_docs)]
 
 pub mod barrier;
@@ -18,6 +19,7 @@ pub mod engine;
 pub mod error;
 pub mod kernel;
 pub mod neurons;
+mod plasticity;
 pub mod propagator;
 pub mod record;
 pub mod sources;
@@ -25,4 +27,4 @@ pub mod stimuli;
 
 pub use engine::{RunConfig, RunStats, Simulation, SynapseRow};
 pub use error::{SimError, SimResult};
-pub use record::{SpikeTable, Trace};
+pub use record::{SpikeTable, Trace, WeightTrace};

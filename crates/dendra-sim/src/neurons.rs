@@ -26,6 +26,8 @@ use dendra_model::{
 };
 use rand::RngExt;
 
+use dendra_rules::rules::CoactivityRegister;
+
 use crate::kernel::{self, Integrate, Threshold};
 
 use crate::propagator::Propagator;
@@ -47,6 +49,7 @@ struct BapComp {
     comp: usize,
     delay_steps: u32,
     kick_mv: f64,
+    attenuation: f64,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -106,6 +109,14 @@ pub struct NeuronBlock {
     /// Non-zero where the soma cannot spike (blocked, clamped, padding lanes).
     inhibit: Vec<u64>,
     stimuli: Vec<LocalStimulus>,
+    /// This step's postsynaptic events: `(local neuron, compartment, strength)` for somatic
+    /// spikes (compartment 0, strength 1) and bAP arrivals (their attenuation).
+    post_events: Vec<(u32, u32, f64)>,
+    /// Compartments that keep a co-activity register, and the registers (`slot * n + i`).
+    register_comps: Vec<usize>,
+    registers: Vec<CoactivityRegister>,
+    /// Rules switched off (`rule * stride + i`).
+    rule_disabled: Vec<bool>,
     /// Synaptic input ring: `ring[(slot * n_rec + r) * n + i]`, summed weights arriving at
     /// slot's time on receptor `r` of local neuron `i`.
     ring: Vec<f64>,
@@ -159,6 +170,7 @@ impl NeuronBlock {
                     comp: k + 1,
                     delay_steps: (b.delay_ms / dt).round() as u32,
                     kick_mv: b.attenuation * soma.spike_amplitude_mv,
+                    attenuation: b.attenuation,
                 })
             })
             .collect();
@@ -216,6 +228,14 @@ impl NeuronBlock {
             }
         }
         let t_ref_steps = (soma.t_ref_ms / dt).round() as u64;
+        let mut register_comps: Vec<usize> = template
+            .rules
+            .iter()
+            .filter(|r| r.rule.needs().coactivity.is_some())
+            .map(|r| r.compartment)
+            .collect();
+        register_comps.sort_unstable();
+        register_comps.dedup();
         NeuronBlock {
             pop,
             first,
@@ -228,11 +248,13 @@ impl NeuronBlock {
             w: if adex.is_some() { vec![0.0; n] } else { Vec::new() },
             adex,
             hist: if bap.is_empty() { Vec::new() } else { vec![0; n] },
-            bap_blocked: if bap.is_empty() {
-                Vec::new()
-            } else {
-                vec![false; n_comp * st]
-            },
+            bap_blocked: vec![false; n_comp * st],
+            post_events: Vec::with_capacity(n),
+            registers: (0..register_comps.len() * n)
+                .map(|_| CoactivityRegister::with_capacity(32))
+                .collect(),
+            register_comps,
+            rule_disabled: vec![false; template.rules.len() * st],
             plat_left: vec![0; plateaus.len() * st],
             plat_refr: vec![0; plateaus.len() * st],
             bap,
@@ -289,6 +311,7 @@ impl NeuronBlock {
 
     /// Advance the block by step `n`, appending the local indices of neurons that spiked.
     pub fn step(&mut self, n: u64, clock: &Clock, spikes: &mut Vec<u32>) {
+        self.post_events.clear();
         if self.stimuli.iter().any(|s| s.edge(n)) {
             self.refresh_masks(n);
         }
@@ -330,6 +353,7 @@ impl NeuronBlock {
         let st = self.stride;
         self.spike_blocked.fill(false);
         self.bap_blocked.fill(false);
+        self.rule_disabled.fill(false);
         self.kir_g.fill(0.0);
         self.kir_ge.fill(0.0);
         for (i, inh) in self.inhibit.iter_mut().enumerate() {
@@ -343,11 +367,16 @@ impl NeuronBlock {
                         self.inhibit[i as usize] = 1;
                     }
                 }
-                StimulusKind::BlockBap { compartments } if !self.bap_blocked.is_empty() => {
+                StimulusKind::DisableRule { rule } => {
+                    for &i in &s.neurons {
+                        self.rule_disabled[rule * st + i as usize] = true;
+                    }
+                }
+                StimulusKind::BlockBap { compartments } => {
                     let n_comp = self.prop.n_comp;
                     for &i in &s.neurons {
                         match compartments {
-                            None => (0..n_comp).for_each(|c| self.bap_blocked[c * st + i as usize] = true),
+                            None => (1..n_comp).for_each(|c| self.bap_blocked[c * st + i as usize] = true),
                             Some(cs) => cs
                                 .iter()
                                 .for_each(|&c| self.bap_blocked[c * st + i as usize] = true),
@@ -475,8 +504,12 @@ impl NeuronBlock {
         }
     }
 
-    /// Spike-triggered adaptation and the bAP history.
+    /// Spike-triggered adaptation, the bAP history and the somatic postsynaptic events.
     fn after_spikes(&mut self, spikes: &[u32]) {
+        // The soma's synapses see the spike itself (compartment 0 is never bAP-blocked).
+        for &i in spikes {
+            self.post_events.push((i, 0, 1.0));
+        }
         if let Some(ad) = self.adex {
             for &i in spikes.iter() {
                 self.w[i as usize] += ad.b_pa;
@@ -498,6 +531,7 @@ impl NeuronBlock {
             for i in 0..nn {
                 if (self.hist[i] >> b.delay_steps) & 1 == 1 && !self.bap_blocked[b.comp * st + i] {
                     self.x[b.comp * st + i] += b.kick_mv;
+                    self.post_events.push((i as u32, b.comp as u32, b.attenuation));
                 }
             }
         }
@@ -537,6 +571,33 @@ impl NeuronBlock {
             ProbeSignal::ClampCurrent(c) => self.clamp_i.get(c * st + i).copied().unwrap_or(0.0),
             ProbeSignal::Adaptation => self.w.get(i).copied().unwrap_or(0.0),
         }
+    }
+
+    /// This step's postsynaptic events `(local neuron, compartment, strength)`.
+    pub fn post_events(&self) -> &[(u32, u32, f64)] {
+        &self.post_events
+    }
+
+    /// Potential (mV) of compartment `comp` of local neuron `i`.
+    #[inline]
+    pub fn potential(&self, i: usize, comp: usize) -> f64 {
+        self.x[comp * self.stride + i]
+    }
+
+    /// The register slot of compartment `comp`, if it keeps co-activity.
+    pub fn register_slot(&self, comp: usize) -> Option<usize> {
+        self.register_comps.iter().position(|&c| c == comp)
+    }
+
+    /// The co-activity register of local neuron `i` in register slot `slot`.
+    pub fn register(&mut self, slot: usize, i: usize) -> &mut CoactivityRegister {
+        &mut self.registers[slot * self.n + i]
+    }
+
+    /// Whether the template's rule `rule` is on for local neuron `i`.
+    #[inline]
+    pub fn rule_enabled(&self, rule: usize, i: usize) -> bool {
+        !self.rule_disabled[rule * self.stride + i]
     }
 
     /// Whether a plateau is in progress in compartment `comp` of local neuron `i`.

@@ -74,3 +74,31 @@ pub(crate) struct LocalProbe {
     pub interval_ms: f64,
     pub values: Vec<f64>,
 }
+
+/// Sampled weights of one projection: `values[k]` holds every synapse's weight at time
+/// `k * interval_ms`, in the order of `source` / `target` (sorted by source, then target).
+#[derive(Debug, Clone, PartialEq)]
+pub struct WeightTrace {
+    /// Index of the weight probe in the recording description.
+    pub probe: usize,
+    /// Projection index.
+    pub projection: usize,
+    /// Sampling interval (ms).
+    pub interval_ms: f64,
+    /// Source of each synapse.
+    pub source: Vec<u32>,
+    /// Target of each synapse.
+    pub target: Vec<u32>,
+    /// One row of weights per sample.
+    pub values: Vec<Vec<f32>>,
+}
+
+/// A weight probe owned by one worker: snapshots of its CSR's weights, concatenated.
+#[derive(Debug, Clone)]
+pub(crate) struct LocalWeightProbe {
+    pub probe: usize,
+    pub projection: usize,
+    pub every_steps: u64,
+    pub interval_ms: f64,
+    pub samples: Vec<f32>,
+}

@@ -64,5 +64,6 @@ pub fn two_compartment(soma: SomaParams, g_couple_ns: f64) -> NeuronTemplate {
         compartments: vec![d],
         receptors: vec![],
         initial: InitialPotential::Rest,
+        rules: Vec::new(),
     }
 }

@@ -37,6 +37,7 @@ fn pyramidal() -> NeuronTemplate {
             lo_mv: -70.0,
             hi_mv: -55.0,
         },
+        rules: Vec::new(),
     };
     t.soma.t_ref_ms = 2.0;
     t

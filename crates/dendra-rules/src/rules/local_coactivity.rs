@@ -82,7 +82,7 @@ impl Rule for LocalCoactivity {
 /// is never used to reach the synapse).
 #[derive(Debug, Clone, Default)]
 pub struct CoactivityRegister {
-    events: VecDeque<(f64, f32, u32)>,
+    events: VecDeque<(f64, f32, u64)>,
 }
 
 impl CoactivityRegister {
@@ -95,7 +95,7 @@ impl CoactivityRegister {
 
     /// Count other synapses within `radius_um` of `position_um` active in `(t - window, t]`,
     /// then record this spike. Each neighbour counts once however often it spiked.
-    pub fn count_and_record(&mut self, t_ms: f64, position_um: f32, key: u32, spec: &CoactivitySpec) -> u32 {
+    pub fn count_and_record(&mut self, t_ms: f64, position_um: f32, key: u64, spec: &CoactivitySpec) -> u32 {
         while let Some(&(t, _, _)) = self.events.front() {
             if t <= t_ms - spec.window_ms {
                 self.events.pop_front();
@@ -104,7 +104,7 @@ impl CoactivityRegister {
             }
         }
         let near =
-            |&(_, x, k): &(f64, f32, u32)| k != key && f64::from((x - position_um).abs()) <= spec.radius_um;
+            |&(_, x, k): &(f64, f32, u64)| k != key && f64::from((x - position_um).abs()) <= spec.radius_um;
         // Count distinct neighbours: an event counts unless an earlier qualifying event has the
         // same key (the window holds few events, so the quadratic scan allocates nothing).
         let mut n = 0u32;

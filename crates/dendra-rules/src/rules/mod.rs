@@ -8,8 +8,8 @@ pub mod static_rule;
 pub mod triplet_stdp;
 
 pub use bap_hebbian::BapHebbian;
-pub use local_coactivity::LocalCoactivity;
+pub use local_coactivity::{CoactivityRegister, LocalCoactivity};
 pub use pair_stdp::{PairStdp, StdpPairing, StdpUpdate};
-pub use reward_modulated::RewardModulated;
+pub use reward_modulated::{RewardModulated, RewardState};
 pub use static_rule::Static;
 pub use triplet_stdp::TripletStdp;

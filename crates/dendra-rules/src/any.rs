@@ -1,0 +1,155 @@
+//! A rule chosen at run time: one variant per rule type, holding its parameters.
+
+use dendra_core::ParamError;
+use dendra_core::error::{ParamResult, non_negative, positive};
+
+use crate::rule::{Needs, Rule};
+use crate::rules::{BapHebbian, LocalCoactivity, PairStdp, RewardModulated, Static, TripletStdp};
+
+/// Any of dendra's rules, with its parameters.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum AnyRule {
+    /// No plasticity.
+    Static(Static),
+    /// Pair STDP.
+    PairStdp(PairStdp),
+    /// Triplet STDP.
+    TripletStdp(TripletStdp),
+    /// bAP-gated Hebbian (basal, Wright et al. 2025).
+    BapHebbian(BapHebbian),
+    /// Local co-activity (apical, Wright et al. 2025).
+    LocalCoactivity(LocalCoactivity),
+    /// Three-factor reward-modulated with consolidation.
+    RewardModulated(RewardModulated),
+}
+
+impl AnyRule {
+    /// The names accepted in specs, in the order of the variants.
+    pub const NAMES: &'static [&'static str] = &[
+        "static",
+        "pair_stdp",
+        "triplet_stdp",
+        "bap_hebbian",
+        "local_coactivity",
+        "reward_modulated",
+    ];
+
+    /// The rule with its documented defaults, by name.
+    pub fn default_named(name: &str) -> Option<AnyRule> {
+        Some(match name {
+            "static" => AnyRule::Static(Static),
+            "pair_stdp" => AnyRule::PairStdp(PairStdp::default()),
+            "triplet_stdp" => AnyRule::TripletStdp(TripletStdp::default()),
+            "bap_hebbian" => AnyRule::BapHebbian(BapHebbian::default()),
+            "local_coactivity" => AnyRule::LocalCoactivity(LocalCoactivity::default()),
+            "reward_modulated" => AnyRule::RewardModulated(RewardModulated::default()),
+            _ => return None,
+        })
+    }
+
+    /// The rule's name.
+    pub fn name(&self) -> &'static str {
+        match self {
+            AnyRule::Static(r) => r.name(),
+            AnyRule::PairStdp(r) => r.name(),
+            AnyRule::TripletStdp(r) => r.name(),
+            AnyRule::BapHebbian(r) => r.name(),
+            AnyRule::LocalCoactivity(r) => r.name(),
+            AnyRule::RewardModulated(r) => r.name(),
+        }
+    }
+
+    /// The signals it reads.
+    pub fn needs(&self) -> Needs {
+        match self {
+            AnyRule::Static(r) => r.needs(),
+            AnyRule::PairStdp(r) => r.needs(),
+            AnyRule::TripletStdp(r) => r.needs(),
+            AnyRule::BapHebbian(r) => r.needs(),
+            AnyRule::LocalCoactivity(r) => r.needs(),
+            AnyRule::RewardModulated(r) => r.needs(),
+        }
+    }
+
+    /// Whether the rule ever changes a weight.
+    pub fn is_plastic(&self) -> bool {
+        !matches!(self, AnyRule::Static(_))
+    }
+
+    /// Check the parameters.
+    pub fn validate(&self) -> ParamResult<()> {
+        let bounds = |lo: f64, hi: f64| -> ParamResult<()> {
+            if !(lo.is_finite() && hi.is_finite() && hi > lo) {
+                return Err(ParamError::new(
+                    "w_max",
+                    format!("a finite bound above w_min ({lo})"),
+                    hi,
+                ));
+            }
+            Ok(())
+        };
+        let needs = self.needs();
+        for t in needs.pre.iter().chain(&needs.post).flatten() {
+            positive("tau_ms", t.tau_ms)?;
+        }
+        if let Some(c) = needs.coactivity {
+            non_negative("radius_um", c.radius_um)?;
+            positive("window_ms", c.window_ms)?;
+        }
+        if let Some(t) = needs.tick_ms {
+            positive("tick_ms", t)?;
+        }
+        match self {
+            AnyRule::Static(_) => Ok(()),
+            AnyRule::PairStdp(r) => {
+                non_negative("a_plus", r.a_plus)?;
+                non_negative("a_minus", r.a_minus)?;
+                bounds(r.w_min, r.w_max)
+            }
+            AnyRule::TripletStdp(r) => {
+                for (k, v) in [
+                    ("a2_plus", r.a2_plus),
+                    ("a3_plus", r.a3_plus),
+                    ("a2_minus", r.a2_minus),
+                    ("a3_minus", r.a3_minus),
+                ] {
+                    non_negative(k, v)?;
+                }
+                bounds(r.w_min, r.w_max)
+            }
+            AnyRule::BapHebbian(r) => {
+                non_negative("a_plus", r.a_plus)?;
+                non_negative("a_minus", r.a_minus)?;
+                r.bounds.validate()?;
+                bounds(r.bounds.w_min, r.bounds.w_max)
+            }
+            AnyRule::LocalCoactivity(r) => {
+                non_negative("a_plus", r.a_plus)?;
+                non_negative("a_minus", r.a_minus)?;
+                r.bounds.validate()?;
+                bounds(r.bounds.w_min, r.bounds.w_max)
+            }
+            AnyRule::RewardModulated(r) => {
+                positive("tau_c_ms", r.tau_c_ms)?;
+                positive("tau_cons_ms", r.tau_cons_ms)?;
+                non_negative("eta", r.eta)?;
+                bounds(r.w_min, r.w_max)
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_name_has_a_default_that_validates() {
+        for &name in AnyRule::NAMES {
+            let r = AnyRule::default_named(name).unwrap();
+            assert_eq!(r.name(), name);
+            r.validate().unwrap();
+        }
+        assert!(AnyRule::default_named("backprop").is_none());
+    }
+}

@@ -1,0 +1,398 @@
+//! Plasticity in the spiking engine: the bridge between the event-driven engine and the rules of
+//! `dendra-rules`, which see nothing but [`LocalSignals`].
+//!
+//! Per worker and per projection onto a compartment with rules, a [`Plastic`] keeps:
+//!
+//! - for each rule, its per-synapse state, the presynaptic traces it declared (one set per
+//!   source terminal) and the postsynaptic traces it declared (one set per target neuron: the
+//!   bAPs arriving in that neuron's compartment), all decayed lazily in closed form;
+//! - a reverse index from each local target to its synapses, for bAP events;
+//! - a queue of presynaptic spikes by arrival step, so that a spike's plasticity happens when it
+//!   arrives at the synapse (`t_spike + delay`), in time order with the bAPs there.
+//!
+//! At the end of each step (time `t`), a worker processes, for each such projection: the
+//! presynaptic arrivals at `t` (the rules' `on_pre`, then the presynaptic traces are bumped),
+//! then the bAP arrivals at `t` in the target compartment (`on_post`, then the postsynaptic
+//! traces are bumped), then the periodic ticks that fall on `t`. Equal times therefore order
+//! pre before post. Every synapse a worker updates targets one of its own neurons, in an order
+//! (projection, source, synapse) that does not depend on the thread count.
+
+use dendra_core::Clock;
+use dendra_model::{CompartmentRule, NeuronTemplate};
+use dendra_rules::rules::{BapHebbian, LocalCoactivity, PairStdp, RewardModulated, TripletStdp};
+use dendra_rules::{AnyRule, LocalSignals, Modulator, Needs, Rule, Trace};
+
+use crate::connect::Csr;
+use crate::neurons::NeuronBlock;
+
+/// One rule's per-synapse state and its event handlers, with the rule type erased.
+pub(crate) trait Runner: Send {
+    fn pre(&mut self, k: usize, w: &mut f64, sig: &LocalSignals);
+    fn post(&mut self, k: usize, w: &mut f64, sig: &LocalSignals);
+    fn tick(&mut self, k: usize, w: &mut f64, sig: &LocalSignals);
+    fn state_bytes(&self) -> usize;
+}
+
+struct RuleRunner<R: Rule> {
+    rule: R,
+    state: Vec<R::State>,
+}
+
+impl<R: Rule> Runner for RuleRunner<R> {
+    #[inline]
+    fn pre(&mut self, k: usize, w: &mut f64, sig: &LocalSignals) {
+        self.rule.on_pre(w, &mut self.state[k], sig);
+    }
+    #[inline]
+    fn post(&mut self, k: usize, w: &mut f64, sig: &LocalSignals) {
+        self.rule.on_post(w, &mut self.state[k], sig);
+    }
+    #[inline]
+    fn tick(&mut self, k: usize, w: &mut f64, sig: &LocalSignals) {
+        self.rule.on_tick(w, &mut self.state[k], sig);
+    }
+    fn state_bytes(&self) -> usize {
+        std::mem::size_of::<R::State>() * self.state.len()
+    }
+}
+
+fn runner<R: Rule + 'static>(rule: R, weights: &[f32]) -> Box<dyn Runner> {
+    let state = weights.iter().map(|&w| rule.init(f64::from(w))).collect();
+    Box::new(RuleRunner { rule, state })
+}
+
+fn make_runner(rule: &AnyRule, weights: &[f32]) -> Box<dyn Runner> {
+    match *rule {
+        AnyRule::Static(r) => runner(r, weights),
+        AnyRule::PairStdp(r) => runner::<PairStdp>(r, weights),
+        AnyRule::TripletStdp(r) => runner::<TripletStdp>(r, weights),
+        AnyRule::BapHebbian(r) => runner::<BapHebbian>(r, weights),
+        AnyRule::LocalCoactivity(r) => runner::<LocalCoactivity>(r, weights),
+        AnyRule::RewardModulated(r) => runner::<RewardModulated>(r, weights),
+    }
+}
+
+struct PlasticRule {
+    runner: Box<dyn Runner>,
+    needs: Needs,
+    /// Index into the template's rules (for ablation).
+    template_rule: usize,
+    modulator: Option<usize>,
+    tick_steps: u64,
+    /// Presynaptic traces per source.
+    pre: Vec<[Trace; 2]>,
+    /// Postsynaptic traces per local target.
+    post: Vec<[Trace; 2]>,
+}
+
+/// The plasticity of one projection in one worker.
+pub(crate) struct Plastic {
+    rules: Vec<PlasticRule>,
+    /// Weight components, one per rule, when more than one rule acts (else empty).
+    components: Vec<Vec<f32>>,
+    post_ptr: Vec<u32>,
+    post_syn: Vec<u32>,
+    post_src: Vec<u32>,
+    /// Presynaptic spikes (source indices) by arrival step slot.
+    pending: Vec<Vec<u32>>,
+    comp: usize,
+    /// Co-activity: the register slot of the target compartment in the block, if any.
+    register: Option<usize>,
+    key_base: u64,
+}
+
+fn sample(traces: &[Trace; 2], specs: &[Option<dendra_rules::TraceSpec>; 2], t: f64) -> [f64; 2] {
+    let mut v = [0.0; 2];
+    for j in 0..2 {
+        if let Some(s) = specs[j] {
+            v[j] = traces[j].at(t, s.tau_ms);
+        }
+    }
+    v
+}
+
+fn bump(traces: &mut [Trace; 2], specs: &[Option<dendra_rules::TraceSpec>; 2], t: f64, amount: f64) {
+    for j in 0..2 {
+        if let Some(s) = specs[j] {
+            if s.nearest {
+                traces[j].set(t, amount);
+            } else {
+                traces[j].bump(t, s.tau_ms, amount);
+            }
+        }
+    }
+}
+
+impl Plastic {
+    /// Plasticity for projection `proj_index` onto receptor `receptor` of `template`, whose
+    /// synapses in this worker are `csr`; `None` if no rule acts on them and the compartment
+    /// keeps no co-activity register.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn new(
+        template: &NeuronTemplate,
+        receptor: usize,
+        proj_index: usize,
+        csr: &Csr,
+        n_source: usize,
+        n_local: usize,
+        delay_steps: u64,
+        clock: &Clock,
+        register: Option<usize>,
+    ) -> Option<Plastic> {
+        let comp = template.receptors[receptor].compartment;
+        let acting: Vec<(usize, &CompartmentRule)> = template
+            .rules
+            .iter()
+            .enumerate()
+            .filter(|(_, r)| r.applies_to(receptor, comp) && r.rule.is_plastic())
+            .collect();
+        if acting.is_empty() && register.is_none() {
+            return None;
+        }
+        let rules: Vec<PlasticRule> = acting
+            .iter()
+            .enumerate()
+            .map(|(j, &(index, cr))| {
+                let needs = cr.rule.needs();
+                // The first rule's component holds the initial weight; others start at 0.
+                let init: Vec<f32> = if j == 0 {
+                    csr.weight.clone()
+                } else {
+                    vec![0.0; csr.len()]
+                };
+                PlasticRule {
+                    runner: make_runner(&cr.rule, &init),
+                    needs,
+                    template_rule: index,
+                    modulator: cr.modulator,
+                    tick_steps: needs
+                        .tick_ms
+                        .map_or(0, |ms| ((ms / clock.dt_ms()).round() as u64).max(1)),
+                    pre: vec![[Trace::default(); 2]; n_source],
+                    post: vec![[Trace::default(); 2]; n_local],
+                }
+            })
+            .collect();
+        let components = if rules.len() > 1 {
+            (0..rules.len())
+                .map(|j| {
+                    if j == 0 {
+                        csr.weight.clone()
+                    } else {
+                        vec![0.0; csr.len()]
+                    }
+                })
+                .collect()
+        } else {
+            Vec::new()
+        };
+        // Reverse index: synapses of each local target, in (source, synapse) order.
+        let mut counts = vec![0u32; n_local + 1];
+        for &t in &csr.target {
+            counts[t as usize + 1] += 1;
+        }
+        for i in 1..counts.len() {
+            counts[i] += counts[i - 1];
+        }
+        let mut cursor = counts[..n_local].to_vec();
+        let mut post_syn = vec![0u32; csr.len()];
+        let mut post_src = vec![0u32; csr.len()];
+        for s in 0..n_source {
+            for k in csr.row_ptr[s] as usize..csr.row_ptr[s + 1] as usize {
+                let t = csr.target[k] as usize;
+                post_syn[cursor[t] as usize] = k as u32;
+                post_src[cursor[t] as usize] = s as u32;
+                cursor[t] += 1;
+            }
+        }
+        let slots = delay_steps as usize + 1;
+        Some(Plastic {
+            rules,
+            components,
+            post_ptr: counts,
+            post_syn,
+            post_src,
+            pending: (0..slots).map(|_| Vec::with_capacity(64)).collect(),
+            comp,
+            register,
+            key_base: (proj_index as u64) << 32,
+        })
+    }
+
+    /// Bytes held per synapse by plasticity (reverse index, rule states, extra components).
+    pub(crate) fn heap_bytes(&self) -> usize {
+        8 * self.post_syn.len()
+            + 4 * self.post_ptr.len()
+            + self.rules.iter().map(|r| r.runner.state_bytes()).sum::<usize>()
+            + 4 * self.components.iter().map(Vec::len).sum::<usize>()
+    }
+
+    /// Queue source `s`'s spike of step `n` for its arrival at the end of step `n + delay`.
+    pub(crate) fn queue(&mut self, arrival_step: u64, s: u32) {
+        let slots = self.pending.len() as u64;
+        self.pending[(arrival_step % slots) as usize].push(s);
+    }
+
+    /// Process the arrivals, bAPs and ticks at the end of step `m` (time `t_ms`).
+    pub(crate) fn process(
+        &mut self,
+        m: u64,
+        t_ms: f64,
+        csr: &mut Csr,
+        block: &mut NeuronBlock,
+        modulators: &[Modulator],
+    ) {
+        let slots = self.pending.len() as u64;
+        let slot = (m % slots) as usize;
+        let mut pending = std::mem::take(&mut self.pending[slot]);
+        for &s in &pending {
+            self.on_pre(s as usize, t_ms, csr, block, modulators);
+        }
+        pending.clear();
+        self.pending[slot] = pending;
+        if self.rules.is_empty() {
+            return;
+        }
+        for e in 0..block.post_events().len() {
+            let (i, comp, strength) = block.post_events()[e];
+            if comp as usize == self.comp {
+                self.on_post(i as usize, strength, t_ms, csr, block, modulators);
+            }
+        }
+        for j in 0..self.rules.len() {
+            let tick = self.rules[j].tick_steps;
+            if tick > 0 && (m + 1).is_multiple_of(tick) {
+                self.on_tick(j, t_ms, csr, block, modulators);
+            }
+        }
+    }
+
+    fn signals<'a>(
+        &self,
+        j: usize,
+        t_ms: f64,
+        pre: [f64; 2],
+        i: usize,
+        block: &NeuronBlock,
+        modulators: &'a [Modulator],
+    ) -> LocalSignals<'a> {
+        let r = &self.rules[j];
+        LocalSignals {
+            t_ms,
+            pre,
+            post: sample(&r.post[i], &r.needs.post, t_ms),
+            bap: 0.0,
+            v_mv: block.potential(i, self.comp),
+            plateau: block.in_plateau(i, self.comp),
+            coactive: 0,
+            modulator: r.modulator.map(|m| &modulators[m]),
+            teaching: 0.0,
+        }
+    }
+
+    #[inline]
+    fn weight_of(&self, j: usize, k: usize, csr: &Csr) -> f64 {
+        if self.components.is_empty() {
+            f64::from(csr.weight[k])
+        } else {
+            f64::from(self.components[j][k])
+        }
+    }
+
+    #[inline]
+    fn store(&mut self, j: usize, k: usize, w: f64, csr: &mut Csr) {
+        if self.components.is_empty() {
+            csr.weight[k] = w as f32;
+        } else {
+            self.components[j][k] = w as f32;
+            csr.weight[k] = self.components.iter().map(|c| c[k]).sum();
+        }
+    }
+
+    fn on_pre(
+        &mut self,
+        s: usize,
+        t_ms: f64,
+        csr: &mut Csr,
+        block: &mut NeuronBlock,
+        modulators: &[Modulator],
+    ) {
+        let (lo, hi) = (csr.row_ptr[s] as usize, csr.row_ptr[s + 1] as usize);
+        for k in lo..hi {
+            let i = csr.target[k] as usize;
+            let coactive = match self.register {
+                Some(slot) => {
+                    let spec = self.rules.iter().find_map(|r| r.needs.coactivity).unwrap_or(
+                        dendra_rules::CoactivitySpec {
+                            radius_um: 0.0,
+                            window_ms: 0.0,
+                        },
+                    );
+                    let pos = csr.position_um.get(k).copied().unwrap_or(0.0);
+                    block
+                        .register(slot, i)
+                        .count_and_record(t_ms, pos, self.key_base | k as u64, &spec)
+                }
+                None => 0,
+            };
+            for j in 0..self.rules.len() {
+                if !block.rule_enabled(self.rules[j].template_rule, i) {
+                    continue;
+                }
+                let pre = sample(&self.rules[j].pre[s], &self.rules[j].needs.pre, t_ms);
+                let mut sig = self.signals(j, t_ms, pre, i, block, modulators);
+                sig.coactive = coactive;
+                let mut w = self.weight_of(j, k, csr);
+                self.rules[j].runner.pre(k, &mut w, &sig);
+                self.store(j, k, w, csr);
+            }
+        }
+        for r in &mut self.rules {
+            let specs = r.needs.pre;
+            bump(&mut r.pre[s], &specs, t_ms, 1.0);
+        }
+    }
+
+    fn on_post(
+        &mut self,
+        i: usize,
+        strength: f64,
+        t_ms: f64,
+        csr: &mut Csr,
+        block: &NeuronBlock,
+        modulators: &[Modulator],
+    ) {
+        let (lo, hi) = (self.post_ptr[i] as usize, self.post_ptr[i + 1] as usize);
+        for j in 0..self.rules.len() {
+            if self.rules[j].needs.post_events && block.rule_enabled(self.rules[j].template_rule, i) {
+                for e in lo..hi {
+                    let (k, s) = (self.post_syn[e] as usize, self.post_src[e] as usize);
+                    let pre = sample(&self.rules[j].pre[s], &self.rules[j].needs.pre, t_ms);
+                    let mut sig = self.signals(j, t_ms, pre, i, block, modulators);
+                    sig.bap = strength;
+                    let mut w = self.weight_of(j, k, csr);
+                    self.rules[j].runner.post(k, &mut w, &sig);
+                    self.store(j, k, w, csr);
+                }
+            }
+            let specs = self.rules[j].needs.post;
+            bump(&mut self.rules[j].post[i], &specs, t_ms, strength);
+        }
+    }
+
+    fn on_tick(&mut self, j: usize, t_ms: f64, csr: &mut Csr, block: &NeuronBlock, modulators: &[Modulator]) {
+        for i in 0..self.post_ptr.len() - 1 {
+            if !block.rule_enabled(self.rules[j].template_rule, i) {
+                continue;
+            }
+            for e in self.post_ptr[i] as usize..self.post_ptr[i + 1] as usize {
+                let (k, s) = (self.post_syn[e] as usize, self.post_src[e] as usize);
+                let pre = sample(&self.rules[j].pre[s], &self.rules[j].needs.pre, t_ms);
+                let sig = self.signals(j, t_ms, pre, i, block, modulators);
+                let mut w = self.weight_of(j, k, csr);
+                self.rules[j].runner.tick(k, &mut w, &sig);
+                self.store(j, k, w, csr);
+            }
+        }
+    }
+}
