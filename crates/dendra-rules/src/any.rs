@@ -131,7 +131,14 @@ impl AnyRule {
             }
             AnyRule::RewardModulated(r) => {
                 positive("tau_c_ms", r.tau_c_ms)?;
-                positive("tau_cons_ms", r.tau_cons_ms)?;
+                // Infinite means no consolidation.
+                if r.tau_cons_ms.is_nan() || r.tau_cons_ms <= 0.0 {
+                    return Err(ParamError::new(
+                        "tau_cons_ms",
+                        "a time > 0 (ms) or infinity",
+                        r.tau_cons_ms,
+                    ));
+                }
                 non_negative("eta", r.eta)?;
                 bounds(r.w_min, r.w_max)
             }
