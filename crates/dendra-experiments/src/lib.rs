@@ -6,9 +6,11 @@
 //! | name | what it is |
 //! |---|---|
 //! | `cuba` | Vogels & Abbott (2005) CUBA network: 4000 LIF neurons, 1 s ([`cuba`]) |
+//! | `song2000` | Song, Miller & Abbott (2000): bimodal weights from additive STDP, 100 s ([`song2000`]) |
 #![warn(missing_docs)]
 
 pub mod cuba;
+pub mod song2000;
 pub mod summary;
 
 pub use summary::Summary;
@@ -69,11 +71,18 @@ pub struct Builtin {
 
 /// All built-ins, in the order `dendra list` prints them.
 pub fn builtins() -> &'static [Builtin] {
-    &[Builtin {
-        name: "cuba",
-        description: "Vogels & Abbott 2005 CUBA benchmark: 4000 LIF neurons, 80/20 E/I, p = 0.02, 1 s",
-        run: cuba::run,
-    }]
+    &[
+        Builtin {
+            name: "cuba",
+            description: "Vogels & Abbott 2005 CUBA benchmark: 4000 LIF neurons, 80/20 E/I, p = 0.02, 1 s",
+            run: cuba::run,
+        },
+        Builtin {
+            name: "song2000",
+            description: "Song, Miller & Abbott 2000: 1000 Poisson inputs, additive STDP, bimodal weights, 100 s",
+            run: song2000::run,
+        },
+    ]
 }
 
 /// Run a built-in by name.
