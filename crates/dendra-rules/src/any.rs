@@ -4,7 +4,9 @@ use dendra_core::ParamError;
 use dendra_core::error::{ParamResult, non_negative, positive};
 
 use crate::rule::{Needs, Rule};
-use crate::rules::{BapHebbian, LocalCoactivity, PairStdp, RewardModulated, Static, TripletStdp};
+use crate::rules::{
+    BapHebbian, Bcm, LocalCoactivity, Oja, PairStdp, RewardModulated, Static, TripletStdp, VogelsSprekeler,
+};
 
 /// Any of dendra's rules, with its parameters.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -21,6 +23,29 @@ pub enum AnyRule {
     LocalCoactivity(LocalCoactivity),
     /// Three-factor reward-modulated with consolidation.
     RewardModulated(RewardModulated),
+    /// Inhibitory STDP (Vogels et al. 2011).
+    VogelsSprekeler(VogelsSprekeler),
+    /// Oja's rule (rate engine).
+    Oja(Oja),
+    /// BCM with sliding threshold (rate engine).
+    Bcm(Bcm),
+}
+
+/// Call `$body` with `$r` bound to the concrete rule inside `$any`.
+macro_rules! with_rule {
+    ($any:expr, $r:ident => $body:expr) => {
+        match $any {
+            AnyRule::Static($r) => $body,
+            AnyRule::PairStdp($r) => $body,
+            AnyRule::TripletStdp($r) => $body,
+            AnyRule::BapHebbian($r) => $body,
+            AnyRule::LocalCoactivity($r) => $body,
+            AnyRule::RewardModulated($r) => $body,
+            AnyRule::VogelsSprekeler($r) => $body,
+            AnyRule::Oja($r) => $body,
+            AnyRule::Bcm($r) => $body,
+        }
+    };
 }
 
 impl AnyRule {
@@ -32,6 +57,9 @@ impl AnyRule {
         "bap_hebbian",
         "local_coactivity",
         "reward_modulated",
+        "vogels_sprekeler",
+        "oja",
+        "bcm",
     ];
 
     /// The rule with its documented defaults, by name.
@@ -43,32 +71,26 @@ impl AnyRule {
             "bap_hebbian" => AnyRule::BapHebbian(BapHebbian::default()),
             "local_coactivity" => AnyRule::LocalCoactivity(LocalCoactivity::default()),
             "reward_modulated" => AnyRule::RewardModulated(RewardModulated::default()),
+            "vogels_sprekeler" => AnyRule::VogelsSprekeler(VogelsSprekeler::default()),
+            "oja" => AnyRule::Oja(Oja::default()),
+            "bcm" => AnyRule::Bcm(Bcm::default()),
             _ => return None,
         })
     }
 
     /// The rule's name.
     pub fn name(&self) -> &'static str {
-        match self {
-            AnyRule::Static(r) => r.name(),
-            AnyRule::PairStdp(r) => r.name(),
-            AnyRule::TripletStdp(r) => r.name(),
-            AnyRule::BapHebbian(r) => r.name(),
-            AnyRule::LocalCoactivity(r) => r.name(),
-            AnyRule::RewardModulated(r) => r.name(),
-        }
+        with_rule!(self, r => r.name())
     }
 
     /// The signals it reads.
     pub fn needs(&self) -> Needs {
-        match self {
-            AnyRule::Static(r) => r.needs(),
-            AnyRule::PairStdp(r) => r.needs(),
-            AnyRule::TripletStdp(r) => r.needs(),
-            AnyRule::BapHebbian(r) => r.needs(),
-            AnyRule::LocalCoactivity(r) => r.needs(),
-            AnyRule::RewardModulated(r) => r.needs(),
-        }
+        with_rule!(self, r => r.needs())
+    }
+
+    /// Whether the rule acts only in the rate engine (it has no spike-event updates).
+    pub fn is_rate_only(&self) -> bool {
+        matches!(self, AnyRule::Oja(_) | AnyRule::Bcm(_))
     }
 
     /// Whether the rule ever changes a weight.
@@ -126,6 +148,21 @@ impl AnyRule {
             AnyRule::LocalCoactivity(r) => {
                 non_negative("a_plus", r.a_plus)?;
                 non_negative("a_minus", r.a_minus)?;
+                r.bounds.validate()?;
+                bounds(r.bounds.w_min, r.bounds.w_max)
+            }
+            AnyRule::VogelsSprekeler(r) => {
+                non_negative("eta", r.eta)?;
+                non_negative("rho0_hz", r.rho0_hz)?;
+                bounds(r.w_min, r.w_max)
+            }
+            AnyRule::Oja(r) => {
+                non_negative("eta", r.eta)?;
+                Ok(())
+            }
+            AnyRule::Bcm(r) => {
+                non_negative("eta", r.eta)?;
+                positive("tau_theta_ms", r.tau_theta_ms)?;
                 r.bounds.validate()?;
                 bounds(r.bounds.w_min, r.bounds.w_max)
             }

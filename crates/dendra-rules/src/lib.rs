@@ -40,5 +40,5 @@ pub use any::AnyRule;
 pub use bounds::WeightBounds;
 pub use modulator::{Modulator, ModulatorParams};
 pub use rule::{CoactivitySpec, Needs, Rule, TraceSpec};
-pub use signals::LocalSignals;
+pub use signals::{LocalSignals, RateSignals};
 pub use trace::Trace;

@@ -2,7 +2,7 @@
 
 use std::fmt::Debug;
 
-use crate::signals::LocalSignals;
+use crate::signals::{LocalSignals, RateSignals};
 
 /// A trace a rule asks the engine to keep.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -56,6 +56,8 @@ pub struct Needs {
     pub modulator: bool,
     /// Period of `on_tick` calls (ms), if the rule needs them (e.g. consolidation).
     pub tick_ms: Option<f64>,
+    /// Rate engine: time constant (ms) of the compartment's running average of `post²`.
+    pub post_sq_avg_ms: Option<f64>,
 }
 
 /// A plasticity rule: parameters (`self`), per-synapse state, and updates at events.
@@ -88,6 +90,11 @@ pub trait Rule: Debug + Send + Sync {
 
     /// Periodic update (every [`Needs::tick_ms`]).
     fn on_tick(&self, w: &mut f64, state: &mut Self::State, sig: &LocalSignals) {
+        let _ = (w, state, sig);
+    }
+
+    /// One update of the rate engine. The default applies no change (a purely spike-based rule).
+    fn on_rate(&self, w: &mut f64, state: &mut Self::State, sig: &RateSignals) {
         let _ = (w, state, sig);
     }
 }

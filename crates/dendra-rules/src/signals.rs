@@ -49,3 +49,21 @@ impl Default for LocalSignals<'_> {
         }
     }
 }
+
+/// What a synapse senses in the rate engine over one update of length `dt_ms`.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct RateSignals<'a> {
+    /// Update interval (ms).
+    pub dt_ms: f64,
+    /// Presynaptic rate (Hz or a normalised activity).
+    pub pre: f64,
+    /// Postsynaptic activity of this synapse's compartment (same unit as `pre`).
+    pub post: f64,
+    /// Running average of `post²` over the time constant declared in
+    /// [`crate::Needs::post_sq_avg_ms`] (kept by the engine per compartment).
+    pub post_sq_avg: f64,
+    /// The broadcast neuromodulator, if any.
+    pub modulator: Option<&'a crate::modulator::Modulator>,
+    /// Teaching input at this compartment.
+    pub teaching: f64,
+}

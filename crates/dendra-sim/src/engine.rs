@@ -144,6 +144,22 @@ impl Simulation {
         if config.threads == 0 {
             return Err(SimError::Config("threads must be at least 1".into()));
         }
+        for pop in &net.populations {
+            for (k, cr) in pop
+                .template()
+                .map_or(&[][..], |t| &t.rules[..])
+                .iter()
+                .enumerate()
+            {
+                if cr.rule.is_rate_only() {
+                    return Err(SimError::Config(format!(
+                        "population `{}`: rules[{k}] `{}` acts in the rate engine only; the spiking engine needs a spike-based rule",
+                        pop.name,
+                        cr.rule.name()
+                    )));
+                }
+            }
+        }
         let clock = net.clock()?;
         let threads = config.threads;
         let seed = config.seed;

@@ -19,7 +19,6 @@
 
 use dendra_core::Clock;
 use dendra_model::{CompartmentRule, NeuronTemplate};
-use dendra_rules::rules::{BapHebbian, LocalCoactivity, PairStdp, RewardModulated, TripletStdp};
 use dendra_rules::{AnyRule, LocalSignals, Modulator, Needs, Rule, Trace};
 
 use crate::connect::Csr;
@@ -64,11 +63,14 @@ fn runner<R: Rule + 'static>(rule: R, weights: &[f32]) -> Box<dyn Runner> {
 fn make_runner(rule: &AnyRule, weights: &[f32]) -> Box<dyn Runner> {
     match *rule {
         AnyRule::Static(r) => runner(r, weights),
-        AnyRule::PairStdp(r) => runner::<PairStdp>(r, weights),
-        AnyRule::TripletStdp(r) => runner::<TripletStdp>(r, weights),
-        AnyRule::BapHebbian(r) => runner::<BapHebbian>(r, weights),
-        AnyRule::LocalCoactivity(r) => runner::<LocalCoactivity>(r, weights),
-        AnyRule::RewardModulated(r) => runner::<RewardModulated>(r, weights),
+        AnyRule::PairStdp(r) => runner(r, weights),
+        AnyRule::TripletStdp(r) => runner(r, weights),
+        AnyRule::BapHebbian(r) => runner(r, weights),
+        AnyRule::LocalCoactivity(r) => runner(r, weights),
+        AnyRule::RewardModulated(r) => runner(r, weights),
+        AnyRule::VogelsSprekeler(r) => runner(r, weights),
+        AnyRule::Oja(r) => runner(r, weights),
+        AnyRule::Bcm(r) => runner(r, weights),
     }
 }
 

@@ -325,3 +325,15 @@ fn delayed_reward_scales_weight_change_by_eligibility_decay() {
         );
     }
 }
+
+#[test]
+fn rate_only_rules_are_refused_by_the_spiking_engine() {
+    let mut net = stdp_pair_network(10.0, 20.0);
+    if let PopulationKind::Neurons(t) = &mut net.populations[0].kind {
+        Arc::make_mut(t).rules[0].rule = AnyRule::default_named("oja").unwrap();
+    }
+    let err = Simulation::new(&net, &RunConfig::default())
+        .err()
+        .expect("refused");
+    assert!(err.to_string().contains("rate engine only"), "{err}");
+}

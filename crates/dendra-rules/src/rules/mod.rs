@@ -1,15 +1,21 @@
 //! The rules, one small file each; equations and sources in each file's doc comment.
 
 pub mod bap_hebbian;
+pub mod bcm;
 pub mod local_coactivity;
+pub mod oja;
 pub mod pair_stdp;
 pub mod reward_modulated;
 pub mod static_rule;
 pub mod triplet_stdp;
+pub mod vogels_sprekeler;
 
 pub use bap_hebbian::BapHebbian;
+pub use bcm::Bcm;
 pub use local_coactivity::{CoactivityRegister, LocalCoactivity};
+pub use oja::Oja;
 pub use pair_stdp::{PairStdp, StdpPairing, StdpUpdate};
 pub use reward_modulated::{RewardModulated, RewardState};
 pub use static_rule::Static;
 pub use triplet_stdp::TripletStdp;
+pub use vogels_sprekeler::VogelsSprekeler;

@@ -1,0 +1,120 @@
+//! `bcm`: the Bienenstock–Cooper–Munro rule with a sliding threshold (BCM 1982; Intrator &
+//! Cooper 1992 form).
+//!
+//! ```text
+//! dw/dt = η x y (y - θ),      θ = <y²>  (running average over τ_θ, kept per compartment)
+//! ```
+//!
+//! Activity above the threshold potentiates, below it depresses; the threshold slides with the
+//! average squared postsynaptic activity, which stabilises the rule. Rate engine only; the engine
+//! provides `θ` as [`RateSignals::post_sq_avg`](crate::RateSignals).
+
+use crate::bounds::WeightBounds;
+use crate::rule::{Needs, Rule};
+use crate::signals::{LocalSignals, RateSignals};
+
+/// The BCM rule.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Bcm {
+    /// Learning rate `η` (per ms). Default 1e-4.
+    pub eta: f64,
+    /// Threshold averaging time `τ_θ` (ms). Default 1000.
+    pub tau_theta_ms: f64,
+    /// Weight bounds. Default hard `[0, 10]`.
+    pub bounds: WeightBounds,
+}
+
+impl Default for Bcm {
+    fn default() -> Self {
+        Bcm {
+            eta: 1e-4,
+            tau_theta_ms: 1000.0,
+            bounds: WeightBounds::hard(0.0, 10.0),
+        }
+    }
+}
+
+impl Rule for Bcm {
+    type State = ();
+
+    fn name(&self) -> &'static str {
+        "bcm"
+    }
+
+    fn needs(&self) -> Needs {
+        Needs {
+            post_sq_avg_ms: Some(self.tau_theta_ms),
+            ..Needs::default()
+        }
+    }
+
+    fn on_pre(&self, _w: &mut f64, _state: &mut (), _sig: &LocalSignals) {}
+
+    fn on_rate(&self, w: &mut f64, _state: &mut (), sig: &RateSignals) {
+        let dw = sig.dt_ms * self.eta * sig.pre * sig.post * (sig.post - sig.post_sq_avg);
+        *w = self.bounds.apply(*w, dw);
+    }
+}
+
+/// The running average the engine keeps for BCM: `dθ/dt = (y² - θ) / τ_θ`, advanced exactly
+/// for `y` held over `dt_ms`.
+pub fn advance_threshold(theta: f64, post: f64, dt_ms: f64, tau_theta_ms: f64) -> f64 {
+    let target = post * post;
+    target + (theta - target) * (-dt_ms / tau_theta_ms).exp()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn threshold_tracks_mean_squared_activity_and_sign_follows_it() {
+        // Alternate y between 1 and 3 every 10 ms: <y²> = 5.
+        let mut theta = 0.0;
+        for k in 0..100_000 {
+            let y = if (k / 10) % 2 == 0 { 1.0 } else { 3.0 };
+            theta = advance_threshold(theta, y, 1.0, 1000.0);
+        }
+        assert!((theta - 5.0).abs() < 0.1, "theta {theta}");
+        let r = Bcm::default();
+        let mut up = 1.0;
+        r.on_rate(
+            &mut up,
+            &mut (),
+            &RateSignals {
+                dt_ms: 1.0,
+                pre: 2.0,
+                post: 3.0,
+                post_sq_avg: theta,
+                ..RateSignals::default()
+            },
+        );
+        let mut down = 1.0;
+        r.on_rate(
+            &mut down,
+            &mut (),
+            &RateSignals {
+                dt_ms: 1.0,
+                pre: 2.0,
+                post: 1.0,
+                post_sq_avg: theta,
+                ..RateSignals::default()
+            },
+        );
+        assert!((up - 1.0 - 1e-4 * 2.0 * 3.0 * (3.0 - theta)).abs() < 1e-12);
+        assert!(up < 1.0 && down < 1.0, "both below θ = 5 depress: {up} {down}");
+        let mut high = 1.0;
+        r.on_rate(
+            &mut high,
+            &mut (),
+            &RateSignals {
+                dt_ms: 1.0,
+                pre: 2.0,
+                post: 6.0,
+                post_sq_avg: theta,
+                ..RateSignals::default()
+            },
+        );
+        assert!(high > 1.0, "above θ potentiates");
+    }
+}
