@@ -69,10 +69,9 @@ pub fn network(p: &Song2000Params) -> NetworkDesc {
         vec![ReceptorParams::conductance("exc", 0, 5.0, 0.0)],
     );
     let a_plus = 0.01 * p.g_max_ns;
-    t.rules.push(CompartmentRule {
-        compartment: 0,
-        receptors: vec![],
-        rule: AnyRule::PairStdp(PairStdp {
+    t.rules.push(CompartmentRule::new(
+        0,
+        AnyRule::PairStdp(PairStdp {
             a_plus,
             a_minus: p.depression_ratio * a_plus,
             tau_plus_ms: 20.0,
@@ -82,8 +81,7 @@ pub fn network(p: &Song2000Params) -> NetworkDesc {
             update: StdpUpdate::Additive,
             pairing: StdpPairing::AllToAll,
         }),
-        modulator: None,
-    });
+    ));
     let mut net = NetworkDesc {
         populations: vec![
             Population {

@@ -3,7 +3,7 @@
 use dendra_core::ParamError;
 use dendra_core::error::{ParamResult, finite};
 
-use dendra_rules::AnyRule;
+use dendra_rules::{AnyRule, StructuralParams};
 
 use crate::compartment::CompartmentParams;
 use crate::receptor::ReceptorParams;
@@ -41,9 +41,22 @@ pub struct CompartmentRule {
     pub rule: AnyRule,
     /// Index of the network's neuromodulator the rule listens to (rules that need one).
     pub modulator: Option<usize>,
+    /// Structural plasticity of these synapses (spine size, pruning, formation), if any.
+    pub structural: Option<StructuralParams>,
 }
 
 impl CompartmentRule {
+    /// `rule` on all receptors of `compartment`, without modulator or structural plasticity.
+    pub fn new(compartment: usize, rule: AnyRule) -> Self {
+        CompartmentRule {
+            compartment,
+            receptors: Vec::new(),
+            rule,
+            modulator: None,
+            structural: None,
+        }
+    }
+
     /// Whether this rule acts on synapses onto `receptor` (which sits on `compartment`).
     pub fn applies_to(&self, receptor: usize, compartment: usize) -> bool {
         self.compartment == compartment && (self.receptors.is_empty() || self.receptors.contains(&receptor))
@@ -217,6 +230,16 @@ impl NeuronTemplate {
             }
         }
         cr.rule.validate().map_err(|e| e.within("rule"))?;
+        if let Some(sp) = &cr.structural {
+            sp.validate().map_err(|e| e.within("structural"))?;
+            if sp.formation_rate_hz > 0.0 && self.length_um(cr.compartment) <= 0.0 {
+                return Err(ParamError::new(
+                    "structural.formation_rate_hz",
+                    "0 on a compartment without length (new synapses need free positions)",
+                    sp.formation_rate_hz,
+                ));
+            }
+        }
         let needs = cr.rule.needs();
         let name = self.compartment_name(cr.compartment);
         let has_bap = cr.compartment == 0 || self.compartments[cr.compartment - 1].bap.is_some();
@@ -284,6 +307,7 @@ mod tests {
             receptors: vec![],
             rule: AnyRule::default_named("bap_hebbian").unwrap(),
             modulator: None,
+            structural: None,
         });
         let e = t.validate(0.1).unwrap_err();
         assert_eq!(e.key, "rules[0].rule");
@@ -293,6 +317,7 @@ mod tests {
             receptors: vec![],
             rule: AnyRule::default_named("local_coactivity").unwrap(),
             modulator: None,
+            structural: None,
         };
         assert!(t.validate(0.1).unwrap_err().expected.contains("positions"));
         t.rules[0] = CompartmentRule {
@@ -300,6 +325,7 @@ mod tests {
             receptors: vec![0],
             rule: AnyRule::default_named("local_coactivity").unwrap(),
             modulator: None,
+            structural: None,
         };
         assert_eq!(t.validate(0.1).unwrap_err().key, "rules[0].receptors[0]");
         t.rules[0].receptors = vec![1];

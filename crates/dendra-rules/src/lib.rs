@@ -41,4 +41,5 @@ pub use bounds::WeightBounds;
 pub use modulator::{Modulator, ModulatorParams};
 pub use rule::{CoactivitySpec, Needs, Rule, TraceSpec};
 pub use signals::{LocalSignals, RateSignals};
+pub use spine::{SizeClass, SpineParams, StructuralParams};
 pub use trace::Trace;

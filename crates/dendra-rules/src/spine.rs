@@ -90,6 +90,50 @@ impl SpineParams {
     }
 }
 
+/// Structural plasticity of a rule's synapses: pruning of small spines and formation of new
+/// synapses at free positions, checked periodically.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct StructuralParams {
+    /// Size mapping, classes and pruning threshold.
+    pub spine: SpineParams,
+    /// How often spines are checked (ms). Default 1000.
+    pub check_ms: f64,
+    /// Rate at which an empty slot forms a new synapse (Hz per slot); 0: no formation.
+    /// Default 0.
+    pub formation_rate_hz: f64,
+    /// Weight of a newly formed synapse. Default 0.1.
+    pub new_weight: f64,
+}
+
+impl Default for StructuralParams {
+    fn default() -> Self {
+        StructuralParams {
+            spine: SpineParams::default(),
+            check_ms: 1000.0,
+            formation_rate_hz: 0.0,
+            new_weight: 0.1,
+        }
+    }
+}
+
+impl StructuralParams {
+    /// Check the values.
+    pub fn validate(&self) -> ParamResult<()> {
+        self.spine.validate().map_err(|e| e.within("spine"))?;
+        positive("check_ms", self.check_ms)?;
+        non_negative("formation_rate_hz", self.formation_rate_hz)?;
+        finite("new_weight", self.new_weight)?;
+        if self.spine.pruned(self.spine.size(self.new_weight)) {
+            return Err(ParamError::new(
+                "new_weight",
+                "a weight whose spine is above the pruning threshold",
+                self.new_weight,
+            ));
+        }
+        Ok(())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

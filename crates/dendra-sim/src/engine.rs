@@ -116,6 +116,10 @@ pub struct SynapseRow {
     pub weight: f32,
     /// Position along the target compartment (µm); `None` on compartments without length.
     pub position_um: Option<f32>,
+    /// Whether the slot holds a synapse (false once pruned, until a new one forms).
+    pub alive: bool,
+    /// Spine size (arbitrary units, 1 = typical) under structural plasticity, else `None`.
+    pub spine_size: Option<f32>,
 }
 
 /// A network being simulated.
@@ -241,6 +245,8 @@ impl Simulation {
                     delays[k],
                     &clock,
                     target.register_slot(comp),
+                    first,
+                    seed,
                 );
                 projections.push(LocalProjection {
                     source: d.source,
@@ -540,11 +546,16 @@ impl Simulation {
             let csr = &lp.csr;
             for s in 0..csr.row_ptr.len() - 1 {
                 for k in csr.row_ptr[s] as usize..csr.row_ptr[s + 1] as usize {
+                    let plastic = lp.plastic.as_ref();
                     rows.push(SynapseRow {
                         source: s as u32,
                         target: first + csr.target[k],
                         weight: csr.weight[k],
                         position_um: csr.position_um.get(k).copied(),
+                        alive: plastic.is_none_or(|p| p.is_alive(k)),
+                        spine_size: plastic
+                            .and_then(|p| p.spine_size(f64::from(csr.weight[k])))
+                            .map(|x| x as f32),
                     });
                 }
             }

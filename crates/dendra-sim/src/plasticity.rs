@@ -17,9 +17,10 @@
 //! pre before post. Every synapse a worker updates targets one of its own neurons, in an order
 //! (projection, source, synapse) that does not depend on the thread count.
 
-use dendra_core::Clock;
+use dendra_core::{Clock, Purpose, StreamKey};
 use dendra_model::{CompartmentRule, NeuronTemplate};
-use dendra_rules::{AnyRule, LocalSignals, Modulator, Needs, Rule, Trace};
+use dendra_rules::{AnyRule, LocalSignals, Modulator, Needs, Rule, StructuralParams, Trace};
+use rand::RngExt;
 
 use crate::connect::Csr;
 use crate::neurons::NeuronBlock;
@@ -30,6 +31,8 @@ pub(crate) trait Runner: Send {
     fn post(&mut self, k: usize, w: &mut f64, sig: &LocalSignals);
     fn tick(&mut self, k: usize, w: &mut f64, sig: &LocalSignals);
     fn state_bytes(&self) -> usize;
+    /// Re-initialise synapse `k` (a newly formed synapse of weight `w`).
+    fn reset(&mut self, k: usize, w: f64);
 }
 
 struct RuleRunner<R: Rule> {
@@ -52,6 +55,9 @@ impl<R: Rule> Runner for RuleRunner<R> {
     }
     fn state_bytes(&self) -> usize {
         std::mem::size_of::<R::State>() * self.state.len()
+    }
+    fn reset(&mut self, k: usize, w: f64) {
+        self.state[k] = self.rule.init(w);
     }
 }
 
@@ -101,6 +107,15 @@ pub(crate) struct Plastic {
     /// Co-activity: the register slot of the target compartment in the block, if any.
     register: Option<usize>,
     key_base: u64,
+    /// Structural plasticity: parameters, check period (steps), and which slots hold a synapse.
+    structural: Option<(StructuralParams, u64)>,
+    alive: Vec<bool>,
+    /// Length of the target compartment (µm), for new positions.
+    length_um: f64,
+    /// Population index of local target 0, and the run's seed (partition-independent keys).
+    first: u32,
+    seed: u64,
+    proj_index: usize,
 }
 
 fn sample(traces: &[Trace; 2], specs: &[Option<dendra_rules::TraceSpec>; 2], t: f64) -> [f64; 2] {
@@ -140,6 +155,8 @@ impl Plastic {
         delay_steps: u64,
         clock: &Clock,
         register: Option<usize>,
+        first: u32,
+        seed: u64,
     ) -> Option<Plastic> {
         let comp = template.receptors[receptor].compartment;
         let acting: Vec<(usize, &CompartmentRule)> = template
@@ -208,7 +225,22 @@ impl Plastic {
             }
         }
         let slots = delay_steps as usize + 1;
+        let structural = acting.iter().find_map(|(_, cr)| cr.structural).map(|sp| {
+            let steps = ((sp.check_ms / clock.dt_ms()).round() as u64).max(1);
+            (sp, steps)
+        });
+        let alive = if structural.is_some() {
+            vec![true; csr.len()]
+        } else {
+            Vec::new()
+        };
         Some(Plastic {
+            structural,
+            alive,
+            length_um: template.length_um(comp),
+            first,
+            seed,
+            proj_index,
             rules,
             components,
             post_ptr: counts,
@@ -227,6 +259,18 @@ impl Plastic {
             + 4 * self.post_ptr.len()
             + self.rules.iter().map(|r| r.runner.state_bytes()).sum::<usize>()
             + 4 * self.components.iter().map(Vec::len).sum::<usize>()
+            + self.alive.len()
+    }
+
+    /// Whether slot `k` holds a synapse (always, without structural plasticity).
+    #[inline]
+    pub(crate) fn is_alive(&self, k: usize) -> bool {
+        self.alive.is_empty() || self.alive[k]
+    }
+
+    /// Spine size of slot `k` for weight `w`, if structural plasticity is on.
+    pub(crate) fn spine_size(&self, w: f64) -> Option<f64> {
+        self.structural.map(|(sp, _)| sp.spine.size(w))
     }
 
     /// Queue source `s`'s spike of step `n` for its arrival at the end of step `n + delay`.
@@ -265,6 +309,52 @@ impl Plastic {
             let tick = self.rules[j].tick_steps;
             if tick > 0 && (m + 1).is_multiple_of(tick) {
                 self.on_tick(j, t_ms, csr, block, modulators);
+            }
+        }
+        if let Some((sp, every)) = self.structural
+            && (m + 1).is_multiple_of(every)
+        {
+            self.remodel(m, &sp, csr);
+        }
+    }
+
+    /// Prune spines below the size threshold; let empty slots form new synapses at random
+    /// positions. Randomness is keyed by (step, source, global target), so it does not depend on
+    /// the partition.
+    fn remodel(&mut self, m: u64, sp: &StructuralParams, csr: &mut Csr) {
+        let p_form = 1.0 - (-sp.formation_rate_hz * sp.check_ms / 1000.0).exp();
+        for s in 0..csr.row_ptr.len() - 1 {
+            for k in csr.row_ptr[s] as usize..csr.row_ptr[s + 1] as usize {
+                if self.alive[k] {
+                    if sp.spine.pruned(sp.spine.size(f64::from(csr.weight[k]))) {
+                        self.alive[k] = false;
+                        for c in &mut self.components {
+                            c[k] = 0.0;
+                        }
+                        csr.weight[k] = 0.0;
+                    }
+                } else if p_form > 0.0 {
+                    let target = u64::from(self.first + csr.target[k]);
+                    let key = m
+                        .wrapping_mul(0x9e37_79b9_7f4a_7c15)
+                        .wrapping_add((s as u64) << 32 | target)
+                        .rotate_left(17);
+                    let mut rng =
+                        StreamKey::new(self.seed, Purpose::Plasticity, self.proj_index as u32, key).rng();
+                    if rng.random::<f64>() < p_form {
+                        self.alive[k] = true;
+                        for (j, c) in self.components.iter_mut().enumerate() {
+                            c[k] = if j == 0 { sp.new_weight as f32 } else { 0.0 };
+                        }
+                        csr.weight[k] = sp.new_weight as f32;
+                        if let Some(pos) = csr.position_um.get_mut(k) {
+                            *pos = (self.length_um * rng.random::<f64>()) as f32;
+                        }
+                        for r in &mut self.rules {
+                            r.runner.reset(k, sp.new_weight);
+                        }
+                    }
+                }
             }
         }
     }
@@ -321,6 +411,9 @@ impl Plastic {
     ) {
         let (lo, hi) = (csr.row_ptr[s] as usize, csr.row_ptr[s + 1] as usize);
         for k in lo..hi {
+            if !self.is_alive(k) {
+                continue;
+            }
             let i = csr.target[k] as usize;
             let coactive = match self.register {
                 Some(slot) => {
@@ -369,6 +462,9 @@ impl Plastic {
             if self.rules[j].needs.post_events && block.rule_enabled(self.rules[j].template_rule, i) {
                 for e in lo..hi {
                     let (k, s) = (self.post_syn[e] as usize, self.post_src[e] as usize);
+                    if !self.is_alive(k) {
+                        continue;
+                    }
                     let pre = sample(&self.rules[j].pre[s], &self.rules[j].needs.pre, t_ms);
                     let mut sig = self.signals(j, t_ms, pre, i, block, modulators);
                     sig.bap = strength;
@@ -389,6 +485,9 @@ impl Plastic {
             }
             for e in self.post_ptr[i] as usize..self.post_ptr[i + 1] as usize {
                 let (k, s) = (self.post_syn[e] as usize, self.post_src[e] as usize);
+                if !self.is_alive(k) {
+                    continue;
+                }
                 let pre = sample(&self.rules[j].pre[s], &self.rules[j].needs.pre, t_ms);
                 let sig = self.signals(j, t_ms, pre, i, block, modulators);
                 let mut w = self.weight_of(j, k, csr);

@@ -56,6 +56,7 @@ fn stdp_pair_network(t_pre: f64, t_drive: f64) -> NetworkDesc {
         receptors: vec![0],
         rule: AnyRule::PairStdp(PairStdp::default()),
         modulator: None,
+        structural: None,
     });
     let mut net = single(t, 1);
     net.populations.push(train_source("pre", vec![vec![t_pre]]));
@@ -112,6 +113,7 @@ fn basal_network(block_bap: bool) -> NetworkDesc {
             ..BapHebbian::default()
         }),
         modulator: None,
+        structural: None,
     });
     let mut net = single(t, 4);
     net.populations.push(Population {
@@ -191,12 +193,14 @@ fn two_rule_network(n: u32) -> NetworkDesc {
                 receptors: vec![],
                 rule: AnyRule::BapHebbian(BapHebbian::default()),
                 modulator: None,
+                structural: None,
             },
             CompartmentRule {
                 compartment: 2,
                 receptors: vec![],
                 rule: AnyRule::LocalCoactivity(LocalCoactivity::default()),
                 modulator: None,
+                structural: None,
             },
         ],
     };
@@ -336,4 +340,61 @@ fn rate_only_rules_are_refused_by_the_spiking_engine() {
         .err()
         .expect("refused");
     assert!(err.to_string().contains("rate engine only"), "{err}");
+}
+
+#[test]
+fn structural_plasticity_prunes_and_forms_synapses_identically_on_any_thread_count() {
+    use dendra_model::rules::{SpineParams, StructuralParams};
+    let mut net = two_rule_network(8);
+    if let PopulationKind::Neurons(t) = &mut net.populations[0].kind {
+        let t = Arc::make_mut(t);
+        // A narrow neighbourhood and stronger depression: isolated spines shrink.
+        t.rules[1].rule = AnyRule::LocalCoactivity(LocalCoactivity {
+            radius_um: 3.0,
+            a_minus: 0.02,
+            ..LocalCoactivity::default()
+        });
+        t.rules[1].structural = Some(StructuralParams {
+            spine: SpineParams {
+                prune_below: 0.9,
+                ..SpineParams::default()
+            },
+            check_ms: 100.0,
+            formation_rate_hz: 0.5,
+            new_weight: 0.5,
+        });
+    }
+    let initial: Vec<Option<f32>> = {
+        let sim = Simulation::new(&net, &RunConfig { seed: 3, threads: 1 }).unwrap();
+        sim.synapses(1).iter().map(|s| s.position_um).collect()
+    };
+    let run = |threads| {
+        let mut sim = Simulation::new(&net, &RunConfig { seed: 3, threads }).unwrap();
+        sim.run(4000.0).unwrap();
+        sim.synapses(1)
+    };
+    let rows = run(1);
+    let dead = rows.iter().filter(|s| !s.alive).count();
+    assert!(dead > 0, "depressed spines are pruned");
+    assert!(rows.iter().filter(|s| !s.alive).all(|s| s.weight == 0.0));
+    let moved = rows
+        .iter()
+        .zip(&initial)
+        .filter(|(s, p)| s.alive && s.position_um != **p)
+        .count();
+    assert!(moved > 0, "new synapses formed at new positions");
+    assert!(rows.iter().all(|s| s.spine_size.is_some()));
+    let sizes_ok = rows
+        .iter()
+        .filter(|s| s.alive)
+        .all(|s| (s.spine_size.unwrap() - (0.2 + 1.6 * s.weight)).abs() < 1e-5);
+    assert!(sizes_ok, "size follows weight");
+    assert_eq!(rows, run(2));
+    // The basal projection has no structural plasticity: always alive, no size.
+    let basal = {
+        let mut sim = Simulation::new(&net, &RunConfig { seed: 3, threads: 1 }).unwrap();
+        sim.run(100.0).unwrap();
+        sim.synapses(0)
+    };
+    assert!(basal.iter().all(|s| s.alive && s.spine_size.is_none()));
 }
