@@ -5,7 +5,8 @@ use dendra_core::error::{ParamResult, non_negative, positive};
 
 use crate::rule::{Needs, Rule};
 use crate::rules::{
-    BapHebbian, Bcm, LocalCoactivity, Oja, PairStdp, RewardModulated, Static, TripletStdp, VogelsSprekeler,
+    BapHebbian, Bcm, DendriticPrediction, LocalCoactivity, Oja, PairStdp, RewardModulated, Static,
+    TripletStdp, VogelsSprekeler,
 };
 
 /// Any of dendra's rules, with its parameters.
@@ -29,6 +30,8 @@ pub enum AnyRule {
     Oja(Oja),
     /// BCM with sliding threshold (rate engine).
     Bcm(Bcm),
+    /// Dendritic prediction learning (Urbanczik & Senn 2014).
+    DendriticPrediction(DendriticPrediction),
 }
 
 /// Call `$body` with `$r` bound to the concrete rule inside `$any`.
@@ -44,6 +47,7 @@ macro_rules! with_rule {
             AnyRule::VogelsSprekeler($r) => $body,
             AnyRule::Oja($r) => $body,
             AnyRule::Bcm($r) => $body,
+            AnyRule::DendriticPrediction($r) => $body,
         }
     };
 }
@@ -60,6 +64,7 @@ impl AnyRule {
         "vogels_sprekeler",
         "oja",
         "bcm",
+        "dendritic_prediction",
     ];
 
     /// The rule with its documented defaults, by name.
@@ -74,6 +79,7 @@ impl AnyRule {
             "vogels_sprekeler" => AnyRule::VogelsSprekeler(VogelsSprekeler::default()),
             "oja" => AnyRule::Oja(Oja::default()),
             "bcm" => AnyRule::Bcm(Bcm::default()),
+            "dendritic_prediction" => AnyRule::DendriticPrediction(DendriticPrediction::default()),
             _ => return None,
         })
     }
@@ -165,6 +171,19 @@ impl AnyRule {
                 positive("tau_theta_ms", r.tau_theta_ms)?;
                 r.bounds.validate()?;
                 bounds(r.bounds.w_min, r.bounds.w_max)
+            }
+            AnyRule::DendriticPrediction(r) => {
+                non_negative("eta", r.eta)?;
+                positive("phi_max_hz", r.phi_max_hz)?;
+                positive("k", r.k)?;
+                positive("beta_per_mv", r.beta_per_mv)?;
+                positive("tau_l_ms", r.tau_l_ms)?;
+                positive("tau_s_ms", r.tau_s_ms)?;
+                positive("tick_ms", r.tick_ms)?;
+                if !(0.0..=1.0).contains(&r.gamma) {
+                    return Err(ParamError::new("gamma", "a coupling factor in [0, 1]", r.gamma));
+                }
+                bounds(r.w_min, r.w_max)
             }
             AnyRule::RewardModulated(r) => {
                 positive("tau_c_ms", r.tau_c_ms)?;

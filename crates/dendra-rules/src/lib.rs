@@ -29,6 +29,7 @@
 
 pub mod any;
 pub mod bounds;
+pub mod drive;
 pub mod modulator;
 pub mod rule;
 pub mod rules;
@@ -38,6 +39,7 @@ pub mod trace;
 
 pub use any::AnyRule;
 pub use bounds::WeightBounds;
+pub use drive::{CompartmentSignals, DriveArchive};
 pub use modulator::{Modulator, ModulatorParams};
 pub use rule::{CoactivitySpec, Needs, Rule, TraceSpec};
 pub use signals::{LocalSignals, RateSignals};

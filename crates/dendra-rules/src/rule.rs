@@ -2,6 +2,7 @@
 
 use std::fmt::Debug;
 
+use crate::drive::CompartmentSignals;
 use crate::signals::{LocalSignals, RateSignals};
 
 /// A trace a rule asks the engine to keep.
@@ -58,6 +59,8 @@ pub struct Needs {
     pub tick_ms: Option<f64>,
     /// Rate engine: time constant (ms) of the compartment's running average of `post²`.
     pub post_sq_avg_ms: Option<f64>,
+    /// Whether the rule reads a continuous compartment drive ([`Rule::compartment_drive`]).
+    pub drive: bool,
 }
 
 /// A plasticity rule: parameters (`self`), per-synapse state, and updates at events.
@@ -91,6 +94,13 @@ pub trait Rule: Debug + Send + Sync {
     /// Periodic update (every [`Needs::tick_ms`]).
     fn on_tick(&self, w: &mut f64, state: &mut Self::State, sig: &LocalSignals) {
         let _ = (w, state, sig);
+    }
+
+    /// The rule's continuous learning signal of a compartment in one step (per ms), computed by
+    /// the engine from the compartment's own signals for rules with [`Needs::drive`].
+    fn compartment_drive(&self, c: &CompartmentSignals) -> f64 {
+        let _ = c;
+        0.0
     }
 
     /// One update of the rate engine. The default applies no change (a purely spike-based rule).

@@ -1,5 +1,6 @@
 //! The only inputs a rule ever receives.
 
+use crate::drive::DriveArchive;
 use crate::modulator::Modulator;
 
 /// Everything a synapse can sense at one event, and nothing more.
@@ -32,6 +33,9 @@ pub struct LocalSignals<'a> {
     /// Teaching input arriving at this compartment (e.g. the apical drive), in the compartment's
     /// current unit (pA); 0 when there is none.
     pub teaching: f64,
+    /// The compartment's archived continuous drive, for rules that declared
+    /// [`crate::Needs::drive`].
+    pub drive: Option<&'a DriveArchive>,
 }
 
 impl Default for LocalSignals<'_> {
@@ -46,6 +50,7 @@ impl Default for LocalSignals<'_> {
             coactive: 0,
             modulator: None,
             teaching: 0.0,
+            drive: None,
         }
     }
 }

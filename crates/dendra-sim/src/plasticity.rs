@@ -19,11 +19,37 @@
 
 use dendra_core::{Clock, Purpose, StreamKey};
 use dendra_model::{CompartmentRule, NeuronTemplate};
-use dendra_rules::{AnyRule, LocalSignals, Modulator, Needs, Rule, StructuralParams, Trace};
+use dendra_rules::{
+    AnyRule, CompartmentSignals, DriveArchive, LocalSignals, Modulator, Needs, Rule, StructuralParams, Trace,
+};
 use rand::RngExt;
 
 use crate::connect::Csr;
 use crate::neurons::NeuronBlock;
+
+/// The signals of one synapse (on local target `i`) for rule `r`.
+fn signals<'a>(
+    r: &'a PlasticRule,
+    comp: usize,
+    t_ms: f64,
+    pre: [f64; 2],
+    i: usize,
+    block: &NeuronBlock,
+    modulators: &'a [Modulator],
+) -> LocalSignals<'a> {
+    LocalSignals {
+        t_ms,
+        pre,
+        post: sample(&r.post[i], &r.needs.post, t_ms),
+        bap: 0.0,
+        v_mv: block.potential(i, comp),
+        plateau: block.in_plateau(i, comp),
+        coactive: 0,
+        modulator: r.modulator.map(|m| &modulators[m]),
+        teaching: 0.0,
+        drive: r.drive.get(i),
+    }
+}
 
 /// One rule's per-synapse state and its event handlers, with the rule type erased.
 pub(crate) trait Runner: Send {
@@ -33,6 +59,8 @@ pub(crate) trait Runner: Send {
     fn state_bytes(&self) -> usize;
     /// Re-initialise synapse `k` (a newly formed synapse of weight `w`).
     fn reset(&mut self, k: usize, w: f64);
+    /// The rule's continuous drive for one compartment in one step.
+    fn drive(&self, c: &CompartmentSignals) -> f64;
 }
 
 struct RuleRunner<R: Rule> {
@@ -59,6 +87,9 @@ impl<R: Rule> Runner for RuleRunner<R> {
     fn reset(&mut self, k: usize, w: f64) {
         self.state[k] = self.rule.init(w);
     }
+    fn drive(&self, c: &CompartmentSignals) -> f64 {
+        self.rule.compartment_drive(c)
+    }
 }
 
 fn runner<R: Rule + 'static>(rule: R, weights: &[f32]) -> Box<dyn Runner> {
@@ -77,11 +108,11 @@ fn make_runner(rule: &AnyRule, weights: &[f32]) -> Box<dyn Runner> {
         AnyRule::VogelsSprekeler(r) => runner(r, weights),
         AnyRule::Oja(r) => runner(r, weights),
         AnyRule::Bcm(r) => runner(r, weights),
+        AnyRule::DendriticPrediction(r) => runner(r, weights),
     }
 }
 
 struct PlasticRule {
-    runner: Box<dyn Runner>,
     needs: Needs,
     /// Index into the template's rules (for ablation).
     template_rule: usize,
@@ -91,11 +122,24 @@ struct PlasticRule {
     pre: Vec<[Trace; 2]>,
     /// Postsynaptic traces per local target.
     post: Vec<[Trace; 2]>,
+    /// Continuous drive per local target (rules with `Needs::drive`), and how long it is kept.
+    drive: Vec<DriveArchive>,
+    drive_keep_ms: f64,
+}
+
+/// Which handler of a rule to call.
+#[derive(Clone, Copy)]
+enum Event {
+    Pre,
+    Post,
+    Tick,
 }
 
 /// The plasticity of one projection in one worker.
 pub(crate) struct Plastic {
     rules: Vec<PlasticRule>,
+    /// The rules' per-synapse states and handlers, parallel to `rules`.
+    runners: Vec<Box<dyn Runner>>,
     /// Weight components, one per rule, when more than one rule acts (else empty).
     components: Vec<Vec<f32>>,
     post_ptr: Vec<u32>,
@@ -112,6 +156,10 @@ pub(crate) struct Plastic {
     alive: Vec<bool>,
     /// Length of the target compartment (µm), for new positions.
     length_um: f64,
+    /// bAP strength arriving at each local target's compartment in the current step.
+    bap_now: Vec<f64>,
+    /// Step width (ms).
+    dt_ms: f64,
     /// Population index of local target 0, and the run's seed (partition-independent keys).
     first: u32,
     seed: u64,
@@ -168,7 +216,7 @@ impl Plastic {
         if acting.is_empty() && register.is_none() {
             return None;
         }
-        let rules: Vec<PlasticRule> = acting
+        let rules = acting
             .iter()
             .enumerate()
             .map(|(j, &(index, cr))| {
@@ -179,19 +227,29 @@ impl Plastic {
                 } else {
                     vec![0.0; csr.len()]
                 };
-                PlasticRule {
-                    runner: make_runner(&cr.rule, &init),
-                    needs,
-                    template_rule: index,
-                    modulator: cr.modulator,
-                    tick_steps: needs
-                        .tick_ms
-                        .map_or(0, |ms| ((ms / clock.dt_ms()).round() as u64).max(1)),
-                    pre: vec![[Trace::default(); 2]; n_source],
-                    post: vec![[Trace::default(); 2]; n_local],
-                }
+                let runner = make_runner(&cr.rule, &init);
+                (
+                    runner,
+                    PlasticRule {
+                        needs,
+                        template_rule: index,
+                        modulator: cr.modulator,
+                        tick_steps: needs
+                            .tick_ms
+                            .map_or(0, |ms| ((ms / clock.dt_ms()).round() as u64).max(1)),
+                        pre: vec![[Trace::default(); 2]; n_source],
+                        post: vec![[Trace::default(); 2]; n_local],
+                        drive: if needs.drive {
+                            (0..n_local).map(|_| DriveArchive::with_capacity(1024)).collect()
+                        } else {
+                            Vec::new()
+                        },
+                        drive_keep_ms: 2.0 * needs.tick_ms.unwrap_or(100.0) + clock.dt_ms(),
+                    },
+                )
             })
-            .collect();
+            .collect::<Vec<_>>();
+        let (runners, rules): (Vec<Box<dyn Runner>>, Vec<PlasticRule>) = rules.into_iter().unzip();
         let components = if rules.len() > 1 {
             (0..rules.len())
                 .map(|j| {
@@ -235,6 +293,9 @@ impl Plastic {
             Vec::new()
         };
         Some(Plastic {
+            runners,
+            bap_now: vec![0.0; n_local],
+            dt_ms: clock.dt_ms(),
             structural,
             alive,
             length_um: template.length_um(comp),
@@ -257,7 +318,7 @@ impl Plastic {
     pub(crate) fn heap_bytes(&self) -> usize {
         8 * self.post_syn.len()
             + 4 * self.post_ptr.len()
-            + self.rules.iter().map(|r| r.runner.state_bytes()).sum::<usize>()
+            + self.runners.iter().map(|r| r.state_bytes()).sum::<usize>()
             + 4 * self.components.iter().map(Vec::len).sum::<usize>()
             + self.alive.len()
     }
@@ -288,6 +349,9 @@ impl Plastic {
         block: &mut NeuronBlock,
         modulators: &[Modulator],
     ) {
+        if self.rules.iter().any(|r| !r.drive.is_empty()) {
+            self.record_drive(t_ms, block);
+        }
         let slots = self.pending.len() as u64;
         let slot = (m % slots) as usize;
         let mut pending = std::mem::take(&mut self.pending[slot]);
@@ -350,8 +414,8 @@ impl Plastic {
                         if let Some(pos) = csr.position_um.get_mut(k) {
                             *pos = (self.length_um * rng.random::<f64>()) as f32;
                         }
-                        for r in &mut self.rules {
-                            r.runner.reset(k, sp.new_weight);
+                        for r in &mut self.runners {
+                            r.reset(k, sp.new_weight);
                         }
                     }
                 }
@@ -359,45 +423,73 @@ impl Plastic {
         }
     }
 
-    fn signals<'a>(
-        &self,
-        j: usize,
-        t_ms: f64,
-        pre: [f64; 2],
-        i: usize,
-        block: &NeuronBlock,
-        modulators: &'a [Modulator],
-    ) -> LocalSignals<'a> {
-        let r = &self.rules[j];
-        LocalSignals {
-            t_ms,
-            pre,
-            post: sample(&r.post[i], &r.needs.post, t_ms),
-            bap: 0.0,
-            v_mv: block.potential(i, self.comp),
-            plateau: block.in_plateau(i, self.comp),
-            coactive: 0,
-            modulator: r.modulator.map(|m| &modulators[m]),
-            teaching: 0.0,
+    /// Append this step's continuous drive of every local target (before the step's synaptic
+    /// events, which integrate up to and including it).
+    fn record_drive(&mut self, t_ms: f64, block: &NeuronBlock) {
+        for &(i, comp, strength) in block.post_events() {
+            if comp as usize == self.comp {
+                self.bap_now[i as usize] = strength;
+            }
         }
+        for (r, runner) in self.rules.iter_mut().zip(&self.runners) {
+            if r.drive.is_empty() {
+                continue;
+            }
+            for (i, archive) in r.drive.iter_mut().enumerate() {
+                let c = CompartmentSignals {
+                    t_ms,
+                    dt_ms: self.dt_ms,
+                    v_mv: block.potential(i, self.comp),
+                    bap: self.bap_now[i],
+                };
+                archive.push(t_ms, runner.drive(&c) * self.dt_ms);
+                archive.forget_until(t_ms - r.drive_keep_ms);
+            }
+        }
+        self.bap_now.fill(0.0);
     }
 
+    /// Run `event` of rule `j` on synapse `k` of target `i` with the given signals' inputs.
+    #[allow(clippy::too_many_arguments)]
     #[inline]
-    fn weight_of(&self, j: usize, k: usize, csr: &Csr) -> f64 {
-        if self.components.is_empty() {
+    fn apply(
+        &mut self,
+        j: usize,
+        k: usize,
+        i: usize,
+        event: Event,
+        pre: [f64; 2],
+        extra: (f64, u32),
+        t_ms: f64,
+        csr: &mut Csr,
+        block: &NeuronBlock,
+        modulators: &[Modulator],
+    ) {
+        let Plastic {
+            rules,
+            runners,
+            components,
+            comp,
+            ..
+        } = self;
+        let mut sig = signals(&rules[j], *comp, t_ms, pre, i, block, modulators);
+        sig.bap = extra.0;
+        sig.coactive = extra.1;
+        let mut w = if components.is_empty() {
             f64::from(csr.weight[k])
         } else {
-            f64::from(self.components[j][k])
+            f64::from(components[j][k])
+        };
+        match event {
+            Event::Pre => runners[j].pre(k, &mut w, &sig),
+            Event::Post => runners[j].post(k, &mut w, &sig),
+            Event::Tick => runners[j].tick(k, &mut w, &sig),
         }
-    }
-
-    #[inline]
-    fn store(&mut self, j: usize, k: usize, w: f64, csr: &mut Csr) {
-        if self.components.is_empty() {
+        if components.is_empty() {
             csr.weight[k] = w as f32;
         } else {
-            self.components[j][k] = w as f32;
-            csr.weight[k] = self.components.iter().map(|c| c[k]).sum();
+            components[j][k] = w as f32;
+            csr.weight[k] = components.iter().map(|c| c[k]).sum();
         }
     }
 
@@ -435,11 +527,18 @@ impl Plastic {
                     continue;
                 }
                 let pre = sample(&self.rules[j].pre[s], &self.rules[j].needs.pre, t_ms);
-                let mut sig = self.signals(j, t_ms, pre, i, block, modulators);
-                sig.coactive = coactive;
-                let mut w = self.weight_of(j, k, csr);
-                self.rules[j].runner.pre(k, &mut w, &sig);
-                self.store(j, k, w, csr);
+                self.apply(
+                    j,
+                    k,
+                    i,
+                    Event::Pre,
+                    pre,
+                    (0.0, coactive),
+                    t_ms,
+                    csr,
+                    block,
+                    modulators,
+                );
             }
         }
         for r in &mut self.rules {
@@ -466,11 +565,18 @@ impl Plastic {
                         continue;
                     }
                     let pre = sample(&self.rules[j].pre[s], &self.rules[j].needs.pre, t_ms);
-                    let mut sig = self.signals(j, t_ms, pre, i, block, modulators);
-                    sig.bap = strength;
-                    let mut w = self.weight_of(j, k, csr);
-                    self.rules[j].runner.post(k, &mut w, &sig);
-                    self.store(j, k, w, csr);
+                    self.apply(
+                        j,
+                        k,
+                        i,
+                        Event::Post,
+                        pre,
+                        (strength, 0),
+                        t_ms,
+                        csr,
+                        block,
+                        modulators,
+                    );
                 }
             }
             let specs = self.rules[j].needs.post;
@@ -489,10 +595,7 @@ impl Plastic {
                     continue;
                 }
                 let pre = sample(&self.rules[j].pre[s], &self.rules[j].needs.pre, t_ms);
-                let sig = self.signals(j, t_ms, pre, i, block, modulators);
-                let mut w = self.weight_of(j, k, csr);
-                self.rules[j].runner.tick(k, &mut w, &sig);
-                self.store(j, k, w, csr);
+                self.apply(j, k, i, Event::Tick, pre, (0.0, 0), t_ms, csr, block, modulators);
             }
         }
     }

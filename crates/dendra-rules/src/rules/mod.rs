@@ -2,6 +2,7 @@
 
 pub mod bap_hebbian;
 pub mod bcm;
+pub mod dendritic_prediction;
 pub mod local_coactivity;
 pub mod oja;
 pub mod pair_stdp;
@@ -12,6 +13,7 @@ pub mod vogels_sprekeler;
 
 pub use bap_hebbian::BapHebbian;
 pub use bcm::Bcm;
+pub use dendritic_prediction::{DendriticPrediction, PredictionState};
 pub use local_coactivity::{CoactivityRegister, LocalCoactivity};
 pub use oja::Oja;
 pub use pair_stdp::{PairStdp, StdpPairing, StdpUpdate};
