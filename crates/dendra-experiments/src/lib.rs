@@ -7,11 +7,13 @@
 //! |---|---|
 //! | `cuba` | Vogels & Abbott (2005) CUBA network: 4000 LIF neurons, 1 s ([`cuba`]) |
 //! | `song2000` | Song, Miller & Abbott (2000): bimodal weights from additive STDP, 100 s ([`song2000`]) |
+//! | `urbanczik2014` | Urbanczik & Senn (2014): a dendrite learns to predict somatic spiking ([`urbanczik2014`]) |
 #![warn(missing_docs)]
 
 pub mod cuba;
 pub mod song2000;
 pub mod summary;
+pub mod urbanczik2014;
 
 pub use summary::Summary;
 
@@ -81,6 +83,11 @@ pub fn builtins() -> &'static [Builtin] {
             name: "song2000",
             description: "Song, Miller & Abbott 2000: 1000 Poisson inputs, additive STDP, bimodal weights, 100 s",
             run: song2000::run,
+        },
+        Builtin {
+            name: "urbanczik2014",
+            description: "Urbanczik & Senn 2014: dendritic prediction learning of a teacher-nudged soma, 100 x 200 ms",
+            run: urbanczik2014::run,
         },
     ]
 }

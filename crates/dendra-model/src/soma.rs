@@ -29,6 +29,20 @@ pub enum SpikeMechanism {
         /// Adaptation time constant `τ_w` (ms, > 0).
         tau_w_ms: f64,
     },
+    /// Escape noise (point process, as in Urbanczik & Senn 2014 / NEST's `pp_` models): in each
+    /// step the soma spikes with probability `1 - exp(-φ(V) dt)`,
+    /// `φ(V) = φ_max / (1 + k exp(β (θ - V)))`; the potential is not reset, and no spike follows
+    /// within `t_ref_ms`.
+    Escape {
+        /// Maximal rate `φ_max` (Hz).
+        phi_max_hz: f64,
+        /// Slope factor `k` (> 0).
+        k: f64,
+        /// Steepness `β` (1/mV, > 0).
+        beta_per_mv: f64,
+        /// Midpoint `θ` (mV).
+        theta_mv: f64,
+    },
 }
 
 /// Parameters of the soma (compartment 0 of every neuron).
@@ -75,6 +89,7 @@ impl SomaParams {
         match self.spike {
             SpikeMechanism::Threshold { v_th_mv } => v_th_mv,
             SpikeMechanism::Exponential { v_peak_mv, .. } => v_peak_mv,
+            SpikeMechanism::Escape { .. } => f64::INFINITY,
         }
     }
 
@@ -110,13 +125,24 @@ impl SomaParams {
                 finite("spike.a_ns", a_ns)?;
                 finite("spike.b_pa", b_pa)?;
                 positive("spike.tau_w_ms", tau_w_ms)?;
-                if v_peak_mv <= v_t_mv || !v_peak_mv.is_finite() {
+                if !v_peak_mv.is_finite() || v_peak_mv <= v_t_mv {
                     return Err(ParamError::new(
                         "spike.v_peak_mv",
                         format!("a cut-off above v_t_mv ({v_t_mv} mV)"),
                         v_peak_mv,
                     ));
                 }
+            }
+            SpikeMechanism::Escape {
+                phi_max_hz,
+                k,
+                beta_per_mv,
+                theta_mv,
+            } => {
+                non_negative("spike.phi_max_hz", phi_max_hz)?;
+                positive("spike.k", k)?;
+                positive("spike.beta_per_mv", beta_per_mv)?;
+                finite("spike.theta_mv", theta_mv)?;
             }
         }
         Ok(())

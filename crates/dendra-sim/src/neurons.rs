@@ -45,6 +45,14 @@ struct AdexConsts {
 }
 
 #[derive(Debug, Clone, Copy)]
+struct EscapeConsts {
+    phi_max_per_ms: f64,
+    k: f64,
+    beta_per_mv: f64,
+    theta_mv: f64,
+}
+
+#[derive(Debug, Clone, Copy)]
 struct BapComp {
     comp: usize,
     delay_steps: u32,
@@ -88,6 +96,12 @@ pub struct NeuronBlock {
     v_reset_mv: f64,
     t_ref_steps: u64,
     adex: Option<AdexConsts>,
+    /// Escape-noise spiking, its per-neuron random streams and refractory ends.
+    escape: Option<EscapeConsts>,
+    escape_rng: Vec<rand_chacha::ChaCha8Rng>,
+    escape_free_at: Vec<u64>,
+    /// Somata held by a voltage clamp now.
+    soma_clamped: Vec<bool>,
     bap: Vec<BapComp>,
     plateaus: Vec<PlateauComp>,
     cond: Vec<CondReceptor>,
@@ -143,7 +157,7 @@ impl NeuronBlock {
         let n_rec = template.receptors.len();
         let soma = &template.soma;
         let adex = match soma.spike {
-            SpikeMechanism::Threshold { .. } => None,
+            SpikeMechanism::Threshold { .. } | SpikeMechanism::Escape { .. } => None,
             SpikeMechanism::Exponential {
                 v_t_mv,
                 delta_t_mv,
@@ -160,6 +174,20 @@ impl NeuronBlock {
                 b_pa,
                 decay_w: (-dt / tau_w_ms).exp(),
             }),
+        };
+        let escape = match soma.spike {
+            SpikeMechanism::Escape {
+                phi_max_hz,
+                k,
+                beta_per_mv,
+                theta_mv,
+            } => Some(EscapeConsts {
+                phi_max_per_ms: phi_max_hz / 1000.0,
+                k,
+                beta_per_mv,
+                theta_mv,
+            }),
+            _ => None,
         };
         let bap: Vec<BapComp> = template
             .compartments
@@ -280,7 +308,18 @@ impl NeuronBlock {
             } else {
                 Vec::new()
             },
-            inhibit: (0..st).map(|i| u64::from(i >= n)).collect(),
+            // Escape-noise somata never cross a deterministic threshold.
+            inhibit: (0..st).map(|i| u64::from(i >= n || escape.is_some())).collect(),
+            escape_rng: if escape.is_some() {
+                (0..n)
+                    .map(|i| StreamKey::new(seed, Purpose::Noise, pop as u32, first as u64 + i as u64).rng())
+                    .collect()
+            } else {
+                Vec::new()
+            },
+            escape_free_at: if escape.is_some() { vec![0; n] } else { Vec::new() },
+            soma_clamped: vec![false; n],
+            escape,
             stimuli,
             ring: vec![0.0; ring_slots * n_rec * st],
             ring_slots,
@@ -340,6 +379,9 @@ impl NeuronBlock {
         if !self.clamp_i.is_empty() {
             self.apply_voltage_clamps(n);
         }
+        if self.escape.is_some() {
+            self.escape_spikes(n, clock.dt_ms(), spikes);
+        }
         self.after_spikes(spikes);
         if !self.bap.is_empty() {
             self.back_propagate();
@@ -354,10 +396,11 @@ impl NeuronBlock {
         self.spike_blocked.fill(false);
         self.bap_blocked.fill(false);
         self.rule_disabled.fill(false);
+        self.soma_clamped.fill(false);
         self.kir_g.fill(0.0);
         self.kir_ge.fill(0.0);
         for (i, inh) in self.inhibit.iter_mut().enumerate() {
-            *inh = u64::from(i >= self.n);
+            *inh = u64::from(i >= self.n || self.escape.is_some());
         }
         for s in self.stimuli.iter().filter(|s| s.active(n)) {
             match &s.kind {
@@ -392,6 +435,7 @@ impl NeuronBlock {
                 StimulusKind::VoltageClamp { compartment: 0, .. } => {
                     for &i in &s.neurons {
                         self.inhibit[i as usize] = 1;
+                        self.soma_clamped[i as usize] = true;
                     }
                 }
                 _ => {}
@@ -500,6 +544,25 @@ impl NeuronBlock {
                 }
                 self.x[compartment * st + i] = hold_mv;
                 self.clamp_i[compartment * st + i] = current;
+            }
+        }
+    }
+
+    /// Escape noise: each soma spikes with probability `1 - exp(-φ(V) dt)` unless refractory,
+    /// blocked or clamped; the potential is not reset.
+    fn escape_spikes(&mut self, n: u64, dt_ms: f64, spikes: &mut Vec<u32>) {
+        let Some(e) = self.escape else { return };
+        for i in 0..self.n {
+            // One draw per neuron per step, whatever happens, keeps the streams aligned.
+            let u: f64 = self.escape_rng[i].random();
+            if n < self.escape_free_at[i] || self.spike_blocked[i] || self.soma_clamped[i] {
+                continue;
+            }
+            let v = self.x[i];
+            let phi = e.phi_max_per_ms / (1.0 + e.k * (e.beta_per_mv * (e.theta_mv - v)).exp());
+            if u < 1.0 - (-phi * dt_ms).exp() {
+                spikes.push(i as u32);
+                self.escape_free_at[i] = n + 1 + self.t_ref_steps;
             }
         }
     }

@@ -578,3 +578,50 @@ fn ramp_current_depolarises_progressively() {
         );
     }
 }
+
+#[test]
+fn escape_noise_rate_matches_phi_of_the_clamped_potential() {
+    // Hold the soma at V with a constant current: the spike count over T follows
+    // φ(V) = φ_max / (1 + k e^{β(θ - V)}) (with refractoriness: rate φ / (1 + φ t_ref)).
+    let (phi_max, k, beta, theta) = (150.0, 0.5, 1.0 / 3.0, -55.0);
+    let soma = SomaParams {
+        t_ref_ms: 2.0,
+        spike: SpikeMechanism::Escape {
+            phi_max_hz: phi_max,
+            k,
+            beta_per_mv: beta,
+            theta_mv: theta,
+        },
+        ..SomaParams::default()
+    };
+    let (g_l, e_l) = (soma.g_leak_ns, soma.e_leak_mv);
+    for v in [-65.0, -55.0, -50.0] {
+        let mut net = single(NeuronTemplate::point("pp", soma.clone(), vec![]), 200);
+        stim(
+            &mut net,
+            Window::ALWAYS,
+            StimulusKind::CurrentClamp {
+                compartment: 0,
+                waveform: Waveform::Step {
+                    amplitude_pa: g_l * (v - e_l),
+                },
+            },
+        );
+        net.stimuli.push(Stimulus {
+            population: 0,
+            neurons: Selection::All,
+            window: Window::new(0.0, 100.0),
+            kind: StimulusKind::BlockSpikes,
+        });
+        net.recording.spikes = vec![0];
+        let (spikes, _) = run(&net, 2100.0);
+        let count = spikes.t_ms.iter().filter(|&&t| t > 100.0).count() as f64;
+        let phi = phi_max / (1.0 + k * (beta * (theta - v)).exp()) / 1000.0; // per ms
+        let expected_rate = phi / (1.0 + phi * 2.0); // per ms, dead time 2 ms
+        let expected = expected_rate * 2000.0 * 200.0;
+        assert!(
+            (count - expected).abs() < 5.0 * expected.sqrt() + 0.03 * expected,
+            "V {v}: {count} spikes vs {expected:.0}"
+        );
+    }
+}
