@@ -5,7 +5,7 @@ use dendra_core::error::{ParamResult, non_negative, positive};
 
 use crate::rule::{Needs, Rule};
 use crate::rules::{
-    BapHebbian, Bcm, DendriticPrediction, LocalCoactivity, Oja, PairStdp, RewardModulated, Static,
+    BapHebbian, Bcm, Clopath, DendriticPrediction, LocalCoactivity, Oja, PairStdp, RewardModulated, Static,
     TripletStdp, VogelsSprekeler,
 };
 
@@ -32,6 +32,8 @@ pub enum AnyRule {
     Bcm(Bcm),
     /// Dendritic prediction learning (Urbanczik & Senn 2014).
     DendriticPrediction(DendriticPrediction),
+    /// Voltage-based STDP (Clopath et al. 2010).
+    Clopath(Clopath),
 }
 
 /// Call `$body` with `$r` bound to the concrete rule inside `$any`.
@@ -48,6 +50,7 @@ macro_rules! with_rule {
             AnyRule::Oja($r) => $body,
             AnyRule::Bcm($r) => $body,
             AnyRule::DendriticPrediction($r) => $body,
+            AnyRule::Clopath($r) => $body,
         }
     };
 }
@@ -65,6 +68,7 @@ impl AnyRule {
         "oja",
         "bcm",
         "dendritic_prediction",
+        "clopath",
     ];
 
     /// The rule with its documented defaults, by name.
@@ -80,6 +84,7 @@ impl AnyRule {
             "oja" => AnyRule::Oja(Oja::default()),
             "bcm" => AnyRule::Bcm(Bcm::default()),
             "dendritic_prediction" => AnyRule::DendriticPrediction(DendriticPrediction::default()),
+            "clopath" => AnyRule::Clopath(Clopath::default()),
             _ => return None,
         })
     }
@@ -169,6 +174,15 @@ impl AnyRule {
             AnyRule::Bcm(r) => {
                 non_negative("eta", r.eta)?;
                 positive("tau_theta_ms", r.tau_theta_ms)?;
+                r.bounds.validate()?;
+                bounds(r.bounds.w_min, r.bounds.w_max)
+            }
+            AnyRule::Clopath(r) => {
+                non_negative("a_ltd", r.a_ltd)?;
+                non_negative("a_ltp", r.a_ltp)?;
+                positive("tau_x_ms", r.tau_x_ms)?;
+                positive("tau_minus_ms", r.tau_minus_ms)?;
+                positive("tau_plus_ms", r.tau_plus_ms)?;
                 r.bounds.validate()?;
                 bounds(r.bounds.w_min, r.bounds.w_max)
             }

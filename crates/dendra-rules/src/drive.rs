@@ -21,6 +21,8 @@ pub struct CompartmentSignals {
     pub v_mv: f64,
     /// Strength of the bAP (or somatic spike) arriving in this step, 0 if none.
     pub bap: f64,
+    /// The compartment potential low-pass filtered with the declared time constants (mV).
+    pub v_filtered: [f64; 2],
 }
 
 /// The recent drive `D(t_k) · dt` of one compartment.

@@ -61,6 +61,9 @@ pub struct Needs {
     pub post_sq_avg_ms: Option<f64>,
     /// Whether the rule reads a continuous compartment drive ([`Rule::compartment_drive`]).
     pub drive: bool,
+    /// Low-pass filters of the compartment potential (time constants, ms) the engine keeps:
+    /// `dū/dt = (V - ū)/τ`; read as `v_filtered` in the signals.
+    pub voltage_filters: [Option<f64>; 2],
 }
 
 /// A plasticity rule: parameters (`self`), per-synapse state, and updates at events.

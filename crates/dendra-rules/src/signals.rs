@@ -36,6 +36,9 @@ pub struct LocalSignals<'a> {
     /// The compartment's archived continuous drive, for rules that declared
     /// [`crate::Needs::drive`].
     pub drive: Option<&'a DriveArchive>,
+    /// The compartment potential low-pass filtered with the time constants declared in
+    /// [`crate::Needs::voltage_filters`] (mV; unused slots 0).
+    pub v_filtered: [f64; 2],
 }
 
 impl Default for LocalSignals<'_> {
@@ -51,6 +54,7 @@ impl Default for LocalSignals<'_> {
             modulator: None,
             teaching: 0.0,
             drive: None,
+            v_filtered: [0.0; 2],
         }
     }
 }

@@ -48,6 +48,7 @@ fn signals<'a>(
         modulator: r.modulator.map(|m| &modulators[m]),
         teaching: 0.0,
         drive: r.drive.get(i),
+        v_filtered: r.v_filtered.get(i).copied().unwrap_or([0.0; 2]),
     }
 }
 
@@ -109,6 +110,7 @@ fn make_runner(rule: &AnyRule, weights: &[f32]) -> Box<dyn Runner> {
         AnyRule::Oja(r) => runner(r, weights),
         AnyRule::Bcm(r) => runner(r, weights),
         AnyRule::DendriticPrediction(r) => runner(r, weights),
+        AnyRule::Clopath(r) => runner(r, weights),
     }
 }
 
@@ -125,6 +127,10 @@ struct PlasticRule {
     /// Continuous drive per local target (rules with `Needs::drive`), and how long it is kept.
     drive: Vec<DriveArchive>,
     drive_keep_ms: f64,
+    /// Low-pass filtered compartment potential per local target (`Needs::voltage_filters`),
+    /// and each filter's per-step relaxation factor `1 - exp(-dt/τ)`.
+    v_filtered: Vec<[f64; 2]>,
+    filter_gain: [f64; 2],
 }
 
 /// Which handler of a rule to call.
@@ -245,6 +251,14 @@ impl Plastic {
                             Vec::new()
                         },
                         drive_keep_ms: 2.0 * needs.tick_ms.unwrap_or(100.0) + clock.dt_ms(),
+                        v_filtered: if needs.voltage_filters.iter().any(Option::is_some) {
+                            vec![[template.e_leak_mv(comp); 2]; n_local]
+                        } else {
+                            Vec::new()
+                        },
+                        filter_gain: needs
+                            .voltage_filters
+                            .map(|tau| tau.map_or(0.0, |tau| 1.0 - (-clock.dt_ms() / tau).exp())),
                     },
                 )
             })
@@ -349,8 +363,12 @@ impl Plastic {
         block: &mut NeuronBlock,
         modulators: &[Modulator],
     ) {
-        if self.rules.iter().any(|r| !r.drive.is_empty()) {
-            self.record_drive(t_ms, block);
+        if self
+            .rules
+            .iter()
+            .any(|r| !r.drive.is_empty() || !r.v_filtered.is_empty())
+        {
+            self.record_compartments(t_ms, block);
         }
         let slots = self.pending.len() as u64;
         let slot = (m % slots) as usize;
@@ -423,17 +441,20 @@ impl Plastic {
         }
     }
 
-    /// Append this step's continuous drive of every local target (before the step's synaptic
-    /// events, which integrate up to and including it).
-    fn record_drive(&mut self, t_ms: f64, block: &NeuronBlock) {
+    /// Advance the voltage filters and append this step's continuous drive of every local target
+    /// (before the step's synaptic events, which integrate up to and including it).
+    fn record_compartments(&mut self, t_ms: f64, block: &NeuronBlock) {
         for &(i, comp, strength) in block.post_events() {
             if comp as usize == self.comp {
                 self.bap_now[i as usize] = strength;
             }
         }
         for (r, runner) in self.rules.iter_mut().zip(&self.runners) {
-            if r.drive.is_empty() {
-                continue;
+            for (i, f) in r.v_filtered.iter_mut().enumerate() {
+                let v = block.potential(i, self.comp);
+                for j in 0..2 {
+                    f[j] += (v - f[j]) * r.filter_gain[j];
+                }
             }
             for (i, archive) in r.drive.iter_mut().enumerate() {
                 let c = CompartmentSignals {
@@ -441,6 +462,7 @@ impl Plastic {
                     dt_ms: self.dt_ms,
                     v_mv: block.potential(i, self.comp),
                     bap: self.bap_now[i],
+                    v_filtered: r.v_filtered.get(i).copied().unwrap_or([0.0; 2]),
                 };
                 archive.push(t_ms, runner.drive(&c) * self.dt_ms);
                 archive.forget_until(t_ms - r.drive_keep_ms);

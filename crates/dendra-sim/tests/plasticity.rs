@@ -398,3 +398,41 @@ fn structural_plasticity_prunes_and_forms_synapses_identically_on_any_thread_cou
     };
     assert!(basal.iter().all(|s| s.alive && s.spine_size.is_none()));
 }
+
+#[test]
+fn clopath_under_voltage_clamp_matches_closed_form() {
+    // Soma clamped at -40 mV from t = 0; one presynaptic spike arrives at 100 ms (filters
+    // settled). Δw = -A_LTD (u - θ-) + A_LTP (u - θ+)(u - θ-) Σ_k e^{-k dt/τx} dt.
+    use dendra_model::rules::rules::Clopath;
+    let rule = Clopath {
+        bounds: WeightBounds::hard(-10.0, 10.0),
+        ..Clopath::default()
+    };
+    let mut t = NeuronTemplate::point("n", passive_soma(), vec![ReceptorParams::current("exc", 0, 5.0)]);
+    t.rules.push(CompartmentRule::new(0, AnyRule::Clopath(rule)));
+    let mut net = single(t, 1);
+    net.populations.push(train_source("pre", vec![vec![98.5]]));
+    net.projections.push(projection("pre", 1, 0, 0, 0.0, 1.5));
+    let u = -40.0;
+    stim(
+        &mut net,
+        Window::ALWAYS,
+        StimulusKind::VoltageClamp {
+            compartment: 0,
+            hold_mv: u,
+        },
+    );
+    let mut sim = Simulation::new(&net, &RunConfig::default()).unwrap();
+    sim.run(400.0).unwrap();
+    let w = f64::from(sim.synapses(0)[0].weight);
+    let dt = 0.1;
+    let q = (-dt / rule.tau_x_ms).exp();
+    // From the arrival at 100 ms to the last tick at 400 ms: 3000 steps.
+    let sum = q * (1.0 - q.powi(3000)) / (1.0 - q);
+    let expected = -rule.a_ltd * (u - rule.theta_minus_mv)
+        + rule.a_ltp * (u - rule.theta_plus_mv) * (u - rule.theta_minus_mv) * sum * dt;
+    assert!(
+        (w - expected).abs() < 1e-6 * expected.abs().max(1e-3),
+        "{w} vs {expected}"
+    );
+}

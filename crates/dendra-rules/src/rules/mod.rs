@@ -2,6 +2,7 @@
 
 pub mod bap_hebbian;
 pub mod bcm;
+pub mod clopath;
 pub mod dendritic_prediction;
 pub mod local_coactivity;
 pub mod oja;
@@ -13,6 +14,7 @@ pub mod vogels_sprekeler;
 
 pub use bap_hebbian::BapHebbian;
 pub use bcm::Bcm;
+pub use clopath::{Clopath, ClopathState};
 pub use dendritic_prediction::{DendriticPrediction, PredictionState};
 pub use local_coactivity::{CoactivityRegister, LocalCoactivity};
 pub use oja::Oja;
