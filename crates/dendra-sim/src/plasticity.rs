@@ -452,8 +452,8 @@ impl Plastic {
         for (r, runner) in self.rules.iter_mut().zip(&self.runners) {
             for (i, f) in r.v_filtered.iter_mut().enumerate() {
                 let v = block.potential(i, self.comp);
-                for j in 0..2 {
-                    f[j] += (v - f[j]) * r.filter_gain[j];
+                for (fj, gain) in f.iter_mut().zip(r.filter_gain) {
+                    *fj += (v - *fj) * gain;
                 }
             }
             for (i, archive) in r.drive.iter_mut().enumerate() {
