@@ -98,6 +98,37 @@ impl Default for BapParams {
     }
 }
 
+/// Branch-strength plasticity (Legenstein & Maass 2011): the gain `u` of a branch's plateau
+/// current grows when its dendritic spike is followed, within `window_ms`, by a bAP arriving in
+/// the branch (the branch helped fire the soma), and decays otherwise:
+/// `u <- u + eta_up (u_max - u)` or `u <- u - eta_down (u - u_min)`, evaluated `window_ms`
+/// after each onset. Local: it reads only the branch's own plateau and bAPs.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct BranchStrengthParams {
+    /// Potentiation step (fraction of the distance to `u_max`). Default 0.1.
+    pub eta_up: f64,
+    /// Depression step (fraction of the distance to `u_min`). Default 0.05.
+    pub eta_down: f64,
+    /// Window after the onset in which a bAP counts (ms). Default 20.
+    pub window_ms: f64,
+    /// Lower bound of the gain. Default 0.2.
+    pub u_min: f64,
+    /// Upper bound of the gain. Default 2.
+    pub u_max: f64,
+}
+
+impl Default for BranchStrengthParams {
+    fn default() -> Self {
+        BranchStrengthParams {
+            eta_up: 0.1,
+            eta_down: 0.05,
+            window_ms: 20.0,
+            u_min: 0.2,
+            u_max: 2.0,
+        }
+    }
+}
+
 /// An NMDA-like plateau / dendritic spike.
 ///
 /// When the compartment's potential reaches `threshold_mv` (and it is not refractory), a
@@ -113,6 +144,8 @@ pub struct PlateauParams {
     pub duration_ms: f64,
     /// Refractory time after a plateau (ms). Default 10.
     pub refractory_ms: f64,
+    /// Branch-strength plasticity of the plateau's gain (starts at 1), if any.
+    pub strength: Option<BranchStrengthParams>,
 }
 
 impl Default for PlateauParams {
@@ -122,6 +155,7 @@ impl Default for PlateauParams {
             current_pa: 300.0,
             duration_ms: 20.0,
             refractory_ms: 10.0,
+            strength: None,
         }
     }
 }
@@ -209,6 +243,19 @@ impl CompartmentParams {
             finite("plateau.current_pa", p.current_pa)?;
             positive("plateau.duration_ms", p.duration_ms)?;
             non_negative("plateau.refractory_ms", p.refractory_ms)?;
+            if let Some(b) = &p.strength {
+                in_range("plateau.strength.eta_up", b.eta_up, 0.0, 1.0)?;
+                in_range("plateau.strength.eta_down", b.eta_down, 0.0, 1.0)?;
+                positive("plateau.strength.window_ms", b.window_ms)?;
+                non_negative("plateau.strength.u_min", b.u_min)?;
+                if !b.u_max.is_finite() || b.u_max < b.u_min || b.u_max < 1.0 || b.u_min > 1.0 {
+                    return Err(ParamError::new(
+                        "plateau.strength.u_max",
+                        format!("bounds with u_min ({}) <= 1 <= u_max", b.u_min),
+                        b.u_max,
+                    ));
+                }
+            }
         }
         Ok(())
     }

@@ -22,7 +22,7 @@ pub mod source;
 pub mod stimulus;
 pub mod template;
 
-pub use compartment::{BapParams, CompartmentParams, PlateauParams, Role, Site};
+pub use compartment::{BapParams, BranchStrengthParams, CompartmentParams, PlateauParams, Role, Site};
 pub use network::{ModulatorDesc, NetworkDesc, Population, PopulationKind, Release};
 pub use projection::{Connectivity, Placement, ProjectionDesc, WeightDist};
 pub use receptor::{ReceptorKind, ReceptorParams};

@@ -17,6 +17,8 @@ pub enum ProbeSignal {
     ClampCurrent(usize),
     /// AdEx adaptation current `w` (pA).
     Adaptation,
+    /// The plateau gain (branch strength) of a compartment (1 without strength plasticity).
+    BranchStrength(usize),
 }
 
 /// Sample `signal` of `neurons` of `population` every `interval_ms`.
@@ -64,7 +66,9 @@ impl ProbeDesc {
             ));
         }
         let (index, bound, what) = match self.signal {
-            ProbeSignal::Potential(c) | ProbeSignal::ClampCurrent(c) => (c, n_compartments, "compartment"),
+            ProbeSignal::Potential(c) | ProbeSignal::ClampCurrent(c) | ProbeSignal::BranchStrength(c) => {
+                (c, n_compartments, "compartment")
+            }
             ProbeSignal::ReceptorCurrent(r) | ProbeSignal::ReceptorConductance(r) => {
                 (r, n_receptors, "receptor")
             }

@@ -253,6 +253,17 @@ impl NeuronTemplate {
                 cr.rule.name(),
             ));
         }
+        let has_plateau = cr.compartment > 0 && self.compartments[cr.compartment - 1].plateau.is_some();
+        if needs.branch_events && !has_plateau {
+            return Err(ParamError::new(
+                "rule",
+                format!(
+                    "a rule that needs no dendritic spikes (`{}` learns at plateau onsets; `{name}` has no plateau)",
+                    cr.rule.name()
+                ),
+                cr.rule.name(),
+            ));
+        }
         if needs.coactivity.is_some() && self.length_um(cr.compartment) <= 0.0 {
             return Err(ParamError::new(
                 "rule",

@@ -5,8 +5,8 @@ use dendra_core::error::{ParamResult, non_negative, positive};
 
 use crate::rule::{Needs, Rule};
 use crate::rules::{
-    BapHebbian, Bcm, Clopath, DendriticPrediction, LocalCoactivity, Oja, PairStdp, RewardModulated, Static,
-    TripletStdp, VogelsSprekeler,
+    BapHebbian, Bcm, BranchSpecific, Clopath, DendriticPrediction, LocalCoactivity, Oja, PairStdp,
+    RewardModulated, Static, TripletStdp, VogelsSprekeler,
 };
 
 /// Any of dendra's rules, with its parameters.
@@ -34,6 +34,8 @@ pub enum AnyRule {
     DendriticPrediction(DendriticPrediction),
     /// Voltage-based STDP (Clopath et al. 2010).
     Clopath(Clopath),
+    /// Branch-specific heterosynaptic plasticity (Legenstein & Maass 2011).
+    BranchSpecific(BranchSpecific),
 }
 
 /// Call `$body` with `$r` bound to the concrete rule inside `$any`.
@@ -51,6 +53,7 @@ macro_rules! with_rule {
             AnyRule::Bcm($r) => $body,
             AnyRule::DendriticPrediction($r) => $body,
             AnyRule::Clopath($r) => $body,
+            AnyRule::BranchSpecific($r) => $body,
         }
     };
 }
@@ -69,6 +72,7 @@ impl AnyRule {
         "bcm",
         "dendritic_prediction",
         "clopath",
+        "branch_specific",
     ];
 
     /// The rule with its documented defaults, by name.
@@ -85,6 +89,7 @@ impl AnyRule {
             "bcm" => AnyRule::Bcm(Bcm::default()),
             "dendritic_prediction" => AnyRule::DendriticPrediction(DendriticPrediction::default()),
             "clopath" => AnyRule::Clopath(Clopath::default()),
+            "branch_specific" => AnyRule::BranchSpecific(BranchSpecific::default()),
             _ => return None,
         })
     }
@@ -174,6 +179,13 @@ impl AnyRule {
             AnyRule::Bcm(r) => {
                 non_negative("eta", r.eta)?;
                 positive("tau_theta_ms", r.tau_theta_ms)?;
+                r.bounds.validate()?;
+                bounds(r.bounds.w_min, r.bounds.w_max)
+            }
+            AnyRule::BranchSpecific(r) => {
+                non_negative("a_plus", r.a_plus)?;
+                non_negative("a_het", r.a_het)?;
+                non_negative("a_plateau", r.a_plateau)?;
                 r.bounds.validate()?;
                 bounds(r.bounds.w_min, r.bounds.w_max)
             }

@@ -61,6 +61,9 @@ pub struct Needs {
     pub post_sq_avg_ms: Option<f64>,
     /// Whether the rule reads a continuous compartment drive ([`Rule::compartment_drive`]).
     pub drive: bool,
+    /// Whether `on_branch_spike` must be called at the compartment's dendritic spikes (plateau
+    /// onsets).
+    pub branch_events: bool,
     /// Low-pass filters of the compartment potential (time constants, ms) the engine keeps:
     /// `dū/dt = (V - ū)/τ`; read as `v_filtered` in the signals.
     pub voltage_filters: [Option<f64>; 2],
@@ -91,6 +94,11 @@ pub trait Rule: Debug + Send + Sync {
 
     /// A back-propagating action potential arrives at the synapse's compartment.
     fn on_post(&self, w: &mut f64, state: &mut Self::State, sig: &LocalSignals) {
+        let _ = (w, state, sig);
+    }
+
+    /// A dendritic spike (plateau onset) starts in the synapse's own compartment.
+    fn on_branch_spike(&self, w: &mut f64, state: &mut Self::State, sig: &LocalSignals) {
         let _ = (w, state, sig);
     }
 

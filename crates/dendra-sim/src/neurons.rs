@@ -67,6 +67,7 @@ struct PlateauComp {
     current_pa: f64,
     duration_steps: u32,
     refractory_steps: u32,
+    strength: Option<(dendra_model::BranchStrengthParams, u64)>,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -117,6 +118,13 @@ pub struct NeuronBlock {
     bap_blocked: Vec<bool>,
     plat_left: Vec<u32>,
     plat_refr: Vec<u32>,
+    /// Branch strength (plateau gain) per plateau and neuron, the step of the last onset, and
+    /// whether a bAP arrived in the window after it.
+    branch_u: Vec<f64>,
+    onset_step: Vec<u64>,
+    bap_after_onset: Vec<bool>,
+    /// This step's dendritic spikes (plateau onsets) `(local neuron, compartment)`.
+    branch_events: Vec<(u32, u32)>,
     kir_g: Vec<f64>,
     kir_ge: Vec<f64>,
     clamp_i: Vec<f64>,
@@ -213,6 +221,9 @@ impl NeuronBlock {
                     current_pa: p.current_pa,
                     duration_steps: ((p.duration_ms / dt).round() as u32).max(1),
                     refractory_steps: (p.refractory_ms / dt).round() as u32,
+                    strength: p
+                        .strength
+                        .map(|b| (b, ((b.window_ms / dt).round() as u64).max(1))),
                 })
             })
             .collect();
@@ -285,6 +296,10 @@ impl NeuronBlock {
             rule_disabled: vec![false; template.rules.len() * st],
             plat_left: vec![0; plateaus.len() * st],
             plat_refr: vec![0; plateaus.len() * st],
+            branch_u: vec![1.0; plateaus.len() * st],
+            onset_step: vec![u64::MAX; plateaus.len() * st],
+            bap_after_onset: vec![false; plateaus.len() * st],
+            branch_events: Vec::with_capacity(n),
             bap,
             plateaus,
             cond,
@@ -351,6 +366,7 @@ impl NeuronBlock {
     /// Advance the block by step `n`, appending the local indices of neurons that spiked.
     pub fn step(&mut self, n: u64, clock: &Clock, spikes: &mut Vec<u32>) {
         self.post_events.clear();
+        self.branch_events.clear();
         if self.stimuli.iter().any(|s| s.edge(n)) {
             self.refresh_masks(n);
         }
@@ -387,7 +403,7 @@ impl NeuronBlock {
             self.back_propagate();
         }
         if !self.plateaus.is_empty() {
-            self.start_plateaus();
+            self.start_plateaus(n);
         }
     }
 
@@ -467,7 +483,7 @@ impl NeuronBlock {
             for i in 0..nn {
                 let k = p * st + i;
                 if self.plat_left[k] > 0 {
-                    self.u[pl.comp * st + i] += pl.current_pa;
+                    self.u[pl.comp * st + i] += pl.current_pa * self.branch_u[k];
                     self.plat_left[k] -= 1;
                     if self.plat_left[k] == 0 {
                         self.plat_refr[k] = pl.refractory_steps;
@@ -600,16 +616,42 @@ impl NeuronBlock {
         }
     }
 
-    fn start_plateaus(&mut self) {
+    fn start_plateaus(&mut self, n: u64) {
         let (nn, st) = (self.n, self.stride);
         for (p, pl) in self.plateaus.iter().enumerate() {
             for i in 0..nn {
                 let k = p * st + i;
+                if let Some((b, window)) = pl.strength
+                    && self.onset_step[k] != u64::MAX
+                {
+                    if !self.bap_after_onset[k]
+                        && self
+                            .post_events
+                            .iter()
+                            .any(|e| e.0 as usize == i && e.1 as usize == pl.comp)
+                    {
+                        self.bap_after_onset[k] = true;
+                    }
+                    if n == self.onset_step[k] + window {
+                        let u = self.branch_u[k];
+                        self.branch_u[k] = if self.bap_after_onset[k] {
+                            u + b.eta_up * (b.u_max - u)
+                        } else {
+                            u - b.eta_down * (u - b.u_min)
+                        };
+                        self.onset_step[k] = u64::MAX;
+                    }
+                }
                 if self.plat_left[k] == 0
                     && self.plat_refr[k] == 0
                     && self.x[pl.comp * st + i] >= pl.threshold_mv
                 {
                     self.plat_left[k] = pl.duration_steps;
+                    self.branch_events.push((i as u32, pl.comp as u32));
+                    if pl.strength.is_some() {
+                        self.onset_step[k] = n;
+                        self.bap_after_onset[k] = false;
+                    }
                 }
             }
         }
@@ -633,7 +675,22 @@ impl NeuronBlock {
             ProbeSignal::ReceptorConductance(r) => self.x[(n_comp + r) * st + i],
             ProbeSignal::ClampCurrent(c) => self.clamp_i.get(c * st + i).copied().unwrap_or(0.0),
             ProbeSignal::Adaptation => self.w.get(i).copied().unwrap_or(0.0),
+            ProbeSignal::BranchStrength(c) => self.branch_strength(i, c),
         }
+    }
+
+    /// This step's dendritic spikes (plateau onsets) `(local neuron, compartment)`.
+    pub fn branch_events(&self) -> &[(u32, u32)] {
+        &self.branch_events
+    }
+
+    /// The plateau gain (branch strength) of compartment `comp` of local neuron `i` (1 without
+    /// a plateau or strength plasticity).
+    pub fn branch_strength(&self, i: usize, comp: usize) -> f64 {
+        self.plateaus
+            .iter()
+            .position(|p| p.comp == comp)
+            .map_or(1.0, |p| self.branch_u[p * self.stride + i])
     }
 
     /// This step's postsynaptic events `(local neuron, compartment, strength)`.

@@ -57,6 +57,7 @@ pub(crate) trait Runner: Send {
     fn pre(&mut self, k: usize, w: &mut f64, sig: &LocalSignals);
     fn post(&mut self, k: usize, w: &mut f64, sig: &LocalSignals);
     fn tick(&mut self, k: usize, w: &mut f64, sig: &LocalSignals);
+    fn branch(&mut self, k: usize, w: &mut f64, sig: &LocalSignals);
     fn state_bytes(&self) -> usize;
     /// Re-initialise synapse `k` (a newly formed synapse of weight `w`).
     fn reset(&mut self, k: usize, w: f64);
@@ -81,6 +82,10 @@ impl<R: Rule> Runner for RuleRunner<R> {
     #[inline]
     fn tick(&mut self, k: usize, w: &mut f64, sig: &LocalSignals) {
         self.rule.on_tick(w, &mut self.state[k], sig);
+    }
+    #[inline]
+    fn branch(&mut self, k: usize, w: &mut f64, sig: &LocalSignals) {
+        self.rule.on_branch_spike(w, &mut self.state[k], sig);
     }
     fn state_bytes(&self) -> usize {
         std::mem::size_of::<R::State>() * self.state.len()
@@ -111,6 +116,7 @@ fn make_runner(rule: &AnyRule, weights: &[f32]) -> Box<dyn Runner> {
         AnyRule::Bcm(r) => runner(r, weights),
         AnyRule::DendriticPrediction(r) => runner(r, weights),
         AnyRule::Clopath(r) => runner(r, weights),
+        AnyRule::BranchSpecific(r) => runner(r, weights),
     }
 }
 
@@ -139,6 +145,7 @@ enum Event {
     Pre,
     Post,
     Tick,
+    Branch,
 }
 
 /// The plasticity of one projection in one worker.
@@ -387,6 +394,14 @@ impl Plastic {
                 self.on_post(i as usize, strength, t_ms, csr, block, modulators);
             }
         }
+        if self.rules.iter().any(|r| r.needs.branch_events) {
+            for e in 0..block.branch_events().len() {
+                let (i, comp) = block.branch_events()[e];
+                if comp as usize == self.comp {
+                    self.on_branch(i as usize, t_ms, csr, block, modulators);
+                }
+            }
+        }
         for j in 0..self.rules.len() {
             let tick = self.rules[j].tick_steps;
             if tick > 0 && (m + 1).is_multiple_of(tick) {
@@ -506,6 +521,7 @@ impl Plastic {
             Event::Pre => runners[j].pre(k, &mut w, &sig),
             Event::Post => runners[j].post(k, &mut w, &sig),
             Event::Tick => runners[j].tick(k, &mut w, &sig),
+            Event::Branch => runners[j].branch(k, &mut w, &sig),
         }
         if components.is_empty() {
             csr.weight[k] = w as f32;
@@ -603,6 +619,41 @@ impl Plastic {
             }
             let specs = self.rules[j].needs.post;
             bump(&mut self.rules[j].post[i], &specs, t_ms, strength);
+        }
+    }
+
+    fn on_branch(
+        &mut self,
+        i: usize,
+        t_ms: f64,
+        csr: &mut Csr,
+        block: &NeuronBlock,
+        modulators: &[Modulator],
+    ) {
+        let (lo, hi) = (self.post_ptr[i] as usize, self.post_ptr[i + 1] as usize);
+        for j in 0..self.rules.len() {
+            if !self.rules[j].needs.branch_events || !block.rule_enabled(self.rules[j].template_rule, i) {
+                continue;
+            }
+            for e in lo..hi {
+                let (k, s) = (self.post_syn[e] as usize, self.post_src[e] as usize);
+                if !self.is_alive(k) {
+                    continue;
+                }
+                let pre = sample(&self.rules[j].pre[s], &self.rules[j].needs.pre, t_ms);
+                self.apply(
+                    j,
+                    k,
+                    i,
+                    Event::Branch,
+                    pre,
+                    (0.0, 0),
+                    t_ms,
+                    csr,
+                    block,
+                    modulators,
+                );
+            }
         }
     }
 

@@ -463,6 +463,7 @@ fn plateau_holds_the_branch_depolarised_for_its_duration() {
         current_pa: 200.0,
         duration_ms: 30.0,
         refractory_ms: 100.0,
+        strength: None,
     });
     let mut net = single(t, 1);
     stim(

@@ -436,3 +436,103 @@ fn clopath_under_voltage_clamp_matches_closed_form() {
         "{w} vs {expected}"
     );
 }
+
+/// Soma + distal apical branch with a plateau and `branch_specific`; inputs 0..20 fire in
+/// synchronous bursts (every 100 ms), inputs 20..40 at random.
+fn branch_network(block_soma: bool) -> NetworkDesc {
+    use dendra_model::rules::rules::BranchSpecific;
+    let mut branch = CompartmentParams::new("branch", Role::distal(Site::ApicalTuft), 0, 80.0);
+    branch.g_couple_ns = 15.0;
+    branch.bap = Some(BapParams {
+        delay_ms: 1.0,
+        attenuation: 0.3,
+    });
+    branch.plateau = Some(PlateauParams {
+        threshold_mv: -55.0,
+        current_pa: 400.0,
+        duration_ms: 15.0,
+        refractory_ms: 30.0,
+        strength: Some(BranchStrengthParams::default()),
+    });
+    let mut t = NeuronTemplate {
+        name: "pyr".into(),
+        soma: SomaParams::default(),
+        compartments: vec![branch],
+        receptors: vec![ReceptorParams::current("ampa", 1, 3.0)],
+        initial: InitialPotential::Rest,
+        rules: vec![],
+    };
+    t.rules.push(CompartmentRule::new(
+        1,
+        AnyRule::BranchSpecific(BranchSpecific {
+            bounds: WeightBounds::hard(0.0, 200.0),
+            a_plus: 8.0,
+            a_het: 2.0,
+            a_plateau: 0.5,
+            ..BranchSpecific::default()
+        }),
+    ));
+    let mut net = single(t, 1);
+    let trains: Vec<Vec<f64>> = (0..40)
+        .map(|i| {
+            if i < 20 {
+                (0..30)
+                    .map(|b| 50.0 + 100.0 * b as f64 + 0.2 * i as f64)
+                    .collect()
+            } else {
+                // A fixed irregular train, not locked to the bursts.
+                (0..30)
+                    .map(|b| 13.0 + 97.3 * b as f64 + 7.1 * i as f64 % 60.0)
+                    .collect()
+            }
+        })
+        .collect();
+    net.populations.push(train_source("in", trains));
+    net.projections.push(projection("in", 1, 0, 0, 100.0, 1.0));
+    net.recording.probes.push(ProbeDesc {
+        population: 0,
+        neurons: vec![0],
+        signal: ProbeSignal::BranchStrength(1),
+        interval_ms: 1.0,
+    });
+    net.recording.spikes = vec![0];
+    if block_soma {
+        stim(&mut net, Window::ALWAYS, StimulusKind::BlockSpikes);
+    }
+    net
+}
+
+#[test]
+fn branch_specific_selects_coactive_inputs_and_branch_strength_follows_somatic_success() {
+    let run = |block| {
+        let mut sim = Simulation::new(&branch_network(block), &RunConfig::default()).unwrap();
+        sim.run(3100.0).unwrap();
+        (sim.synapses(0), sim.traces(), sim.spikes().len())
+    };
+    let (syn, traces, spikes) = run(false);
+    let mean = |r: std::ops::Range<u32>| {
+        syn.iter()
+            .filter(|s| r.contains(&s.source))
+            .map(|s| f64::from(s.weight))
+            .sum::<f64>()
+            / 20.0
+    };
+    let (burst, random) = (mean(0..20), mean(20..40));
+    assert!(spikes > 10, "the bursts drive the soma: {spikes} spikes");
+    assert!(
+        burst > 110.0 && random < 90.0,
+        "burst inputs {burst:.1}, random inputs {random:.1}"
+    );
+    let u = *traces[0].values.last().unwrap();
+    assert!(
+        u > 1.2,
+        "branch strength grows when its spikes fire the soma: {u}"
+    );
+    let (_, traces_blocked, spikes_blocked) = run(true);
+    let u_blocked = *traces_blocked[0].values.last().unwrap();
+    assert_eq!(spikes_blocked, 0);
+    assert!(
+        u_blocked < 0.8,
+        "and decays when somatic spikes are blocked: {u_blocked}"
+    );
+}

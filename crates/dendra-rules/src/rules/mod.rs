@@ -2,6 +2,7 @@
 
 pub mod bap_hebbian;
 pub mod bcm;
+pub mod branch_specific;
 pub mod clopath;
 pub mod dendritic_prediction;
 pub mod local_coactivity;
@@ -14,6 +15,7 @@ pub mod vogels_sprekeler;
 
 pub use bap_hebbian::BapHebbian;
 pub use bcm::Bcm;
+pub use branch_specific::BranchSpecific;
 pub use clopath::{Clopath, ClopathState};
 pub use dendritic_prediction::{DendriticPrediction, PredictionState};
 pub use local_coactivity::{CoactivityRegister, LocalCoactivity};
