@@ -12,7 +12,7 @@
 //! neuron's mean rate), `rate_last_10s_hz`, `frac_w_above_0.9`, `frac_w_below_0.1` (fractions of
 //! weights above 0.9 and below 0.1 of `g_max` at the end; targets >= 0.15 each at 100 s),
 //! `w_mean_over_gmax`, `w_hist` (10-bin histogram of `w / g_max` at the end), `loop_s`,
-//! `synaptic_events`.
+//! `synaptic_events`, `bytes_per_synapse` (all synapse storage: CSR, reverse index, rule state).
 
 use std::sync::Arc;
 
@@ -170,6 +170,7 @@ pub fn run_with(p: &Song2000Params, options: &RunOptions) -> Result<Summary, Exp
         .set("w_mean_over_gmax", w.iter().sum::<f64>() / n)
         .set("w_hist", hist)
         .set("loop_s", stats.loop_seconds)
-        .set("synaptic_events", stats.events);
+        .set("synaptic_events", stats.events)
+        .set("bytes_per_synapse", stats.bytes_per_synapse());
     Ok(s)
 }

@@ -157,7 +157,6 @@ pub(crate) struct Plastic {
     components: Vec<Vec<f32>>,
     post_ptr: Vec<u32>,
     post_syn: Vec<u32>,
-    post_src: Vec<u32>,
     /// Presynaptic spikes (source indices) by arrival step slot.
     pending: Vec<Vec<u32>>,
     comp: usize,
@@ -294,12 +293,10 @@ impl Plastic {
         }
         let mut cursor = counts[..n_local].to_vec();
         let mut post_syn = vec![0u32; csr.len()];
-        let mut post_src = vec![0u32; csr.len()];
         for s in 0..n_source {
             for k in csr.row_ptr[s] as usize..csr.row_ptr[s + 1] as usize {
                 let t = csr.target[k] as usize;
                 post_syn[cursor[t] as usize] = k as u32;
-                post_src[cursor[t] as usize] = s as u32;
                 cursor[t] += 1;
             }
         }
@@ -327,7 +324,6 @@ impl Plastic {
             components,
             post_ptr: counts,
             post_syn,
-            post_src,
             pending: (0..slots).map(|_| Vec::with_capacity(64)).collect(),
             comp,
             register,
@@ -335,9 +331,16 @@ impl Plastic {
         })
     }
 
+    /// The source of CSR position `k` (binary search in the row pointers; used at bAP events,
+    /// which are rarer than presynaptic ones, so the reverse index stores no sources).
+    #[inline]
+    fn source_of(csr: &Csr, k: usize) -> usize {
+        csr.row_ptr.partition_point(|&p| p as usize <= k) - 1
+    }
+
     /// Bytes held per synapse by plasticity (reverse index, rule states, extra components).
     pub(crate) fn heap_bytes(&self) -> usize {
-        8 * self.post_syn.len()
+        4 * self.post_syn.len()
             + 4 * self.post_ptr.len()
             + self.runners.iter().map(|r| r.state_bytes()).sum::<usize>()
             + 4 * self.components.iter().map(Vec::len).sum::<usize>()
@@ -598,7 +601,8 @@ impl Plastic {
         for j in 0..self.rules.len() {
             if self.rules[j].needs.post_events && block.rule_enabled(self.rules[j].template_rule, i) {
                 for e in lo..hi {
-                    let (k, s) = (self.post_syn[e] as usize, self.post_src[e] as usize);
+                    let k = self.post_syn[e] as usize;
+                    let s = Self::source_of(csr, k);
                     if !self.is_alive(k) {
                         continue;
                     }
@@ -636,7 +640,8 @@ impl Plastic {
                 continue;
             }
             for e in lo..hi {
-                let (k, s) = (self.post_syn[e] as usize, self.post_src[e] as usize);
+                let k = self.post_syn[e] as usize;
+                let s = Self::source_of(csr, k);
                 if !self.is_alive(k) {
                     continue;
                 }
@@ -663,7 +668,8 @@ impl Plastic {
                 continue;
             }
             for e in self.post_ptr[i] as usize..self.post_ptr[i + 1] as usize {
-                let (k, s) = (self.post_syn[e] as usize, self.post_src[e] as usize);
+                let k = self.post_syn[e] as usize;
+                let s = Self::source_of(csr, k);
                 if !self.is_alive(k) {
                     continue;
                 }

@@ -536,3 +536,47 @@ fn branch_specific_selects_coactive_inputs_and_branch_strength_follows_somatic_s
         "and decays when somatic spikes are blocked: {u_blocked}"
     );
 }
+
+#[test]
+fn two_rules_on_one_compartment_act_as_parallel_weight_components() {
+    // Two additive pair-STDP rules on the same synapse (the second with bounds that allow
+    // negative components): each owns a component, the synapse transmits their sum, so one
+    // pairing changes the weight by twice the window. The second rule, switched off, adds nothing.
+    let wide = PairStdp {
+        w_min: -1.0,
+        w_max: 1.0,
+        ..PairStdp::default()
+    };
+    let build = |second_off: bool| {
+        let mut net = stdp_pair_network(95.0, 100.0);
+        if let PopulationKind::Neurons(t) = &mut net.populations[0].kind {
+            let t = Arc::make_mut(t);
+            t.rules[0].rule = AnyRule::PairStdp(wide);
+            let mut second = t.rules[0].clone();
+            second.rule = AnyRule::PairStdp(wide);
+            t.rules.push(second);
+        }
+        if second_off {
+            stim(&mut net, Window::ALWAYS, StimulusKind::DisableRule { rule: 1 });
+        }
+        net
+    };
+    let run = |net: &NetworkDesc| {
+        let mut sim = Simulation::new(net, &RunConfig::default()).unwrap();
+        sim.run(300.0).unwrap();
+        (f64::from(sim.synapses(0)[0].weight), sim.spikes().t_ms[0])
+    };
+    let (w_both, t_post) = run(&build(false));
+    let (w_one, _) = run(&build(true));
+    let window = wide.window(0.5, t_post - 96.5);
+    assert!(
+        (w_one - 0.5 - window).abs() < 1e-6,
+        "one component: {}",
+        w_one - 0.5
+    );
+    assert!(
+        (w_both - 0.5 - 2.0 * window).abs() < 1e-6,
+        "two components: {}",
+        w_both - 0.5
+    );
+}
