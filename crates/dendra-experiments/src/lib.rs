@@ -7,10 +7,12 @@
 //! |---|---|
 //! | `cuba` | Vogels & Abbott (2005) CUBA network: 4000 LIF neurons, 1 s ([`cuba`]) |
 //! | `song2000` | Song, Miller & Abbott (2000): bimodal weights from additive STDP, 100 s ([`song2000`]) |
+//! | `izhikevich2007` | Izhikevich (2007): the distal reward problem, STDP x dopamine ([`izhikevich2007`]) |
 //! | `urbanczik2014` | Urbanczik & Senn (2014): a dendrite learns to predict somatic spiking ([`urbanczik2014`]) |
 #![warn(missing_docs)]
 
 pub mod cuba;
+pub mod izhikevich2007;
 pub mod song2000;
 pub mod summary;
 pub mod urbanczik2014;
@@ -83,6 +85,11 @@ pub fn builtins() -> &'static [Builtin] {
             name: "song2000",
             description: "Song, Miller & Abbott 2000: 1000 Poisson inputs, additive STDP, bimodal weights, 100 s",
             run: song2000::run,
+        },
+        Builtin {
+            name: "izhikevich2007",
+            description: "Izhikevich 2007 distal reward (work in progress: not yet robust across seeds), 1000 LIF, 1 h",
+            run: izhikevich2007::run,
         },
         Builtin {
             name: "urbanczik2014",

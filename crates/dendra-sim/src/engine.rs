@@ -451,6 +451,24 @@ impl Simulation {
         }
     }
 
+    /// Recorded spikes at or after `t_ms` as `(t_ms, population, neuron)`, sorted; each worker's
+    /// record is searched, so the cost grows with the spikes returned, not with all recorded.
+    pub fn spikes_since(&self, t_ms: f64) -> Vec<(f64, u32, u32)> {
+        let dt = self.clock.dt_ms();
+        // A spike of step n is stamped (n + 1) dt.
+        let first_step = ((t_ms / dt).ceil() as u64).saturating_sub(1);
+        let mut out: Vec<(u64, u32, u32)> = Vec::new();
+        for w in &self.workers {
+            let from = w.spikes.partition_point(|s| s.0 < first_step);
+            out.extend(w.spikes[from..].iter().copied());
+        }
+        out.sort_unstable();
+        out.into_iter()
+            .map(|(n, p, i)| ((n + 1) as f64 * dt, p, i))
+            .filter(|s| s.0 >= t_ms - 1e-9)
+            .collect()
+    }
+
     /// All sampled traces so far, ordered by probe and then by the probe's neuron list.
     pub fn traces(&self) -> Vec<Trace> {
         let mut out: Vec<Trace> = self
