@@ -25,7 +25,7 @@ use dendra_model::{
     Connectivity, InitialPotential, NetworkDesc, NeuronTemplate, Placement, Population, PopulationKind,
     ProjectionDesc, ReceptorParams, SomaParams, SpikeMechanism, WeightDist,
 };
-use dendra_sim::{RunConfig, Simulation, SpikeTable};
+use dendra_sim::SpikeTable;
 
 use crate::{ExperimentError, RunOptions, Summary};
 
@@ -161,11 +161,7 @@ pub fn run(options: &RunOptions) -> Result<Summary, ExperimentError> {
 /// Run CUBA with `params`.
 pub fn run_with(params: &CubaParams, options: &RunOptions) -> Result<Summary, ExperimentError> {
     let net = network(params);
-    let config = RunConfig {
-        seed: options.seed,
-        threads: options.threads,
-    };
-    let mut sim = Simulation::new(&net, &config)?;
+    let mut sim = crate::simulation(&net, options)?;
     sim.run_with_progress(params.duration_ms, options.progress)?;
     let spikes = sim.spikes();
     let stats = sim.stats();

@@ -30,7 +30,6 @@ use dendra_model::{
     Population, PopulationKind, ProjectionDesc, ReceptorParams, Selection, SomaParams, SourceParams,
     SpikeMechanism, Stimulus, StimulusKind, Waveform, WeightDist, Window,
 };
-use dendra_sim::{RunConfig, Simulation};
 use rand::RngExt;
 
 use crate::{ExperimentError, RunOptions, Summary};
@@ -188,13 +187,7 @@ pub fn run(options: &RunOptions) -> Result<Summary, ExperimentError> {
 /// Run with `p`.
 pub fn run_with(p: &Izhikevich2007Params, options: &RunOptions) -> Result<Summary, ExperimentError> {
     let net = network(p);
-    let mut sim = Simulation::new(
-        &net,
-        &RunConfig {
-            seed: options.seed,
-            threads: options.threads,
-        },
-    )?;
+    let mut sim = crate::simulation(&net, options)?;
     // The chosen synapse: the first excitatory target of excitatory neuron 0.
     let chosen = sim
         .synapses(0)

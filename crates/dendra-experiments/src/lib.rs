@@ -73,6 +73,18 @@ pub struct Builtin {
     pub run: fn(&RunOptions) -> Result<Summary, ExperimentError>,
 }
 
+/// Build the simulation of `net` with the seed and threads of `options`.
+pub fn simulation(
+    net: &dendra_model::NetworkDesc,
+    options: &RunOptions,
+) -> Result<dendra_sim::Simulation, ExperimentError> {
+    let config = dendra_sim::RunConfig {
+        seed: options.seed,
+        threads: options.threads,
+    };
+    Ok(dendra_sim::Simulation::new(net, &config)?)
+}
+
 /// All built-ins, in the order `dendra list` prints them.
 pub fn builtins() -> &'static [Builtin] {
     &[

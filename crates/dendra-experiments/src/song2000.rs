@@ -21,7 +21,6 @@ use dendra_model::{
     AnyRule, CompartmentRule, Connectivity, NetworkDesc, NeuronTemplate, Placement, Population,
     PopulationKind, ProjectionDesc, ReceptorParams, SomaParams, SourceParams, SpikeMechanism, WeightDist,
 };
-use dendra_sim::{RunConfig, Simulation};
 
 use crate::{ExperimentError, RunOptions, Summary};
 
@@ -129,13 +128,7 @@ pub fn run(options: &RunOptions) -> Result<Summary, ExperimentError> {
 /// Run with `params`.
 pub fn run_with(p: &Song2000Params, options: &RunOptions) -> Result<Summary, ExperimentError> {
     let net = network(p);
-    let mut sim = Simulation::new(
-        &net,
-        &RunConfig {
-            seed: options.seed,
-            threads: options.threads,
-        },
-    )?;
+    let mut sim = crate::simulation(&net, options)?;
     sim.run_with_progress(p.duration_ms, options.progress)?;
     let spikes = sim.spikes();
     let w: Vec<f64> = sim

@@ -25,7 +25,6 @@ use dendra_model::{
     NeuronTemplate, Placement, Population, PopulationKind, ProbeDesc, ProbeSignal, ProjectionDesc,
     ReceptorParams, Role, Site, SomaParams, SourceParams, SpikeMechanism, WeightDist,
 };
-use dendra_sim::{RunConfig, Simulation};
 use rand::RngExt;
 
 use crate::{ExperimentError, RunOptions, Summary};
@@ -234,13 +233,7 @@ pub fn run(options: &RunOptions) -> Result<Summary, ExperimentError> {
 /// Run with `p`.
 pub fn run_with(p: &Urbanczik2014Params, options: &RunOptions) -> Result<Summary, ExperimentError> {
     let net = network(p, options.seed);
-    let mut sim = Simulation::new(
-        &net,
-        &RunConfig {
-            seed: options.seed,
-            threads: options.threads,
-        },
-    )?;
+    let mut sim = crate::simulation(&net, options)?;
     let duration = f64::from(p.repetitions) * p.pattern_ms;
     sim.run_with_progress(duration, options.progress)?;
     let traces = sim.traces();

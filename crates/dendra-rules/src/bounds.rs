@@ -34,6 +34,17 @@ impl WeightBounds {
         }
     }
 
+    /// The factor that turns an amplitude in weight units into the nominal size the bounds
+    /// expect: `1 / (w_max - w_min)` for soft bounds (whose steps are relative), 1 for hard.
+    #[inline]
+    pub fn scale(&self) -> f64 {
+        if self.soft {
+            1.0 / (self.w_max - self.w_min)
+        } else {
+            1.0
+        }
+    }
+
     /// Apply a potentiation of nominal size `dw >= 0` (relative to `w_max - w_min` for soft
     /// bounds) and return the new weight.
     #[inline]

@@ -588,6 +588,33 @@ impl Plastic {
         }
     }
 
+    /// Call `event` of rule `j` on every live synapse onto local target `i`.
+    #[allow(clippy::too_many_arguments)]
+    fn each_synapse_of(
+        &mut self,
+        j: usize,
+        i: usize,
+        event: Event,
+        extra: (f64, u32),
+        t_ms: f64,
+        csr: &mut Csr,
+        block: &NeuronBlock,
+        modulators: &[Modulator],
+    ) {
+        if !block.rule_enabled(self.rules[j].template_rule, i) {
+            return;
+        }
+        for e in self.post_ptr[i] as usize..self.post_ptr[i + 1] as usize {
+            let k = self.post_syn[e] as usize;
+            if !self.is_alive(k) {
+                continue;
+            }
+            let s = Self::source_of(csr, k);
+            let pre = sample(&self.rules[j].pre[s], &self.rules[j].needs.pre, t_ms);
+            self.apply(j, k, i, event, pre, extra, t_ms, csr, block, modulators);
+        }
+    }
+
     fn on_post(
         &mut self,
         i: usize,
@@ -597,29 +624,9 @@ impl Plastic {
         block: &NeuronBlock,
         modulators: &[Modulator],
     ) {
-        let (lo, hi) = (self.post_ptr[i] as usize, self.post_ptr[i + 1] as usize);
         for j in 0..self.rules.len() {
-            if self.rules[j].needs.post_events && block.rule_enabled(self.rules[j].template_rule, i) {
-                for e in lo..hi {
-                    let k = self.post_syn[e] as usize;
-                    let s = Self::source_of(csr, k);
-                    if !self.is_alive(k) {
-                        continue;
-                    }
-                    let pre = sample(&self.rules[j].pre[s], &self.rules[j].needs.pre, t_ms);
-                    self.apply(
-                        j,
-                        k,
-                        i,
-                        Event::Post,
-                        pre,
-                        (strength, 0),
-                        t_ms,
-                        csr,
-                        block,
-                        modulators,
-                    );
-                }
+            if self.rules[j].needs.post_events {
+                self.each_synapse_of(j, i, Event::Post, (strength, 0), t_ms, csr, block, modulators);
             }
             let specs = self.rules[j].needs.post;
             bump(&mut self.rules[j].post[i], &specs, t_ms, strength);
@@ -634,48 +641,16 @@ impl Plastic {
         block: &NeuronBlock,
         modulators: &[Modulator],
     ) {
-        let (lo, hi) = (self.post_ptr[i] as usize, self.post_ptr[i + 1] as usize);
         for j in 0..self.rules.len() {
-            if !self.rules[j].needs.branch_events || !block.rule_enabled(self.rules[j].template_rule, i) {
-                continue;
-            }
-            for e in lo..hi {
-                let k = self.post_syn[e] as usize;
-                let s = Self::source_of(csr, k);
-                if !self.is_alive(k) {
-                    continue;
-                }
-                let pre = sample(&self.rules[j].pre[s], &self.rules[j].needs.pre, t_ms);
-                self.apply(
-                    j,
-                    k,
-                    i,
-                    Event::Branch,
-                    pre,
-                    (0.0, 0),
-                    t_ms,
-                    csr,
-                    block,
-                    modulators,
-                );
+            if self.rules[j].needs.branch_events {
+                self.each_synapse_of(j, i, Event::Branch, (0.0, 0), t_ms, csr, block, modulators);
             }
         }
     }
 
     fn on_tick(&mut self, j: usize, t_ms: f64, csr: &mut Csr, block: &NeuronBlock, modulators: &[Modulator]) {
         for i in 0..self.post_ptr.len() - 1 {
-            if !block.rule_enabled(self.rules[j].template_rule, i) {
-                continue;
-            }
-            for e in self.post_ptr[i] as usize..self.post_ptr[i + 1] as usize {
-                let k = self.post_syn[e] as usize;
-                let s = Self::source_of(csr, k);
-                if !self.is_alive(k) {
-                    continue;
-                }
-                let pre = sample(&self.rules[j].pre[s], &self.rules[j].needs.pre, t_ms);
-                self.apply(j, k, i, Event::Tick, pre, (0.0, 0), t_ms, csr, block, modulators);
-            }
+            self.each_synapse_of(j, i, Event::Tick, (0.0, 0), t_ms, csr, block, modulators);
         }
     }
 }

@@ -42,16 +42,6 @@ impl Default for BapHebbian {
     }
 }
 
-impl BapHebbian {
-    fn scale(&self) -> f64 {
-        if self.bounds.soft {
-            1.0 / (self.bounds.w_max - self.bounds.w_min)
-        } else {
-            1.0
-        }
-    }
-}
-
 impl Rule for BapHebbian {
     type State = ();
 
@@ -71,12 +61,12 @@ impl Rule for BapHebbian {
     fn on_pre(&self, w: &mut f64, _state: &mut (), sig: &LocalSignals) {
         *w = self
             .bounds
-            .potentiate(*w, self.scale() * self.a_plus * sig.post[0]);
+            .potentiate(*w, self.bounds.scale() * self.a_plus * sig.post[0]);
     }
 
     fn on_post(&self, w: &mut f64, _state: &mut (), sig: &LocalSignals) {
         let dw = sig.bap * (self.a_plus * sig.pre[0] - self.a_minus);
-        *w = self.bounds.apply(*w, self.scale() * dw);
+        *w = self.bounds.apply(*w, self.bounds.scale() * dw);
     }
 }
 

@@ -47,16 +47,6 @@ impl Default for BranchSpecific {
     }
 }
 
-impl BranchSpecific {
-    fn scale(&self) -> f64 {
-        if self.bounds.soft {
-            1.0 / (self.bounds.w_max - self.bounds.w_min)
-        } else {
-            1.0
-        }
-    }
-}
-
 impl Rule for BranchSpecific {
     type State = ();
 
@@ -74,21 +64,21 @@ impl Rule for BranchSpecific {
 
     fn on_pre(&self, w: &mut f64, _state: &mut (), sig: &LocalSignals) {
         if sig.plateau {
-            *w = self.bounds.potentiate(*w, self.scale() * self.a_plateau);
+            *w = self.bounds.potentiate(*w, self.bounds.scale() * self.a_plateau);
         }
     }
 
     fn on_branch_spike(&self, w: &mut f64, _state: &mut (), sig: &LocalSignals) {
         *w = self
             .bounds
-            .apply(*w, self.scale() * (self.a_plus * sig.pre[0] - self.a_het));
+            .apply(*w, self.bounds.scale() * (self.a_plus * sig.pre[0] - self.a_het));
     }
 
     /// Rate form (for the rate engine): `post` is the branch's gate (1 for the winning segment,
     /// 0 otherwise): `dw = dt (A+ x - A_het) · post`, so only the selected segment learns.
     fn on_rate(&self, w: &mut f64, _state: &mut (), sig: &RateSignals) {
         let dw = sig.dt_ms * (self.a_plus * sig.pre - self.a_het) * sig.post;
-        *w = self.bounds.apply(*w, self.scale() * dw);
+        *w = self.bounds.apply(*w, self.bounds.scale() * dw);
     }
 }
 

@@ -67,11 +67,7 @@ impl Rule for LocalCoactivity {
     }
 
     fn on_pre(&self, w: &mut f64, _state: &mut (), sig: &LocalSignals) {
-        let scale = if self.bounds.soft {
-            1.0 / (self.bounds.w_max - self.bounds.w_min)
-        } else {
-            1.0
-        };
+        let scale = self.bounds.scale();
         let dw = self.a_plus * f64::from(sig.coactive.min(self.n_max)) - self.a_minus;
         *w = self.bounds.apply(*w, scale * dw);
     }

@@ -84,10 +84,7 @@ impl PairStdp {
 
     /// Scale of a nominal change for the bounds (`A / (w_max - w_min)` for soft bounds).
     fn scale(&self, a: f64) -> f64 {
-        match self.update {
-            StdpUpdate::Additive => a,
-            StdpUpdate::Multiplicative => a / (self.w_max - self.w_min),
-        }
+        a * self.bounds().scale()
     }
 
     /// The change of weight for one isolated pairing at lag `dt_ms = t_post - t_pre` starting
