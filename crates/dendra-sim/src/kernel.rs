@@ -139,21 +139,7 @@ fn integrate_point<const R: usize, const HAS_U: bool>(args: Integrate<'_>) {
         spike,
         ..
     } = args;
-    let Threshold {
-        free_at,
-        step,
-        inhibit,
-        v_reset_mv,
-        v_detect_mv,
-        t_ref_steps,
-        spikes,
-    } = spike;
-    let rule = Detector {
-        step,
-        v_reset_mv,
-        v_detect_mv,
-        t_ref_steps,
-    };
+    let (free_at, inhibit, rule, spikes) = spike.into_parts();
     let ns = R + 1;
     let c0 = prop.offset[0];
     let p_vv = prop.phi_dense[0];
@@ -226,21 +212,7 @@ fn integrate_small<const NS: usize, const HAS_U: bool>(args: Integrate<'_>) {
         spike,
         ..
     } = args;
-    let Threshold {
-        free_at,
-        step,
-        inhibit,
-        v_reset_mv,
-        v_detect_mv,
-        t_ref_steps,
-        spikes,
-    } = spike;
-    let rule = Detector {
-        step,
-        v_reset_mv,
-        v_detect_mv,
-        t_ref_steps,
-    };
+    let (free_at, inhibit, rule, spikes) = spike.into_parts();
     let nc = prop.n_comp;
     let chunks = stride / LANES;
     let mut phi = [[0.0f64; NS]; NS];
@@ -377,6 +349,20 @@ pub struct Threshold<'a> {
     pub spikes: &'a mut Vec<u32>,
 }
 
+impl<'a> Threshold<'a> {
+    /// The refractory stamps, the inhibition mask, the scalar rule and the spike output.
+    #[inline(always)]
+    fn into_parts(self) -> (&'a mut [u64], &'a [u64], Detector, &'a mut Vec<u32>) {
+        let rule = Detector {
+            step: self.step,
+            v_reset_mv: self.v_reset_mv,
+            v_detect_mv: self.v_detect_mv,
+            t_ref_steps: self.t_ref_steps,
+        };
+        (self.free_at, self.inhibit, rule, self.spikes)
+    }
+}
+
 /// Threshold logic on one chunk of [`LANES`] somata; `fired[l]` is 1 where lane `l` spiked.
 /// Returns whether any lane spiked.
 #[inline(always)]
@@ -431,21 +417,7 @@ fn push_fired(fired: &[u64; LANES], base: usize, spikes: &mut Vec<u32>) {
 
 /// Spike detection over somatic potentials `v` (length: stride), for the sparse kernel.
 fn threshold(v: &mut [f64], spike: Threshold<'_>) {
-    let Threshold {
-        free_at,
-        step,
-        inhibit,
-        v_reset_mv,
-        v_detect_mv,
-        t_ref_steps,
-        spikes,
-    } = spike;
-    let rule = Detector {
-        step,
-        v_reset_mv,
-        v_detect_mv,
-        t_ref_steps,
-    };
+    let (free_at, inhibit, rule, spikes) = spike.into_parts();
     for base in (0..v.len()).step_by(LANES) {
         let chunk: &mut [f64; LANES] = (&mut v[base..base + LANES])
             .try_into()
