@@ -104,6 +104,7 @@ pub fn network(p: &CubaParams) -> NetworkDesc {
         connectivity: Connectivity::Bernoulli { p: p.p_connect },
         weight: WeightDist::Constant(w),
         delay_ms: p.delay_ms,
+        delay_max_ms: None,
         placement: Placement::Uniform,
         allow_autapses: true,
     };

@@ -114,6 +114,7 @@ fn network(p: &Izhikevich2007Params) -> NetworkDesc {
         connectivity,
         weight: WeightDist::Constant(w),
         delay_ms: 1.0,
+        delay_max_ms: None,
         placement: Placement::Uniform,
         allow_autapses: false,
     };

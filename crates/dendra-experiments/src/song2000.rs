@@ -107,6 +107,7 @@ pub fn network(p: &Song2000Params) -> NetworkDesc {
                 hi: p.g_max_ns,
             },
             delay_ms: 0.1,
+            delay_max_ms: None,
             placement: Placement::Uniform,
             allow_autapses: false,
         }],

@@ -188,6 +188,7 @@ pub fn network(p: &Urbanczik2014Params, seed: u64) -> NetworkDesc {
         connectivity: Connectivity::AllToAll,
         weight: WeightDist::Constant(w),
         delay_ms: 0.1,
+        delay_max_ms: None,
         placement: Placement::Uniform,
         allow_autapses: false,
     };

@@ -298,7 +298,20 @@ impl NetworkDesc {
                 proj.receptor,
             ));
         }
-        clock.steps_at_least_one("delay_ms", proj.delay_ms)?;
+        let d_min = clock.steps_at_least_one("delay_ms", proj.delay_ms)?;
+        if let Some(hi) = proj.delay_max_ms {
+            let d_max = clock.steps("delay_max_ms", hi)?;
+            if d_max > d_min + 255 {
+                return Err(ParamError::new(
+                    "delay_max_ms",
+                    format!(
+                        "at most 255 steps above delay_ms ({} ms)",
+                        proj.delay_ms + 255.0 * clock.dt_ms()
+                    ),
+                    hi,
+                ));
+            }
+        }
         match &proj.connectivity {
             Connectivity::OneToOne if src.size != dst.size => {
                 return Err(ParamError::new(

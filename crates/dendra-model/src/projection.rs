@@ -81,8 +81,12 @@ pub struct ProjectionDesc {
     pub connectivity: Connectivity,
     /// Initial weights.
     pub weight: WeightDist,
-    /// Transmission delay (ms, at least one step).
+    /// Transmission delay (ms, at least one step); the lower end when `delay_max_ms` is set.
     pub delay_ms: f64,
+    /// Upper end of per-synapse delays drawn uniformly from `[delay_ms, delay_max_ms]` (at most
+    /// 255 steps above `delay_ms`); `None`: every synapse has `delay_ms`. Only static synapses
+    /// may have heterogeneous delays.
+    pub delay_max_ms: Option<f64>,
     /// Where synapses sit along the target compartment.
     pub placement: Placement,
     /// Whether a neuron may connect to itself when source and target are the same population.
@@ -128,6 +132,15 @@ impl ProjectionDesc {
         }
         self.weight.validate()?;
         positive("delay_ms", self.delay_ms)?;
+        if let Some(hi) = self.delay_max_ms
+            && (!hi.is_finite() || hi < self.delay_ms)
+        {
+            return Err(ParamError::new(
+                "delay_max_ms",
+                format!("a finite delay >= delay_ms ({} ms)", self.delay_ms),
+                hi,
+            ));
+        }
         match self.placement {
             Placement::Uniform => {}
             Placement::Between { from_um, to_um } => {

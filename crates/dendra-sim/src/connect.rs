@@ -30,6 +30,8 @@ pub struct Csr {
     pub weight: Vec<f32>,
     /// Position along the target compartment (µm), empty if the compartment has no length.
     pub position_um: Vec<f32>,
+    /// Per-synapse delay above the projection's minimum (steps), empty when all are equal.
+    pub delay_extra: Vec<u8>,
 }
 
 impl Csr {
@@ -46,6 +48,7 @@ impl Csr {
     /// Bytes per synapse of the arrays (row pointers included).
     pub fn heap_bytes(&self) -> usize {
         4 * (self.row_ptr.len() + self.target.len() + self.weight.len() + self.position_um.len())
+            + self.delay_extra.len()
     }
 }
 
@@ -64,6 +67,8 @@ pub struct ProjectionPlan<'a> {
     pub explicit: Option<Vec<Vec<u32>>>,
     /// The run's seed.
     pub seed: u64,
+    /// Per-synapse delays as `(min, max)` steps, if heterogeneous.
+    pub delay_steps: Option<(u64, u64)>,
 }
 
 impl<'a> ProjectionPlan<'a> {
@@ -96,6 +101,7 @@ impl<'a> ProjectionPlan<'a> {
             length_um,
             explicit,
             seed,
+            delay_steps: None,
         }
     }
 
@@ -188,11 +194,17 @@ impl<'a> ProjectionPlan<'a> {
         let mut weight = vec![0f32; total];
         let with_pos = self.length_um > 0.0;
         let mut position_um = if with_pos { vec![0f32; total] } else { Vec::new() };
+        let mut delay_extra = if self.delay_steps.is_some() {
+            vec![0u8; total]
+        } else {
+            Vec::new()
+        };
         for j in first..first + n as u32 {
             buf.clear();
             self.sources_of(j, &mut buf);
             let mut wrng = self.stream(Purpose::Weight, j);
             let mut prng = self.stream(Purpose::Placement, j);
+            let mut drng = self.stream(Purpose::Delay, j);
             for &s in &buf {
                 let at = cursor[s as usize] as usize;
                 cursor[s as usize] += 1;
@@ -201,6 +213,11 @@ impl<'a> ProjectionPlan<'a> {
                 if with_pos {
                     position_um[at] = draw_position(&self.desc.placement, self.length_um, &mut prng) as f32;
                 }
+                if let Some((lo, hi)) = self.delay_steps {
+                    // Uniform over the whole steps lo..=hi.
+                    let span = hi - lo + 1;
+                    delay_extra[at] = ((drng.random::<f64>() * span as f64) as u64).min(span - 1) as u8;
+                }
             }
         }
         Ok(Csr {
@@ -208,6 +225,7 @@ impl<'a> ProjectionPlan<'a> {
             target,
             weight,
             position_um,
+            delay_extra,
         })
     }
 }
@@ -247,6 +265,7 @@ mod tests {
             connectivity,
             weight: WeightDist::Uniform { lo: 1.0, hi: 2.0 },
             delay_ms: 1.0,
+            delay_max_ms: None,
             placement: Placement::Uniform,
             allow_autapses: false,
         }
@@ -255,15 +274,16 @@ mod tests {
     #[test]
     fn partitions_hold_the_same_synapses() {
         let d = proj(Connectivity::Bernoulli { p: 0.1 }, true);
-        let plan = ProjectionPlan::new(&d, 0, 500, 500, 100.0, 9);
+        let mut plan = ProjectionPlan::new(&d, 0, 500, 500, 100.0, 9);
+        plan.delay_steps = Some((10, 40));
         let whole = plan.build(0, 500).unwrap();
         let a = plan.build(0, 200).unwrap();
         let b = plan.build(200, 300).unwrap();
         assert_eq!(whole.len(), a.len() + b.len());
         for s in 0..500usize {
-            let row = |c: &Csr, off: u32| -> Vec<(u32, f32, f32)> {
+            let row = |c: &Csr, off: u32| -> Vec<(u32, f32, f32, u8)> {
                 (c.row_ptr[s] as usize..c.row_ptr[s + 1] as usize)
-                    .map(|k| (c.target[k] + off, c.weight[k], c.position_um[k]))
+                    .map(|k| (c.target[k] + off, c.weight[k], c.position_um[k], c.delay_extra[k]))
                     .collect()
             };
             let mut joined = row(&a, 0);

@@ -120,6 +120,8 @@ pub struct SynapseRow {
     pub alive: bool,
     /// Spine size (arbitrary units, 1 = typical) under structural plasticity, else `None`.
     pub spine_size: Option<f32>,
+    /// Transmission delay (ms).
+    pub delay_ms: f64,
 }
 
 /// A network being simulated.
@@ -174,9 +176,20 @@ impl Simulation {
             .iter()
             .map(|p| clock.steps_at_least_one("delay_ms", p.delay_ms))
             .collect::<Result<_, _>>()?;
+        let delay_ranges: Vec<Option<(u64, u64)>> = net
+            .projections
+            .iter()
+            .zip(&delays)
+            .map(|(p, &d)| {
+                p.delay_max_ms
+                    .map(|hi| clock.steps("delay_max_ms", hi).map(|hi| (d, hi.max(d))))
+                    .transpose()
+            })
+            .collect::<Result<_, _>>()?;
         let mut ring_slots = vec![2usize; n_pop];
-        for (p, d) in net.projections.iter().zip(&delays) {
-            ring_slots[p.target] = ring_slots[p.target].max(*d as usize + 1);
+        for ((p, d), range) in net.projections.iter().zip(&delays).zip(&delay_ranges) {
+            let longest = range.map_or(*d, |r| r.1);
+            ring_slots[p.target] = ring_slots[p.target].max(longest as usize + 1);
         }
         let plans: Vec<ProjectionPlan> = net
             .projections
@@ -186,14 +199,16 @@ impl Simulation {
                 let target = &net.populations[p.target];
                 let t = target.template().expect("validated: targets are neurons");
                 let comp = t.receptors[p.receptor].compartment;
-                ProjectionPlan::new(
+                let mut plan = ProjectionPlan::new(
                     p,
                     k,
                     net.populations[p.source].size,
                     target.size,
                     t.length_um(comp),
                     seed,
-                )
+                );
+                plan.delay_steps = delay_ranges[k].filter(|r| r.1 > r.0);
+                plan
             })
             .collect();
 
@@ -248,6 +263,12 @@ impl Simulation {
                     first,
                     seed,
                 );
+                if plastic.is_some() && !csr.delay_extra.is_empty() {
+                    return Err(SimError::Config(format!(
+                        "projection `{}`: plastic synapses need one delay per projection (delay_max_ms is for static synapses)",
+                        d.name
+                    )));
+                }
                 projections.push(LocalProjection {
                     source: d.source,
                     target: d.target,
@@ -574,6 +595,9 @@ impl Simulation {
                         spine_size: plastic
                             .and_then(|p| p.spine_size(f64::from(csr.weight[k])))
                             .map(|x| x as f32),
+                        delay_ms: self
+                            .clock
+                            .time_ms(lp.delay_steps + csr.delay_extra.get(k).copied().map_or(0, u64::from)),
                     });
                 }
             }
@@ -581,6 +605,34 @@ impl Simulation {
         rows.sort_by_key(|r| (r.source, r.target));
         rows
     }
+}
+
+/// Deliver the spikes of step `n` through a projection whose synapses have their own delays:
+/// each synapse adds its weight to the ring slot of its own arrival. Returns the events.
+fn deliver_spread(
+    target: &mut NeuronBlock,
+    proj: &LocalProjection,
+    n: u64,
+    parity: usize,
+    buffers: &[[RwLock<Vec<Vec<u32>>>; 2]],
+) -> u64 {
+    let csr = &proj.csr;
+    let mut events = 0;
+    for buffer in buffers {
+        let published = buffer[parity].read().unwrap_or_else(|e| e.into_inner());
+        for &s in &published[proj.source] {
+            let (lo, hi) = (
+                csr.row_ptr[s as usize] as usize,
+                csr.row_ptr[s as usize + 1] as usize,
+            );
+            events += (hi - lo) as u64;
+            for k in lo..hi {
+                let arrival = n + 1 + proj.delay_steps + u64::from(csr.delay_extra[k]);
+                target.ring_lane(arrival, proj.receptor)[csr.target[k] as usize] += f64::from(csr.weight[k]);
+            }
+        }
+    }
+    events
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -667,8 +719,12 @@ impl Worker {
             };
             // Spikes of step n are stamped t_{n+1} and arrive d steps later, at the end of step n + d,
             // which adds ring slot n + d + 1 (see `NeuronBlock::step`).
-            let lane = target.ring_lane(n + 1 + proj.delay_steps, proj.receptor);
             let csr = &proj.csr;
+            if !csr.delay_extra.is_empty() {
+                self.events += deliver_spread(target, proj, n, parity, buffers);
+                continue;
+            }
+            let lane = target.ring_lane(n + 1 + proj.delay_steps, proj.receptor);
             for buffer in buffers {
                 let published = buffer[parity].read().unwrap_or_else(|e| e.into_inner());
                 for &s in &published[proj.source] {

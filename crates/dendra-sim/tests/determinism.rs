@@ -78,6 +78,7 @@ fn network() -> NetworkDesc {
             hi: w.max(0.0) * 2.0,
         },
         delay_ms,
+        delay_max_ms: None,
         placement: Placement::Uniform,
         allow_autapses: false,
     };
@@ -107,7 +108,11 @@ fn network() -> NetworkDesc {
             proj("bg_basal", 2, 0, 0, 6.0, 1.0),
             proj("cue_tuft", 3, 0, 1, 60.0, 2.0),
             proj("pyr_adex", 0, 1, 0, 80.0, 1.5),
-            proj("adex_pyr", 1, 0, 2, 3.0, 0.5),
+            {
+                let mut p = proj("adex_pyr", 1, 0, 2, 3.0, 0.5);
+                p.delay_max_ms = Some(4.0);
+                p
+            },
             proj("pyr_pyr", 0, 0, 0, 0.5, 3.0),
         ],
         ..NetworkDesc::default()

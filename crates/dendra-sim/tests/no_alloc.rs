@@ -57,6 +57,7 @@ mod dendra_experiments_free {
             connectivity: Connectivity::FixedIndegree { k: 50 },
             weight: WeightDist::Constant(w),
             delay_ms: 1.0,
+            delay_max_ms: None,
             placement: Placement::Uniform,
             allow_autapses: false,
         };

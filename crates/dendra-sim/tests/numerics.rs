@@ -106,6 +106,7 @@ fn psp_network(receptor: ReceptorParams, w: f64) -> NetworkDesc {
         connectivity: Connectivity::AllToAll,
         weight: WeightDist::Constant(w),
         delay_ms: 1.0,
+        delay_max_ms: None,
         placement: Placement::Uniform,
         allow_autapses: false,
     });
@@ -624,5 +625,68 @@ fn escape_noise_rate_matches_phi_of_the_clamped_potential() {
             (count - expected).abs() < 5.0 * expected.sqrt() + 0.03 * expected,
             "V {v}: {count} spikes vs {expected:.0}"
         );
+    }
+}
+
+#[test]
+fn heterogeneous_delays_spread_arrivals_uniformly_and_exactly() {
+    // 400 sources spike once at 1.0 ms onto one passive neuron through delays uniform in
+    // [1, 5] ms: the receptor current jumps by w at each arrival, never before 2.0 ms or after
+    // 6.0 ms, the jumps sum to 400 w, and each synapse arrives at its own reported delay.
+    let w = 1.0;
+    let mut net = single(
+        NeuronTemplate::point("n", passive_soma(), vec![ReceptorParams::current("e", 0, 1e9)]),
+        1,
+    );
+    net.populations.push(Population {
+        name: "in".into(),
+        size: 400,
+        kind: PopulationKind::Source(SourceParams::SpikeTrains {
+            trains: vec![vec![1.0]; 400],
+        }),
+    });
+    net.projections.push(ProjectionDesc {
+        name: "in".into(),
+        source: 1,
+        target: 0,
+        receptor: 0,
+        connectivity: Connectivity::AllToAll,
+        weight: WeightDist::Constant(w),
+        delay_ms: 1.0,
+        delay_max_ms: Some(5.0),
+        placement: Placement::Uniform,
+        allow_autapses: false,
+    });
+    probe(&mut net, ProbeSignal::ReceptorCurrent(0), 1);
+    let mut sim = dendra_sim::Simulation::new(&net, &dendra_sim::RunConfig::default()).unwrap();
+    sim.run(10.0).unwrap();
+    let i = &sim.traces()[0].values;
+    // τ = 1e9 ms: the current is the running count of arrivals.
+    let mut per_step = vec![0.0; i.len()];
+    for k in 1..i.len() {
+        per_step[k] = i[k] - i[k - 1];
+    }
+    assert!((i[i.len() - 1] - 400.0 * w).abs() < 1e-3);
+    for (k, &d) in per_step.iter().enumerate() {
+        let t = k as f64 * DT;
+        // Between arrivals the current only decays by ~4e-8 per step (τ = 1e9 ms).
+        if d.abs() > 1e-4 {
+            assert!((2.0 - 1e-9..=6.0 + 1e-9).contains(&t), "arrival at {t} ms");
+        }
+    }
+    let delays: Vec<f64> = sim.synapses(0).iter().map(|s| s.delay_ms).collect();
+    for (k, &d) in per_step.iter().enumerate() {
+        let t = k as f64 * DT;
+        let expected = delays.iter().filter(|&&dl| (1.0 + dl - t).abs() < 1e-9).count() as f64;
+        assert!((d - expected * w).abs() < 1e-6, "at {t} ms: {d} vs {expected}");
+    }
+    // 41 possible delays, ~10 synapses each; every fifth of the range gets about a fifth.
+    for q in 0..4 {
+        let lo = 1.0 + q as f64;
+        let n = delays
+            .iter()
+            .filter(|&&d| d >= lo - 1e-9 && d < lo + 1.0 - 1e-9)
+            .count();
+        assert!((60..140).contains(&n), "delays in [{lo}, {}): {n}", lo + 1.0);
     }
 }

@@ -35,6 +35,7 @@ fn projection(
         connectivity: Connectivity::AllToAll,
         weight: WeightDist::Constant(w),
         delay_ms,
+        delay_max_ms: None,
         placement: Placement::Uniform,
         allow_autapses: false,
     }
@@ -579,4 +580,14 @@ fn two_rules_on_one_compartment_act_as_parallel_weight_components() {
         "two components: {}",
         w_both - 0.5
     );
+}
+
+#[test]
+fn heterogeneous_delays_are_refused_on_plastic_synapses() {
+    let mut net = stdp_pair_network(10.0, 20.0);
+    net.projections[0].delay_max_ms = Some(3.0);
+    let err = Simulation::new(&net, &RunConfig::default())
+        .err()
+        .expect("refused");
+    assert!(err.to_string().contains("one delay per projection"), "{err}");
 }
