@@ -8,11 +8,13 @@
 //! | `cuba` | Vogels & Abbott (2005) CUBA network: 4000 LIF neurons, 1 s ([`cuba`]) |
 //! | `song2000` | Song, Miller & Abbott (2000): bimodal weights from additive STDP, 100 s ([`song2000`]) |
 //! | `izhikevich2007` | Izhikevich (2007): the distal reward problem, STDP x dopamine ([`izhikevich2007`]) |
+//! | `multirule` | Benchmark: 100 neurons, basal STDP + apical reward-gated + distal co-activity, 10 s ([`multirule`]) |
 //! | `urbanczik2014` | Urbanczik & Senn (2014): a dendrite learns to predict somatic spiking ([`urbanczik2014`]) |
 #![warn(missing_docs)]
 
 pub mod cuba;
 pub mod izhikevich2007;
+pub mod multirule;
 pub mod song2000;
 pub mod summary;
 pub mod urbanczik2014;
@@ -102,6 +104,11 @@ pub fn builtins() -> &'static [Builtin] {
             name: "izhikevich2007",
             description: "Izhikevich 2007 distal reward (work in progress: not yet robust across seeds), 1000 LIF, 1 h",
             run: izhikevich2007::run,
+        },
+        Builtin {
+            name: "multirule",
+            description: "Benchmark: 100 neurons x (basal STDP, apical reward-gated, distal co-activity), 100 syn each, 10 s",
+            run: multirule::run,
         },
         Builtin {
             name: "urbanczik2014",

@@ -1,0 +1,166 @@
+//! The per-compartment multi-rule benchmark of `../shared/REFERENCES.md`: 100 neurons, each
+//! with a basal dendrite under pair STDP, an apical trunk under reward-gated (three-factor)
+//! plasticity and a distal apical branch under local co-activity plasticity, 100 synapses per
+//! compartment from Poisson inputs, 10 s; dopamine is released once per second.
+//!
+//! Summary keys: `neurons`, `synapses`, `bytes_per_synapse`, `duration_ms`, `seed`, `threads`,
+//! `rate_hz`, `synaptic_events`, `mean_w_basal`, `mean_w_apical`, `mean_w_distal`, `loop_s`,
+//! `build_s`.
+
+use std::sync::Arc;
+
+use dendra_model::rules::ModulatorParams;
+use dendra_model::rules::rules::{LocalCoactivity, PairStdp, RewardModulated};
+use dendra_model::{
+    AnyRule, BapParams, CompartmentParams, CompartmentRule, Connectivity, ModulatorDesc, NetworkDesc,
+    NeuronTemplate, Placement, Population, PopulationKind, ProjectionDesc, ReceptorParams, Release, Role,
+    Site, SomaParams, SourceParams, WeightDist,
+};
+
+use crate::{ExperimentError, RunOptions, Summary};
+
+/// Upper weight bound of every rule (pA).
+const W_MAX_PA: f64 = 150.0;
+
+fn template() -> NeuronTemplate {
+    let mut basal = CompartmentParams::new("basal", Role::at(Site::Basal), 0, 150.0);
+    basal.bap = Some(BapParams {
+        delay_ms: 0.3,
+        attenuation: 0.7,
+    });
+    let mut trunk = CompartmentParams::new("apical", Role::at(Site::ApicalTrunk), 0, 200.0);
+    trunk.bap = Some(BapParams {
+        delay_ms: 0.8,
+        attenuation: 0.4,
+    });
+    let mut distal = CompartmentParams::new("distal", Role::distal(Site::ApicalTuft), 2, 100.0);
+    distal.bap = Some(BapParams {
+        delay_ms: 1.5,
+        attenuation: 0.15,
+    });
+    let mut t = NeuronTemplate {
+        name: "pyramidal".into(),
+        soma: SomaParams::default(),
+        compartments: vec![basal, trunk, distal],
+        receptors: (1..=3).map(|c| ReceptorParams::current("ampa", c, 3.0)).collect(),
+        initial: dendra_model::InitialPotential::Uniform {
+            lo_mv: -70.0,
+            hi_mv: -55.0,
+        },
+        rules: Vec::new(),
+    };
+    // Amplitudes and bounds in pA (W_MAX_PA).
+    t.rules.push(CompartmentRule::new(
+        1,
+        AnyRule::PairStdp(PairStdp {
+            a_plus: 0.01 * W_MAX_PA,
+            a_minus: 0.0105 * W_MAX_PA,
+            w_max: W_MAX_PA,
+            ..PairStdp::default()
+        }),
+    ));
+    let mut reward = CompartmentRule::new(
+        2,
+        AnyRule::RewardModulated(RewardModulated {
+            eta: 0.01 * W_MAX_PA,
+            w_max: W_MAX_PA,
+            tick_ms: 500.0,
+            ..RewardModulated::default()
+        }),
+    );
+    reward.modulator = Some(0);
+    t.rules.push(reward);
+    t.rules.push(CompartmentRule::new(
+        3,
+        AnyRule::LocalCoactivity(LocalCoactivity {
+            bounds: dendra_model::rules::WeightBounds::soft(0.0, W_MAX_PA),
+            ..LocalCoactivity::default()
+        }),
+    ));
+    t
+}
+
+/// The benchmark network for `duration_ms`.
+pub fn network(duration_ms: f64) -> NetworkDesc {
+    let input = |name: &str| Population {
+        name: name.into(),
+        size: 1000,
+        kind: PopulationKind::Source(SourceParams::Poisson { rate_hz: 6.5 }),
+    };
+    let proj = |name: &str, source, receptor, w| ProjectionDesc {
+        name: name.into(),
+        source,
+        target: 0,
+        receptor,
+        connectivity: Connectivity::FixedIndegree { k: 100 },
+        weight: WeightDist::Uniform { lo: 0.0, hi: w },
+        delay_ms: 1.0,
+        delay_max_ms: None,
+        placement: Placement::Uniform,
+        allow_autapses: false,
+    };
+    NetworkDesc {
+        populations: vec![
+            Population {
+                name: "pyramidal".into(),
+                size: 100,
+                kind: PopulationKind::Neurons(Arc::new(template())),
+            },
+            input("basal_in"),
+            input("apical_in"),
+            input("distal_in"),
+        ],
+        projections: vec![
+            proj("basal", 1, 0, W_MAX_PA),
+            proj("apical", 2, 1, W_MAX_PA),
+            proj("distal", 3, 2, W_MAX_PA),
+        ],
+        modulators: vec![ModulatorDesc {
+            name: "reward".into(),
+            params: ModulatorParams::default(),
+        }],
+        releases: (1..=(duration_ms / 1000.0) as usize)
+            .map(|k| Release {
+                modulator: 0,
+                t_ms: 1000.0 * k as f64 - 500.0,
+                amount: 1.0,
+            })
+            .collect(),
+        recording: dendra_model::RecordingDesc {
+            spikes: vec![0],
+            ..Default::default()
+        },
+        ..NetworkDesc::default()
+    }
+}
+
+/// Run the benchmark (10 s by default).
+pub fn run(options: &RunOptions) -> Result<Summary, ExperimentError> {
+    let duration_ms = options.duration_ms.unwrap_or(10_000.0);
+    let net = network(duration_ms);
+    let mut sim = crate::simulation(&net, options)?;
+    sim.run_with_progress(duration_ms, options.progress)?;
+    let stats = sim.stats();
+    let mean_w = |p: usize| {
+        let rows = sim.synapses(p);
+        rows.iter().map(|s| f64::from(s.weight)).sum::<f64>() / rows.len() as f64
+    };
+    let mut s = Summary::new();
+    s.set("neurons", 100u64)
+        .set("synapses", stats.synapses)
+        .set("bytes_per_synapse", stats.bytes_per_synapse())
+        .set("duration_ms", duration_ms)
+        .set("seed", options.seed)
+        .set("threads", options.threads as u64)
+        .set(
+            "rate_hz",
+            sim.spikes().len() as f64 / 100.0 / (duration_ms / 1000.0),
+        )
+        .set("synaptic_events", stats.events)
+        .set("mean_w_basal", mean_w(0))
+        .set("mean_w_apical", mean_w(1))
+        .set("mean_w_distal", mean_w(2))
+        .set("loop_s", stats.loop_seconds)
+        .set("build_s", stats.build_seconds);
+    Ok(s)
+}
