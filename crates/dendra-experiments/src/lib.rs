@@ -7,7 +7,7 @@
 //! |---|---|
 //! | `cuba` | Vogels & Abbott (2005) CUBA network: 4000 LIF neurons, 1 s ([`cuba`]) |
 //! | `song2000` | Song, Miller & Abbott (2000): bimodal weights from additive STDP, 100 s ([`song2000`]) |
-//! | `izhikevich2007` | Izhikevich (2007): the distal reward problem, STDP x dopamine ([`izhikevich2007`]) |
+//! | `izhikevich2007` | Izhikevich (2007): the distal reward problem, STDP x dopamine; not yet robust ([`izhikevich2007`]) |
 //! | `multirule` | Benchmark: 100 neurons, basal STDP + apical reward-gated + distal co-activity, 10 s ([`multirule`]) |
 //! | `urbanczik2014` | Urbanczik & Senn (2014): a dendrite learns to predict somatic spiking ([`urbanczik2014`]) |
 #![warn(missing_docs)]
