@@ -512,11 +512,14 @@ impl Simulation {
     /// Release `amount` of neuromodulator `modulator` now (at the current simulated time).
     pub fn release(&mut self, modulator: usize, amount: f64) -> SimResult<()> {
         let t = self.time_ms();
+        let count = self.workers.first().map_or(0, |w| w.modulators.len());
+        if modulator >= count || !amount.is_finite() {
+            return Err(SimError::Config(format!(
+                "release: expected a neuromodulator index in 0..{count} and a finite amount, found {modulator} and {amount}"
+            )));
+        }
         for w in &mut self.workers {
-            let m = w.modulators.get_mut(modulator).ok_or_else(|| {
-                SimError::Config(format!("no neuromodulator {modulator} (the network has {})", 0))
-            })?;
-            m.release(t, amount);
+            w.modulators[modulator].release(t, amount);
         }
         Ok(())
     }

@@ -591,3 +591,11 @@ fn heterogeneous_delays_are_refused_on_plastic_synapses() {
         .expect("refused");
     assert!(err.to_string().contains("one delay per projection"), "{err}");
 }
+
+#[test]
+fn releasing_an_unknown_modulator_is_an_error_not_a_panic() {
+    let net = stdp_pair_network(10.0, 20.0);
+    let mut sim = Simulation::new(&net, &RunConfig::default()).unwrap();
+    let err = sim.release(3, 1.0).unwrap_err();
+    assert!(err.to_string().contains("0..0"), "{err}");
+}
