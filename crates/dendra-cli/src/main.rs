@@ -113,7 +113,7 @@ fn run(name: &str, args: &CommonArgs, quiet: bool) -> ExitCode {
             print_summary(name, &summary, args.json, quiet);
             ExitCode::SUCCESS
         }
-        Err(e @ ExperimentError::Unknown { .. }) => {
+        Err(e @ (ExperimentError::Unknown { .. } | ExperimentError::Option(_))) => {
             eprintln!("error: {e}");
             ExitCode::from(2)
         }

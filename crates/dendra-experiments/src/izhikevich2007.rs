@@ -180,7 +180,8 @@ fn network(p: &Izhikevich2007Params) -> NetworkDesc {
 pub fn run(options: &RunOptions) -> Result<Summary, ExperimentError> {
     let mut p = Izhikevich2007Params::default();
     if let Some(d) = options.duration_ms {
-        p.duration_ms = d;
+        // Up to ten simulated hours.
+        p.duration_ms = crate::check_duration(d, 36_000_000.0)?;
     }
     run_with(&p, options)
 }

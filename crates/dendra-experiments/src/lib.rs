@@ -63,6 +63,22 @@ pub enum ExperimentError {
     /// The engine failed.
     #[error(transparent)]
     Sim(#[from] SimError),
+    /// An option is out of range for this experiment.
+    #[error("invalid option: {0}")]
+    Option(#[from] dendra_core::ParamError),
+}
+
+/// Check an overriding duration: finite, > 0 and at most `max_ms`.
+pub fn check_duration(duration_ms: f64, max_ms: f64) -> Result<f64, ExperimentError> {
+    if duration_ms.is_finite() && duration_ms > 0.0 && duration_ms <= max_ms {
+        Ok(duration_ms)
+    } else {
+        Err(ExperimentError::Option(dendra_core::ParamError::new(
+            "duration_ms",
+            format!("a duration in (0, {max_ms}] ms for this experiment"),
+            duration_ms,
+        )))
+    }
 }
 
 /// A built-in experiment.

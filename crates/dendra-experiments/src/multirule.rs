@@ -136,7 +136,8 @@ pub fn network(duration_ms: f64) -> NetworkDesc {
 
 /// Run the benchmark (10 s by default).
 pub fn run(options: &RunOptions) -> Result<Summary, ExperimentError> {
-    let duration_ms = options.duration_ms.unwrap_or(10_000.0);
+    // One scheduled release per simulated second: at most ten simulated hours.
+    let duration_ms = crate::check_duration(options.duration_ms.unwrap_or(10_000.0), 36_000_000.0)?;
     let net = network(duration_ms);
     let mut sim = crate::simulation(&net, options)?;
     sim.run_with_progress(duration_ms, options.progress)?;

@@ -226,6 +226,8 @@ pub fn network(p: &Urbanczik2014Params, seed: u64) -> NetworkDesc {
 pub fn run(options: &RunOptions) -> Result<Summary, ExperimentError> {
     let mut p = Urbanczik2014Params::default();
     if let Some(d) = options.duration_ms {
+        // The frozen trains grow with the repetitions: at most 10 000 (2000 s).
+        let d = crate::check_duration(d, 10_000.0 * p.pattern_ms)?;
         p.repetitions = ((d / p.pattern_ms).floor() as u32).max(10);
     }
     run_with(&p, options)
