@@ -16,8 +16,9 @@
 //! Status (measured 28 Nov 2026, `dendra run izhikevich2007 --duration-ms D --seed S`): the
 //! reproduction is not yet robust. With `η = 30`: seed 1, 1200 s: chosen 0.997 of max, others'
 //! mean 0.16 (target >= 0.9 / <= 0.25), 7 rewards; seed 2, 1200 s: chosen 0.33, others 0.17,
-//! 8 rewards; seed 1, 600 s: chosen 0.42. With `η = 6`, 3600 s, seed 1: chosen 0.35, others 0.13,
-//! 15 rewards. The rewarded coincidence is too rare in this LIF regime (excitatory rate
+//! 8 rewards; seed 1, 600 s: chosen 0.42; the default hour: seed 1 chosen 0.67 (down from its
+//! 0.997 at 1200 s), others 0.12, 14 rewards; seed 2 chosen 0.955, others 0.13, 16 rewards
+//! (326-348 s of loop time). With `η = 6`, 3600 s, seed 1: chosen 0.35, others 0.13, 15 rewards. The rewarded coincidence is too rare in this LIF regime (excitatory rate
 //! ~0.7 Hz); the network's regime needs tuning before the target holds across seeds.
 
 use std::sync::Arc;
