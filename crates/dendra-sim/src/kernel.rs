@@ -113,6 +113,14 @@ fn integrate_generic(args: Integrate<'_>) {
     }
 }
 
+/// The first `N` rows (of `stride` values each) of `buf` as lane chunks; rows beyond the
+/// buffer's height are empty. A fixed-size array of views, so nothing is allocated per step.
+#[inline(always)]
+fn lane_rows_mut<const N: usize>(buf: &mut [f64], stride: usize) -> [&mut [[f64; LANES]]; N] {
+    let mut rows = buf.chunks_exact_mut(stride);
+    std::array::from_fn(|_| rows.next().map_or(&mut [][..], |r| r.as_chunks_mut().0))
+}
+
 /// The number of receptors if the template is a point neuron whose receptor states only decay
 /// (`Φ` is zero off the diagonal in receptor rows), else `None`.
 fn point_receptors(prop: &Propagator) -> Option<usize> {
@@ -148,12 +156,8 @@ fn integrate_point<const R: usize, const HAS_U: bool>(args: Integrate<'_>) {
     let psi = prop.psi_dense[0];
     let (v_row, rest) = x.split_at_mut(stride);
     let v_row = v_row.as_chunks_mut::<LANES>().0;
-    let mut i_rows = rest.chunks_exact_mut(stride);
-    let ir: [&mut [[f64; LANES]]; R] =
-        std::array::from_fn(|_| i_rows.next().map_or(&mut [][..], |r| r.as_chunks_mut().0));
-    let mut ring_rows = ring.chunks_exact_mut(stride);
-    let rr: [&mut [[f64; LANES]]; R] =
-        std::array::from_fn(|_| ring_rows.next().map_or(&mut [][..], |r| r.as_chunks_mut().0));
+    let ir: [&mut [[f64; LANES]]; R] = lane_rows_mut(rest, stride);
+    let rr: [&mut [[f64; LANES]]; R] = lane_rows_mut(ring, stride);
     let u_row: &[[f64; LANES]] = match u {
         Some(u) if HAS_U => u[..stride].as_chunks().0,
         _ => &[],
@@ -224,12 +228,8 @@ fn integrate_small<const NS: usize, const HAS_U: bool>(args: Integrate<'_>) {
     // Row views as lane chunks: xr[j][c] is chunk c of state j. Fixed-size arrays of views (rows
     // beyond a buffer's height are empty), so nothing is allocated per step.
     // A chunk's states are all loaded before any is written, so the update is in place.
-    let mut x_rows = x.chunks_exact_mut(stride);
-    let xr: [&mut [[f64; LANES]]; NS] =
-        std::array::from_fn(|_| x_rows.next().map_or(&mut [][..], |r| r.as_chunks_mut().0));
-    let mut ring_rows = ring.chunks_exact_mut(stride);
-    let rr: [&mut [[f64; LANES]]; NS] =
-        std::array::from_fn(|_| ring_rows.next().map_or(&mut [][..], |r| r.as_chunks_mut().0));
+    let xr: [&mut [[f64; LANES]]; NS] = lane_rows_mut(x, stride);
+    let rr: [&mut [[f64; LANES]]; NS] = lane_rows_mut(ring, stride);
     let mut u_rows = u.unwrap_or(&[]).chunks_exact(stride);
     let ur: [&[[f64; LANES]]; NS] =
         std::array::from_fn(|_| u_rows.next().map_or(&[][..], |r| r.as_chunks().0));
