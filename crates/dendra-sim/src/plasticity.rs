@@ -228,18 +228,22 @@ impl Plastic {
         if acting.is_empty() && register.is_none() {
             return None;
         }
-        let rules = acting
-            .iter()
-            .enumerate()
-            .map(|(j, &(index, cr))| {
-                let needs = cr.rule.needs();
-                // The first rule's component holds the initial weight; others start at 0.
-                let init: Vec<f32> = if j == 0 {
+        // One weight component per rule: the first holds the initial weight, the others start at 0.
+        let initial: Vec<Vec<f32>> = (0..acting.len())
+            .map(|j| {
+                if j == 0 {
                     csr.weight.clone()
                 } else {
                     vec![0.0; csr.len()]
-                };
-                let runner = make_runner(&cr.rule, &init);
+                }
+            })
+            .collect();
+        let rules = acting
+            .iter()
+            .zip(&initial)
+            .map(|(&(index, cr), init)| {
+                let needs = cr.rule.needs();
+                let runner = make_runner(&cr.rule, init);
                 (
                     runner,
                     PlasticRule {
@@ -270,19 +274,8 @@ impl Plastic {
             })
             .collect::<Vec<_>>();
         let (runners, rules): (Vec<Box<dyn Runner>>, Vec<PlasticRule>) = rules.into_iter().unzip();
-        let components = if rules.len() > 1 {
-            (0..rules.len())
-                .map(|j| {
-                    if j == 0 {
-                        csr.weight.clone()
-                    } else {
-                        vec![0.0; csr.len()]
-                    }
-                })
-                .collect()
-        } else {
-            Vec::new()
-        };
+        // A single rule works on the CSR weights directly.
+        let components = if rules.len() > 1 { initial } else { Vec::new() };
         // Reverse index: synapses of each local target, in (source, synapse) order.
         let mut counts = vec![0u32; n_local + 1];
         for &t in &csr.target {
