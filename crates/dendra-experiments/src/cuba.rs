@@ -22,8 +22,8 @@
 use std::sync::Arc;
 
 use dendra_model::{
-    Connectivity, InitialPotential, NetworkDesc, NeuronTemplate, Placement, Population, PopulationKind,
-    ProjectionDesc, ReceptorParams, SomaParams, SpikeMechanism, WeightDist,
+    Connectivity, InitialPotential, NetworkDesc, NeuronTemplate, Population, PopulationKind, ProjectionDesc,
+    ReceptorParams, SomaParams, SpikeMechanism, WeightDist,
 };
 use dendra_sim::SpikeTable;
 
@@ -97,16 +97,17 @@ pub fn network(p: &CubaParams) -> NetworkDesc {
         kind: PopulationKind::Neurons(t.clone()),
     };
     let proj = |name: &str, source, target, receptor, w| ProjectionDesc {
-        name: name.into(),
-        source,
-        target,
-        receptor,
-        connectivity: Connectivity::Bernoulli { p: p.p_connect },
-        weight: WeightDist::Constant(w),
-        delay_ms: p.delay_ms,
-        delay_max_ms: None,
-        placement: Placement::Uniform,
+        // Self-connections allowed, as in Brian2's example.
         allow_autapses: true,
+        ..ProjectionDesc::new(
+            name,
+            source,
+            target,
+            receptor,
+            Connectivity::Bernoulli { p: p.p_connect },
+            WeightDist::Constant(w),
+            p.delay_ms,
+        )
     };
     let mut net = NetworkDesc {
         populations: vec![pop("exc", p.n_exc), pop("inh", p.n_inh)],

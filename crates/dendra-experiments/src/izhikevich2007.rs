@@ -27,9 +27,9 @@ use dendra_core::{Purpose, StreamKey};
 use dendra_model::rules::ModulatorParams;
 use dendra_model::rules::rules::RewardModulated;
 use dendra_model::{
-    AnyRule, CompartmentRule, Connectivity, ModulatorDesc, NetworkDesc, NeuronTemplate, Placement,
-    Population, PopulationKind, ProjectionDesc, ReceptorParams, Selection, SomaParams, SourceParams,
-    SpikeMechanism, Stimulus, StimulusKind, Waveform, WeightDist, Window,
+    AnyRule, CompartmentRule, Connectivity, ModulatorDesc, NetworkDesc, NeuronTemplate, Population,
+    PopulationKind, ProjectionDesc, ReceptorParams, Selection, SomaParams, SourceParams, SpikeMechanism,
+    Stimulus, StimulusKind, Waveform, WeightDist, Window,
 };
 use rand::RngExt;
 
@@ -107,17 +107,16 @@ fn network(p: &Izhikevich2007Params) -> NetworkDesc {
     exc.rules.push(cr.clone());
     let mut inh = NeuronTemplate::point("inh", soma, receptors);
     inh.rules.push(cr);
-    let proj = |name: &str, source, target, receptor, w, connectivity| ProjectionDesc {
-        name: name.into(),
-        source,
-        target,
-        receptor,
-        connectivity,
-        weight: WeightDist::Constant(w),
-        delay_ms: 1.0,
-        delay_max_ms: None,
-        placement: Placement::Uniform,
-        allow_autapses: false,
+    let proj = |name: &str, source, target, receptor, w, connectivity| {
+        ProjectionDesc::new(
+            name,
+            source,
+            target,
+            receptor,
+            connectivity,
+            WeightDist::Constant(w),
+            1.0,
+        )
     };
     let bern = Connectivity::Bernoulli { p: 0.1 };
     let mut net = NetworkDesc {

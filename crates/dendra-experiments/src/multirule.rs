@@ -13,8 +13,8 @@ use dendra_model::rules::ModulatorParams;
 use dendra_model::rules::rules::{LocalCoactivity, PairStdp, RewardModulated};
 use dendra_model::{
     AnyRule, BapParams, CompartmentParams, CompartmentRule, Connectivity, ModulatorDesc, NetworkDesc,
-    NeuronTemplate, Placement, Population, PopulationKind, ProjectionDesc, ReceptorParams, Release, Role,
-    Site, SomaParams, SourceParams, WeightDist,
+    NeuronTemplate, Population, PopulationKind, ProjectionDesc, ReceptorParams, Release, Role, Site,
+    SomaParams, SourceParams, WeightDist,
 };
 
 use crate::{ExperimentError, RunOptions, Summary};
@@ -87,17 +87,16 @@ pub fn network(duration_ms: f64) -> NetworkDesc {
         size: 1000,
         kind: PopulationKind::Source(SourceParams::Poisson { rate_hz: 6.5 }),
     };
-    let proj = |name: &str, source, receptor, w| ProjectionDesc {
-        name: name.into(),
-        source,
-        target: 0,
-        receptor,
-        connectivity: Connectivity::FixedIndegree { k: 100 },
-        weight: WeightDist::Uniform { lo: 0.0, hi: w },
-        delay_ms: 1.0,
-        delay_max_ms: None,
-        placement: Placement::Uniform,
-        allow_autapses: false,
+    let proj = |name: &str, source, receptor, w| {
+        ProjectionDesc::new(
+            name,
+            source,
+            0,
+            receptor,
+            Connectivity::FixedIndegree { k: 100 },
+            WeightDist::Uniform { lo: 0.0, hi: w },
+            1.0,
+        )
     };
     NetworkDesc {
         populations: vec![

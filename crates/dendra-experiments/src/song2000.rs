@@ -18,8 +18,8 @@ use std::sync::Arc;
 
 use dendra_model::rules::rules::{PairStdp, StdpPairing, StdpUpdate};
 use dendra_model::{
-    AnyRule, CompartmentRule, Connectivity, NetworkDesc, NeuronTemplate, Placement, Population,
-    PopulationKind, ProjectionDesc, ReceptorParams, SomaParams, SourceParams, SpikeMechanism, WeightDist,
+    AnyRule, CompartmentRule, Connectivity, NetworkDesc, NeuronTemplate, Population, PopulationKind,
+    ProjectionDesc, ReceptorParams, SomaParams, SourceParams, SpikeMechanism, WeightDist,
 };
 
 use crate::{ExperimentError, RunOptions, Summary};
@@ -96,21 +96,18 @@ pub fn network(p: &Song2000Params) -> NetworkDesc {
                 }),
             },
         ],
-        projections: vec![ProjectionDesc {
-            name: "inputs_neuron".into(),
-            source: 1,
-            target: 0,
-            receptor: 0,
-            connectivity: Connectivity::AllToAll,
-            weight: WeightDist::Uniform {
+        projections: vec![ProjectionDesc::new(
+            "inputs_neuron",
+            1,
+            0,
+            0,
+            Connectivity::AllToAll,
+            WeightDist::Uniform {
                 lo: 0.0,
                 hi: p.g_max_ns,
             },
-            delay_ms: 0.1,
-            delay_max_ms: None,
-            placement: Placement::Uniform,
-            allow_autapses: false,
-        }],
+            0.1,
+        )],
         ..NetworkDesc::default()
     };
     net.recording.spikes = vec![0];

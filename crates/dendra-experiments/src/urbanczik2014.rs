@@ -22,8 +22,8 @@ use dendra_core::{Purpose, StreamKey};
 use dendra_model::rules::rules::DendriticPrediction;
 use dendra_model::{
     AnyRule, BapParams, CompartmentParams, CompartmentRule, Connectivity, InitialPotential, NetworkDesc,
-    NeuronTemplate, Placement, Population, PopulationKind, ProbeDesc, ProbeSignal, ProjectionDesc,
-    ReceptorParams, Role, Site, SomaParams, SourceParams, SpikeMechanism, WeightDist,
+    NeuronTemplate, Population, PopulationKind, ProbeDesc, ProbeSignal, ProjectionDesc, ReceptorParams, Role,
+    Site, SomaParams, SourceParams, SpikeMechanism, WeightDist,
 };
 use rand::RngExt;
 
@@ -180,17 +180,16 @@ pub fn network(p: &Urbanczik2014Params, seed: u64) -> NetworkDesc {
         size: trains.len() as u32,
         kind: PopulationKind::Source(SourceParams::SpikeTrains { trains }),
     };
-    let proj = |name: &str, source, receptor, w| ProjectionDesc {
-        name: name.into(),
-        source,
-        target: 0,
-        receptor,
-        connectivity: Connectivity::AllToAll,
-        weight: WeightDist::Constant(w),
-        delay_ms: 0.1,
-        delay_max_ms: None,
-        placement: Placement::Uniform,
-        allow_autapses: false,
+    let proj = |name: &str, source, receptor, w| {
+        ProjectionDesc::new(
+            name,
+            source,
+            0,
+            receptor,
+            Connectivity::AllToAll,
+            WeightDist::Constant(w),
+            0.1,
+        )
     };
     let mut net = NetworkDesc {
         populations: vec![

@@ -119,6 +119,32 @@ impl WeightDist {
 }
 
 impl ProjectionDesc {
+    /// A projection with one delay for every synapse, synapses placed uniformly along the target
+    /// compartment, and no autapses.
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        name: impl Into<String>,
+        source: usize,
+        target: usize,
+        receptor: usize,
+        connectivity: Connectivity,
+        weight: WeightDist,
+        delay_ms: f64,
+    ) -> Self {
+        ProjectionDesc {
+            name: name.into(),
+            source,
+            target,
+            receptor,
+            connectivity,
+            weight,
+            delay_ms,
+            delay_max_ms: None,
+            placement: Placement::Uniform,
+            allow_autapses: false,
+        }
+    }
+
     /// Check values that do not depend on the populations (those are checked by the network).
     pub fn validate_own(&self) -> ParamResult<()> {
         match &self.connectivity {
