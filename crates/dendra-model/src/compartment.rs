@@ -81,7 +81,8 @@ impl fmt::Display for Role {
 /// A somatic spike at time `t` arrives at `t + delay_ms` and raises the compartment's potential
 /// instantaneously by `attenuation * spike_amplitude_mv` of the soma. It can be blocked per
 /// compartment or per neuron by a manipulation.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, serde::Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct BapParams {
     /// Propagation delay from the soma (ms, >= 0, at most 63 steps). Default 0.5.
     pub delay_ms: f64,
@@ -103,7 +104,8 @@ impl Default for BapParams {
 /// the branch (the branch helped fire the soma), and decays otherwise:
 /// `u <- u + eta_up (u_max - u)` or `u <- u - eta_down (u - u_min)`, evaluated `window_ms`
 /// after each onset. Local: it reads only the branch's own plateau and bAPs.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, serde::Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct BranchStrengthParams {
     /// Potentiation step (fraction of the distance to `u_max`). Default 0.1.
     pub eta_up: f64,
@@ -134,7 +136,8 @@ impl Default for BranchStrengthParams {
 /// When the compartment's potential reaches `threshold_mv` (and it is not refractory), a
 /// depolarising current `current_pa` flows for `duration_ms`; a new plateau cannot start until
 /// `refractory_ms` after the end of the last one.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, serde::Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct PlateauParams {
     /// Local threshold (mV). Default -40.
     pub threshold_mv: f64,

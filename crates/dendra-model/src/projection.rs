@@ -64,6 +64,15 @@ pub enum Placement {
     },
     /// All at one position (µm).
     At(f64),
+    /// Clustered: each target neuron gets `clusters` centres drawn uniformly along the
+    /// compartment; each synapse joins one centre at random and sits at a normally distributed
+    /// offset (standard deviation `spread_um`) from it, clipped to the compartment.
+    Clustered {
+        /// Number of cluster centres per target neuron and projection (>= 1).
+        clusters: u32,
+        /// Standard deviation of the offset from the centre (µm).
+        spread_um: f64,
+    },
 }
 
 /// One projection.
@@ -181,6 +190,16 @@ impl ProjectionDesc {
             }
             Placement::At(x) => {
                 non_negative("placement", x)?;
+            }
+            Placement::Clustered { clusters, spread_um } => {
+                if clusters == 0 {
+                    return Err(ParamError::new(
+                        "placement.clusters",
+                        "at least 1 cluster",
+                        clusters,
+                    ));
+                }
+                non_negative("placement.spread_um", spread_um)?;
             }
         }
         Ok(())

@@ -4,7 +4,8 @@ use dendra_core::ParamError;
 use dendra_core::error::{ParamResult, finite, non_negative, positive};
 
 /// How the soma turns its potential into spikes.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
 pub enum SpikeMechanism {
     /// Leaky integrate-and-fire: a spike when `V >= v_th_mv`.
     Threshold {
@@ -46,7 +47,8 @@ pub enum SpikeMechanism {
 }
 
 /// Parameters of the soma (compartment 0 of every neuron).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct SomaParams {
     /// Membrane capacitance (pF). Default 200.
     pub c_m_pf: f64,

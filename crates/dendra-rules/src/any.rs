@@ -10,7 +10,8 @@ use crate::rules::{
 };
 
 /// Any of dendra's rules, with its parameters.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, serde::Deserialize)]
+#[serde(tag = "name", rename_all = "snake_case")]
 pub enum AnyRule {
     /// No plasticity.
     Static(Static),
@@ -78,7 +79,7 @@ impl AnyRule {
     /// The rule with its documented defaults, by name.
     pub fn default_named(name: &str) -> Option<AnyRule> {
         Some(match name {
-            "static" => AnyRule::Static(Static),
+            "static" => AnyRule::Static(Static {}),
             "pair_stdp" => AnyRule::PairStdp(PairStdp::default()),
             "triplet_stdp" => AnyRule::TripletStdp(TripletStdp::default()),
             "bap_hebbian" => AnyRule::BapHebbian(BapHebbian::default()),
@@ -240,5 +241,49 @@ mod tests {
             r.validate().unwrap();
         }
         assert!(AnyRule::default_named("backprop").is_none());
+    }
+}
+
+#[cfg(test)]
+mod serde_tests {
+    use super::*;
+
+    fn parse(src: &str) -> Result<AnyRule, toml::de::Error> {
+        toml::from_str(src)
+    }
+
+    #[test]
+    fn every_rule_reads_from_its_name_alone_with_documented_defaults() {
+        for name in AnyRule::NAMES {
+            let r = parse(&format!("name = \"{name}\"")).unwrap();
+            assert_eq!(Some(r), AnyRule::default_named(name), "{name}");
+        }
+    }
+
+    #[test]
+    fn parameters_override_defaults_and_nest() {
+        let r = parse("name = \"pair_stdp\"\na_plus = 0.5\nupdate = \"multiplicative\"").unwrap();
+        let AnyRule::PairStdp(p) = r else { panic!("{r:?}") };
+        assert_eq!(p.a_plus, 0.5);
+        assert_eq!(p.update, crate::rules::StdpUpdate::Multiplicative);
+        assert_eq!(p.a_minus, crate::rules::PairStdp::default().a_minus);
+        let r = parse("name = \"bap_hebbian\"\nbounds = { w_min = 0.5, w_max = 3.0, soft = true }").unwrap();
+        let AnyRule::BapHebbian(b) = r else {
+            panic!("{r:?}")
+        };
+        assert_eq!(b.bounds, crate::bounds::WeightBounds::soft(0.5, 3.0));
+        let e = parse("name = \"bap_hebbian\"\nbounds = { w_max = 3.0 }").unwrap_err();
+        assert!(e.to_string().contains("w_min"), "{e}");
+    }
+
+    #[test]
+    fn unknown_parameters_and_rules_are_errors() {
+        let e = parse("name = \"pair_stdp\"\na_plu = 0.5")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("a_plu") && e.contains("a_plus"), "{e}");
+        let e = parse("name = \"stdp\"").unwrap_err().to_string();
+        assert!(e.contains("pair_stdp"), "{e}");
+        assert!(parse("name = \"static\"\nx = 1").is_err());
     }
 }

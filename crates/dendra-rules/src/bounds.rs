@@ -4,7 +4,11 @@ use dendra_core::ParamError;
 use dendra_core::error::{ParamResult, finite};
 
 /// How a weight is kept inside `[w_min, w_max]`.
-#[derive(Debug, Clone, Copy, PartialEq)]
+///
+/// In a spec, a `bounds` table must give all three fields (each rule has its own default
+/// bounds, so a partial table would be ambiguous).
+#[derive(Debug, Clone, Copy, PartialEq, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct WeightBounds {
     /// Lower bound (same unit as the weight).
     pub w_min: f64,

@@ -14,7 +14,8 @@ use std::collections::VecDeque;
 use dendra_core::error::{ParamResult, finite, positive};
 
 /// Parameters of a modulator.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, serde::Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct ModulatorParams {
     /// Relaxation time constant `τ_d` (ms). Default 200 (Izhikevich 2007).
     pub tau_ms: f64,

@@ -12,7 +12,8 @@ use dendra_core::ParamError;
 use dendra_core::error::{ParamResult, finite, non_negative, positive};
 
 /// How size follows weight, and the class and pruning thresholds.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, serde::Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct SpineParams {
     /// Size of a spine whose weight is 0. Default 0.2.
     pub size_at_zero: f64,
@@ -92,7 +93,8 @@ impl SpineParams {
 
 /// Structural plasticity of a rule's synapses: pruning of small spines and formation of new
 /// synapses at free positions, checked periodically.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, serde::Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct StructuralParams {
     /// Size mapping, classes and pruning threshold.
     pub spine: SpineParams,

@@ -199,19 +199,25 @@ impl<'a> ProjectionPlan<'a> {
         } else {
             Vec::new()
         };
+        let mut centres_um: Vec<f64> = Vec::new();
         for j in first..first + n as u32 {
             buf.clear();
             self.sources_of(j, &mut buf);
             let mut wrng = self.stream(Purpose::Weight, j);
             let mut prng = self.stream(Purpose::Placement, j);
             let mut drng = self.stream(Purpose::Delay, j);
+            if with_pos && let Placement::Clustered { clusters, .. } = self.desc.placement {
+                centres_um.clear();
+                centres_um.extend((0..clusters).map(|_| self.length_um * prng.random::<f64>()));
+            }
             for &s in &buf {
                 let at = cursor[s as usize] as usize;
                 cursor[s as usize] += 1;
                 target[at] = j - first;
                 weight[at] = draw_weight(&self.desc.weight, &mut wrng) as f32;
                 if with_pos {
-                    position_um[at] = draw_position(&self.desc.placement, self.length_um, &mut prng) as f32;
+                    position_um[at] =
+                        draw_position(&self.desc.placement, self.length_um, &centres_um, &mut prng) as f32;
                 }
                 if let Some((lo, hi)) = self.delay_steps {
                     // Uniform over the whole steps lo..=hi.
@@ -241,8 +247,17 @@ fn draw_weight(dist: &WeightDist, rng: &mut ChaCha8Rng) -> f64 {
     }
 }
 
-fn draw_position(placement: &Placement, length_um: f64, rng: &mut ChaCha8Rng) -> f64 {
+fn draw_position(placement: &Placement, length_um: f64, centres_um: &[f64], rng: &mut ChaCha8Rng) -> f64 {
     match *placement {
+        Placement::Clustered { spread_um, .. } => {
+            let centre = centres_um
+                [((rng.random::<f64>() * centres_um.len() as f64) as usize).min(centres_um.len() - 1)];
+            let offset = match Normal::new(0.0, spread_um) {
+                Ok(d) => d.sample(rng),
+                Err(_) => 0.0,
+            };
+            (centre + offset).clamp(0.0, length_um)
+        }
         Placement::Uniform => length_um * rng.random::<f64>(),
         Placement::Between { from_um, to_um } => {
             let (a, b) = (from_um.min(length_um), to_um.min(length_um));
@@ -333,5 +348,24 @@ mod tests {
         assert_eq!(csr.len(), 100);
         assert!(csr.position_um.iter().all(|&x| (20.0..=30.0).contains(&x)));
         assert!(csr.weight.iter().all(|&w| (1.0..2.0).contains(&w)));
+    }
+
+    #[test]
+    fn clustered_positions_gather_around_few_centres() {
+        let mut d = proj(Connectivity::AllToAll, false);
+        d.placement = Placement::Clustered {
+            clusters: 2,
+            spread_um: 1.0,
+        };
+        let csr = ProjectionPlan::new(&d, 0, 200, 1, 200.0, 1).build(0, 1).unwrap();
+        let mut xs: Vec<f32> = csr.position_um.clone();
+        xs.sort_by(f32::total_cmp);
+        assert!(xs.iter().all(|&x| (0.0..=200.0).contains(&x)));
+        // Two tight groups: all but one gap between neighbours are small.
+        let big_gaps = xs.windows(2).filter(|w| w[1] - w[0] > 8.0).count();
+        assert!(big_gaps <= 1, "{big_gaps} gaps: {xs:?}");
+        // Uniform placement of 200 synapses on 200 µm has no such gaps but a much wider spread.
+        let spread = xs[xs.len() - 1] - xs[0];
+        assert!(spread < 200.0);
     }
 }

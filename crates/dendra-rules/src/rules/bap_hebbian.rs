@@ -19,7 +19,8 @@ use crate::rule::{Needs, Rule, TraceSpec};
 use crate::signals::LocalSignals;
 
 /// bAP-gated Hebbian plasticity.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, serde::Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct BapHebbian {
     /// Coincidence potentiation `A+` (weight units per unit trace). Default 0.02.
     pub a_plus: f64,

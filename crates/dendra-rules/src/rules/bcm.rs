@@ -14,7 +14,8 @@ use crate::rule::{Needs, Rule};
 use crate::signals::{LocalSignals, RateSignals};
 
 /// The BCM rule.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, serde::Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct Bcm {
     /// Learning rate `η` (per ms). Default 1e-4.
     pub eta: f64,

@@ -21,7 +21,8 @@ use crate::rule::{Needs, Rule, TraceSpec};
 use crate::signals::{LocalSignals, RateSignals};
 
 /// Branch-specific heterosynaptic plasticity.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, serde::Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct BranchSpecific {
     /// Potentiation of recently active inputs at a dendritic spike `A+` (per unit trace). Default 0.05.
     pub a_plus: f64,

@@ -22,7 +22,8 @@ use crate::rule::{Needs, Rule};
 use crate::signals::LocalSignals;
 
 /// Voltage-based STDP.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, serde::Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct Clopath {
     /// Depression amplitude `A_LTD` (weight per mV).
     pub a_ltd: f64,

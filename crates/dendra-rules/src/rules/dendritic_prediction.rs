@@ -22,7 +22,8 @@ use crate::rule::{Needs, Rule};
 use crate::signals::LocalSignals;
 
 /// Urbanczik–Senn dendritic prediction learning.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, serde::Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct DendriticPrediction {
     /// Learning rate `η` (weight units per (mV⁻¹ · unit PSP)). Default 10.
     pub eta: f64,

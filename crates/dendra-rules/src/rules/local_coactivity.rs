@@ -20,7 +20,8 @@ use crate::rule::{CoactivitySpec, Needs, Rule};
 use crate::signals::LocalSignals;
 
 /// Co-activity-driven plasticity.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, serde::Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct LocalCoactivity {
     /// Potentiation per co-active neighbour `A+` (weight units). Default 0.01.
     pub a_plus: f64,

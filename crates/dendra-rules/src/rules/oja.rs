@@ -13,7 +13,8 @@ use crate::rule::{Needs, Rule};
 use crate::signals::{LocalSignals, RateSignals};
 
 /// Oja's rule.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, serde::Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct Oja {
     /// Learning rate `η` (per ms). Default 1e-3.
     pub eta: f64,

@@ -20,7 +20,8 @@ use crate::rule::{Needs, Rule, TraceSpec};
 use crate::signals::LocalSignals;
 
 /// Additive or multiplicative weight dependence.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum StdpUpdate {
     /// Changes independent of `w`, clipped at the bounds.
     Additive,
@@ -29,7 +30,8 @@ pub enum StdpUpdate {
 }
 
 /// Which spike pairs interact.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum StdpPairing {
     /// Every pre spike with every post spike.
     AllToAll,
@@ -38,7 +40,8 @@ pub enum StdpPairing {
 }
 
 /// Pair STDP.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, serde::Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct PairStdp {
     /// Potentiation amplitude `A+` (weight units). Default 0.01.
     pub a_plus: f64,

@@ -24,7 +24,8 @@ use crate::rule::{Needs, Rule, TraceSpec};
 use crate::signals::LocalSignals;
 
 /// Three-factor, reward-gated plasticity with consolidation.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, serde::Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct RewardModulated {
     /// Eligibility increment for pre-before-bAP `A+`. Default 1.
     pub a_plus: f64,

@@ -4,8 +4,9 @@ use crate::rule::{Needs, Rule};
 use crate::signals::LocalSignals;
 
 /// No plasticity.
-#[derive(Debug, Clone, Copy, PartialEq, Default)]
-pub struct Static;
+#[derive(Debug, Clone, Copy, PartialEq, Default, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Static {}
 
 impl Rule for Static {
     type State = ();

@@ -17,7 +17,8 @@ use crate::rule::{Needs, Rule, TraceSpec};
 use crate::signals::LocalSignals;
 
 /// Triplet STDP.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, serde::Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct TripletStdp {
     /// `τ+` (ms).
     pub tau_plus_ms: f64,

@@ -18,7 +18,8 @@ use crate::rule::{Needs, Rule, TraceSpec};
 use crate::signals::LocalSignals;
 
 /// Inhibitory STDP (Vogels et al. 2011).
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, serde::Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct VogelsSprekeler {
     /// Learning rate `η` (weight units). Default 0.01.
     pub eta: f64,

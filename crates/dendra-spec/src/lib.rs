@@ -1,0 +1,189 @@
+//! # dendra-spec
+//!
+//! The TOML experiment spec: parse, validate, and build a [`NetworkDesc`]. Every error names
+//! the file, line, column and key, says what was expected and what was found, and suggests the
+//! closest known name when one is near (see [`SpecError`]).
+//!
+//! ## Format
+//!
+//! Units are carried by key names (`tau_ms = 20`, `length_um = 150`, `rate_hz = 15`); every
+//! table rejects unknown keys; choices are tagged with `kind = "..."` (rules with
+//! `name = "..."`). A spec has an `[experiment]` table and either a network (`[neurons.NAME]`
+//! templates, `[[populations]]`, `[[projections]]`, `[[stimuli]]`, `[[modulators]]`,
+//! `[[releases]]`, `[recording]`) run for `experiment.duration_ms`, or
+//! `experiment.builtin = "NAME"` with that built-in's `[params]`. The files under `examples/`
+//! show every part; [`schema`] documents every key.
+#![warn(missing_docs)]
+
+pub mod build;
+pub mod error;
+pub mod locate;
+pub mod schema;
+
+use std::path::Path;
+
+use dendra_model::NetworkDesc;
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
+
+pub use error::{SpecError, did_you_mean};
+pub use schema::SpecFile;
+
+use error::Source;
+
+/// Largest spec file read (bytes); larger files are refused before parsing.
+pub const MAX_SPEC_BYTES: u64 = 16 * 1024 * 1024;
+
+/// A parsed spec with its text (kept to locate later errors).
+#[derive(Debug, Clone)]
+pub struct Spec {
+    /// File name shown in errors (`<builtin NAME>` for embedded specs).
+    pub file: String,
+    /// The TOML text.
+    pub text: String,
+    /// The parsed content.
+    pub data: SpecFile,
+}
+
+/// What a spec asks to run.
+#[derive(Debug, Clone)]
+pub struct Plan {
+    /// Experiment name.
+    pub name: String,
+    /// One-line description.
+    pub description: String,
+    /// Built-in procedure, if any.
+    pub builtin: Option<String>,
+    /// Simulated time (ms), for network specs (or an override for built-ins).
+    pub duration_ms: Option<f64>,
+    /// Seed.
+    pub seed: u64,
+    /// Worker threads (0 = one per core).
+    pub threads: usize,
+    /// The network (empty for built-ins, which build their own).
+    pub network: NetworkDesc,
+}
+
+impl Spec {
+    /// Parse `text`, naming it `file` in errors.
+    pub fn parse(file: &str, text: &str) -> Result<Spec, SpecError> {
+        let src = Source::new(file, text);
+        let data: SpecFile = toml::from_str(text).map_err(|e| src.from_toml(&e))?;
+        Ok(Spec {
+            file: file.to_string(),
+            text: text.to_string(),
+            data,
+        })
+    }
+
+    /// Read and parse the file at `path`.
+    pub fn load(path: &Path) -> Result<Spec, SpecError> {
+        let file = path.display().to_string();
+        let fail = |message: String| SpecError {
+            file: file.clone(),
+            line: 0,
+            column: 0,
+            key: String::new(),
+            message,
+            help: None,
+        };
+        let meta = std::fs::metadata(path).map_err(|e| fail(format!("cannot read the file: {e}")))?;
+        if meta.len() > MAX_SPEC_BYTES {
+            return Err(fail(format!(
+                "the file has {} bytes; a spec may have at most {MAX_SPEC_BYTES}",
+                meta.len()
+            )));
+        }
+        let bytes = std::fs::read(path).map_err(|e| fail(format!("cannot read the file: {e}")))?;
+        let text = String::from_utf8(bytes).map_err(|e| {
+            fail(format!(
+                "expected UTF-8 text, found invalid bytes at byte {}",
+                e.utf8_error().valid_up_to()
+            ))
+        })?;
+        Spec::parse(&file, &text)
+    }
+
+    /// A locator for errors found after parsing (e.g. by a built-in reading its `[params]`).
+    pub fn source(&self) -> Source<'_> {
+        Source::new(&self.file, &self.text)
+    }
+
+    /// Check names and values and build the network (nothing runs).
+    pub fn plan(&self) -> Result<Plan, SpecError> {
+        let src = self.source();
+        let e = &self.data.experiment;
+        match (&e.builtin, e.duration_ms) {
+            (None, None) => {
+                return Err(src.error("experiment", "`duration_ms` (ms) for a network spec", "none"));
+            }
+            (Some(_), _) if !self.data.populations.is_empty() => {
+                return Err(src.error(
+                    "populations",
+                    "no network in a spec run by a built-in (its `[params]` describe it)",
+                    format!("{} populations", self.data.populations.len()),
+                ));
+            }
+            (None, Some(_)) if self.data.params.is_some() => {
+                return Err(src.error(
+                    "params",
+                    "`[params]` only with `experiment.builtin`",
+                    "a `[params]` table",
+                ));
+            }
+            _ => {}
+        }
+        if let Some(d) = e.duration_ms {
+            let steps = d / e.dt_ms;
+            if !(d.is_finite() && d > 0.0 && steps <= build::MAX_STEPS) {
+                return Err(src.error(
+                    "experiment.duration_ms",
+                    format!("a duration > 0 of at most {:e} steps", build::MAX_STEPS),
+                    d,
+                ));
+            }
+        }
+        if e.threads > 1024 {
+            return Err(src.error(
+                "experiment.threads",
+                "at most 1024 threads (0 = one per core)",
+                e.threads,
+            ));
+        }
+        let network = build::Builder::new(&src, &self.data).network()?;
+        if e.builtin.is_none() && network.populations.is_empty() {
+            return Err(src.error("populations", "at least one population", "none"));
+        }
+        Ok(Plan {
+            name: e.name.clone(),
+            description: e.description.clone(),
+            builtin: e.builtin.clone(),
+            duration_ms: e.duration_ms,
+            seed: e.seed,
+            threads: e.threads,
+            network,
+        })
+    }
+
+    /// Read `[params]` into a built-in's parameter type (unknown keys are errors; absent keys
+    /// keep `P::default()` when `P` says `#[serde(default)]`).
+    pub fn params<P: DeserializeOwned>(&self) -> Result<P, SpecError> {
+        #[derive(Deserialize)]
+        struct Only<P> {
+            params: Option<P>,
+        }
+        let src = self.source();
+        let only: Only<P> = toml::from_str(&self.text).map_err(|e| src.from_toml(&e))?;
+        match only.params {
+            Some(p) => Ok(p),
+            None => toml::from_str::<P>("").map_err(|e| src.error_message("params", e.message().to_string())),
+        }
+    }
+
+    /// SHA-256 of the spec text, hex.
+    pub fn hash(&self) -> String {
+        use sha2::Digest;
+        let digest = sha2::Sha256::digest(self.text.as_bytes());
+        digest.iter().map(|b| format!("{b:02x}")).collect()
+    }
+}

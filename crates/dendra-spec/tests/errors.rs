@@ -1,0 +1,259 @@
+//! Bad specs get errors that name the file, line, column and key, say what was expected and
+//! found, and suggest the closest known name.
+
+use dendra_spec::{Spec, SpecError};
+
+const BASE: &str = r#"[experiment]
+name = "t"
+duration_ms = 100.0
+
+[neurons.pyr]
+soma = { t_ref_ms = 2.0 }
+compartments = [
+    { name = "apical", role = "apical_tuft", length_um = 200.0 },
+]
+receptors = [
+    { name = "exc", kind = "current", tau_ms = 5.0 },
+    { name = "exc", compartment = "apical", kind = "current", tau_ms = 5.0 },
+]
+
+[[neurons.pyr.rules]]
+compartment = "apical"
+rule = { name = "local_coactivity", a_plus = 0.01 }
+
+[[populations]]
+name = "input"
+size = 10
+source = { kind = "poisson", rate_hz = 10.0 }
+
+[[populations]]
+name = "exc"
+neuron = "pyr"
+size = 5
+
+[[projections]]
+source = "input"
+target = "exc"
+receptor = "exc"
+compartment = "apical"
+connectivity = { kind = "bernoulli", p = 0.5 }
+weight = 10.0
+"#;
+
+/// BASE with `from` replaced by `to` (which must occur once).
+fn with(from: &str, to: &str) -> String {
+    assert_eq!(BASE.matches(from).count(), 1, "{from}");
+    BASE.replace(from, to)
+}
+
+fn err(text: &str) -> SpecError {
+    match Spec::parse("bad.toml", text).and_then(|s| s.plan().map(|_| ())) {
+        Ok(()) => panic!("accepted:\n{text}"),
+        Err(e) => e,
+    }
+}
+
+fn line_of(text: &str, needle: &str) -> usize {
+    let at = text.find(needle).unwrap_or_else(|| panic!("{needle}"));
+    text[..at].matches('\n').count() + 1
+}
+
+#[test]
+fn the_base_spec_is_valid() {
+    let plan = Spec::parse("ok.toml", BASE).unwrap().plan().unwrap();
+    assert_eq!(plan.network.populations.len(), 2);
+    assert_eq!(plan.network.projections[0].receptor, 1);
+    assert_eq!(plan.network.projections[0].name, "input->exc");
+}
+
+#[test]
+fn unknown_key_with_did_you_mean() {
+    let t = with("duration_ms = 100.0", "duration_ms = 100.0\nduraton = 5");
+    let e = err(&t);
+    assert_eq!(e.file, "bad.toml");
+    assert_eq!(e.line, line_of(&t, "duraton"));
+    assert_eq!(e.column, 1);
+    assert!(e.message.contains("unknown field `duraton`"), "{e}");
+    assert!(e.key.starts_with("experiment"), "{e}");
+}
+
+#[test]
+fn unknown_rule_parameter_is_located_in_the_rule() {
+    let t = with("a_plus = 0.01", "a_plu = 0.01");
+    let e = err(&t);
+    assert_eq!(e.line, line_of(&t, "a_plu"));
+    assert_eq!(e.help.as_deref(), Some("did you mean `a_plus`?"), "{e}");
+    assert!(e.key.starts_with("neurons.pyr.rules[0]"), "{e}");
+}
+
+#[test]
+fn unknown_rule_name() {
+    let e = err(&with("\"local_coactivity\"", "\"local_coactivty\""));
+    assert_eq!(e.help.as_deref(), Some("did you mean `local_coactivity`?"), "{e}");
+}
+
+#[test]
+fn wrong_type_names_the_key() {
+    let t = with("size = 5", "size = \"five\"");
+    let e = err(&t);
+    assert_eq!(e.line, line_of(&t, "\"five\""));
+    assert_eq!(e.key, "populations[1].size");
+    assert!(e.message.contains("string") && e.message.contains("u32"), "{e}");
+}
+
+#[test]
+fn missing_field() {
+    let e = err(&with("name = \"exc\"\n", ""));
+    assert!(e.message.contains("missing field `name`"), "{e}");
+    assert!(e.key.starts_with("populations"), "{e}");
+}
+
+#[test]
+fn out_of_range_value() {
+    let t = with("p = 0.5", "p = 1.5");
+    let e = err(&t);
+    assert_eq!(e.key, "projections[0].connectivity.p");
+    assert_eq!(e.line, line_of(&t, "p = 1.5"));
+    assert!(e.message.contains("expected") && e.message.contains("1.5"), "{e}");
+}
+
+#[test]
+fn negative_time_constant_in_a_template() {
+    let t = with(
+        "kind = \"current\", tau_ms = 5.0 },\n    { name",
+        "kind = \"current\", tau_ms = -5.0 },\n    { name",
+    );
+    let e = err(&t);
+    assert_eq!(e.key, "neurons.pyr.receptors[0].tau_ms");
+    assert_eq!(e.line, line_of(&t, "tau_ms = -5.0"));
+}
+
+#[test]
+fn undefined_population_with_suggestion() {
+    let t = with("target = \"exc\"", "target = \"exx\"");
+    let e = err(&t);
+    assert_eq!(e.key, "projections[0].target");
+    assert_eq!(e.line, line_of(&t, "\"exx\""));
+    assert_eq!(e.help.as_deref(), Some("did you mean `exc`?"));
+    assert!(e.message.contains("`input`, `exc`"), "{e}");
+}
+
+#[test]
+fn source_as_target_is_rejected() {
+    let e = err(&with("target = \"exc\"", "target = \"input\""));
+    assert!(e.message.contains("a neuron population"), "{e}");
+}
+
+#[test]
+fn undefined_compartment_and_template() {
+    let e = err(&with(
+        "compartment = \"apical\"\nconnectivity",
+        "compartment = \"apicl\"\nconnectivity",
+    ));
+    assert_eq!(e.key, "projections[0].compartment");
+    assert_eq!(e.help.as_deref(), Some("did you mean `apical`?"));
+    let e = err(&with("neuron = \"pyr\"", "neuron = \"pyramidal\""));
+    assert_eq!(e.key, "populations[1].neuron");
+}
+
+#[test]
+fn ambiguous_receptor_asks_for_a_compartment() {
+    let e = err(&with("compartment = \"apical\"\nconnectivity", "connectivity"));
+    assert_eq!(e.key, "projections[0].compartment");
+    assert!(e.message.contains("several compartments"), "{e}");
+}
+
+#[test]
+fn rule_needing_a_signal_the_compartment_lacks() {
+    // Co-activity needs synapse positions; the soma has no length.
+    let e = err(&with(
+        "compartment = \"apical\"\nrule",
+        "compartment = \"soma\"\nrule",
+    ));
+    assert_eq!(e.key, "neurons.pyr.rules[0].rule");
+    assert!(e.message.contains("positions"), "{e}");
+    // A reward rule needs a modulator.
+    let e = err(&with(
+        "\"local_coactivity\", a_plus = 0.01",
+        "\"reward_modulated\"",
+    ));
+    assert_eq!(e.key, "neurons.pyr.rules[0].modulator");
+    // A bAP rule where no bAP arrives.
+    let t = with("length_um = 200.0 }", "length_um = 200.0, bap = false }")
+        .replace("\"local_coactivity\", a_plus = 0.01", "\"bap_hebbian\"");
+    let e = err(&t);
+    assert!(e.message.contains("bAP"), "{e}");
+}
+
+#[test]
+fn unknown_modulator_and_role() {
+    let t = with(
+        "\"local_coactivity\", a_plus = 0.01 }",
+        "\"reward_modulated\" }\nmodulator = \"dopamin\"",
+    );
+    let t = t.replace(
+        "[[populations]]\nname = \"input\"",
+        "[[modulators]]\nname = \"dopamine\"\n\n[[populations]]\nname = \"input\"",
+    );
+    let e = err(&t);
+    assert_eq!(e.key, "neurons.pyr.rules[0].modulator");
+    assert_eq!(e.help.as_deref(), Some("did you mean `dopamine`?"));
+    let e = err(&with("role = \"apical_tuft\"", "role = \"apical\""));
+    assert_eq!(e.key, "neurons.pyr.compartments[0].role");
+}
+
+#[test]
+fn syntax_error_is_located() {
+    let t = with("size = 10", "size = = 10");
+    let e = err(&t);
+    assert_eq!(e.line, line_of(&t, "size = = 10"));
+}
+
+#[test]
+fn network_spec_needs_a_duration_and_sane_sizes() {
+    let e = err(&with("duration_ms = 100.0\n", ""));
+    assert!(e.message.contains("duration_ms"), "{e}");
+    let e = err(&with("duration_ms = 100.0", "duration_ms = inf"));
+    assert_eq!(e.key, "experiment.duration_ms");
+    let e = err(&with("size = 10", "size = 4000000000"));
+    assert!(e.message.contains("at most"), "{e}");
+    let e = err(&with("kind = \"bernoulli\", p = 0.5", "kind = \"all_to_all\"")
+        .replace("size = 10", "size = 3000000")
+        .replace("size = 5", "size = 3000000"));
+    assert!(e.message.contains("synapses"), "{e}");
+}
+
+#[test]
+fn disable_rule_refers_to_rule_ids() {
+    let t = format!(
+        "{BASE}\n[[stimuli]]\npopulation = \"exc\"\nstart_ms = 10.0\naction = {{ kind = \"disable_rule\", rule = \"apical.local_coactivty\" }}\n"
+    );
+    let e = err(&t);
+    assert_eq!(e.key, "stimuli[0].action.rule");
+    assert_eq!(e.help.as_deref(), Some("did you mean `apical.local_coactivity`?"));
+    let ok = t.replace("local_coactivty\"", "local_coactivity\"");
+    Spec::parse("ok.toml", &ok).unwrap().plan().unwrap();
+}
+
+#[test]
+fn stimulus_window_errors_use_spec_keys() {
+    let t = format!(
+        "{BASE}\n[[stimuli]]\npopulation = \"exc\"\nstart_ms = 10.0\nstop_ms = 5.0\naction = {{ kind = \"block_spikes\" }}\n"
+    );
+    let e = err(&t);
+    assert_eq!(e.key, "stimuli[0].stop_ms");
+    assert_eq!(e.line, line_of(&t, "stop_ms = 5.0"));
+}
+
+#[test]
+fn unreadable_files_are_errors_not_panics() {
+    let e = Spec::load(std::path::Path::new("/nonexistent/x.toml")).unwrap_err();
+    assert!(e.message.contains("cannot read"), "{e}");
+    let dir = std::env::temp_dir().join(format!("dendra-spec-test-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let p = dir.join("bin.toml");
+    std::fs::write(&p, [0xff, 0xfe, 0x00]).unwrap();
+    let e = Spec::load(&p).unwrap_err();
+    assert!(e.message.contains("UTF-8"), "{e}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
