@@ -1,0 +1,171 @@
+//! # dendra-io
+//!
+//! What a run leaves on disk, in formats other tools read:
+//!
+//! | file | content |
+//! |---|---|
+//! | `summary.json` | experiment, description, dendra version, seed, threads, spec hash, wall time, and `results` (the experiment's key results under stable names) |
+//! | `spec.toml` | the spec that ran (for built-ins, the embedded one) |
+//! | `spikes.parquet` | `t_ms` f64, `neuron` u32, `population` string |
+//! | `traces.parquet` | long format: `t_ms`, `population`, `neuron`, `signal` (name with unit), `compartment`, `receptor`, `value` |
+//! | `weights.parquet` | long format: `t_ms`, `synapse` (id of `synapses.parquet`), `projection`, `compartment`, `position_um`, `weight`, `spine_size` |
+//! | `synapses.parquet` | every synapse at the end: `synapse`, `projection`, `source_population`, `source`, `target_population`, `target`, `compartment`, `receptor`, `position_um`, `weight`, `delay_ms`, `alive`, `spine_size` |
+//! | `figures/*.png`, `figures/*.svg` | raster, rates, weight histograms, traces, weights over time (font embedded) |
+//! | `report.html` | one self-contained page with the above |
+//!
+//! Missing values (no position, no spine) are NaN. Files are written under temporary names and
+//! renamed, inside a staging directory renamed into place at the end ([`outdir`]).
+#![warn(missing_docs)]
+
+pub mod error;
+pub mod figures;
+pub mod outdir;
+pub mod parquet_io;
+pub mod report;
+pub mod tables;
+
+use std::path::Path;
+
+use serde_json::{Map, Value};
+
+pub use error::{IoError, IoResult};
+pub use figures::Figure;
+pub use outdir::Staging;
+pub use tables::Tables;
+
+/// Facts about a run that go into `summary.json` besides its results.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RunInfo {
+    /// Experiment name.
+    pub experiment: String,
+    /// One line describing it.
+    pub description: String,
+    /// Seed.
+    pub seed: u64,
+    /// Worker threads used.
+    pub threads: usize,
+    /// SHA-256 of the spec text.
+    pub spec_hash: String,
+    /// Wall-clock time of the run (s).
+    pub wall_s: f64,
+}
+
+/// The `summary.json` object.
+pub fn summary_json(info: &RunInfo, results: &Map<String, Value>) -> Map<String, Value> {
+    let mut m = Map::new();
+    m.insert("experiment".into(), info.experiment.clone().into());
+    m.insert("description".into(), info.description.clone().into());
+    m.insert("dendra_version".into(), env!("CARGO_PKG_VERSION").into());
+    m.insert("seed".into(), info.seed.into());
+    m.insert("threads".into(), (info.threads as u64).into());
+    m.insert("spec_hash".into(), info.spec_hash.clone().into());
+    m.insert("wall_s".into(), finite_or_null(info.wall_s));
+    m.insert(
+        "results".into(),
+        Value::Object(results.iter().map(|(k, v)| (k.clone(), clean(v))).collect()),
+    );
+    m
+}
+
+fn finite_or_null(x: f64) -> Value {
+    serde_json::Number::from_f64(x).map_or(Value::Null, Value::Number)
+}
+
+/// JSON has no NaN or infinity: such results become `null`.
+fn clean(v: &Value) -> Value {
+    match v {
+        Value::Array(a) => Value::Array(a.iter().map(clean).collect()),
+        Value::Object(o) => Value::Object(o.iter().map(|(k, v)| (k.clone(), clean(v))).collect()),
+        other => other.clone(),
+    }
+}
+
+/// Write every output of a run into `dir` (normally a [`Staging`] path): tables, figures,
+/// spec, summary, report.
+pub fn write_run(
+    dir: &Path,
+    info: &RunInfo,
+    results: &Map<String, Value>,
+    tables: &Tables,
+    spec: &str,
+) -> IoResult<()> {
+    outdir::write_atomic(&dir.join("spec.toml"), spec.as_bytes())?;
+    parquet_io::write_spikes(&dir.join("spikes.parquet"), &tables.spikes)?;
+    if !tables.traces.t_ms.is_empty() {
+        parquet_io::write_traces(&dir.join("traces.parquet"), &tables.traces)?;
+    }
+    if !tables.weights.t_ms.is_empty() {
+        parquet_io::write_weights(&dir.join("weights.parquet"), &tables.weights)?;
+    }
+    if !tables.synapses.synapse.is_empty() {
+        parquet_io::write_synapses(&dir.join("synapses.parquet"), &tables.synapses)?;
+    }
+    let mut summary = summary_json(info, results);
+    let populations: Vec<Value> = tables
+        .populations
+        .iter()
+        .map(|(n, s)| serde_json::json!({ "name": n, "size": s }))
+        .collect();
+    summary.insert("populations".into(), Value::Array(populations));
+    summary.insert("duration_ms".into(), finite_or_null(tables.duration_ms));
+    let text = serde_json::to_string_pretty(&Value::Object(summary)).unwrap_or_default();
+    outdir::write_atomic(&dir.join("summary.json"), text.as_bytes())?;
+    rebuild_report(dir)
+}
+
+/// Read back what a run wrote to `dir` and (re)draw its figures and `report.html`.
+pub fn rebuild_report(dir: &Path) -> IoResult<()> {
+    let summary_path = dir.join("summary.json");
+    let text = std::fs::read_to_string(&summary_path).map_err(|e| IoError::at(&summary_path, e))?;
+    let summary: Map<String, Value> = match serde_json::from_str(&text) {
+        Ok(Value::Object(m)) => m,
+        Ok(_) => return Err(IoError::format(&summary_path, "expected a JSON object")),
+        Err(e) => return Err(IoError::format(&summary_path, e)),
+    };
+    let tables = read_tables(dir, &summary)?;
+    let figures = figures::draw_all(&tables, &dir.join("figures"))?;
+    let spec = std::fs::read_to_string(dir.join("spec.toml")).ok();
+    let files = report::list_files(dir)
+        .into_iter()
+        .filter(|(n, _)| n != "report.html")
+        .collect::<Vec<_>>();
+    let page = report::html(&summary, &figures, spec.as_deref(), &files)?;
+    outdir::write_atomic(&dir.join("report.html"), page.as_bytes())
+}
+
+/// The tables stored in `dir` (absent optional files give empty tables).
+pub fn read_tables(dir: &Path, summary: &Map<String, Value>) -> IoResult<Tables> {
+    let opt = |name: &str| {
+        let p = dir.join(name);
+        p.exists().then_some(p)
+    };
+    let mut t = Tables::default();
+    if let Some(p) = opt("spikes.parquet") {
+        t.spikes = parquet_io::read_spikes(&p)?;
+    }
+    if let Some(p) = opt("traces.parquet") {
+        t.traces = parquet_io::read_traces(&p)?;
+    }
+    if let Some(p) = opt("weights.parquet") {
+        t.weights = parquet_io::read_weights(&p)?;
+    }
+    if let Some(p) = opt("synapses.parquet") {
+        t.synapses = parquet_io::read_synapses(&p)?;
+    }
+    if let Some(Value::Array(pops)) = summary.get("populations") {
+        t.populations = pops
+            .iter()
+            .filter_map(|p| {
+                Some((
+                    p.get("name")?.as_str()?.to_string(),
+                    p.get("size")?.as_u64()? as u32,
+                ))
+            })
+            .collect();
+    }
+    t.duration_ms = summary
+        .get("duration_ms")
+        .and_then(Value::as_f64)
+        .unwrap_or_else(|| t.spikes.t_ms.iter().copied().fold(0.0, f64::max));
+    Ok(t)
+}

@@ -1,0 +1,386 @@
+//! Parquet files of the tables (zstd-compressed, plain Arrow types that pandas and pyarrow read
+//! with no extra steps), written through a temporary name, and read back.
+
+use std::collections::BTreeMap;
+use std::fs::File;
+use std::path::Path;
+use std::sync::Arc;
+
+use arrow_array::{
+    Array, ArrayRef, BooleanArray, Float64Array, RecordBatch, StringArray, UInt32Array, UInt64Array,
+};
+use arrow_schema::{DataType, Field, Schema};
+use parquet::arrow::ArrowWriter;
+use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+use parquet::basic::{Compression, ZstdLevel};
+use parquet::file::properties::WriterProperties;
+
+use crate::error::{IoError, IoResult};
+use crate::outdir::temp_name;
+use crate::tables::{SpikeRows, SynapseRows, TraceRows, WeightRows};
+
+/// One column, owned.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Column {
+    /// 64-bit floats.
+    F64(Vec<f64>),
+    /// Unsigned 32-bit integers.
+    U32(Vec<u32>),
+    /// Unsigned 64-bit integers.
+    U64(Vec<u64>),
+    /// UTF-8 strings.
+    Str(Vec<String>),
+    /// Booleans.
+    Bool(Vec<bool>),
+}
+
+impl Column {
+    fn array(&self) -> ArrayRef {
+        match self {
+            Column::F64(v) => Arc::new(Float64Array::from(v.clone())),
+            Column::U32(v) => Arc::new(UInt32Array::from(v.clone())),
+            Column::U64(v) => Arc::new(UInt64Array::from(v.clone())),
+            Column::Str(v) => Arc::new(StringArray::from_iter_values(v.iter())),
+            Column::Bool(v) => Arc::new(BooleanArray::from(v.clone())),
+        }
+    }
+
+    fn data_type(&self) -> DataType {
+        match self {
+            Column::F64(_) => DataType::Float64,
+            Column::U32(_) => DataType::UInt32,
+            Column::U64(_) => DataType::UInt64,
+            Column::Str(_) => DataType::Utf8,
+            Column::Bool(_) => DataType::Boolean,
+        }
+    }
+
+    fn len(&self) -> usize {
+        match self {
+            Column::F64(v) => v.len(),
+            Column::U32(v) => v.len(),
+            Column::U64(v) => v.len(),
+            Column::Str(v) => v.len(),
+            Column::Bool(v) => v.len(),
+        }
+    }
+}
+
+/// Rows per record batch when writing.
+const BATCH_ROWS: usize = 1 << 20;
+
+/// Write named columns of equal length to `path` (via a temporary file and a rename).
+pub fn write_columns(path: &Path, columns: &[(&str, Column)]) -> IoResult<()> {
+    let fields: Vec<Field> = columns
+        .iter()
+        .map(|(n, c)| Field::new(*n, c.data_type(), false))
+        .collect();
+    let schema = Arc::new(
+        Schema::new(fields).with_metadata([("created_by", format!("dendra {}", env!("CARGO_PKG_VERSION")))]),
+    );
+    let rows = columns.first().map_or(0, |c| c.1.len());
+    if let Some((n, _)) = columns.iter().find(|c| c.1.len() != rows) {
+        return Err(IoError::format(
+            path,
+            format!("column `{n}` has a different length"),
+        ));
+    }
+    let tmp = temp_name(path);
+    let file = File::create(&tmp).map_err(|e| IoError::at(&tmp, e))?;
+    let props = WriterProperties::builder()
+        .set_compression(Compression::ZSTD(
+            ZstdLevel::try_new(3).map_err(|e| IoError::format(path, e))?,
+        ))
+        .build();
+    let mut writer =
+        ArrowWriter::try_new(file, schema.clone(), Some(props)).map_err(|e| IoError::format(path, e))?;
+    let arrays: Vec<ArrayRef> = columns.iter().map(|(_, c)| c.array()).collect();
+    let mut start = 0;
+    loop {
+        let len = BATCH_ROWS.min(rows - start);
+        let slice: Vec<ArrayRef> = arrays.iter().map(|a| a.slice(start, len)).collect();
+        let batch = RecordBatch::try_new(schema.clone(), slice).map_err(|e| IoError::format(path, e))?;
+        writer.write(&batch).map_err(|e| IoError::format(path, e))?;
+        start += len;
+        if start >= rows {
+            break;
+        }
+    }
+    writer.close().map_err(|e| IoError::format(path, e))?;
+    std::fs::rename(&tmp, path).map_err(|e| IoError::at(path, e))
+}
+
+/// Read every column of a Parquet file written by [`write_columns`] (or any file with these
+/// plain types).
+pub fn read_columns(path: &Path) -> IoResult<BTreeMap<String, Column>> {
+    let file = File::open(path).map_err(|e| IoError::at(path, e))?;
+    let builder = ParquetRecordBatchReaderBuilder::try_new(file).map_err(|e| IoError::format(path, e))?;
+    let mut out: BTreeMap<String, Column> = BTreeMap::new();
+    let names: Vec<String> = builder
+        .schema()
+        .fields()
+        .iter()
+        .map(|f| f.name().clone())
+        .collect();
+    for f in builder.schema().fields() {
+        let empty = match f.data_type() {
+            DataType::Float64 => Column::F64(Vec::new()),
+            DataType::UInt32 => Column::U32(Vec::new()),
+            DataType::UInt64 => Column::U64(Vec::new()),
+            DataType::Utf8 => Column::Str(Vec::new()),
+            DataType::Boolean => Column::Bool(Vec::new()),
+            other => {
+                return Err(IoError::format(
+                    path,
+                    format!("column `{}` has an unsupported type {other}", f.name()),
+                ));
+            }
+        };
+        out.insert(f.name().clone(), empty);
+    }
+    let reader = builder.build().map_err(|e| IoError::format(path, e))?;
+    for batch in reader {
+        let batch = batch.map_err(|e| IoError::format(path, e))?;
+        for (i, name) in names.iter().enumerate() {
+            let a = batch.column(i);
+            let bad = || {
+                IoError::format(
+                    path,
+                    format!("column `{name}` has an unsupported type {}", a.data_type()),
+                )
+            };
+            let entry = out.entry(name.clone());
+            match a.data_type() {
+                DataType::Float64 => {
+                    let v = a.as_any().downcast_ref::<Float64Array>().ok_or_else(bad)?;
+                    if let Column::F64(c) = entry.or_insert(Column::F64(Vec::new())) {
+                        c.extend(v.iter().map(|x| x.unwrap_or(f64::NAN)));
+                    }
+                }
+                DataType::UInt32 => {
+                    let v = a.as_any().downcast_ref::<UInt32Array>().ok_or_else(bad)?;
+                    if let Column::U32(c) = entry.or_insert(Column::U32(Vec::new())) {
+                        c.extend(v.iter().map(|x| x.unwrap_or(0)));
+                    }
+                }
+                DataType::UInt64 => {
+                    let v = a.as_any().downcast_ref::<UInt64Array>().ok_or_else(bad)?;
+                    if let Column::U64(c) = entry.or_insert(Column::U64(Vec::new())) {
+                        c.extend(v.iter().map(|x| x.unwrap_or(0)));
+                    }
+                }
+                DataType::Utf8 => {
+                    let v = a.as_any().downcast_ref::<StringArray>().ok_or_else(bad)?;
+                    if let Column::Str(c) = entry.or_insert(Column::Str(Vec::new())) {
+                        c.extend(v.iter().map(|x| x.unwrap_or("").to_string()));
+                    }
+                }
+                DataType::Boolean => {
+                    let v = a.as_any().downcast_ref::<BooleanArray>().ok_or_else(bad)?;
+                    if let Column::Bool(c) = entry.or_insert(Column::Bool(Vec::new())) {
+                        c.extend(v.iter().map(|x| x.unwrap_or(false)));
+                    }
+                }
+                _ => return Err(bad()),
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Take a column of the expected type out of a read table.
+fn take<T>(
+    path: &Path,
+    cols: &mut BTreeMap<String, Column>,
+    name: &str,
+    pick: impl Fn(Column) -> Option<Vec<T>>,
+) -> IoResult<Vec<T>> {
+    let c = cols
+        .remove(name)
+        .ok_or_else(|| IoError::format(path, format!("missing column `{name}`")))?;
+    pick(c).ok_or_else(|| IoError::format(path, format!("column `{name}` has the wrong type")))
+}
+
+fn f64s(c: Column) -> Option<Vec<f64>> {
+    match c {
+        Column::F64(v) => Some(v),
+        _ => None,
+    }
+}
+fn u32s(c: Column) -> Option<Vec<u32>> {
+    match c {
+        Column::U32(v) => Some(v),
+        _ => None,
+    }
+}
+fn u64s(c: Column) -> Option<Vec<u64>> {
+    match c {
+        Column::U64(v) => Some(v),
+        _ => None,
+    }
+}
+fn strs(c: Column) -> Option<Vec<String>> {
+    match c {
+        Column::Str(v) => Some(v),
+        _ => None,
+    }
+}
+fn bools(c: Column) -> Option<Vec<bool>> {
+    match c {
+        Column::Bool(v) => Some(v),
+        _ => None,
+    }
+}
+
+/// `spikes.parquet`: `t_ms` f64, `neuron` u32, `population` string.
+pub fn write_spikes(path: &Path, s: &SpikeRows) -> IoResult<()> {
+    write_columns(
+        path,
+        &[
+            ("t_ms", Column::F64(s.t_ms.clone())),
+            ("neuron", Column::U32(s.neuron.clone())),
+            ("population", Column::Str(s.population.clone())),
+        ],
+    )
+}
+
+/// Read `spikes.parquet`.
+pub fn read_spikes(path: &Path) -> IoResult<SpikeRows> {
+    let mut c = read_columns(path)?;
+    Ok(SpikeRows {
+        t_ms: take(path, &mut c, "t_ms", f64s)?,
+        neuron: take(path, &mut c, "neuron", u32s)?,
+        population: take(path, &mut c, "population", strs)?,
+    })
+}
+
+/// `traces.parquet`: `t_ms`, `population`, `neuron`, `signal`, `compartment`, `receptor`, `value`.
+pub fn write_traces(path: &Path, t: &TraceRows) -> IoResult<()> {
+    write_columns(
+        path,
+        &[
+            ("t_ms", Column::F64(t.t_ms.clone())),
+            ("population", Column::Str(t.population.clone())),
+            ("neuron", Column::U32(t.neuron.clone())),
+            ("signal", Column::Str(t.signal.clone())),
+            ("compartment", Column::Str(t.compartment.clone())),
+            ("receptor", Column::Str(t.receptor.clone())),
+            ("value", Column::F64(t.value.clone())),
+        ],
+    )
+}
+
+/// Read `traces.parquet`.
+pub fn read_traces(path: &Path) -> IoResult<TraceRows> {
+    let mut c = read_columns(path)?;
+    Ok(TraceRows {
+        t_ms: take(path, &mut c, "t_ms", f64s)?,
+        population: take(path, &mut c, "population", strs)?,
+        neuron: take(path, &mut c, "neuron", u32s)?,
+        signal: take(path, &mut c, "signal", strs)?,
+        compartment: take(path, &mut c, "compartment", strs)?,
+        receptor: take(path, &mut c, "receptor", strs)?,
+        value: take(path, &mut c, "value", f64s)?,
+    })
+}
+
+/// `weights.parquet`: `t_ms`, `synapse`, `projection`, `compartment`, `position_um`, `weight`,
+/// `spine_size`.
+pub fn write_weights(path: &Path, w: &WeightRows) -> IoResult<()> {
+    write_columns(
+        path,
+        &[
+            ("t_ms", Column::F64(w.t_ms.clone())),
+            ("synapse", Column::U64(w.synapse.clone())),
+            ("projection", Column::Str(w.projection.clone())),
+            ("compartment", Column::Str(w.compartment.clone())),
+            ("position_um", Column::F64(w.position_um.clone())),
+            ("weight", Column::F64(w.weight.clone())),
+            ("spine_size", Column::F64(w.spine_size.clone())),
+        ],
+    )
+}
+
+/// Read `weights.parquet`.
+pub fn read_weights(path: &Path) -> IoResult<WeightRows> {
+    let mut c = read_columns(path)?;
+    Ok(WeightRows {
+        t_ms: take(path, &mut c, "t_ms", f64s)?,
+        synapse: take(path, &mut c, "synapse", u64s)?,
+        projection: take(path, &mut c, "projection", strs)?,
+        compartment: take(path, &mut c, "compartment", strs)?,
+        position_um: take(path, &mut c, "position_um", f64s)?,
+        weight: take(path, &mut c, "weight", f64s)?,
+        spine_size: take(path, &mut c, "spine_size", f64s)?,
+    })
+}
+
+/// `synapses.parquet`: the static table of synapses (final weights).
+pub fn write_synapses(path: &Path, s: &SynapseRows) -> IoResult<()> {
+    write_columns(
+        path,
+        &[
+            ("synapse", Column::U64(s.synapse.clone())),
+            ("projection", Column::Str(s.projection.clone())),
+            ("source_population", Column::Str(s.source_population.clone())),
+            ("source", Column::U32(s.source.clone())),
+            ("target_population", Column::Str(s.target_population.clone())),
+            ("target", Column::U32(s.target.clone())),
+            ("compartment", Column::Str(s.compartment.clone())),
+            ("receptor", Column::Str(s.receptor.clone())),
+            ("position_um", Column::F64(s.position_um.clone())),
+            ("weight", Column::F64(s.weight.clone())),
+            ("delay_ms", Column::F64(s.delay_ms.clone())),
+            ("alive", Column::Bool(s.alive.clone())),
+            ("spine_size", Column::F64(s.spine_size.clone())),
+        ],
+    )
+}
+
+/// Read `synapses.parquet`.
+pub fn read_synapses(path: &Path) -> IoResult<SynapseRows> {
+    let mut c = read_columns(path)?;
+    Ok(SynapseRows {
+        synapse: take(path, &mut c, "synapse", u64s)?,
+        projection: take(path, &mut c, "projection", strs)?,
+        source_population: take(path, &mut c, "source_population", strs)?,
+        source: take(path, &mut c, "source", u32s)?,
+        target_population: take(path, &mut c, "target_population", strs)?,
+        target: take(path, &mut c, "target", u32s)?,
+        compartment: take(path, &mut c, "compartment", strs)?,
+        receptor: take(path, &mut c, "receptor", strs)?,
+        position_um: take(path, &mut c, "position_um", f64s)?,
+        weight: take(path, &mut c, "weight", f64s)?,
+        delay_ms: take(path, &mut c, "delay_ms", f64s)?,
+        alive: take(path, &mut c, "alive", bools)?,
+        spine_size: take(path, &mut c, "spine_size", f64s)?,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tables_round_trip() {
+        let dir = std::env::temp_dir().join(format!("dendra-pq-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let spikes = SpikeRows {
+            t_ms: vec![0.1, 0.5, 2.0],
+            neuron: vec![3, 0, 3],
+            population: vec!["exc".into(), "inh".into(), "exc".into()],
+        };
+        let p = dir.join("spikes.parquet");
+        write_spikes(&p, &spikes).unwrap();
+        assert_eq!(read_spikes(&p).unwrap(), spikes);
+        assert!(!temp_name(&p).exists());
+        let empty = SpikeRows::default();
+        write_spikes(&p, &empty).unwrap();
+        assert_eq!(read_spikes(&p).unwrap(), empty);
+        let e = read_traces(&p).unwrap_err();
+        assert!(e.to_string().contains("missing column"), "{e}");
+        std::fs::write(dir.join("junk.parquet"), b"not parquet").unwrap();
+        assert!(read_spikes(&dir.join("junk.parquet")).is_err());
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}

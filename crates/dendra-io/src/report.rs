@@ -1,0 +1,179 @@
+//! `report.html`: one self-contained page (styles and figures inline, no external resource)
+//! summarizing a run.
+
+use std::path::Path;
+
+use base64::Engine;
+use serde_json::{Map, Value};
+
+use crate::error::{IoError, IoResult};
+use crate::figures::Figure;
+
+fn escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+fn show(v: &Value) -> String {
+    match v {
+        Value::Number(n) => match n.as_f64() {
+            Some(x) if n.is_f64() => {
+                if x != 0.0 && (x.abs() < 1e-3 || x.abs() >= 1e6) {
+                    format!("{x:.4e}")
+                } else {
+                    format!("{}", (x * 1e4).round() / 1e4)
+                }
+            }
+            _ => n.to_string(),
+        },
+        Value::String(s) => s.clone(),
+        Value::Null => "n/a".into(),
+        other => other.to_string(),
+    }
+}
+
+const STYLE: &str = "body{font-family:system-ui,-apple-system,'Segoe UI',sans-serif;max-width:980px;margin:2em auto;padding:0 1em;color:#222}\
+h1{margin-bottom:0.2em}.sub{color:#555;margin-top:0}table{border-collapse:collapse;margin:1em 0}\
+td,th{border-bottom:1px solid #ddd;padding:4px 12px;text-align:left;font-variant-numeric:tabular-nums}\
+th{background:#f4f4f4}figure{margin:1.5em 0}figure img{max-width:100%;border:1px solid #eee}\
+figcaption{color:#444;font-size:0.95em}pre{background:#f7f7f7;padding:1em;overflow-x:auto;font-size:0.85em}\
+code{background:#f4f4f4;padding:0 3px}";
+
+/// Build the page from the summary (`summary.json` content), the figures, the spec text and
+/// the list of output files with their sizes.
+pub fn html(
+    summary: &Map<String, Value>,
+    figures: &[Figure],
+    spec: Option<&str>,
+    files: &[(String, u64)],
+) -> IoResult<String> {
+    let get = |k: &str| summary.get(k).map(show).unwrap_or_default();
+    let mut h = String::new();
+    h.push_str("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">");
+    h.push_str("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">");
+    h.push_str(&format!(
+        "<title>dendra: {}</title><style>{STYLE}</style></head><body>\n",
+        escape(&get("experiment"))
+    ));
+    h.push_str(&format!(
+        "<h1>{}</h1>\n<p class=\"sub\">{}</p>\n",
+        escape(&get("experiment")),
+        escape(&get("description"))
+    ));
+    h.push_str("<h2>Run</h2>\n<table>");
+    for k in [
+        "dendra_version",
+        "seed",
+        "threads",
+        "wall_s",
+        "spec_hash",
+        "started_utc",
+    ] {
+        if let Some(v) = summary.get(k) {
+            h.push_str(&format!(
+                "<tr><th>{}</th><td><code>{}</code></td></tr>",
+                escape(k),
+                escape(&show(v))
+            ));
+        }
+    }
+    h.push_str("</table>\n");
+    if let Some(Value::Object(results)) = summary.get("results") {
+        h.push_str("<h2>Results</h2>\n<table><tr><th>key</th><th>value</th></tr>");
+        for (k, v) in results {
+            h.push_str(&format!(
+                "<tr><td><code>{}</code></td><td>{}</td></tr>",
+                escape(k),
+                escape(&show(v))
+            ));
+        }
+        h.push_str("</table>\n");
+    }
+    if !figures.is_empty() {
+        h.push_str("<h2>Figures</h2>\n");
+        for f in figures {
+            let bytes = std::fs::read(&f.png).map_err(|e| IoError::at(&f.png, e))?;
+            let b64 = base64::engine::general_purpose::STANDARD.encode(bytes);
+            h.push_str(&format!(
+                "<figure id=\"fig-{}\"><img alt=\"{}\" src=\"data:image/png;base64,{b64}\"><figcaption>{} (files: <code>figures/{}.png</code>, <code>figures/{}.svg</code>)</figcaption></figure>\n",
+                escape(&f.name),
+                escape(&f.caption),
+                escape(&f.caption),
+                escape(&f.name),
+                escape(&f.name)
+            ));
+        }
+    }
+    if !files.is_empty() {
+        h.push_str("<h2>Files</h2>\n<table><tr><th>file</th><th>bytes</th></tr>");
+        for (name, size) in files {
+            h.push_str(&format!(
+                "<tr><td><code>{}</code></td><td>{size}</td></tr>",
+                escape(name)
+            ));
+        }
+        h.push_str("</table>\n<p>Tables are Parquet (read with <code>pandas.read_parquet</code>); columns are documented in dendra's README.</p>\n");
+    }
+    if let Some(spec) = spec {
+        h.push_str(&format!(
+            "<h2>Spec</h2>\n<details><summary>spec.toml</summary><pre>{}</pre></details>\n",
+            escape(spec)
+        ));
+    }
+    h.push_str("</body></html>\n");
+    Ok(h)
+}
+
+/// Every regular file under `dir` (relative names, sorted) with its size, except hidden
+/// temporaries.
+pub fn list_files(dir: &Path) -> Vec<(String, u64)> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        let Ok(entries) = std::fs::read_dir(&d) else {
+            continue;
+        };
+        for e in entries.flatten() {
+            let p = e.path();
+            let hidden = e.file_name().to_string_lossy().starts_with('.');
+            if p.is_dir() {
+                stack.push(p);
+            } else if !hidden && let Ok(meta) = e.metadata() {
+                let rel = p.strip_prefix(dir).unwrap_or(&p).display().to_string();
+                out.push((rel, meta.len()));
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn page_escapes_and_lists_results() {
+        let mut s = Map::new();
+        s.insert("experiment".into(), "a<b".into());
+        let mut r = Map::new();
+        r.insert("rate_hz".into(), 5.68912.into());
+        s.insert("results".into(), Value::Object(r));
+        let page = html(&s, &[], Some("x = \"<\""), &[("spikes.parquet".into(), 10)]).unwrap();
+        assert!(page.contains("<h1>a&lt;b</h1>"));
+        assert!(page.contains("<code>rate_hz</code></td><td>5.6891</td>"));
+        assert!(page.contains("x = &quot;&lt;&quot;"));
+        assert!(page.contains("spikes.parquet"));
+        assert!(!page.contains("src=\"http"));
+    }
+}
