@@ -42,10 +42,12 @@ fn main() {
             threads,
             ..RunOptions::default()
         };
-        let s = run_with(&params, &options).unwrap_or_else(|e| {
-            eprintln!("error: {e}");
-            std::process::exit(1)
-        });
+        let s = run_with(&params, &options)
+            .map(|o| o.summary)
+            .unwrap_or_else(|e| {
+                eprintln!("error: {e}");
+                std::process::exit(1)
+            });
         let (l, b) = (
             s.number("loop_s").unwrap_or(f64::NAN),
             s.number("build_s").unwrap_or(f64::NAN),

@@ -1,95 +1,278 @@
-//! The `dendra` command line: thin; it parses arguments, runs a built-in and prints its summary.
+//! The `dendra` command line: thin; it parses arguments, loads a spec, runs it, writes the
+//! outputs and returns an exit code.
 //!
-//! Exit codes: 0 success, 2 bad input (unknown experiment, invalid option), 1 run failure.
+//! Exit codes: 0 success, 2 bad input (invalid spec, unknown name, refused output directory),
+//! 1 run failure (the engine or the file system failed).
 
 use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::time::Instant;
 
 use clap::{Parser, Subcommand};
-use dendra_experiments::{ExperimentError, RunOptions, Summary, builtins, run_builtin};
+use dendra_experiments::{
+    ExperimentError, Outcome, RunOptions, Summary, builtin, builtins, check_spec, run_spec,
+};
+use dendra_io::{RunInfo, Staging, Tables};
+use dendra_spec::Spec;
 use indicatif::{ProgressBar, ProgressStyle};
 
 /// The experiment `dendra demo` runs.
 const DEMO: &str = "cuba";
+/// Where `dendra demo` writes by default.
+const DEMO_OUT: &str = "dendra-out";
+
+const EXAMPLES: &str = "Examples:
+  dendra demo                                  run the main experiment, write dendra-out/
+  dendra list                                  list the built-in experiments
+  dendra show cuba > my.toml                   print a built-in's spec to edit
+  dendra check my.toml                         validate a spec without running it
+  dendra run my.toml --out results             run a spec file, write results/
+  dendra run cuba --out cuba --threads 2       run a built-in on two threads
+  dendra run song2000 --out s --seed 7 --json  print the summary as JSON
+  dendra report results                        rebuild results/report.html";
 
 #[derive(Parser)]
 #[command(
     name = "dendra",
     version,
     about = "Simulate networks of neurons whose dendritic compartments follow their own plasticity rules.",
-    after_help = "Examples:\n  dendra demo                       run the main experiment on its embedded default\n  dendra list                       list the built-in experiments\n  dendra run cuba --threads 2       run the CUBA benchmark on two threads\n  dendra run cuba --seed 7 --json   print the summary as JSON"
+    after_help = EXAMPLES
 )]
 struct Cli {
     #[command(subcommand)]
     command: Command,
-    /// Print nothing but the result.
-    #[arg(long, short, global = true)]
+    /// Print nothing but errors and the result.
+    #[arg(long, short, global = true, conflicts_with = "verbose")]
     quiet: bool,
+    /// Print the plan before running and where each output goes.
+    #[arg(long, short, global = true)]
+    verbose: bool,
 }
 
 #[derive(Subcommand)]
 enum Command {
-    /// Run a built-in experiment by name and print its summary.
+    /// Run a spec file or a built-in, writing its outputs to a directory.
     Run(RunArgs),
-    /// Run the main experiment on its embedded default.
-    Demo(CommonArgs),
+    /// Run the main experiment on its embedded default, writing to dendra-out/.
+    Demo(DemoArgs),
+    /// Validate a spec file without running it.
+    Check {
+        /// The spec file.
+        spec: PathBuf,
+    },
     /// List the built-in experiments.
     List,
+    /// Print a built-in's spec (copy it, edit it, run it).
+    Show {
+        /// Built-in name (see `dendra list`).
+        name: String,
+    },
+    /// Rebuild the figures and report.html of an output directory from its saved files.
+    Report {
+        /// An output directory written by `dendra run`.
+        dir: PathBuf,
+    },
 }
 
 #[derive(clap::Args)]
 struct RunArgs {
-    /// Name of a built-in experiment (see `dendra list`).
-    name: String,
+    /// A spec file (`*.toml`) or the name of a built-in (see `dendra list`).
+    spec: String,
+    /// Output directory (created; an existing non-empty one needs --force).
+    #[arg(long, short)]
+    out: PathBuf,
+    #[command(flatten)]
+    common: CommonArgs,
+}
+
+#[derive(clap::Args)]
+struct DemoArgs {
+    /// Output directory.
+    #[arg(long, short, default_value = DEMO_OUT)]
+    out: PathBuf,
     #[command(flatten)]
     common: CommonArgs,
 }
 
 #[derive(clap::Args)]
 struct CommonArgs {
-    /// Seed of every random stream of the run.
-    #[arg(long, default_value_t = 1)]
-    seed: u64,
-    /// Worker threads (results are identical for any number).
-    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..=1024))]
-    threads: u64,
+    /// Seed of every random stream (default: the spec's).
+    #[arg(long)]
+    seed: Option<u64>,
+    /// Worker threads; results are identical for any number (default: the spec's, 0 = one per core).
+    #[arg(long, value_parser = clap::value_parser!(u64).range(0..=1024))]
+    threads: Option<u64>,
     /// Override the simulated duration (ms).
     #[arg(long)]
     duration_ms: Option<f64>,
+    /// Replace an existing non-empty output directory.
+    #[arg(long)]
+    force: bool,
     /// Print the summary as JSON.
     #[arg(long)]
     json: bool,
 }
 
-fn main() -> ExitCode {
-    let cli = Cli::parse();
-    match cli.command {
-        Command::List => {
-            for b in builtins() {
-                println!("{:<12} {}", b.name, b.description);
-            }
-            ExitCode::SUCCESS
+/// How the command ended.
+enum Failure {
+    /// The user's input is wrong (exit 2).
+    Input(String),
+    /// The run or the file system failed (exit 1).
+    Run(String),
+}
+
+impl From<ExperimentError> for Failure {
+    fn from(e: ExperimentError) -> Self {
+        if e.is_bad_input() {
+            Failure::Input(e.to_string())
+        } else {
+            Failure::Run(format!("run failed: {e}"))
         }
-        Command::Run(args) => run(&args.name, &args.common, cli.quiet),
-        Command::Demo(common) => run(DEMO, &common, cli.quiet),
     }
 }
 
-fn run(name: &str, args: &CommonArgs, quiet: bool) -> ExitCode {
-    if let Some(d) = args.duration_ms
-        && (!d.is_finite() || d < 0.0)
-    {
-        eprintln!("error: --duration-ms must be a finite number >= 0, found {d}");
-        return ExitCode::from(2);
+impl From<dendra_io::IoError> for Failure {
+    fn from(e: dendra_io::IoError) -> Self {
+        match e {
+            dendra_io::IoError::Refused(m) => Failure::Input(m),
+            other => Failure::Run(format!("writing outputs failed: {other}")),
+        }
     }
-    let bar = (!quiet && std::io::stderr().is_terminal()).then(|| {
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match &cli.command {
+        Command::List => {
+            for b in builtins() {
+                println!("{:<15} {}", b.name, b.description);
+            }
+            Ok(())
+        }
+        Command::Show { name } => builtin(name).map(|b| print!("{}", b.spec)).map_err(Failure::from),
+        Command::Check { spec } => check(spec, &cli),
+        Command::Report { dir } => report(dir, &cli),
+        Command::Run(args) => run(&args.spec, &args.out, &args.common, &cli),
+        Command::Demo(args) => run(DEMO, &args.out, &args.common, &cli),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(Failure::Input(m)) => {
+            eprintln!("error: {m}");
+            ExitCode::from(2)
+        }
+        Err(Failure::Run(m)) => {
+            eprintln!("error: {m}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+/// A spec from a file path, or a built-in's embedded spec by name.
+fn load(spec: &str) -> Result<Spec, Failure> {
+    let path = Path::new(spec);
+    if path.extension().is_some_and(|e| e == "toml") || path.exists() {
+        return Spec::load(path).map_err(|e| Failure::Input(e.to_string()));
+    }
+    let b = builtin(spec).map_err(|_| {
+        let names: Vec<&str> = builtins().iter().map(|b| b.name).collect();
+        let hint = dendra_spec::did_you_mean(spec, names.iter().copied())
+            .map(|h| format!("; {h}"))
+            .unwrap_or_default();
+        Failure::Input(format!(
+            "`{spec}` is neither a spec file nor a built-in (built-ins: {}){hint}",
+            names.join(", ")
+        ))
+    })?;
+    b.spec().map_err(|e| Failure::Input(e.to_string()))
+}
+
+fn check(path: &Path, cli: &Cli) -> Result<(), Failure> {
+    let spec = Spec::load(path).map_err(|e| Failure::Input(e.to_string()))?;
+    let plan = check_spec(&spec)?;
+    if !cli.quiet {
+        println!("{}: ok", path.display());
+        describe(&plan);
+    }
+    Ok(())
+}
+
+fn describe(plan: &dendra_spec::Plan) {
+    println!("  experiment  {} ({})", plan.name, plan.description);
+    if let Some(b) = &plan.builtin {
+        println!("  built-in    {b}");
+    }
+    if let Some(d) = plan.duration_ms {
+        println!("  duration    {d} ms at dt {} ms", plan.network.dt_ms);
+    }
+    for p in &plan.network.populations {
+        let what = match p.template() {
+            Some(t) => format!(
+                "neurons `{}` ({} compartments, {} rules)",
+                t.name,
+                t.n_compartments(),
+                t.rules.len()
+            ),
+            None => "sources".to_string(),
+        };
+        println!("  population  {:<14} {:>8}  {what}", p.name, p.size);
+    }
+    for pr in &plan.network.projections {
+        println!(
+            "  projection  {:<14} {} -> {}",
+            pr.name, plan.network.populations[pr.source].name, plan.network.populations[pr.target].name
+        );
+    }
+}
+
+fn report(dir: &Path, cli: &Cli) -> Result<(), Failure> {
+    if !dir.join("summary.json").exists() {
+        return Err(Failure::Input(format!(
+            "{} has no summary.json: not an output directory of `dendra run`",
+            dir.display()
+        )));
+    }
+    dendra_io::rebuild_report(dir)?;
+    if !cli.quiet {
+        println!("{}", dir.join("report.html").display());
+    }
+    Ok(())
+}
+
+fn run(spec_arg: &str, out: &Path, args: &CommonArgs, cli: &Cli) -> Result<(), Failure> {
+    if let Some(d) = args.duration_ms
+        && (!d.is_finite() || d <= 0.0)
+    {
+        return Err(Failure::Input(format!(
+            "--duration-ms must be a finite number > 0, found {d}"
+        )));
+    }
+    let spec = load(spec_arg)?;
+    let plan = check_spec(&spec)?;
+    // Refuse a non-empty output directory before spending time on the run.
+    let staging = Staging::new(out, args.force)?;
+    if cli.verbose {
+        describe(&plan);
+        eprintln!(
+            "writing to {} (staged in {})",
+            out.display(),
+            staging.path().display()
+        );
+    }
+    let threads = match args.threads.map(|t| t as usize).unwrap_or(plan.threads) {
+        0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
+        n => n,
+    };
+    let seed = args.seed.unwrap_or(plan.seed);
+    let bar = (!cli.quiet && std::io::stderr().is_terminal()).then(|| {
         let bar = ProgressBar::new(100);
         bar.set_style(
             ProgressStyle::with_template("{msg} [{bar:40}] {percent}% eta {eta}")
                 .expect("static template")
                 .progress_chars("=> "),
         );
-        bar.set_message(name.to_string());
+        bar.set_message(plan.name.clone());
         bar
     });
     let progress = |done: u64, total: u64| {
@@ -99,33 +282,41 @@ fn run(name: &str, args: &CommonArgs, quiet: bool) -> ExitCode {
         }
     };
     let options = RunOptions {
-        seed: args.seed,
-        threads: args.threads as usize,
+        seed,
+        threads,
         duration_ms: args.duration_ms,
         progress: &progress,
     };
-    let result = run_builtin(name, &options);
+    let start = Instant::now();
+    let outcome = run_spec(&spec, &options);
     if let Some(bar) = bar {
         bar.finish_and_clear();
     }
-    match result {
-        Ok(summary) => {
-            print_summary(name, &summary, args.json, quiet);
-            ExitCode::SUCCESS
-        }
-        Err(e @ (ExperimentError::Unknown { .. } | ExperimentError::Option(_))) => {
-            eprintln!("error: {e}");
-            ExitCode::from(2)
-        }
-        Err(ExperimentError::Sim(e @ dendra_experiments::SimErrorKind::Param(_))) => {
-            eprintln!("error: {e}");
-            ExitCode::from(2)
-        }
-        Err(e) => {
-            eprintln!("error: run failed: {e}");
-            ExitCode::from(1)
-        }
+    let Outcome { summary, recorded } = outcome?;
+    let wall_s = start.elapsed().as_secs_f64();
+    let tables = recorded
+        .as_ref()
+        .map(|r| Tables::collect(&r.simulation, &r.network))
+        .unwrap_or_default();
+    let info = RunInfo {
+        experiment: plan.name.clone(),
+        description: plan.description.clone(),
+        seed,
+        threads,
+        spec_hash: spec.hash(),
+        wall_s,
+    };
+    dendra_io::write_run(staging.path(), &info, &summary.to_json_map(), &tables, &spec.text)?;
+    let dir = staging.commit()?;
+    print_summary(&plan.name, &summary, args.json, cli.quiet);
+    if !cli.quiet && !args.json {
+        println!(
+            "outputs: {}  (open {})",
+            dir.display(),
+            dir.join("report.html").display()
+        );
     }
+    Ok(())
 }
 
 fn print_summary(name: &str, summary: &Summary, json: bool, quiet: bool) {

@@ -1,5 +1,6 @@
-//! The command line: exit codes and messages for good and bad input.
+//! The command line: exit codes, messages, outputs, and refusal to overwrite.
 
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
 fn dendra(args: &[&str]) -> (i32, String, String) {
@@ -14,39 +15,255 @@ fn dendra(args: &[&str]) -> (i32, String, String) {
     )
 }
 
+/// A fresh scratch directory for one test.
+fn scratch(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("dendra-cli-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+fn s(p: &Path) -> &str {
+    p.to_str().unwrap()
+}
+
 #[test]
 fn list_names_every_builtin() {
     let (code, out, _) = dendra(&["list"]);
     assert_eq!(code, 0);
-    for name in ["cuba", "song2000", "urbanczik2014", "multirule", "izhikevich2007"] {
+    for name in [
+        "cuba",
+        "song2000",
+        "urbanczik2014",
+        "multirule",
+        "izhikevich2007",
+        "compartments",
+    ] {
         assert!(out.contains(name), "{name} missing from:\n{out}");
     }
 }
 
 #[test]
-fn short_run_prints_a_json_summary() {
-    let (code, out, _) = dendra(&["run", "cuba", "--duration-ms", "50", "--json", "--threads", "2"]);
+fn show_prints_a_spec_that_checks_and_runs() {
+    let dir = scratch("show");
+    let (code, spec, _) = dendra(&["show", "cuba"]);
     assert_eq!(code, 0);
+    assert!(spec.contains("[experiment]"));
+    let file = dir.join("my.toml");
+    std::fs::write(
+        &file,
+        spec.replace("size = 3200", "size = 320")
+            .replace("size = 800", "size = 80"),
+    )
+    .unwrap();
+    let (code, out, err) = dendra(&["check", s(&file)]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("ok") && out.contains("320"), "{out}");
+    let out_dir = dir.join("out");
+    let (code, out, err) = dendra(&[
+        "run",
+        s(&file),
+        "--out",
+        s(&out_dir),
+        "--duration-ms",
+        "100",
+        "--json",
+    ]);
+    assert_eq!(code, 0, "{err}");
     assert!(
-        out.trim_start().starts_with('{') && out.contains("\"rate_mean_hz\""),
+        out.trim_start().starts_with('{') && out.contains("\"rate_exc_hz\""),
         "{out}"
     );
+    for f in [
+        "summary.json",
+        "spikes.parquet",
+        "synapses.parquet",
+        "spec.toml",
+        "report.html",
+        "figures/raster.png",
+        "figures/raster.svg",
+    ] {
+        assert!(out_dir.join(f).is_file(), "{f} missing");
+    }
+    let summary = std::fs::read_to_string(out_dir.join("summary.json")).unwrap();
+    for key in [
+        "\"spec_hash\"",
+        "\"seed\"",
+        "\"dendra_version\"",
+        "\"wall_s\"",
+        "\"results\"",
+    ] {
+        assert!(summary.contains(key), "{key} missing: {summary}");
+    }
+    // Nothing half-written or staged is left next to the outputs.
+    let leftovers: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.contains("partial"))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn existing_outputs_are_kept_without_force_and_replaced_with_it() {
+    let dir = scratch("force");
+    let out = dir.join("out");
+    std::fs::create_dir_all(&out).unwrap();
+    std::fs::write(out.join("precious.txt"), "keep me").unwrap();
+    let (code, _, err) = dendra(&["run", "cuba", "--out", s(&out), "--duration-ms", "20"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("--force"), "{err}");
+    assert_eq!(
+        std::fs::read_to_string(out.join("precious.txt")).unwrap(),
+        "keep me"
+    );
+    let (code, _, err) = dendra(&[
+        "run",
+        "cuba",
+        "--out",
+        s(&out),
+        "--duration-ms",
+        "20",
+        "--force",
+        "-q",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    assert!(!out.join("precious.txt").exists());
+    assert!(out.join("summary.json").exists());
+    // The report can be rebuilt from the saved files.
+    std::fs::remove_file(out.join("report.html")).unwrap();
+    std::fs::remove_dir_all(out.join("figures")).unwrap();
+    let (code, _, err) = dendra(&["report", s(&out)]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.join("report.html").exists() && out.join("figures/raster.png").exists());
+    std::fs::remove_dir_all(&dir).unwrap();
 }
 
 #[test]
 fn bad_input_exits_with_2_and_says_why() {
+    let dir = scratch("bad");
+    let out = dir.join("o");
+    let bad = dir.join("bad.toml");
+    std::fs::write(&bad, "[experiment]\nname = \"x\"\nduration_ms = 10.0\nsed = 3\n").unwrap();
+    let o = s(&out);
     for args in [
-        &["run", "nosuch"][..],
-        &["run", "cuba", "--duration-ms", "-5"],
-        &["run", "cuba", "--duration-ms", "nan"],
-        &["run", "cuba", "--duration-ms", "1e300"],
-        &["run", "urbanczik2014", "--duration-ms", "1e300"],
-        &["run", "izhikevich2007", "--duration-ms", "1e300"],
-        &["run", "multirule", "--duration-ms", "1e300"],
-        &["run", "cuba", "--threads", "0"],
+        &["run", "nosuch", "--out", o][..],
+        &["run", "cuba", "--out", o, "--duration-ms", "-5"],
+        &["run", "cuba", "--out", o, "--duration-ms", "nan"],
+        &["run", "cuba", "--out", o, "--duration-ms", "1e300"],
+        &["run", "urbanczik2014", "--out", o, "--duration-ms", "1e300"],
+        &["run", "izhikevich2007", "--out", o, "--duration-ms", "1e300"],
+        &["run", "multirule", "--out", o, "--duration-ms", "1e300"],
+        &["run", s(&bad), "--out", o],
+        &["check", s(&bad)],
+        &["check", "/nonexistent.toml"],
+        &["show", "nosuch"],
+        &["report", s(&dir)],
     ] {
         let (code, _, err) = dendra(args);
         assert_eq!(code, 2, "{args:?}: {err}");
         assert!(err.contains("error"), "{args:?}: {err}");
+        assert!(!out.exists(), "{args:?} wrote outputs");
     }
+    let (_, _, err) = dendra(&["check", s(&bad)]);
+    assert!(
+        err.contains("bad.toml:4:1") && err.contains("did you mean `seed`?"),
+        "{err}"
+    );
+    let (_, _, err) = dendra(&["run", "cuab", "--out", o]);
+    assert!(err.contains("did you mean `cuba`?"), "{err}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// Tools the output checks need; CI installs them (`DENDRA_REQUIRE_TOOLS=1` makes their
+/// absence a failure rather than a skip).
+fn tool_or_skip(name: &str, probe: &[&str]) -> bool {
+    let ok = Command::new(name)
+        .args(probe)
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !ok {
+        assert!(
+            std::env::var_os("DENDRA_REQUIRE_TOOLS").is_none(),
+            "{name} is required (DENDRA_REQUIRE_TOOLS is set) but not usable"
+        );
+        eprintln!("skipping: {name} not available");
+    }
+    ok
+}
+
+#[test]
+fn pandas_reads_every_table_with_no_extra_steps() {
+    if !tool_or_skip("python3", &["-c", "import pandas, pyarrow"]) {
+        return;
+    }
+    let dir = scratch("pandas");
+    let out = dir.join("out");
+    let (code, _, err) = dendra(&[
+        "run",
+        "compartments",
+        "--out",
+        s(&out),
+        "--duration-ms",
+        "600",
+        "-q",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/../../scripts/check_outputs.py");
+    let o = Command::new("python3").args([script, s(&out)]).output().unwrap();
+    assert!(
+        o.status.success(),
+        "{}\n{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn the_report_renders_in_headless_chromium() {
+    if !tool_or_skip("chromium", &["--version"]) {
+        return;
+    }
+    let dir = scratch("chromium");
+    let out = dir.join("out");
+    let (code, _, err) = dendra(&[
+        "run",
+        "compartments",
+        "--out",
+        s(&out),
+        "--duration-ms",
+        "600",
+        "-q",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let shot = dir.join("shot.png");
+    let profile = dir.join("profile");
+    let o = Command::new("chromium")
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            &format!("--user-data-dir={}", s(&profile)),
+            &format!("--screenshot={}", s(&shot)),
+            "--window-size=1000,2400",
+            &format!("file://{}", s(&out.join("report.html"))),
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        shot.is_file(),
+        "no screenshot: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    // A rendered page with figures is far from blank: its PNG is large.
+    let bytes = std::fs::metadata(&shot).unwrap().len();
+    assert!(bytes > 50_000, "screenshot only {bytes} bytes");
+    std::fs::remove_dir_all(&dir).unwrap();
 }

@@ -27,10 +27,11 @@ use dendra_model::{
 };
 use dendra_sim::SpikeTable;
 
-use crate::{ExperimentError, RunOptions, Summary};
+use crate::{ExperimentError, Outcome, RunOptions};
 
 /// Parameters of the CUBA network (defaults: the published values).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct CubaParams {
     /// Excitatory neurons. Default 3200.
     pub n_exc: u32,
@@ -45,6 +46,7 @@ pub struct CubaParams {
     /// Synaptic delay (ms). Default 0.1.
     pub delay_ms: f64,
     /// Simulated time (ms). Default 1000.
+    #[serde(skip)]
     pub duration_ms: f64,
 }
 
@@ -151,43 +153,7 @@ pub fn mean_cv_isi(spikes: &SpikeTable, n_pops: usize) -> f64 {
     }
 }
 
-/// Run CUBA with the published parameters.
-pub fn run(options: &RunOptions) -> Result<Summary, ExperimentError> {
-    let mut params = CubaParams::default();
-    if let Some(d) = options.duration_ms {
-        params.duration_ms = d;
-    }
-    run_with(&params, options)
-}
-
-/// Run CUBA with `params`.
-pub fn run_with(params: &CubaParams, options: &RunOptions) -> Result<Summary, ExperimentError> {
-    let net = network(params);
-    let mut sim = crate::simulation(&net, options)?;
-    sim.run_with_progress(params.duration_ms, options.progress)?;
-    let spikes = sim.spikes();
-    let stats = sim.stats();
-    let secs = params.duration_ms / 1000.0;
-    let rate = |pop: usize, n: u32| spikes.count(pop) as f64 / n as f64 / secs;
-    let n = params.n_exc + params.n_inh;
-    let mut s = Summary::new();
-    s.set("neurons", n)
-        .set("synapses", stats.synapses)
-        .set("bytes_per_synapse", stats.bytes_per_synapse())
-        .set("duration_ms", params.duration_ms)
-        .set("seed", options.seed)
-        .set("threads", options.threads as u64)
-        .set("spikes", spikes.len() as u64)
-        .set("rate_exc_hz", rate(0, params.n_exc))
-        .set("rate_inh_hz", rate(1, params.n_inh))
-        .set("rate_mean_hz", spikes.len() as f64 / n as f64 / secs)
-        .set("cv_isi_mean", mean_cv_isi(&spikes, 2))
-        .set("synaptic_events", stats.events)
-        .set("build_s", stats.build_seconds)
-        .set("loop_s", stats.loop_seconds)
-        .set(
-            "events_per_s",
-            stats.events as f64 / stats.loop_seconds.max(1e-12),
-        );
-    Ok(s)
+/// Run CUBA with `params` (summary keys of [`crate::network`]).
+pub fn run_with(params: &CubaParams, options: &RunOptions) -> Result<Outcome, ExperimentError> {
+    crate::network::run(network(params), params.duration_ms, options)
 }

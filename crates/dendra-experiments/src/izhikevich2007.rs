@@ -33,12 +33,14 @@ use dendra_model::{
 };
 use rand::RngExt;
 
-use crate::{ExperimentError, RunOptions, Summary};
+use crate::{ExperimentError, Outcome, RunOptions, Summary};
 
 /// Parameters (defaults: the paper's scheme).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct Izhikevich2007Params {
     /// Simulated time (ms). Default 3 600 000 (one hour).
+    #[serde(skip)]
     pub duration_ms: f64,
     /// Initial excitatory weight (pA). Default 60.
     pub w_init_pa: f64,
@@ -177,8 +179,8 @@ fn network(p: &Izhikevich2007Params) -> NetworkDesc {
 }
 
 /// Run with the paper's one hour.
-pub fn run(options: &RunOptions) -> Result<Summary, ExperimentError> {
-    let mut p = Izhikevich2007Params::default();
+pub fn run(spec: &dendra_spec::Spec, options: &RunOptions) -> Result<Outcome, ExperimentError> {
+    let mut p: Izhikevich2007Params = spec.params()?;
     if let Some(d) = options.duration_ms {
         // Up to ten simulated hours.
         p.duration_ms = crate::check_duration(d, 36_000_000.0)?;
@@ -187,7 +189,7 @@ pub fn run(options: &RunOptions) -> Result<Summary, ExperimentError> {
 }
 
 /// Run with `p`.
-pub fn run_with(p: &Izhikevich2007Params, options: &RunOptions) -> Result<Summary, ExperimentError> {
+pub fn run_with(p: &Izhikevich2007Params, options: &RunOptions) -> Result<Outcome, ExperimentError> {
     let net = network(p);
     let mut sim = crate::simulation(&net, options)?;
     // The chosen synapse: the first excitatory target of excitatory neuron 0.
@@ -268,5 +270,5 @@ pub fn run_with(p: &Izhikevich2007Params, options: &RunOptions) -> Result<Summar
         .set("rate_exc_hz", spikes.count(0) as f64 / 800.0 / secs)
         .set("rate_inh_hz", spikes.count(1) as f64 / 200.0 / secs)
         .set("loop_s", sim.stats().loop_seconds);
-    Ok(s)
+    Ok(Outcome::recorded(s, net, sim))
 }

@@ -15,18 +15,22 @@
 pub mod cuba;
 pub mod izhikevich2007;
 pub mod multirule;
+pub mod network;
 pub mod song2000;
 pub mod summary;
 pub mod urbanczik2014;
 
 pub use summary::Summary;
 
-use dendra_sim::SimError;
+use dendra_model::NetworkDesc;
+use dendra_sim::{SimError, Simulation};
+use dendra_spec::{Spec, SpecError};
 
 /// The engine error, re-exported for callers that match on its kinds.
 pub use dendra_sim::SimError as SimErrorKind;
 
 /// Options common to all built-ins.
+#[derive(Clone, Copy)]
 pub struct RunOptions<'a> {
     /// Seed of every random stream.
     pub seed: u64,
@@ -66,7 +70,52 @@ pub enum ExperimentError {
     /// An option is out of range for this experiment.
     #[error("invalid option: {0}")]
     Option(#[from] dendra_core::ParamError),
+    /// The spec is invalid.
+    #[error("{0}")]
+    Spec(#[from] SpecError),
 }
+
+impl ExperimentError {
+    /// Whether the error is the user's input (exit code 2) rather than a failed run (1).
+    pub fn is_bad_input(&self) -> bool {
+        match self {
+            ExperimentError::Unknown { .. } | ExperimentError::Option(_) | ExperimentError::Spec(_) => true,
+            ExperimentError::Sim(e) => matches!(e, SimError::Param(_)),
+        }
+    }
+}
+
+/// What a run produced: its summary and, for runs of one network, the network and the
+/// simulation (to write spikes, traces, weights and synapses).
+pub struct Outcome {
+    /// Key results under stable names.
+    pub summary: Summary,
+    /// The network and its simulated state at the end, if the run had one network.
+    pub recorded: Option<Recorded>,
+}
+
+/// A network with its simulation.
+pub struct Recorded {
+    /// The network description.
+    pub network: NetworkDesc,
+    /// The simulation at the end of the run.
+    pub simulation: Simulation,
+}
+
+impl Outcome {
+    /// A summary with the network and simulation it came from.
+    pub fn recorded(summary: Summary, network: NetworkDesc, simulation: Simulation) -> Self {
+        Outcome {
+            summary,
+            recorded: Some(Recorded { network, simulation }),
+        }
+    }
+}
+
+/// `[params]` of built-ins that take none.
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NoParams {}
 
 /// Check an overriding duration: finite, > 0 and at most `max_ms`.
 pub fn check_duration(duration_ms: f64, max_ms: f64) -> Result<f64, ExperimentError> {
@@ -81,14 +130,34 @@ pub fn check_duration(duration_ms: f64, max_ms: f64) -> Result<f64, ExperimentEr
     }
 }
 
+/// A built-in procedure: runs a spec whose `experiment.builtin` names it.
+pub type Procedure = fn(&Spec, &RunOptions) -> Result<Outcome, ExperimentError>;
+
 /// A built-in experiment.
 pub struct Builtin {
     /// Its name.
     pub name: &'static str,
     /// One line saying what it does.
     pub description: &'static str,
-    /// Run it.
-    pub run: fn(&RunOptions) -> Result<Summary, ExperimentError>,
+    /// Its spec (what `dendra show NAME` prints; the same file is under `examples/`).
+    pub spec: &'static str,
+    /// Run it on a spec of its kind (`experiment.builtin = NAME`); `None` for built-ins that
+    /// are plain network specs.
+    pub run: Option<Procedure>,
+    /// Check a spec's `[params]` for this built-in without running.
+    pub check: fn(&Spec) -> Result<(), SpecError>,
+}
+
+/// Check that `[params]` reads as `P`.
+fn check_params<P: serde::de::DeserializeOwned>(spec: &Spec) -> Result<(), SpecError> {
+    spec.params::<P>().map(|_| ())
+}
+
+impl Builtin {
+    /// Parse the embedded spec.
+    pub fn spec(&self) -> Result<Spec, SpecError> {
+        Spec::parse(&format!("<builtin {}>", self.name), self.spec)
+    }
 }
 
 /// Build the simulation of `net` with the seed and threads of `options`.
@@ -109,39 +178,123 @@ pub fn builtins() -> &'static [Builtin] {
         Builtin {
             name: "cuba",
             description: "Vogels & Abbott 2005 CUBA benchmark: 4000 LIF neurons, 80/20 E/I, p = 0.02, 1 s",
-            run: cuba::run,
+            spec: include_str!("../../../examples/cuba.toml"),
+            run: None,
+            check: check_params::<NoParams>,
         },
         Builtin {
             name: "song2000",
             description: "Song, Miller & Abbott 2000: 1000 Poisson inputs, additive STDP, bimodal weights, 100 s",
-            run: song2000::run,
+            spec: include_str!("../../../examples/song2000.toml"),
+            run: Some(song2000::run),
+            check: check_params::<song2000::Song2000Params>,
         },
         Builtin {
             name: "izhikevich2007",
             description: "Izhikevich 2007 distal reward (work in progress: not yet robust across seeds), 1000 LIF, 1 h",
-            run: izhikevich2007::run,
+            spec: include_str!("../../../examples/izhikevich2007.toml"),
+            run: Some(izhikevich2007::run),
+            check: check_params::<izhikevich2007::Izhikevich2007Params>,
         },
         Builtin {
             name: "multirule",
             description: "Benchmark: 100 neurons x (basal STDP, apical reward-gated, distal co-activity), 100 syn each, 10 s",
-            run: multirule::run,
+            spec: include_str!("../../../examples/multirule.toml"),
+            run: Some(multirule::run),
+            check: check_params::<NoParams>,
         },
         Builtin {
             name: "urbanczik2014",
             description: "Urbanczik & Senn 2014: dendritic prediction learning of a teacher-nudged soma, 100 x 200 ms",
-            run: urbanczik2014::run,
+            spec: include_str!("../../../examples/urbanczik2014.toml"),
+            run: Some(urbanczik2014::run),
+            check: check_params::<urbanczik2014::Urbanczik2014Params>,
+        },
+        Builtin {
+            name: "compartments",
+            description: "A tour of the spec format: two-dendrite neurons with per-compartment rules, bAP block, ablation",
+            spec: include_str!("../../../examples/compartments.toml"),
+            run: None,
+            check: check_params::<NoParams>,
         },
     ]
 }
 
-/// Run a built-in by name.
-pub fn run_builtin(name: &str, options: &RunOptions) -> Result<Summary, ExperimentError> {
-    let b = builtins()
+/// The built-in named `name`.
+pub fn builtin(name: &str) -> Result<&'static Builtin, ExperimentError> {
+    builtins()
         .iter()
         .find(|b| b.name == name)
         .ok_or_else(|| ExperimentError::Unknown {
             name: name.to_string(),
             known: builtins().iter().map(|b| b.name).collect::<Vec<_>>().join(", "),
+        })
+}
+
+/// Run a spec: its network for its duration, or its built-in procedure. `options.duration_ms`
+/// overrides the spec's duration.
+pub fn run_spec(spec: &Spec, options: &RunOptions) -> Result<Outcome, ExperimentError> {
+    let plan = check_spec(spec)?;
+    match &plan.builtin {
+        None => {
+            let duration_ms = options.duration_ms.or(plan.duration_ms).unwrap_or(0.0);
+            check_duration(duration_ms, 1e12)?;
+            network::run(plan.network, duration_ms, options)
+        }
+        Some(name) => {
+            let b = builtin(name).map_err(|_| {
+                let known: Vec<&str> = builtins()
+                    .iter()
+                    .filter(|b| b.run.is_some())
+                    .map(|b| b.name)
+                    .collect();
+                ExperimentError::Spec(spec.source().unknown_name(
+                    "experiment.builtin",
+                    "a built-in procedure",
+                    name,
+                    &known,
+                ))
+            })?;
+            let Some(run) = b.run else {
+                return Err(ExperimentError::Spec(spec.source().error(
+                    "experiment.builtin",
+                    "a built-in with its own procedure (this one is a plain network spec: copy it with `dendra show`)",
+                    format!("`{name}`"),
+                )));
+            };
+            let options = RunOptions {
+                duration_ms: options.duration_ms.or(plan.duration_ms),
+                ..*options
+            };
+            run(spec, &options)
+        }
+    }
+}
+
+/// Check a spec without running it: names, values, and a built-in's `[params]`.
+pub fn check_spec(spec: &Spec) -> Result<dendra_spec::Plan, ExperimentError> {
+    let plan = spec.plan()?;
+    if let Some(name) = &plan.builtin {
+        let b = builtin(name).map_err(|_| {
+            let known: Vec<&str> = builtins()
+                .iter()
+                .filter(|b| b.run.is_some())
+                .map(|b| b.name)
+                .collect();
+            ExperimentError::Spec(spec.source().unknown_name(
+                "experiment.builtin",
+                "a built-in procedure",
+                name,
+                &known,
+            ))
         })?;
-    (b.run)(options)
+        (b.check)(spec)?;
+    }
+    Ok(plan)
+}
+
+/// Run a built-in by name on its embedded spec.
+pub fn run_builtin(name: &str, options: &RunOptions) -> Result<Outcome, ExperimentError> {
+    let spec = builtin(name)?.spec()?;
+    run_spec(&spec, options)
 }

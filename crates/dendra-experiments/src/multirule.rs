@@ -17,7 +17,7 @@ use dendra_model::{
     SomaParams, SourceParams, WeightDist,
 };
 
-use crate::{ExperimentError, RunOptions, Summary};
+use crate::{ExperimentError, Outcome, RunOptions, Summary};
 
 /// Upper weight bound of every rule (pA).
 const W_MAX_PA: f64 = 150.0;
@@ -134,7 +134,8 @@ pub fn network(duration_ms: f64) -> NetworkDesc {
 }
 
 /// Run the benchmark (10 s by default).
-pub fn run(options: &RunOptions) -> Result<Summary, ExperimentError> {
+pub fn run(spec: &dendra_spec::Spec, options: &RunOptions) -> Result<Outcome, ExperimentError> {
+    let crate::NoParams {} = spec.params()?;
     // One scheduled release per simulated second: at most ten simulated hours.
     let duration_ms = crate::check_duration(options.duration_ms.unwrap_or(10_000.0), 36_000_000.0)?;
     let net = network(duration_ms);
@@ -162,5 +163,5 @@ pub fn run(options: &RunOptions) -> Result<Summary, ExperimentError> {
         .set("mean_w_distal", mean_w(2))
         .set("loop_s", stats.loop_seconds)
         .set("build_s", stats.build_seconds);
-    Ok(s)
+    Ok(Outcome::recorded(s, net, sim))
 }

@@ -22,10 +22,11 @@ use dendra_model::{
     ProjectionDesc, ReceptorParams, SomaParams, SourceParams, SpikeMechanism, WeightDist,
 };
 
-use crate::{ExperimentError, RunOptions, Summary};
+use crate::{ExperimentError, Outcome, RunOptions, Summary};
 
 /// Parameters of the Song 2000 experiment (defaults: the published values).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct Song2000Params {
     /// Number of Poisson inputs. Default 1000.
     pub inputs: u32,
@@ -36,6 +37,7 @@ pub struct Song2000Params {
     /// `A- / A+`. Default 1.05.
     pub depression_ratio: f64,
     /// Simulated time (ms). Default 100 000.
+    #[serde(skip)]
     pub duration_ms: f64,
 }
 
@@ -114,9 +116,9 @@ pub fn network(p: &Song2000Params) -> NetworkDesc {
     net
 }
 
-/// Run with the published parameters.
-pub fn run(options: &RunOptions) -> Result<Summary, ExperimentError> {
-    let mut params = Song2000Params::default();
+/// Run with the parameters of the spec's `[params]` (defaults: the published ones).
+pub fn run(spec: &dendra_spec::Spec, options: &RunOptions) -> Result<Outcome, ExperimentError> {
+    let mut params: Song2000Params = spec.params()?;
     if let Some(d) = options.duration_ms {
         params.duration_ms = d;
     }
@@ -124,7 +126,7 @@ pub fn run(options: &RunOptions) -> Result<Summary, ExperimentError> {
 }
 
 /// Run with `params`.
-pub fn run_with(p: &Song2000Params, options: &RunOptions) -> Result<Summary, ExperimentError> {
+pub fn run_with(p: &Song2000Params, options: &RunOptions) -> Result<Outcome, ExperimentError> {
     let net = network(p);
     let mut sim = crate::simulation(&net, options)?;
     sim.run_with_progress(p.duration_ms, options.progress)?;
@@ -163,5 +165,5 @@ pub fn run_with(p: &Song2000Params, options: &RunOptions) -> Result<Summary, Exp
         .set("loop_s", stats.loop_seconds)
         .set("synaptic_events", stats.events)
         .set("bytes_per_synapse", stats.bytes_per_synapse());
-    Ok(s)
+    Ok(Outcome::recorded(s, net, sim))
 }

@@ -39,4 +39,9 @@ impl Summary {
     pub fn to_json(&self) -> Value {
         Value::Object(self.entries.clone())
     }
+
+    /// The entries as a JSON map.
+    pub fn to_json_map(&self) -> Map<String, Value> {
+        self.entries.clone()
+    }
 }

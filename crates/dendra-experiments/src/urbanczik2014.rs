@@ -27,10 +27,11 @@ use dendra_model::{
 };
 use rand::RngExt;
 
-use crate::{ExperimentError, RunOptions, Summary};
+use crate::{ExperimentError, Outcome, RunOptions, Summary};
 
 /// Parameters of the experiment.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct Urbanczik2014Params {
     /// Pattern repetitions. Default 100.
     pub repetitions: u32,
@@ -222,8 +223,8 @@ pub fn network(p: &Urbanczik2014Params, seed: u64) -> NetworkDesc {
 }
 
 /// Run with the default parameters.
-pub fn run(options: &RunOptions) -> Result<Summary, ExperimentError> {
-    let mut p = Urbanczik2014Params::default();
+pub fn run(spec: &dendra_spec::Spec, options: &RunOptions) -> Result<Outcome, ExperimentError> {
+    let mut p: Urbanczik2014Params = spec.params()?;
     if let Some(d) = options.duration_ms {
         // The frozen trains grow with the repetitions: at most 10 000 (2000 s).
         let d = crate::check_duration(d, 10_000.0 * p.pattern_ms)?;
@@ -233,7 +234,7 @@ pub fn run(options: &RunOptions) -> Result<Summary, ExperimentError> {
 }
 
 /// Run with `p`.
-pub fn run_with(p: &Urbanczik2014Params, options: &RunOptions) -> Result<Summary, ExperimentError> {
+pub fn run_with(p: &Urbanczik2014Params, options: &RunOptions) -> Result<Outcome, ExperimentError> {
     let net = network(p, options.seed);
     let mut sim = crate::simulation(&net, options)?;
     let duration = f64::from(p.repetitions) * p.pattern_ms;
@@ -277,5 +278,5 @@ pub fn run_with(p: &Urbanczik2014Params, options: &RunOptions) -> Result<Summary
         .set("rate_hz", sim.spikes().len() as f64 / (duration / 1000.0))
         .set("seed", options.seed)
         .set("loop_s", stats.loop_seconds);
-    Ok(s)
+    Ok(Outcome::recorded(s, net, sim))
 }

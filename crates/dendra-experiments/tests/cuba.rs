@@ -6,7 +6,7 @@ use dendra_sim::{RunConfig, Simulation};
 
 #[test]
 fn cuba_rate_in_peer_range() {
-    let s = run_builtin("cuba", &RunOptions::default()).unwrap();
+    let s = run_builtin("cuba", &RunOptions::default()).unwrap().summary;
     let rate = s.number("rate_mean_hz").unwrap();
     // Brian2's example and NEST give about 5 Hz (REFERENCES.md: ~1.8e6 events in 1 s at
     // 80 targets per spike, i.e. ~5.7 Hz).
@@ -52,4 +52,12 @@ fn different_seeds_give_different_networks() {
         sim.spikes()
     };
     assert_ne!(run(1), run(2));
+}
+
+#[test]
+fn the_embedded_cuba_spec_is_exactly_the_rust_network() {
+    let spec = dendra_experiments::builtin("cuba").unwrap().spec().unwrap();
+    let plan = spec.plan().unwrap();
+    assert_eq!(plan.network, network(&CubaParams::default()));
+    assert_eq!(plan.duration_ms, Some(CubaParams::default().duration_ms));
 }

@@ -4,7 +4,7 @@ use dendra_experiments::{RunOptions, run_builtin};
 
 #[test]
 fn song2000_weights_become_bimodal_at_100_s() {
-    let s = run_builtin("song2000", &RunOptions::default()).unwrap();
+    let s = run_builtin("song2000", &RunOptions::default()).unwrap().summary;
     let above = s.number("frac_w_above_0.9").unwrap();
     let below = s.number("frac_w_below_0.1").unwrap();
     // REFERENCES.md: Brian2 20.8 % / 23.6 %, NEST 18.1 % / 24.8 % at 100 s; target >= 15 % each.
@@ -37,7 +37,7 @@ fn potentiation_dominated_stdp_saturates_instead() {
         duration_ms: 30_000.0,
         ..Song2000Params::default()
     };
-    let s = run_with(&p, &RunOptions::default()).unwrap();
+    let s = run_with(&p, &RunOptions::default()).unwrap().summary;
     let above = s.number("frac_w_above_0.9").unwrap();
     let below = s.number("frac_w_below_0.1").unwrap();
     assert!(above > 0.6 && below < 0.1, "above {above}, below {below}");

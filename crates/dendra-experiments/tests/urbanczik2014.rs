@@ -5,7 +5,9 @@ use dendra_experiments::urbanczik2014::{Urbanczik2014Params, run_with};
 
 #[test]
 fn dendritic_prediction_error_falls_below_sixty_percent() {
-    let s = run_with(&Urbanczik2014Params::default(), &RunOptions::default()).unwrap();
+    let s = run_with(&Urbanczik2014Params::default(), &RunOptions::default())
+        .unwrap()
+        .summary;
     let (first, last) = (
         s.number("rms_first5_mv").unwrap(),
         s.number("rms_last5_mv").unwrap(),
@@ -26,7 +28,7 @@ fn without_learning_the_error_stays() {
         repetitions: 30,
         ..Urbanczik2014Params::default()
     };
-    let s = run_with(&p, &RunOptions::default()).unwrap();
+    let s = run_with(&p, &RunOptions::default()).unwrap().summary;
     let ratio = s.number("rms_ratio").unwrap();
     assert!(
         (0.9..1.1).contains(&ratio),

@@ -150,6 +150,7 @@ fn raster<DB: DrawingBackend>(t: &Tables, root: &DrawingArea<DB, Shift>) -> Draw
         .configure_mesh()
         .x_desc("time (s)")
         .y_desc("neuron (stacked by population)")
+        .y_label_formatter(&|v| format!("{v:.0}"))
         .label_style(font(13))
         .axis_desc_style(font(14))
         .disable_mesh()
@@ -262,7 +263,12 @@ fn weight_histograms<DB: DrawingBackend>(t: &Tables, root: &DrawingArea<DB, Shif
         }
     }
     let names: Vec<&str> = names.into_iter().take(4).collect();
-    let panels = root.split_evenly((names.len().max(1), 1));
+    let grid = if names.len() > 2 {
+        (2, 2)
+    } else {
+        (names.len().max(1), 1)
+    };
+    let panels = root.split_evenly(grid);
     for (k, (name, area)) in names.iter().zip(panels.iter()).enumerate() {
         let w: Vec<f64> = (0..s.weight.len())
             .filter(|&i| s.projection[i] == *name && s.alive[i] && s.weight[i].is_finite())
@@ -290,13 +296,15 @@ fn weight_histograms<DB: DrawingBackend>(t: &Tables, root: &DrawingArea<DB, Shif
             .caption(format!("Final weights: {name} ({} synapses)", w.len()), font(16))
             .margin(8)
             .x_label_area_size(35)
-            .y_label_area_size(55)
+            .y_label_area_size(70)
             .build_cartesian_2d(lo..hi, 0f64..top)
             .map_err(err)?;
         chart
             .configure_mesh()
             .x_desc("weight (receptor unit)")
             .y_desc("synapses")
+            .y_label_formatter(&|v| format!("{v:.0}"))
+            .x_labels(6)
             .label_style(font(12))
             .axis_desc_style(font(13))
             .disable_mesh()

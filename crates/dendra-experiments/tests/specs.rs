@@ -1,0 +1,58 @@
+//! Every built-in's embedded spec parses, plans, and is the file under `examples/`.
+
+use dendra_experiments::{ExperimentError, RunOptions, builtins, run_spec};
+use dendra_spec::Spec;
+
+#[test]
+fn embedded_specs_are_the_example_files_and_plan() {
+    for b in builtins() {
+        let file = format!("{}/../../examples/{}.toml", env!("CARGO_MANIFEST_DIR"), b.name);
+        let on_disk = std::fs::read_to_string(&file).unwrap_or_else(|e| panic!("{file}: {e}"));
+        assert_eq!(on_disk, b.spec, "{}", b.name);
+        let spec = b.spec().unwrap_or_else(|e| panic!("{e}"));
+        let plan = spec.plan().unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(plan.name, b.name);
+        assert_eq!(plan.builtin.is_some(), b.run.is_some(), "{}", b.name);
+    }
+}
+
+#[test]
+fn bad_builtin_params_are_located_spec_errors() {
+    let text = builtins()
+        .iter()
+        .find(|b| b.name == "song2000")
+        .unwrap()
+        .spec
+        .replace("g_max_ns = 0.1", "g_max = 0.1");
+    let spec = Spec::parse("song.toml", &text).unwrap();
+    let Err(ExperimentError::Spec(e)) = run_spec(&spec, &RunOptions::default()) else {
+        panic!("accepted")
+    };
+    assert_eq!(e.help.as_deref(), Some("did you mean `g_max_ns`?"), "{e}");
+    assert!(e.line > 0);
+    let text = text.replace("builtin = \"song2000\"", "builtin = \"song200\"");
+    let spec = Spec::parse("song.toml", &text).unwrap();
+    let Err(ExperimentError::Spec(e)) = run_spec(&spec, &RunOptions::default()) else {
+        panic!("accepted")
+    };
+    assert_eq!(e.key, "experiment.builtin");
+    assert_eq!(e.help.as_deref(), Some("did you mean `song2000`?"), "{e}");
+}
+
+#[test]
+fn the_compartments_example_runs_and_its_manipulations_act() {
+    let b = builtins().iter().find(|b| b.name == "compartments").unwrap();
+    let spec = b.spec().unwrap();
+    let out = run_spec(
+        &spec,
+        &RunOptions {
+            duration_ms: Some(1000.0),
+            ..RunOptions::default()
+        },
+    )
+    .unwrap();
+    let rate = out.summary.number("rate_pyr_hz").unwrap();
+    assert!(rate > 0.5 && rate < 200.0, "pyr rate {rate} Hz");
+    let rec = out.recorded.unwrap();
+    assert_eq!(rec.simulation.weight_traces().len(), 2);
+}
