@@ -403,6 +403,28 @@ impl<'s> Builder<'s> {
             }
         };
         let placement = match p.placement {
+            PlacementSpec::FromSoma { from_um, to_um } => {
+                let c = t.receptors[receptor].compartment;
+                let (start, length) = (distance_from_soma_um(t, c), t.length_um(c));
+                if !(from_um.is_finite() && to_um.is_finite() && from_um <= to_um)
+                    || to_um < start
+                    || from_um > start + length
+                {
+                    return Err(self.src.error(
+                        &format!("{path}.placement"),
+                        format!(
+                            "a range of distances from the soma that overlaps `{}` ({start} to {} µm)",
+                            t.compartment_name(c),
+                            start + length
+                        ),
+                        format!("{from_um} to {to_um} µm"),
+                    ));
+                }
+                Placement::Between {
+                    from_um: (from_um - start).max(0.0),
+                    to_um: (to_um - start).min(length),
+                }
+            }
             PlacementSpec::Uniform => Placement::Uniform,
             PlacementSpec::Between { from_um, to_um } => Placement::Between { from_um, to_um },
             PlacementSpec::At { position_um } => Placement::At(position_um),
@@ -662,6 +684,19 @@ impl<'s> Builder<'s> {
             weights,
         })
     }
+}
+
+/// Path distance (µm) from the soma to the start of compartment `c`: the lengths of its
+/// ancestors.
+fn distance_from_soma_um(t: &NeuronTemplate, c: usize) -> f64 {
+    let mut d = 0.0;
+    let mut k = c;
+    while k > 0 {
+        let parent = t.compartments[k - 1].parent;
+        d += t.length_um(parent);
+        k = parent;
+    }
+    d
 }
 
 const ROLES: [&str; 8] = [

@@ -425,6 +425,14 @@ pub enum PlacementSpec {
         /// Position (µm).
         position_um: f64,
     },
+    /// Uniform between two path distances from the soma (µm), counted along the parent
+    /// compartments' lengths; the part of the range on this compartment is used.
+    FromSoma {
+        /// From (µm from the soma).
+        from_um: f64,
+        /// To (µm from the soma).
+        to_um: f64,
+    },
     /// Clustered around `clusters` random centres per target neuron.
     Clustered {
         /// Centres per target neuron.

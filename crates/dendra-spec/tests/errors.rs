@@ -257,3 +257,25 @@ fn unreadable_files_are_errors_not_panics() {
     assert!(e.message.contains("UTF-8"), "{e}");
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn placement_by_distance_from_the_soma() {
+    // A trunk of 100 µm and a tuft of 200 µm beyond it: 150-250 µm from the soma is 50-150 µm
+    // along the tuft.
+    let t = with(
+        "{ name = \"apical\", role = \"apical_tuft\", length_um = 200.0 },",
+        "{ name = \"trunk\", role = \"apical_trunk\", length_um = 100.0 },\n    { name = \"apical\", role = \"apical_tuft\", parent = \"trunk\", length_um = 200.0 },",
+    )
+    .replace("weight = 10.0", "weight = 10.0\nplacement = { kind = \"from_soma\", from_um = 150.0, to_um = 250.0 }");
+    let plan = Spec::parse("ok.toml", &t).unwrap().plan().unwrap();
+    assert_eq!(
+        plan.network.projections[0].placement,
+        dendra_model::Placement::Between {
+            from_um: 50.0,
+            to_um: 150.0
+        }
+    );
+    let e = err(&t.replace("from_um = 150.0, to_um = 250.0", "from_um = 10.0, to_um = 50.0"));
+    assert_eq!(e.key, "projections[0].placement");
+    assert!(e.message.contains("100 to 300"), "{e}");
+}
