@@ -193,12 +193,10 @@ fn tool_or_skip(name: &str, probe: &[&str]) -> bool {
     ok
 }
 
-#[test]
-fn pandas_reads_every_table_with_no_extra_steps() {
-    if !tool_or_skip("python3", &["-c", "import pandas, pyarrow"]) {
-        return;
-    }
-    let dir = scratch("pandas");
+/// A scratch directory holding the outputs of a short run of the `compartments` example (every
+/// kind of table and figure).
+fn compartments_outputs(name: &str) -> (PathBuf, PathBuf) {
+    let dir = scratch(name);
     let out = dir.join("out");
     let (code, _, err) = dendra(&[
         "run",
@@ -210,6 +208,15 @@ fn pandas_reads_every_table_with_no_extra_steps() {
         "-q",
     ]);
     assert_eq!(code, 0, "{err}");
+    (dir, out)
+}
+
+#[test]
+fn pandas_reads_every_table_with_no_extra_steps() {
+    if !tool_or_skip("python3", &["-c", "import pandas, pyarrow"]) {
+        return;
+    }
+    let (dir, out) = compartments_outputs("pandas");
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/../../scripts/check_outputs.py");
     let o = Command::new("python3").args([script, s(&out)]).output().unwrap();
     assert!(
@@ -226,18 +233,7 @@ fn the_report_renders_in_headless_chromium() {
     if !tool_or_skip("chromium", &["--version"]) {
         return;
     }
-    let dir = scratch("chromium");
-    let out = dir.join("out");
-    let (code, _, err) = dendra(&[
-        "run",
-        "compartments",
-        "--out",
-        s(&out),
-        "--duration-ms",
-        "600",
-        "-q",
-    ]);
-    assert_eq!(code, 0, "{err}");
+    let (dir, out) = compartments_outputs("chromium");
     let shot = dir.join("shot.png");
     let profile = dir.join("profile");
     let o = Command::new("chromium")

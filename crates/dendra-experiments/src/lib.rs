@@ -234,34 +234,14 @@ pub fn builtin(name: &str) -> Result<&'static Builtin, ExperimentError> {
 /// Run a spec: its network for its duration, or its built-in procedure. `options.duration_ms`
 /// overrides the spec's duration.
 pub fn run_spec(spec: &Spec, options: &RunOptions) -> Result<Outcome, ExperimentError> {
-    let plan = check_spec(spec)?;
-    match &plan.builtin {
+    let (plan, procedure) = prepare(spec)?;
+    match procedure {
         None => {
             let duration_ms = options.duration_ms.or(plan.duration_ms).unwrap_or(0.0);
             check_duration(duration_ms, 1e12)?;
             network::run(plan.network, duration_ms, options)
         }
-        Some(name) => {
-            let b = builtin(name).map_err(|_| {
-                let known: Vec<&str> = builtins()
-                    .iter()
-                    .filter(|b| b.run.is_some())
-                    .map(|b| b.name)
-                    .collect();
-                ExperimentError::Spec(spec.source().unknown_name(
-                    "experiment.builtin",
-                    "a built-in procedure",
-                    name,
-                    &known,
-                ))
-            })?;
-            let Some(run) = b.run else {
-                return Err(ExperimentError::Spec(spec.source().error(
-                    "experiment.builtin",
-                    "a built-in with its own procedure (this one is a plain network spec: copy it with `dendra show`)",
-                    format!("`{name}`"),
-                )));
-            };
+        Some(run) => {
             let options = RunOptions {
                 duration_ms: options.duration_ms.or(plan.duration_ms),
                 ..*options
@@ -273,24 +253,37 @@ pub fn run_spec(spec: &Spec, options: &RunOptions) -> Result<Outcome, Experiment
 
 /// Check a spec without running it: names, values, and a built-in's `[params]`.
 pub fn check_spec(spec: &Spec) -> Result<dendra_spec::Plan, ExperimentError> {
+    prepare(spec).map(|(plan, _)| plan)
+}
+
+/// Plan a spec and, when it names a built-in procedure, find it and check its `[params]`.
+fn prepare(spec: &Spec) -> Result<(dendra_spec::Plan, Option<Procedure>), ExperimentError> {
     let plan = spec.plan()?;
-    if let Some(name) = &plan.builtin {
-        let b = builtin(name).map_err(|_| {
-            let known: Vec<&str> = builtins()
-                .iter()
-                .filter(|b| b.run.is_some())
-                .map(|b| b.name)
-                .collect();
-            ExperimentError::Spec(spec.source().unknown_name(
-                "experiment.builtin",
-                "a built-in procedure",
-                name,
-                &known,
-            ))
-        })?;
-        (b.check)(spec)?;
-    }
-    Ok(plan)
+    let Some(name) = &plan.builtin else {
+        return Ok((plan, None));
+    };
+    let b = builtin(name).map_err(|_| {
+        let known: Vec<&str> = builtins()
+            .iter()
+            .filter(|b| b.run.is_some())
+            .map(|b| b.name)
+            .collect();
+        ExperimentError::Spec(spec.source().unknown_name(
+            "experiment.builtin",
+            "a built-in procedure",
+            name,
+            &known,
+        ))
+    })?;
+    let Some(run) = b.run else {
+        return Err(ExperimentError::Spec(spec.source().error(
+            "experiment.builtin",
+            "a built-in with its own procedure (this one is a plain network spec: copy it with `dendra show`)",
+            format!("`{name}`"),
+        )));
+    };
+    (b.check)(spec)?;
+    Ok((plan, Some(run)))
 }
 
 /// Run a built-in by name on its embedded spec.

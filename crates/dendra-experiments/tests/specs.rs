@@ -56,3 +56,13 @@ fn the_compartments_example_runs_and_its_manipulations_act() {
     let rec = out.recorded.unwrap();
     assert_eq!(rec.simulation.weight_traces().len(), 2);
 }
+
+#[test]
+fn check_rejects_a_builtin_without_a_procedure_as_run_does() {
+    let spec = Spec::parse("x.toml", "[experiment]\nname = \"x\"\nbuiltin = \"cuba\"\n").unwrap();
+    let Err(ExperimentError::Spec(e)) = dendra_experiments::check_spec(&spec) else {
+        panic!("accepted")
+    };
+    assert_eq!(e.key, "experiment.builtin");
+    assert!(e.message.contains("own procedure"), "{e}");
+}

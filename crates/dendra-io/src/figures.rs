@@ -467,52 +467,34 @@ fn weights_over_time<DB: DrawingBackend>(t: &Tables, root: &DrawingArea<DB, Shif
     legend(&mut chart)
 }
 
+/// [`render`] with one drawing function `draw(tables, area)` for both back ends.
+macro_rules! figure {
+    ($dir:expr, $t:expr, $name:expr, $caption:expr, $draw:ident) => {
+        render($dir, $name, $caption, &|a| $draw($t, a), &|a| $draw($t, a))
+    };
+}
+
 /// Draw every figure the tables have data for into `dir` (created if needed).
 pub fn draw_all(t: &Tables, dir: &Path) -> IoResult<Vec<Figure>> {
     std::fs::create_dir_all(dir).map_err(|e| IoError::at(dir, e))?;
     let mut out = Vec::new();
     if !t.spikes.t_ms.is_empty() {
-        out.push(render(
-            dir,
-            "raster",
-            "Spike raster of the recorded populations (at most 200 neurons each).",
-            &|a| raster(t, a),
-            &|a| raster(t, a),
-        )?);
-        out.push(render(
-            dir,
-            "rates",
-            "Population firing rate per neuron over time.",
-            &|a| rates(t, a),
-            &|a| rates(t, a),
-        )?);
+        let caption = "Spike raster of the recorded populations (at most 200 neurons each).";
+        out.push(figure!(dir, t, "raster", caption, raster)?);
+        let caption = "Population firing rate per neuron over time.";
+        out.push(figure!(dir, t, "rates", caption, rates)?);
     }
     if !t.synapses.weight.is_empty() {
-        out.push(render(
-            dir,
-            "weights",
-            "Histograms of the final weights of each projection (first four).",
-            &|a| weight_histograms(t, a),
-            &|a| weight_histograms(t, a),
-        )?);
+        let caption = "Histograms of the final weights of each projection (first four).";
+        out.push(figure!(dir, t, "weights", caption, weight_histograms)?);
     }
     if !t.traces.t_ms.is_empty() {
-        out.push(render(
-            dir,
-            "traces",
-            "Sampled signals (first eight series).",
-            &|a| traces(t, a),
-            &|a| traces(t, a),
-        )?);
+        let caption = "Sampled signals (first eight series).";
+        out.push(figure!(dir, t, "traces", caption, traces)?);
     }
     if !t.weights.t_ms.is_empty() {
-        out.push(render(
-            dir,
-            "weights_time",
-            "Recorded weights over time: mean and 10-90 % band per projection.",
-            &|a| weights_over_time(t, a),
-            &|a| weights_over_time(t, a),
-        )?);
+        let caption = "Recorded weights over time: mean and 10-90 % band per projection.";
+        out.push(figure!(dir, t, "weights_time", caption, weights_over_time)?);
     }
     Ok(out)
 }
@@ -523,11 +505,7 @@ mod tests {
 
     #[test]
     fn the_embedded_font_loads() {
-        assert!(ab_glyph_check(FONT_TTF));
-    }
-
-    fn ab_glyph_check(bytes: &'static [u8]) -> bool {
-        plotters::style::register_font("dendra-test", FontStyle::Normal, bytes).is_ok()
+        assert!(plotters::style::register_font("dendra-test", FontStyle::Normal, FONT_TTF).is_ok());
     }
 
     #[test]
