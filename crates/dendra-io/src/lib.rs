@@ -60,24 +60,13 @@ pub fn summary_json(info: &RunInfo, results: &Map<String, Value>) -> Map<String,
     m.insert("threads".into(), (info.threads as u64).into());
     m.insert("spec_hash".into(), info.spec_hash.clone().into());
     m.insert("wall_s".into(), finite_or_null(info.wall_s));
-    m.insert(
-        "results".into(),
-        Value::Object(results.iter().map(|(k, v)| (k.clone(), clean(v))).collect()),
-    );
+    // serde_json holds no NaN or infinity: such results are already `null`.
+    m.insert("results".into(), Value::Object(results.clone()));
     m
 }
 
 fn finite_or_null(x: f64) -> Value {
     serde_json::Number::from_f64(x).map_or(Value::Null, Value::Number)
-}
-
-/// JSON has no NaN or infinity: such results become `null`.
-fn clean(v: &Value) -> Value {
-    match v {
-        Value::Array(a) => Value::Array(a.iter().map(clean).collect()),
-        Value::Object(o) => Value::Object(o.iter().map(|(k, v)| (k.clone(), clean(v))).collect()),
-        other => other.clone(),
-    }
 }
 
 /// Write every output of a run into `dir` (normally a [`Staging`] path): tables, figures,
@@ -108,9 +97,9 @@ pub fn write_run(
         .collect();
     summary.insert("populations".into(), Value::Array(populations));
     summary.insert("duration_ms".into(), finite_or_null(tables.duration_ms));
-    let text = serde_json::to_string_pretty(&Value::Object(summary)).unwrap_or_default();
+    let text = serde_json::to_string_pretty(&Value::Object(summary.clone())).unwrap_or_default();
     outdir::write_atomic(&dir.join("summary.json"), text.as_bytes())?;
-    rebuild_report(dir)
+    write_report(dir, &summary, tables, Some(spec))
 }
 
 /// Read back what a run wrote to `dir` and (re)draw its figures and `report.html`.
@@ -123,13 +112,23 @@ pub fn rebuild_report(dir: &Path) -> IoResult<()> {
         Err(e) => return Err(IoError::format(&summary_path, e)),
     };
     let tables = read_tables(dir, &summary)?;
-    let figures = figures::draw_all(&tables, &dir.join("figures"))?;
     let spec = std::fs::read_to_string(dir.join("spec.toml")).ok();
+    write_report(dir, &summary, &tables, spec.as_deref())
+}
+
+/// Draw the figures of `tables` into `dir/figures` and write `dir/report.html`.
+fn write_report(
+    dir: &Path,
+    summary: &Map<String, Value>,
+    tables: &Tables,
+    spec: Option<&str>,
+) -> IoResult<()> {
+    let figures = figures::draw_all(tables, &dir.join("figures"))?;
     let files = report::list_files(dir)
         .into_iter()
         .filter(|(n, _)| n != "report.html")
         .collect::<Vec<_>>();
-    let page = report::html(&summary, &figures, spec.as_deref(), &files)?;
+    let page = report::html(summary, &figures, spec, &files)?;
     outdir::write_atomic(&dir.join("report.html"), page.as_bytes())
 }
 
