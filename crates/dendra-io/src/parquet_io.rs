@@ -34,34 +34,49 @@ pub enum Column {
     Bool(Vec<bool>),
 }
 
-impl Column {
+/// One column to write, borrowed from its table.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum ColumnRef<'a> {
+    /// 64-bit floats.
+    F64(&'a [f64]),
+    /// Unsigned 32-bit integers.
+    U32(&'a [u32]),
+    /// Unsigned 64-bit integers.
+    U64(&'a [u64]),
+    /// UTF-8 strings.
+    Str(&'a [String]),
+    /// Booleans.
+    Bool(&'a [bool]),
+}
+
+impl ColumnRef<'_> {
     fn array(&self) -> ArrayRef {
-        match self {
-            Column::F64(v) => Arc::new(Float64Array::from(v.clone())),
-            Column::U32(v) => Arc::new(UInt32Array::from(v.clone())),
-            Column::U64(v) => Arc::new(UInt64Array::from(v.clone())),
-            Column::Str(v) => Arc::new(StringArray::from_iter_values(v.iter())),
-            Column::Bool(v) => Arc::new(BooleanArray::from(v.clone())),
+        match *self {
+            ColumnRef::F64(v) => Arc::new(Float64Array::from(v.to_vec())),
+            ColumnRef::U32(v) => Arc::new(UInt32Array::from(v.to_vec())),
+            ColumnRef::U64(v) => Arc::new(UInt64Array::from(v.to_vec())),
+            ColumnRef::Str(v) => Arc::new(StringArray::from_iter_values(v.iter())),
+            ColumnRef::Bool(v) => Arc::new(BooleanArray::from(v.to_vec())),
         }
     }
 
     fn data_type(&self) -> DataType {
         match self {
-            Column::F64(_) => DataType::Float64,
-            Column::U32(_) => DataType::UInt32,
-            Column::U64(_) => DataType::UInt64,
-            Column::Str(_) => DataType::Utf8,
-            Column::Bool(_) => DataType::Boolean,
+            ColumnRef::F64(_) => DataType::Float64,
+            ColumnRef::U32(_) => DataType::UInt32,
+            ColumnRef::U64(_) => DataType::UInt64,
+            ColumnRef::Str(_) => DataType::Utf8,
+            ColumnRef::Bool(_) => DataType::Boolean,
         }
     }
 
     fn len(&self) -> usize {
         match self {
-            Column::F64(v) => v.len(),
-            Column::U32(v) => v.len(),
-            Column::U64(v) => v.len(),
-            Column::Str(v) => v.len(),
-            Column::Bool(v) => v.len(),
+            ColumnRef::F64(v) => v.len(),
+            ColumnRef::U32(v) => v.len(),
+            ColumnRef::U64(v) => v.len(),
+            ColumnRef::Str(v) => v.len(),
+            ColumnRef::Bool(v) => v.len(),
         }
     }
 }
@@ -70,7 +85,7 @@ impl Column {
 const BATCH_ROWS: usize = 1 << 20;
 
 /// Write named columns of equal length to `path` (via a temporary file and a rename).
-pub fn write_columns(path: &Path, columns: &[(&str, Column)]) -> IoResult<()> {
+pub fn write_columns(path: &Path, columns: &[(&str, ColumnRef)]) -> IoResult<()> {
     let fields: Vec<Field> = columns
         .iter()
         .map(|(n, c)| Field::new(*n, c.data_type(), false))
@@ -237,9 +252,9 @@ pub fn write_spikes(path: &Path, s: &SpikeRows) -> IoResult<()> {
     write_columns(
         path,
         &[
-            ("t_ms", Column::F64(s.t_ms.clone())),
-            ("neuron", Column::U32(s.neuron.clone())),
-            ("population", Column::Str(s.population.clone())),
+            ("t_ms", ColumnRef::F64(&s.t_ms)),
+            ("neuron", ColumnRef::U32(&s.neuron)),
+            ("population", ColumnRef::Str(&s.population)),
         ],
     )
 }
@@ -259,13 +274,13 @@ pub fn write_traces(path: &Path, t: &TraceRows) -> IoResult<()> {
     write_columns(
         path,
         &[
-            ("t_ms", Column::F64(t.t_ms.clone())),
-            ("population", Column::Str(t.population.clone())),
-            ("neuron", Column::U32(t.neuron.clone())),
-            ("signal", Column::Str(t.signal.clone())),
-            ("compartment", Column::Str(t.compartment.clone())),
-            ("receptor", Column::Str(t.receptor.clone())),
-            ("value", Column::F64(t.value.clone())),
+            ("t_ms", ColumnRef::F64(&t.t_ms)),
+            ("population", ColumnRef::Str(&t.population)),
+            ("neuron", ColumnRef::U32(&t.neuron)),
+            ("signal", ColumnRef::Str(&t.signal)),
+            ("compartment", ColumnRef::Str(&t.compartment)),
+            ("receptor", ColumnRef::Str(&t.receptor)),
+            ("value", ColumnRef::F64(&t.value)),
         ],
     )
 }
@@ -290,13 +305,13 @@ pub fn write_weights(path: &Path, w: &WeightRows) -> IoResult<()> {
     write_columns(
         path,
         &[
-            ("t_ms", Column::F64(w.t_ms.clone())),
-            ("synapse", Column::U64(w.synapse.clone())),
-            ("projection", Column::Str(w.projection.clone())),
-            ("compartment", Column::Str(w.compartment.clone())),
-            ("position_um", Column::F64(w.position_um.clone())),
-            ("weight", Column::F64(w.weight.clone())),
-            ("spine_size", Column::F64(w.spine_size.clone())),
+            ("t_ms", ColumnRef::F64(&w.t_ms)),
+            ("synapse", ColumnRef::U64(&w.synapse)),
+            ("projection", ColumnRef::Str(&w.projection)),
+            ("compartment", ColumnRef::Str(&w.compartment)),
+            ("position_um", ColumnRef::F64(&w.position_um)),
+            ("weight", ColumnRef::F64(&w.weight)),
+            ("spine_size", ColumnRef::F64(&w.spine_size)),
         ],
     )
 }
@@ -320,19 +335,19 @@ pub fn write_synapses(path: &Path, s: &SynapseRows) -> IoResult<()> {
     write_columns(
         path,
         &[
-            ("synapse", Column::U64(s.synapse.clone())),
-            ("projection", Column::Str(s.projection.clone())),
-            ("source_population", Column::Str(s.source_population.clone())),
-            ("source", Column::U32(s.source.clone())),
-            ("target_population", Column::Str(s.target_population.clone())),
-            ("target", Column::U32(s.target.clone())),
-            ("compartment", Column::Str(s.compartment.clone())),
-            ("receptor", Column::Str(s.receptor.clone())),
-            ("position_um", Column::F64(s.position_um.clone())),
-            ("weight", Column::F64(s.weight.clone())),
-            ("delay_ms", Column::F64(s.delay_ms.clone())),
-            ("alive", Column::Bool(s.alive.clone())),
-            ("spine_size", Column::F64(s.spine_size.clone())),
+            ("synapse", ColumnRef::U64(&s.synapse)),
+            ("projection", ColumnRef::Str(&s.projection)),
+            ("source_population", ColumnRef::Str(&s.source_population)),
+            ("source", ColumnRef::U32(&s.source)),
+            ("target_population", ColumnRef::Str(&s.target_population)),
+            ("target", ColumnRef::U32(&s.target)),
+            ("compartment", ColumnRef::Str(&s.compartment)),
+            ("receptor", ColumnRef::Str(&s.receptor)),
+            ("position_um", ColumnRef::F64(&s.position_um)),
+            ("weight", ColumnRef::F64(&s.weight)),
+            ("delay_ms", ColumnRef::F64(&s.delay_ms)),
+            ("alive", ColumnRef::Bool(&s.alive)),
+            ("spine_size", ColumnRef::F64(&s.spine_size)),
         ],
     )
 }
