@@ -79,7 +79,7 @@ enum Command {
 struct RunArgs {
     /// A spec file (`*.toml`) or the name of a built-in (see `dendra list`).
     spec: String,
-    /// Output directory (created; an existing non-empty one needs --force).
+    /// Output directory (created; an earlier output there is replaced only with --force).
     #[arg(long, short)]
     out: PathBuf,
     #[command(flatten)]
@@ -106,7 +106,8 @@ struct CommonArgs {
     /// Override the simulated duration (ms).
     #[arg(long)]
     duration_ms: Option<f64>,
-    /// Replace an existing non-empty output directory.
+    /// Replace an earlier output directory of dendra (one holding summary.json); other
+    /// non-empty directories are never replaced.
     #[arg(long)]
     force: bool,
     /// Print the summary as JSON.
@@ -233,7 +234,11 @@ fn report(dir: &Path, cli: &Cli) -> Result<(), Failure> {
             dir.display()
         )));
     }
-    dendra_io::rebuild_report(dir)?;
+    dendra_io::rebuild_report(dir).map_err(|e| match e {
+        // A damaged or foreign file in the directory is the user's input.
+        dendra_io::IoError::Format { .. } => Failure::Input(e.to_string()),
+        other => Failure::from(other),
+    })?;
     if !cli.quiet {
         println!("{}", dir.join("report.html").display());
     }

@@ -109,28 +109,44 @@ fn show_prints_a_spec_that_checks_and_runs() {
 fn existing_outputs_are_kept_without_force_and_replaced_with_it() {
     let dir = scratch("force");
     let out = dir.join("out");
-    std::fs::create_dir_all(&out).unwrap();
-    std::fs::write(out.join("precious.txt"), "keep me").unwrap();
-    let (code, _, err) = dendra(&["run", "cuba", "--out", s(&out), "--duration-ms", "20"]);
+    let run = |extra: &[&str]| {
+        let mut args = vec!["run", "cuba", "--out", s(&out), "--duration-ms", "20", "-q"];
+        args.extend_from_slice(extra);
+        dendra(&args)
+    };
+    let (code, _, err) = run(&[]);
+    assert_eq!(code, 0, "{err}");
+    std::fs::write(out.join("stale.txt"), "from before").unwrap();
+    let (code, _, err) = run(&[]);
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("--force"), "{err}");
     assert_eq!(
-        std::fs::read_to_string(out.join("precious.txt")).unwrap(),
-        "keep me"
+        std::fs::read_to_string(out.join("stale.txt")).unwrap(),
+        "from before"
     );
+    let (code, _, err) = run(&["--force"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(!out.join("stale.txt").exists());
+    assert!(out.join("summary.json").exists());
+    // A directory dendra did not write is never replaced, even with --force.
+    let other = dir.join("other");
+    std::fs::create_dir_all(&other).unwrap();
+    std::fs::write(other.join("precious.txt"), "keep me").unwrap();
     let (code, _, err) = dendra(&[
         "run",
         "cuba",
         "--out",
-        s(&out),
+        s(&other),
         "--duration-ms",
         "20",
         "--force",
-        "-q",
     ]);
-    assert_eq!(code, 0, "{err}");
-    assert!(!out.join("precious.txt").exists());
-    assert!(out.join("summary.json").exists());
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("summary.json"), "{err}");
+    assert_eq!(
+        std::fs::read_to_string(other.join("precious.txt")).unwrap(),
+        "keep me"
+    );
     // The report can be rebuilt from the saved files.
     std::fs::remove_file(out.join("report.html")).unwrap();
     std::fs::remove_dir_all(out.join("figures")).unwrap();
@@ -261,5 +277,22 @@ fn the_report_renders_in_headless_chromium() {
     // A rendered page with figures is far from blank: its PNG is large.
     let bytes = std::fs::metadata(&shot).unwrap().len();
     assert!(bytes > 50_000, "screenshot only {bytes} bytes");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn report_on_damaged_outputs_is_bad_input_not_a_crash() {
+    let dir = scratch("damaged");
+    let out = dir.join("out");
+    let (code, _, err) = dendra(&["run", "cuba", "--out", s(&out), "--duration-ms", "20", "-q"]);
+    assert_eq!(code, 0, "{err}");
+    std::fs::write(out.join("spikes.parquet"), b"not parquet").unwrap();
+    let (code, _, err) = dendra(&["report", s(&out)]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("spikes.parquet"), "{err}");
+    std::fs::write(out.join("summary.json"), b"{ truncated").unwrap();
+    let (code, _, err) = dendra(&["report", s(&out)]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("summary.json"), "{err}");
     std::fs::remove_dir_all(&dir).unwrap();
 }

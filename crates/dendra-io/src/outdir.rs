@@ -3,14 +3,18 @@
 //! A run writes into a staging directory next to the target (`DIR.partial-PID`), and only when
 //! every file is complete is the staging directory renamed to `DIR`. An interrupted run leaves
 //! the staging directory (whose name says it is incomplete) and never a half-written `DIR`. An
-//! existing non-empty `DIR` is refused unless the caller forces; then it is replaced as a whole
-//! (moved aside, the new one renamed in, the old one removed), so no stale file from an earlier
-//! run survives next to new ones.
+//! existing non-empty `DIR` is refused unless the caller forces and `DIR` is an earlier output
+//! (it holds `summary.json`); then it is replaced as a whole (moved aside, the new one renamed
+//! in, the old one removed), so no stale file from an earlier run survives next to new ones, and
+//! no directory that dendra did not write is ever deleted.
 
 use std::fs;
 use std::path::{Path, PathBuf};
 
 use crate::error::{IoError, IoResult};
+
+/// The file that marks a directory as an earlier output of dendra (written last by a run).
+pub const MARKER: &str = "summary.json";
 
 /// A staging directory that becomes `target` on [`Staging::commit`].
 #[derive(Debug)]
@@ -36,11 +40,20 @@ impl Staging {
                 target.display()
             )));
         }
-        if is_nonempty_dir(target) && !force {
-            return Err(IoError::Refused(format!(
-                "{} exists and is not empty; choose another --out or pass --force to replace it",
-                target.display()
-            )));
+        if is_nonempty_dir(target) {
+            if !force {
+                return Err(IoError::Refused(format!(
+                    "{} exists and is not empty; choose another --out or pass --force to replace it",
+                    target.display()
+                )));
+            }
+            if !target.join(MARKER).is_file() {
+                return Err(IoError::Refused(format!(
+                    "{} is not empty and holds no {MARKER}: it is not an earlier output of dendra, and \
+                     --force replaces only those; choose another --out",
+                    target.display()
+                )));
+            }
         }
         let name = target
             .file_name()
@@ -140,6 +153,10 @@ mod tests {
         let target = root.join("out");
         fs::create_dir_all(&target).unwrap();
         fs::write(target.join("old.txt"), "old").unwrap();
+        // Not an earlier output: refused even with force.
+        let e = Staging::new(&target, true).unwrap_err();
+        assert!(e.to_string().contains(MARKER), "{e}");
+        fs::write(target.join(MARKER), "{}").unwrap();
         let e = Staging::new(&target, false).unwrap_err();
         assert!(e.to_string().contains("--force"), "{e}");
         assert_eq!(fs::read_to_string(target.join("old.txt")).unwrap(), "old");
