@@ -14,6 +14,10 @@ use crate::template::NeuronTemplate;
 use dendra_core::error::{finite, non_negative};
 use dendra_rules::ModulatorParams;
 
+/// Largest expected number of spikes of one source population in one step (their spikes of a
+/// step are held in memory at once).
+pub const MAX_SOURCE_SPIKES_PER_STEP: f64 = 1.0e7;
+
 /// What a population is made of.
 #[derive(Debug, Clone, PartialEq)]
 pub enum PopulationKind {
@@ -143,7 +147,21 @@ impl NetworkDesc {
                 PopulationKind::Neurons(t) => t
                     .validate(self.dt_ms)
                     .map_err(|e| e.within(&format!("{key}.template")))?,
-                PopulationKind::Source(s) => s.validate(pop.size).map_err(|e| e.within(&key))?,
+                PopulationKind::Source(s) => {
+                    s.validate(pop.size).map_err(|e| e.within(&key))?;
+                    // The spikes of one step are held at once: bound their expected number.
+                    let per_step = s.peak_rate_hz() * f64::from(pop.size) * self.dt_ms / 1000.0;
+                    if per_step > MAX_SOURCE_SPIKES_PER_STEP {
+                        return Err(ParamError::new(
+                            format!("{key}.rate_hz"),
+                            format!(
+                                "a peak rate with at most {MAX_SOURCE_SPIKES_PER_STEP:e} expected spikes per step in the population (size {}, dt {} ms)",
+                                pop.size, self.dt_ms
+                            ),
+                            s.peak_rate_hz(),
+                        ));
+                    }
+                }
             }
         }
         for (k, proj) in self.projections.iter().enumerate() {
@@ -222,7 +240,7 @@ impl NetworkDesc {
                 ));
             }
             let steps = wp.interval_ms / self.dt_ms;
-            if !wp.interval_ms.is_finite() || wp.interval_ms <= 0.0 || (steps - steps.round()).abs() > 1e-6 {
+            if !wp.interval_ms.is_finite() || steps.round() < 1.0 || (steps - steps.round()).abs() > 1e-6 {
                 return Err(ParamError::new(
                     format!("{key}.interval_ms"),
                     format!("a positive whole number of steps of {} ms", self.dt_ms),
@@ -266,10 +284,10 @@ impl NetworkDesc {
                 ));
             }
             let steps = probe.interval_ms / self.dt_ms;
-            if (steps - steps.round()).abs() > 1e-6 {
+            if steps.round() < 1.0 || (steps - steps.round()).abs() > 1e-6 {
                 return Err(ParamError::new(
                     format!("{key}.interval_ms"),
-                    format!("a whole number of steps of {} ms", self.dt_ms),
+                    format!("a positive whole number of steps of {} ms", self.dt_ms),
                     probe.interval_ms,
                 ));
             }

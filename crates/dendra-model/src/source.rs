@@ -129,6 +129,15 @@ pub enum SourceParams {
 }
 
 impl SourceParams {
+    /// The highest rate (Hz) a source may fire at; 0 for spike trains given as data.
+    pub fn peak_rate_hz(&self) -> f64 {
+        match self {
+            SourceParams::Poisson { rate_hz } => *rate_hz,
+            SourceParams::InhomogeneousPoisson { profile } => profile.max_rate_hz(),
+            SourceParams::SpikeTrains { .. } => 0.0,
+        }
+    }
+
     /// Check all values; `size` is the population size.
     pub fn validate(&self, size: u32) -> ParamResult<()> {
         match self {

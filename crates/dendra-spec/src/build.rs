@@ -757,5 +757,13 @@ fn model_key_to_spec(key: &str) -> String {
         let inner = rest[close + 1..].trim_start_matches('.');
         return stimulus_key(&path, &inner.replace("kind.", ""));
     }
+    // Source parameters sit under `source` in the spec.
+    if let Some(rest) = key.strip_prefix("populations[")
+        && let Some(close) = rest.find(']')
+        && !rest[close + 1..].starts_with(".template")
+        && rest.len() > close + 1
+    {
+        return format!("populations[{}].source{}", &rest[..close], &rest[close + 1..]);
+    }
     key.to_string()
 }

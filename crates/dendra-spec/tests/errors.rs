@@ -279,3 +279,17 @@ fn placement_by_distance_from_the_soma() {
     assert_eq!(e.key, "projections[0].placement");
     assert!(e.message.contains("100 to 300"), "{e}");
 }
+
+#[test]
+fn absurd_source_rates_and_sampling_intervals_are_refused() {
+    let t = with("rate_hz = 10.0", "rate_hz = 1e12");
+    let e = err(&t);
+    assert_eq!(e.key, "populations[0].source.rate_hz");
+    assert_eq!(e.line, line_of(&t, "rate_hz = 1e12"));
+    let probe = "\n[[recording.probes]]\npopulation = \"exc\"\nneurons = [0]\nsignal = \"potential\"\ninterval_ms = 1e-9\n";
+    let e = err(&format!("{BASE}{probe}"));
+    assert_eq!(e.key, "recording.probes[0].interval_ms");
+    let weights = "\n[[recording.weights]]\nprojection = \"input->exc\"\ninterval_ms = 1e-9\n";
+    let e = err(&format!("{BASE}{weights}"));
+    assert_eq!(e.key, "recording.weights[0].interval_ms");
+}
