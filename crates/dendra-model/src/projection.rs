@@ -51,7 +51,7 @@ pub enum WeightDist {
 }
 
 /// Where synapses sit along the target compartment (µm from its proximal end).
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum Placement {
     /// Uniformly along the whole branch.
     Uniform,
@@ -73,6 +73,10 @@ pub enum Placement {
         /// Standard deviation of the offset from the centre (µm).
         spread_um: f64,
     },
+    /// One given position per synapse (µm), for [`Connectivity::Explicit`] projections:
+    /// `positions_um[i]` places the synapse of pair `i` (clipped to the compartment), e.g. spines
+    /// mapped in an imaging experiment.
+    Listed(Vec<f64>),
 }
 
 /// One projection.
@@ -176,9 +180,9 @@ impl ProjectionDesc {
                 hi,
             ));
         }
-        match self.placement {
+        match &self.placement {
             Placement::Uniform => {}
-            Placement::Between { from_um, to_um } => {
+            &Placement::Between { from_um, to_um } => {
                 non_negative("placement.from_um", from_um)?;
                 if !to_um.is_finite() || to_um < from_um {
                     return Err(ParamError::new(
@@ -188,10 +192,10 @@ impl ProjectionDesc {
                     ));
                 }
             }
-            Placement::At(x) => {
+            &Placement::At(x) => {
                 non_negative("placement", x)?;
             }
-            Placement::Clustered { clusters, spread_um } => {
+            &Placement::Clustered { clusters, spread_um } => {
                 if clusters == 0 {
                     return Err(ParamError::new(
                         "placement.clusters",
@@ -200,6 +204,28 @@ impl ProjectionDesc {
                     ));
                 }
                 non_negative("placement.spread_um", spread_um)?;
+            }
+            Placement::Listed(positions_um) => {
+                let pairs = match &self.connectivity {
+                    Connectivity::Explicit(pairs) => pairs.len(),
+                    _ => {
+                        return Err(ParamError::new(
+                            "placement",
+                            "listed positions only with explicit connectivity",
+                            "another connectivity",
+                        ));
+                    }
+                };
+                if positions_um.len() != pairs {
+                    return Err(ParamError::new(
+                        "placement",
+                        format!("one position per explicit pair ({pairs})"),
+                        positions_um.len(),
+                    ));
+                }
+                for (i, &x) in positions_um.iter().enumerate() {
+                    non_negative(&format!("placement[{i}]"), x)?;
+                }
             }
         }
         Ok(())

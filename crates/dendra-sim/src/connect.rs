@@ -63,8 +63,9 @@ pub struct ProjectionPlan<'a> {
     pub n_source: u32,
     /// Length of the target compartment (µm); 0 means no positions are stored.
     pub length_um: f64,
-    /// Explicit pairs grouped by target: `explicit[j]` lists the sources of target `j`.
-    pub explicit: Option<Vec<Vec<u32>>>,
+    /// Explicit pairs grouped by target: `explicit[j]` lists `(source, pair index)` of target
+    /// `j`, ascending.
+    pub explicit: Option<Vec<Vec<(u32, u32)>>>,
     /// The run's seed.
     pub seed: u64,
     /// Per-synapse delays as `(min, max)` steps, if heterogeneous.
@@ -84,8 +85,8 @@ impl<'a> ProjectionPlan<'a> {
         let explicit = match &desc.connectivity {
             Connectivity::Explicit(pairs) => {
                 let mut by_target = vec![Vec::new(); n_target as usize];
-                for &(s, t) in pairs {
-                    by_target[t as usize].push(s);
+                for (i, &(s, t)) in pairs.iter().enumerate() {
+                    by_target[t as usize].push((s, i as u32));
                 }
                 for v in &mut by_target {
                     v.sort_unstable();
@@ -160,7 +161,7 @@ impl<'a> ProjectionPlan<'a> {
             }
             Connectivity::Explicit(_) => {
                 if let Some(lists) = &self.explicit {
-                    out.extend_from_slice(&lists[target as usize]);
+                    out.extend(lists[target as usize].iter().map(|&(s, _)| s));
                 }
             }
         }
@@ -210,14 +211,21 @@ impl<'a> ProjectionPlan<'a> {
                 centres_um.clear();
                 centres_um.extend((0..clusters).map(|_| self.length_um * prng.random::<f64>()));
             }
-            for &s in &buf {
+            // Listed positions follow the explicit pairs, which `sources_of` returns in this order.
+            let listed = match (&self.desc.placement, &self.explicit) {
+                (Placement::Listed(positions), Some(lists)) => Some((positions, &lists[j as usize])),
+                _ => None,
+            };
+            for (n, &s) in buf.iter().enumerate() {
                 let at = cursor[s as usize] as usize;
                 cursor[s as usize] += 1;
                 target[at] = j - first;
                 weight[at] = draw_weight(&self.desc.weight, &mut wrng) as f32;
                 if with_pos {
-                    position_um[at] =
-                        draw_position(&self.desc.placement, self.length_um, &centres_um, &mut prng) as f32;
+                    position_um[at] = match listed {
+                        Some((positions, pairs)) => positions[pairs[n].1 as usize].min(self.length_um),
+                        None => draw_position(&self.desc.placement, self.length_um, &centres_um, &mut prng),
+                    } as f32;
                 }
                 if let Some((lo, hi)) = self.delay_steps {
                     // Uniform over the whole steps lo..=hi.
@@ -248,11 +256,11 @@ fn draw_weight(dist: &WeightDist, rng: &mut ChaCha8Rng) -> f64 {
 }
 
 fn draw_position(placement: &Placement, length_um: f64, centres_um: &[f64], rng: &mut ChaCha8Rng) -> f64 {
-    match *placement {
+    match placement {
         Placement::Clustered { spread_um, .. } => {
             let centre = centres_um
                 [((rng.random::<f64>() * centres_um.len() as f64) as usize).min(centres_um.len() - 1)];
-            let offset = match Normal::new(0.0, spread_um) {
+            let offset = match Normal::new(0.0, *spread_um) {
                 Ok(d) => d.sample(rng),
                 Err(_) => 0.0,
             };
@@ -264,6 +272,9 @@ fn draw_position(placement: &Placement, length_um: f64, centres_um: &[f64], rng:
             a + (b - a) * rng.random::<f64>()
         }
         Placement::At(x) => x.min(length_um),
+        // Handled by the caller (explicit pairs); a listed placement without them is rejected
+        // by validation.
+        Placement::Listed(_) => 0.0,
     }
 }
 
@@ -348,6 +359,34 @@ mod tests {
         assert_eq!(csr.len(), 100);
         assert!(csr.position_um.iter().all(|&x| (20.0..=30.0).contains(&x)));
         assert!(csr.weight.iter().all(|&w| (1.0..2.0).contains(&w)));
+    }
+
+    #[test]
+    fn listed_positions_follow_their_pairs_on_every_partition() {
+        // Pairs out of source order, a repeated pair, two targets.
+        let pairs = vec![(3, 0), (1, 0), (2, 1), (1, 0), (0, 1)];
+        let mut d = proj(Connectivity::Explicit(pairs.clone()), false);
+        d.placement = Placement::Listed(vec![10.0, 20.0, 30.0, 40.0, 500.0]);
+        let plan = ProjectionPlan::new(&d, 0, 4, 2, 100.0, 1);
+        let mut found = Vec::new();
+        for (first, n) in [(0, 2), (0, 1), (1, 1)] {
+            let csr = plan.build(first, n).unwrap();
+            for s in 0..4 {
+                for k in csr.row_ptr[s] as usize..csr.row_ptr[s + 1] as usize {
+                    found.push((s as u32, csr.target[k] + first, csr.position_um[k]));
+                }
+            }
+        }
+        let whole = &found[..5];
+        let parts = &found[5..];
+        let mut parts = parts.to_vec();
+        parts.sort_by(|a, b| a.partial_cmp(b).unwrap());
+        let mut whole = whole.to_vec();
+        whole.sort_by(|a, b| a.partial_cmp(b).unwrap());
+        // Position 500 is clipped to the 100 µm compartment.
+        let expect = vec![(0, 1, 100.0), (1, 0, 20.0), (1, 0, 40.0), (2, 1, 30.0), (3, 0, 10.0)];
+        assert_eq!(whole, expect);
+        assert_eq!(parts, expect);
     }
 
     #[test]
