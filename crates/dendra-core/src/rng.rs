@@ -39,6 +39,8 @@ pub enum Purpose {
     Task = 10,
     /// Measurement noise of simulated recordings.
     Measurement = 11,
+    /// Analysis resampling: circular shifts, cross-validation folds, shuffled labels.
+    Analysis = 12,
 }
 
 /// The full name of a random stream.

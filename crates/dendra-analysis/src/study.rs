@@ -1,0 +1,443 @@
+//! The whole analysis of an imaging data set, as Wright, Hedrick & Komiyama (2025) ran it.
+//!
+//! For each stable spine (present at baseline and follow-up), with its events and its dendrite's
+//! events detected in every imaged session ([`crate::events::detect`]) and the sessions joined:
+//!
+//! - `rate`: event rate (per minute);
+//! - `local`: mean normalized co-activity with the other spines of its dendrite within
+//!   `radius_um` (0 without such neighbours) — *local co-activity*;
+//! - `distant`: the same with the spines beyond `radius_um`;
+//! - `bap`: normalized co-activity with the dendrite's calcium events (global dendritic events,
+//!   the bAP proxy) — *dendrite/bAP co-activity*;
+//! - `local_chance`: the mean of `local` over circular shifts of the neighbours' traces;
+//! - `ratio = size_followup / size_baseline` and its class (enlarged `>= enlarged_ratio`, shrunk
+//!   `<= shrunk_ratio`).
+//!
+//! Per compartment (control spines): enlarged spines are compared with the others on `local` and
+//! `bap` (Mann–Whitney, rank-biserial effect size), and a cross-validated logistic regression
+//! predicts enlargement from the standardized features `[local, bap, distant, rate]`
+//! ([`crate::logistic`]). The **governing signal** of a compartment is the one of `local` and
+//! `bap` with the larger positive coefficient, provided the model beats shuffled labels
+//! (`p < alpha`); otherwise `none`. Per compartment and manipulation the fraction of enlarged
+//! spines is compared with control (two-proportion z-test). Pairs of spines on one dendrite
+//! give co-activity against distance (bins of `bin_um` up to `max_distance_um`).
+
+use std::collections::BTreeMap;
+
+use rayon::prelude::*;
+
+use crate::coactivity::{self, by_distance, event_rate_per_min, normalized};
+use crate::data::{ImagingData, Spine};
+use crate::events::{EventParams, detect};
+use crate::logistic::{CvParams, cross_validate};
+use crate::stats::{Comparison, mann_whitney, two_proportions};
+use crate::train::EventTrain;
+
+/// Settings of the analysis (defaults from the paper's code).
+#[derive(Debug, Clone, Copy, PartialEq, serde::Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct StudyParams {
+    /// Event detection.
+    pub events: EventParams,
+    /// Radius of "local" (µm). Default 10 (the code's `cluster_dist`).
+    pub radius_um: f64,
+    /// Distance bin (µm). Default 5.
+    pub bin_um: f64,
+    /// Largest distance binned (µm). Default 40.
+    pub max_distance_um: f64,
+    /// Enlarged at `ratio >= enlarged_ratio`. Default 1.5.
+    pub enlarged_ratio: f64,
+    /// Shrunk at `ratio <= shrunk_ratio`. Default 0.75.
+    pub shrunk_ratio: f64,
+    /// Circular shifts for the chance level of local co-activity. Default 20.
+    pub shifts: u32,
+    /// Smallest circular shift (s). Default 1.
+    pub min_shift_s: f64,
+    /// Logistic regression settings.
+    pub cv: CvParams,
+    /// Significance level. Default 0.05.
+    pub alpha: f64,
+    /// Seed of the resampling streams. Default 1.
+    pub seed: u64,
+}
+
+impl Default for StudyParams {
+    fn default() -> Self {
+        StudyParams {
+            events: EventParams::default(),
+            radius_um: 10.0,
+            bin_um: 5.0,
+            max_distance_um: 40.0,
+            enlarged_ratio: 1.5,
+            shrunk_ratio: 0.75,
+            shifts: 20,
+            min_shift_s: 1.0,
+            cv: CvParams::default(),
+            alpha: 0.05,
+            seed: 1,
+        }
+    }
+}
+
+/// The features of one spine.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct SpineFeatures {
+    /// Spine id.
+    pub spine: u32,
+    /// Animal.
+    pub animal: String,
+    /// Condition.
+    pub condition: String,
+    /// Dendrite.
+    pub dendrite: u32,
+    /// Compartment.
+    pub compartment: String,
+    /// Position (µm).
+    pub position_um: f64,
+    /// Events per minute.
+    pub rate_per_min: f64,
+    /// Local co-activity.
+    pub local: f64,
+    /// Chance level of `local`.
+    pub local_chance: f64,
+    /// Co-activity with distant spines.
+    pub distant: f64,
+    /// Co-activity with dendritic (bAP) events.
+    pub bap: f64,
+    /// Follow-up / baseline size.
+    pub ratio: f64,
+    /// `enlarged`, `shrunk` or `stable`.
+    pub class: &'static str,
+}
+
+impl SpineFeatures {
+    fn row(&self) -> Vec<f64> {
+        vec![self.local, self.bap, self.distant, self.rate_per_min]
+    }
+}
+
+/// Names of the regression features, in order.
+pub const FEATURES: [&str; 4] = ["local", "bap", "distant", "rate"];
+
+/// The result for one compartment (control spines).
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct CompartmentResult {
+    /// Compartment.
+    pub compartment: String,
+    /// Stable control spines.
+    pub spines: usize,
+    /// Fraction enlarged.
+    pub frac_enlarged: f64,
+    /// Fraction shrunk.
+    pub frac_shrunk: f64,
+    /// Enlarged vs other spines on local co-activity.
+    pub local: Comparison,
+    /// Enlarged vs other spines on bAP co-activity.
+    pub bap: Comparison,
+    /// Cross-validated macro-F1.
+    pub macro_f1: f64,
+    /// Macro-F1 with shuffled labels.
+    pub shuffled_macro_f1: f64,
+    /// p of the macro-F1 against shuffles.
+    pub macro_f1_p: f64,
+    /// Standardized coefficients, in the order of [`FEATURES`].
+    pub coef: Vec<f64>,
+    /// `local`, `bap` or `none`.
+    pub governing: String,
+}
+
+/// A manipulation compared with control in one compartment.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Manipulation {
+    /// Compartment.
+    pub compartment: String,
+    /// Condition (e.g. `kir`).
+    pub condition: String,
+    /// Stable spines under the manipulation.
+    pub spines: usize,
+    /// Fraction enlarged under the manipulation.
+    pub frac_enlarged: f64,
+    /// Fraction enlarged in control.
+    pub control_frac_enlarged: f64,
+    /// `frac_enlarged / control_frac_enlarged` (NaN if control has none).
+    pub relative: f64,
+    /// Two-proportion p-value.
+    pub p: f64,
+}
+
+/// One distance bin.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct DistanceBin {
+    /// Compartment.
+    pub compartment: String,
+    /// Condition.
+    pub condition: String,
+    /// Bin centre (µm).
+    pub distance_um: f64,
+    /// Mean normalized co-activity of spine pairs in the bin.
+    pub coactivity: f64,
+    /// Pairs in the bin.
+    pub pairs: usize,
+}
+
+/// Behaviour of one session, averaged over the animals of a group.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct SessionBehaviour {
+    /// Session.
+    pub session: u32,
+    /// Animals with trials in the session.
+    pub animals: usize,
+    /// Mean over animals of the fraction of rewarded trials.
+    pub success: f64,
+    /// Mean over animals of the median reaction time (s) of trials with a press.
+    pub reaction_s: f64,
+    /// Mean over animals of the mean movement correlation.
+    pub stereotypy: f64,
+}
+
+/// Everything the analysis finds.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Study {
+    /// Per stable spine.
+    pub spines: Vec<SpineFeatures>,
+    /// Per compartment.
+    pub compartments: Vec<CompartmentResult>,
+    /// Per compartment and manipulation.
+    pub manipulations: Vec<Manipulation>,
+    /// Co-activity against distance.
+    pub distance: Vec<DistanceBin>,
+    /// Behaviour per session.
+    pub behaviour: Vec<SessionBehaviour>,
+}
+
+/// The condition name of unmanipulated animals.
+pub const CONTROL: &str = "control";
+
+/// Detected events of every trace, joined over sessions: `(spine or dendrite id) -> train`.
+fn joined_events(traces: &[crate::data::Trace], rate_hz: f64, p: &EventParams) -> BTreeMap<u32, EventTrain> {
+    let detected: Vec<(u32, u32, EventTrain)> = traces
+        .par_iter()
+        .map(|t| (t.id, t.session, detect(&t.dff, rate_hz, p).0))
+        .collect();
+    let mut by_id: BTreeMap<u32, Vec<(u32, EventTrain)>> = BTreeMap::new();
+    for (id, session, train) in detected {
+        by_id.entry(id).or_default().push((session, train));
+    }
+    by_id
+        .into_iter()
+        .map(|(id, mut v)| {
+            v.sort_by_key(|e| e.0);
+            let parts: Vec<&EventTrain> = v.iter().map(|e| &e.1).collect();
+            (id, EventTrain::concat(&parts))
+        })
+        .collect()
+}
+
+/// Run the analysis. The data must have passed [`ImagingData::validate`].
+pub fn analyze(data: &ImagingData, p: &StudyParams) -> Study {
+    let spine_events = joined_events(&data.spine_traces, data.rate_hz, &p.events);
+    let dendrite_events = joined_events(&data.dendrite_traces, data.rate_hz, &p.events);
+    let mut by_dendrite: BTreeMap<u32, Vec<&Spine>> = BTreeMap::new();
+    for s in &data.spines {
+        by_dendrite.entry(s.dendrite).or_default().push(s);
+    }
+    let empty = EventTrain::default();
+    let per_dendrite: Vec<(Vec<SpineFeatures>, Vec<(String, String, f64, f64)>)> = by_dendrite
+        .par_iter()
+        .map(|(&d, spines)| {
+            let dend = dendrite_events.get(&d).unwrap_or(&empty);
+            let mut feats = Vec::new();
+            let mut pairs = Vec::new();
+            for (a, sa) in spines.iter().enumerate() {
+                let ta = spine_events.get(&sa.id).unwrap_or(&empty);
+                let (mut local, mut n_local, mut distant, mut n_distant, mut chance) = (0.0, 0, 0.0, 0, 0.0);
+                for (b, sb) in spines.iter().enumerate() {
+                    if a == b {
+                        continue;
+                    }
+                    let tb = spine_events.get(&sb.id).unwrap_or(&empty);
+                    let dist = (sa.position_um - sb.position_um).abs();
+                    let v = normalized(ta, tb);
+                    if b > a && sa.stable() && sb.stable() {
+                        pairs.push((sa.compartment.clone(), sa.condition.clone(), dist, v));
+                    }
+                    if dist <= p.radius_um {
+                        local += v;
+                        n_local += 1;
+                        let key = u64::from(sa.id) << 32 | u64::from(sb.id);
+                        chance += coactivity::chance(ta, tb, data.rate_hz, p.min_shift_s, p.shifts, p.seed, key).mean;
+                    } else {
+                        distant += v;
+                        n_distant += 1;
+                    }
+                }
+                if !sa.stable() {
+                    continue;
+                }
+                let mean = |s: f64, n: usize| if n > 0 { s / n as f64 } else { 0.0 };
+                let ratio = sa.size_followup / sa.size_baseline;
+                feats.push(SpineFeatures {
+                    spine: sa.id,
+                    animal: sa.animal.clone(),
+                    condition: sa.condition.clone(),
+                    dendrite: d,
+                    compartment: sa.compartment.clone(),
+                    position_um: sa.position_um,
+                    rate_per_min: event_rate_per_min(ta, data.rate_hz),
+                    local: mean(local, n_local),
+                    local_chance: mean(chance, n_local),
+                    distant: mean(distant, n_distant),
+                    bap: normalized(ta, dend),
+                    ratio,
+                    class: if ratio >= p.enlarged_ratio {
+                        "enlarged"
+                    } else if ratio <= p.shrunk_ratio {
+                        "shrunk"
+                    } else {
+                        "stable"
+                    },
+                });
+            }
+            (feats, pairs)
+        })
+        .collect();
+    let mut spines = Vec::new();
+    let mut pairs_by: BTreeMap<(String, String), Vec<(f64, f64)>> = BTreeMap::new();
+    for (f, pairs) in per_dendrite {
+        spines.extend(f);
+        for (c, cond, d, v) in pairs {
+            pairs_by.entry((c, cond)).or_default().push((d, v));
+        }
+    }
+    let distance = pairs_by
+        .iter()
+        .flat_map(|((c, cond), pairs)| {
+            by_distance(pairs, p.bin_um, p.max_distance_um)
+                .into_iter()
+                .map(|(x, m, n)| DistanceBin {
+                    compartment: c.clone(),
+                    condition: cond.clone(),
+                    distance_um: x,
+                    coactivity: m,
+                    pairs: n,
+                })
+        })
+        .collect();
+    let compartments_names: Vec<String> = {
+        let mut v: Vec<String> = spines.iter().map(|s| s.compartment.clone()).collect();
+        v.sort();
+        v.dedup();
+        v
+    };
+    let compartments = compartments_names
+        .iter()
+        .enumerate()
+        .filter_map(|(k, c)| compartment_result(&spines, c, p, k as u64))
+        .collect();
+    let manipulations = manipulations(&spines, &compartments_names);
+    Study {
+        spines,
+        compartments,
+        manipulations,
+        distance,
+        behaviour: behaviour(data),
+    }
+}
+
+fn compartment_result(spines: &[SpineFeatures], c: &str, p: &StudyParams, key: u64) -> Option<CompartmentResult> {
+    let sel: Vec<&SpineFeatures> = spines.iter().filter(|s| s.compartment == c && s.condition == CONTROL).collect();
+    if sel.is_empty() {
+        return None;
+    }
+    let enlarged: Vec<bool> = sel.iter().map(|s| s.class == "enlarged").collect();
+    let n = sel.len() as f64;
+    let split = |f: fn(&SpineFeatures) -> f64| {
+        let a: Vec<f64> = sel.iter().filter(|s| s.class == "enlarged").map(|s| f(s)).collect();
+        let b: Vec<f64> = sel.iter().filter(|s| s.class != "enlarged").map(|s| f(s)).collect();
+        mann_whitney(&a, &b)
+    };
+    let x: Vec<Vec<f64>> = sel.iter().map(|s| s.row()).collect();
+    let cv = cross_validate(&x, &enlarged, &p.cv, p.seed, key);
+    let (cl, cb) = (cv.model.coef[0], cv.model.coef[1]);
+    let governing = if cv.p >= p.alpha || (cl <= 0.0 && cb <= 0.0) {
+        "none"
+    } else if cl >= cb {
+        "local"
+    } else {
+        "bap"
+    };
+    Some(CompartmentResult {
+        compartment: c.to_string(),
+        spines: sel.len(),
+        frac_enlarged: enlarged.iter().filter(|&&e| e).count() as f64 / n,
+        frac_shrunk: sel.iter().filter(|s| s.class == "shrunk").count() as f64 / n,
+        local: split(|s| s.local),
+        bap: split(|s| s.bap),
+        macro_f1: cv.macro_f1,
+        shuffled_macro_f1: cv.shuffled_macro_f1,
+        macro_f1_p: cv.p,
+        coef: cv.model.coef.clone(),
+        governing: governing.to_string(),
+    })
+}
+
+fn manipulations(spines: &[SpineFeatures], compartments: &[String]) -> Vec<Manipulation> {
+    let count = |c: &str, cond: &str| {
+        let sel: Vec<&SpineFeatures> = spines.iter().filter(|s| s.compartment == c && s.condition == cond).collect();
+        (sel.iter().filter(|s| s.class == "enlarged").count(), sel.len())
+    };
+    let mut conditions: Vec<&str> = spines.iter().map(|s| s.condition.as_str()).filter(|&c| c != CONTROL).collect();
+    conditions.sort_unstable();
+    conditions.dedup();
+    let mut out = Vec::new();
+    for c in compartments {
+        let (k0, n0) = count(c, CONTROL);
+        for &cond in &conditions {
+            let (k, n) = count(c, cond);
+            if n == 0 || n0 == 0 {
+                continue;
+            }
+            let (f, f0) = (k as f64 / n as f64, k0 as f64 / n0 as f64);
+            out.push(Manipulation {
+                compartment: c.clone(),
+                condition: cond.to_string(),
+                spines: n,
+                frac_enlarged: f,
+                control_frac_enlarged: f0,
+                relative: if f0 > 0.0 { f / f0 } else { f64::NAN },
+                p: two_proportions(k, n, k0, n0),
+            });
+        }
+    }
+    out
+}
+
+fn behaviour(data: &ImagingData) -> Vec<SessionBehaviour> {
+    let mut by: BTreeMap<u32, BTreeMap<&str, Vec<&crate::data::Trial>>> = BTreeMap::new();
+    for t in &data.trials {
+        by.entry(t.session).or_default().entry(t.animal.as_str()).or_default().push(t);
+    }
+    let mean = |v: &[f64]| {
+        let v: Vec<f64> = v.iter().copied().filter(|x| x.is_finite()).collect();
+        if v.is_empty() { f64::NAN } else { v.iter().sum::<f64>() / v.len() as f64 }
+    };
+    by.into_iter()
+        .map(|(session, animals)| {
+            let (mut success, mut rt, mut st) = (Vec::new(), Vec::new(), Vec::new());
+            for trials in animals.values() {
+                success.push(trials.iter().filter(|t| t.rewarded).count() as f64 / trials.len() as f64);
+                let mut r: Vec<f64> = trials.iter().filter(|t| t.press_s.is_finite()).map(|t| t.press_s - t.cue_s).collect();
+                r.sort_by(f64::total_cmp);
+                rt.push(if r.is_empty() { f64::NAN } else { r[r.len() / 2] });
+                st.push(mean(&trials.iter().map(|t| t.movement_corr).collect::<Vec<_>>()));
+            }
+            SessionBehaviour {
+                session,
+                animals: animals.len(),
+                success: mean(&success),
+                reaction_s: mean(&rt),
+                stereotypy: mean(&st),
+            }
+        })
+        .collect()
+}
