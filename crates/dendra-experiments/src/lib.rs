@@ -10,6 +10,7 @@
 //! | `izhikevich2007` | Izhikevich (2007): the distal reward problem, STDP x dopamine; not yet robust ([`izhikevich2007`]) |
 //! | `multirule` | Benchmark: 100 neurons, basal STDP + apical reward-gated + distal co-activity, 10 s ([`multirule`]) |
 //! | `urbanczik2014` | Urbanczik & Senn (2014): a dendrite learns to predict somatic spiking ([`urbanczik2014`]) |
+//! | `wright2025` | Wright, Hedrick & Komiyama (2025) in silico: the imaging study and its analysis ([`wright2025`]) |
 #![warn(missing_docs)]
 
 pub mod cuba;
@@ -19,6 +20,7 @@ pub mod network;
 pub mod song2000;
 pub mod summary;
 pub mod urbanczik2014;
+pub mod wright2025;
 
 pub use summary::Summary;
 
@@ -73,6 +75,9 @@ pub enum ExperimentError {
     /// The spec is invalid.
     #[error("{0}")]
     Spec(#[from] SpecError),
+    /// Simulated data failed its own validation (a bug: simulated recordings must be valid).
+    #[error("simulated data are invalid: {0}")]
+    Data(String),
 }
 
 impl ExperimentError {
@@ -81,6 +86,7 @@ impl ExperimentError {
         match self {
             ExperimentError::Unknown { .. } | ExperimentError::Option(_) | ExperimentError::Spec(_) => true,
             ExperimentError::Sim(e) => matches!(e, SimError::Param(_)),
+            ExperimentError::Data(_) => false,
         }
     }
 }
@@ -92,6 +98,16 @@ pub struct Outcome {
     pub summary: Summary,
     /// The network and its simulated state at the end, if the run had one network.
     pub recorded: Option<Recorded>,
+    /// Imaging recordings and their analysis, for imaging experiments.
+    pub imaging: Option<Imaging>,
+}
+
+/// Imaging recordings (simulated) and what the analysis found in them.
+pub struct Imaging {
+    /// The recordings, in the format `dendra analyze` reads.
+    pub data: dendra_analysis::ImagingData,
+    /// The analysis.
+    pub study: dendra_analysis::Study,
 }
 
 /// A network with its simulation.
@@ -108,6 +124,7 @@ impl Outcome {
         Outcome {
             summary,
             recorded: Some(Recorded { network, simulation }),
+            imaging: None,
         }
     }
 }
@@ -209,6 +226,13 @@ pub fn builtins() -> &'static [Builtin] {
             spec: include_str!("../../../examples/urbanczik2014.toml"),
             run: Some(urbanczik2014::run),
             check: check_params::<urbanczik2014::Urbanczik2014Params>,
+        },
+        Builtin {
+            name: "wright2025",
+            description: "Wright, Hedrick & Komiyama 2025 in silico: 34 mice learn a lever press; spine imaging; which rule where?",
+            spec: include_str!("../../../examples/wright2025.toml"),
+            run: Some(wright2025::run),
+            check: check_params::<wright2025::Wright2025Params>,
         },
         Builtin {
             name: "compartments",
