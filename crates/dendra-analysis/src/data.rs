@@ -101,7 +101,8 @@ pub const MAX_POSITION_UM: f64 = 5000.0;
 impl ImagingData {
     /// Check the data set: known ids, one trace per spine and imaged session of its dendrite,
     /// equal frame counts within a dendrite and session, finite values, plausible units. Errors
-    /// name the table, the row (0-based, in the order given) and the column.
+    /// name the table, the row of `spines` or `trials` (0-based, in the order given) or, for
+    /// traces, the spine or dendrite and session, and the column.
     pub fn validate(&self) -> Result<(), DataError> {
         if !(self.rate_hz.is_finite() && self.rate_hz >= 1.0 && self.rate_hz <= 10_000.0) {
             return Err(DataError::new("spine_traces", None, "t_s", format!(
@@ -140,29 +141,29 @@ impl ImagingData {
         }
         // Dendrite traces: frame count per (dendrite, session).
         let mut frames = BTreeMap::new();
-        for (row, t) in self.dendrite_traces.iter().enumerate() {
-            check_trace("dendrite_traces", row, t)?;
+        for t in &self.dendrite_traces {
+            check_trace("dendrite_traces", t)?;
             if frames.insert((t.id, t.session), t.dff.len()).is_some() {
-                return Err(DataError::new("dendrite_traces", Some(row), "dendrite", format!(
+                return Err(DataError::new("dendrite_traces", None, "dendrite", format!(
                     "one trace per dendrite and session, found dendrite {} session {} twice",
                     t.id, t.session
                 )));
             }
         }
         let mut seen = BTreeSet::new();
-        for (row, t) in self.spine_traces.iter().enumerate() {
-            check_trace("spine_traces", row, t)?;
+        for t in &self.spine_traces {
+            check_trace("spine_traces", t)?;
             let Some(&d) = dendrite_of.get(&t.id) else {
-                return Err(DataError::new("spine_traces", Some(row), "spine", format!("a spine id of the spines table, found {}", t.id)));
+                return Err(DataError::new("spine_traces", None, "spine", format!("a spine id of the spines table, found {}", t.id)));
             };
             let Some(&n) = frames.get(&(d, t.session)) else {
-                return Err(DataError::new("spine_traces", Some(row), "session", format!(
+                return Err(DataError::new("spine_traces", None, "session", format!(
                     "a dendrite trace for dendrite {d} in session {} (spine {}), found none",
                     t.session, t.id
                 )));
             };
             if n != t.dff.len() {
-                return Err(DataError::new("spine_traces", Some(row), "dff", format!(
+                return Err(DataError::new("spine_traces", None, "dff", format!(
                     "as many frames as dendrite {d} in session {} ({n}), found {} for spine {}",
                     t.session,
                     t.dff.len(),
@@ -170,7 +171,7 @@ impl ImagingData {
                 )));
             }
             if !seen.insert((t.id, t.session)) {
-                return Err(DataError::new("spine_traces", Some(row), "spine", format!(
+                return Err(DataError::new("spine_traces", None, "spine", format!(
                     "one trace per spine and session, found spine {} session {} twice",
                     t.id, t.session
                 )));
@@ -207,12 +208,12 @@ impl ImagingData {
     }
 }
 
-fn check_trace(table: &str, row: usize, t: &Trace) -> Result<(), DataError> {
+fn check_trace(table: &str, t: &Trace) -> Result<(), DataError> {
     if t.dff.is_empty() {
-        return Err(DataError::new(table, Some(row), "dff", "at least one frame, found none"));
+        return Err(DataError::new(table, None, "dff", format!("at least one frame for id {} session {}, found none", t.id, t.session)));
     }
     if let Some(k) = t.dff.iter().position(|v| !v.is_finite()) {
-        return Err(DataError::new(table, Some(row), "dff", format!(
+        return Err(DataError::new(table, None, "dff", format!(
             "finite dF/F values, found {} at frame {k} (id {}, session {})",
             t.dff[k], t.id, t.session
         )));

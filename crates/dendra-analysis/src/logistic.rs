@@ -124,7 +124,7 @@ pub struct CvParams {
     pub c: f64,
     /// Folds. Default 5.
     pub folds: usize,
-    /// Shuffled-label repetitions for the control. Default 20.
+    /// Shuffled-label repetitions for the control. Default 50 (smallest p-value 1/51).
     pub shuffles: usize,
 }
 
@@ -133,7 +133,7 @@ impl Default for CvParams {
         CvParams {
             c: 100.0,
             folds: 5,
-            shuffles: 20,
+            shuffles: 50,
         }
     }
 }

@@ -17,7 +17,9 @@
 //! `bap` (Mann–Whitney, rank-biserial effect size), and a cross-validated logistic regression
 //! predicts enlargement from the standardized features `[local, bap, distant, rate]`
 //! ([`crate::logistic`]). The **governing signal** of a compartment is the one of `local` and
-//! `bap` with the larger positive coefficient, provided the model beats shuffled labels
+//! `bap` with the larger positive standardized coefficient in a logistic model of enlargement on
+//! these two alone (the candidates compete directly; the full model's correlated extra features
+//! would split weight between them), provided the full model beats shuffled labels
 //! (`p < alpha`); otherwise `none`. Per compartment and manipulation the fraction of enlarged
 //! spines is compared with control (two-proportion z-test). Pairs of spines on one dendrite
 //! give co-activity against distance (bins of `bin_um` up to `max_distance_um`).
@@ -140,8 +142,10 @@ pub struct CompartmentResult {
     pub shuffled_macro_f1: f64,
     /// p of the macro-F1 against shuffles.
     pub macro_f1_p: f64,
-    /// Standardized coefficients, in the order of [`FEATURES`].
+    /// Standardized coefficients of the full model, in the order of [`FEATURES`].
     pub coef: Vec<f64>,
+    /// Standardized coefficients of the two-candidate model `[local, bap]`.
+    pub coef_candidates: [f64; 2],
     /// `local`, `bap` or `none`.
     pub governing: String,
 }
@@ -358,7 +362,12 @@ fn compartment_result(spines: &[SpineFeatures], c: &str, p: &StudyParams, key: u
     };
     let x: Vec<Vec<f64>> = sel.iter().map(|s| s.row()).collect();
     let cv = cross_validate(&x, &enlarged, &p.cv, p.seed, key);
-    let (cl, cb) = (cv.model.coef[0], cv.model.coef[1]);
+    let candidates = crate::logistic::Logistic::fit(
+        &x.iter().map(|r| vec![r[0], r[1]]).collect::<Vec<_>>(),
+        &enlarged,
+        p.cv.c,
+    );
+    let (cl, cb) = (candidates.coef[0], candidates.coef[1]);
     let governing = if cv.p >= p.alpha || (cl <= 0.0 && cb <= 0.0) {
         "none"
     } else if cl >= cb {
@@ -377,6 +386,7 @@ fn compartment_result(spines: &[SpineFeatures], c: &str, p: &StudyParams, key: u
         shuffled_macro_f1: cv.shuffled_macro_f1,
         macro_f1_p: cv.p,
         coef: cv.model.coef.clone(),
+        coef_candidates: [cl, cb],
         governing: governing.to_string(),
     })
 }
@@ -440,4 +450,62 @@ fn behaviour(data: &ImagingData) -> Vec<SessionBehaviour> {
             }
         })
         .collect()
+}
+
+/// A value of [`Study::key_results`].
+#[derive(Debug, Clone, PartialEq)]
+pub enum KeyValue {
+    /// A number (NaN where undefined).
+    Num(f64),
+    /// A name.
+    Text(String),
+}
+
+impl Study {
+    /// The study's key numbers under stable names (`C` = each compartment): `spines_C`,
+    /// `frac_enlarged_C`, `frac_shrunk_C`, `local_effect_C`, `local_p_C`, `bap_effect_C`,
+    /// `bap_p_C`, `macro_f1_C`, `shuffled_macro_f1_C`, `macro_f1_p_C`, `coef_local_C`,
+    /// `coef_bap_C` (two-candidate model), `governing_C`; per manipulation `M`:
+    /// `M_relative_C` (fraction enlarged / control) and `M_p_C`; and behaviour:
+    /// `success_first`, `success_last`, `reaction_s_first`, `reaction_s_last`,
+    /// `stereotypy_first`, `stereotypy_last` (first and last session).
+    pub fn key_results(&self) -> Vec<(String, KeyValue)> {
+        use KeyValue::{Num, Text};
+        let mut out = Vec::new();
+        for r in &self.compartments {
+            let c = &r.compartment;
+            for (k, v) in [
+                ("spines", r.spines as f64),
+                ("frac_enlarged", r.frac_enlarged),
+                ("frac_shrunk", r.frac_shrunk),
+                ("local_effect", r.local.effect),
+                ("local_p", r.local.p),
+                ("bap_effect", r.bap.effect),
+                ("bap_p", r.bap.p),
+                ("macro_f1", r.macro_f1),
+                ("shuffled_macro_f1", r.shuffled_macro_f1),
+                ("macro_f1_p", r.macro_f1_p),
+                ("coef_local", r.coef_candidates[0]),
+                ("coef_bap", r.coef_candidates[1]),
+            ] {
+                out.push((format!("{k}_{c}"), Num(v)));
+            }
+            out.push((format!("governing_{c}"), Text(r.governing.clone())));
+        }
+        for m in &self.manipulations {
+            out.push((format!("{}_relative_{}", m.condition, m.compartment), Num(m.relative)));
+            out.push((format!("{}_p_{}", m.condition, m.compartment), Num(m.p)));
+        }
+        if let (Some(first), Some(last)) = (self.behaviour.first(), self.behaviour.last()) {
+            for (k, a, b) in [
+                ("success", first.success, last.success),
+                ("reaction_s", first.reaction_s, last.reaction_s),
+                ("stereotypy", first.stereotypy, last.stereotypy),
+            ] {
+                out.push((format!("{k}_first"), Num(a)));
+                out.push((format!("{k}_last"), Num(b)));
+            }
+        }
+        out
+    }
 }

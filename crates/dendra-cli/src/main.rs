@@ -18,7 +18,7 @@ use dendra_spec::Spec;
 use indicatif::{ProgressBar, ProgressStyle};
 
 /// The experiment `dendra demo` runs.
-const DEMO: &str = "cuba";
+const DEMO: &str = "wright2025";
 /// Where `dendra demo` writes by default.
 const DEMO_OUT: &str = "dendra-out";
 
@@ -30,6 +30,7 @@ const EXAMPLES: &str = "Examples:
   dendra run my.toml --out results             run a spec file, write results/
   dendra run cuba --out cuba --threads 2       run a built-in on two threads
   dendra run song2000 --out s --seed 7 --json  print the summary as JSON
+  dendra analyze my-recordings --out analysis  run the imaging analysis on real data
   dendra report results                        rebuild results/report.html";
 
 #[derive(Parser)]
@@ -68,6 +69,10 @@ enum Command {
         /// Built-in name (see `dendra list`).
         name: String,
     },
+    /// Run the imaging analysis (Wright et al. 2025) on recordings in the documented format
+    /// (docs/imaging-format.md): a directory of spines, spine_traces, dendrite_traces and
+    /// trials tables (.parquet or .csv), or one of those files.
+    Analyze(AnalyzeArgs),
     /// Rebuild the figures and report.html of an output directory from its saved files.
     Report {
         /// An output directory written by `dendra run`.
@@ -84,6 +89,24 @@ struct RunArgs {
     out: PathBuf,
     #[command(flatten)]
     common: CommonArgs,
+}
+
+#[derive(clap::Args)]
+struct AnalyzeArgs {
+    /// The recordings: a directory (or its `imaging/` subdirectory) or one of its table files.
+    input: PathBuf,
+    /// Output directory (created; an earlier output there is replaced only with --force).
+    #[arg(long, short)]
+    out: PathBuf,
+    /// Seed of the resampling (circular shifts, cross-validation folds, shuffles).
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Replace an earlier output directory of dendra.
+    #[arg(long)]
+    force: bool,
+    /// Print the results as JSON.
+    #[arg(long)]
+    json: bool,
 }
 
 #[derive(clap::Args)]
@@ -154,6 +177,7 @@ fn main() -> ExitCode {
         Command::Show { name } => builtin(name).map(|b| print!("{}", b.spec)).map_err(Failure::from),
         Command::Check { spec } => check(spec, &cli),
         Command::Report { dir } => report(dir, &cli),
+        Command::Analyze(args) => analyze(args, &cli),
         Command::Run(args) => run(&args.spec, &args.out, &args.common, &cli),
         Command::Demo(args) => run(DEMO, &args.out, &args.common, &cli),
     };
@@ -297,7 +321,11 @@ fn run(spec_arg: &str, out: &Path, args: &CommonArgs, cli: &Cli) -> Result<(), F
     if let Some(bar) = bar {
         bar.finish_and_clear();
     }
-    let Outcome { summary, recorded } = outcome?;
+    let Outcome {
+        summary,
+        recorded,
+        imaging,
+    } = outcome?;
     let wall_s = start.elapsed().as_secs_f64();
     let tables = recorded
         .as_ref()
@@ -311,7 +339,18 @@ fn run(spec_arg: &str, out: &Path, args: &CommonArgs, cli: &Cli) -> Result<(), F
         spec_hash: spec.hash(),
         wall_s,
     };
-    dendra_io::write_run(staging.path(), &info, &summary.to_json_map(), &tables, &spec.text)?;
+    match &imaging {
+        Some(im) => dendra_io::write_study_run(
+            staging.path(),
+            &info,
+            &summary.to_json_map(),
+            Some(&spec.text),
+            &im.data,
+            &im.study,
+            true,
+        )?,
+        None => dendra_io::write_run(staging.path(), &info, &summary.to_json_map(), &tables, &spec.text)?,
+    }
     let dir = staging.commit()?;
     print_summary(&plan.name, &summary, args.json, cli.quiet);
     if !cli.quiet && !args.json {
@@ -322,6 +361,60 @@ fn run(spec_arg: &str, out: &Path, args: &CommonArgs, cli: &Cli) -> Result<(), F
         );
     }
     Ok(())
+}
+
+fn analyze(args: &AnalyzeArgs, cli: &Cli) -> Result<(), Failure> {
+    let staging = Staging::new(&args.out, args.force)?;
+    let start = Instant::now();
+    let data = dendra_io::imaging_io::read_imaging(&args.input).map_err(|e| match e {
+        dendra_io::IoError::Format { .. } => Failure::Input(e.to_string()),
+        other => Failure::from(other),
+    })?;
+    if cli.verbose {
+        eprintln!(
+            "read {} spines, {} spine traces, {} dendrite traces, {} trials at {:.3} Hz",
+            data.spines.len(),
+            data.spine_traces.len(),
+            data.dendrite_traces.len(),
+            data.trials.len(),
+            data.rate_hz
+        );
+    }
+    let study = dendra_analysis::analyze(
+        &data,
+        &dendra_analysis::StudyParams {
+            seed: args.seed,
+            ..Default::default()
+        },
+    );
+    let mut summary = Summary::new();
+    let input = std::fs::canonicalize(&args.input).unwrap_or_else(|_| args.input.clone());
+    summary.set("input", input.display().to_string());
+    for (k, v) in study.key_results() {
+        match v {
+            dendra_analysis::study::KeyValue::Num(x) => summary.set(&k, x),
+            dendra_analysis::study::KeyValue::Text(t) => summary.set(&k, t),
+        };
+    }
+    let info = RunInfo {
+        experiment: "analyze".into(),
+        description: format!("imaging analysis of {}", args.input.display()),
+        seed: args.seed,
+        threads: rayon_threads(),
+        spec_hash: String::new(),
+        wall_s: start.elapsed().as_secs_f64(),
+    };
+    dendra_io::write_study_run(staging.path(), &info, &summary.to_json_map(), None, &data, &study, false)?;
+    let dir = staging.commit()?;
+    print_summary("analyze", &summary, args.json, cli.quiet);
+    if !cli.quiet && !args.json {
+        println!("outputs: {}  (open {})", dir.display(), dir.join("report.html").display());
+    }
+    Ok(())
+}
+
+fn rayon_threads() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
 }
 
 fn print_summary(name: &str, summary: &Summary, json: bool, quiet: bool) {

@@ -60,14 +60,14 @@ pub struct Figure {
     pub svg: PathBuf,
 }
 
-type DrawResult = Result<(), String>;
+pub(crate) type DrawResult = Result<(), String>;
 
-fn err<E: std::fmt::Debug>(e: E) -> String {
+pub(crate) fn err<E: std::fmt::Debug>(e: E) -> String {
     format!("{e:?}")
 }
 
 /// Draw `f` into `dir/NAME.png` and `dir/NAME.svg` (font embedded in the SVG).
-fn render(
+pub(crate) fn render(
     dir: &Path,
     name: &str,
     caption: &str,
@@ -120,7 +120,7 @@ fn embed_font(svg: &str) -> String {
     }
 }
 
-fn font(size: u32) -> FontDesc<'static> {
+pub(crate) fn font(size: u32) -> FontDesc<'static> {
     FontDesc::new(FontFamily::Name(FAMILY), f64::from(size), FontStyle::Normal)
 }
 
@@ -176,7 +176,7 @@ fn raster<DB: DrawingBackend>(t: &Tables, root: &DrawingArea<DB, Shift>) -> Draw
     legend(&mut chart)
 }
 
-fn legend<'a, DB: DrawingBackend + 'a, X, Y>(
+pub(crate) fn legend<'a, DB: DrawingBackend + 'a, X, Y>(
     chart: &mut ChartContext<'a, DB, Cartesian2d<X, Y>>,
 ) -> DrawResult
 where

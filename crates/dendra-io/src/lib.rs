@@ -13,15 +13,26 @@
 //! | `figures/*.png`, `figures/*.svg` | raster, rates, weight histograms, traces, weights over time (font embedded) |
 //! | `report.html` | one self-contained page with the above |
 //!
+//! Imaging studies (e.g. `wright2025`) and `dendra analyze` write instead of the network tables:
+//!
+//! | file | content |
+//! |---|---|
+//! | `imaging/*.parquet` | the recordings in the format `dendra analyze` reads ([`imaging_io`]; simulated runs only) |
+//! | `analysis.json` | everything the analysis found: per compartment, per manipulation, co-activity by distance, behaviour per session, per-spine features |
+//! | `spine_features.parquet` | per stable spine: `spine`, `animal`, `condition`, `dendrite`, `compartment`, `position_um`, `rate_per_min`, `local`, `local_chance`, `distant`, `bap`, `ratio`, `class` |
+//! | `figures/*` | learning curves, co-activity vs distance, size change, predictors, manipulation, an example field of view |
+//!
 //! Missing values (no position, no spine) are NaN. Files are written under temporary names and
 //! renamed, inside a staging directory renamed into place at the end ([`outdir`]).
 #![warn(missing_docs)]
 
 pub mod error;
 pub mod figures;
+pub mod imaging_io;
 pub mod outdir;
 pub mod parquet_io;
 pub mod report;
+pub mod study_figures;
 pub mod tables;
 
 use std::path::Path;
@@ -102,15 +113,125 @@ pub fn write_run(
     write_report(dir, &summary, tables, Some(spec))
 }
 
-/// Read back what a run wrote to `dir` and (re)draw its figures and `report.html`.
+/// Write the outputs of an imaging study into `dir`: the recordings under `imaging/` (when
+/// `write_data`), `analysis.json`, `spine_features.parquet`, figures, `summary.json` (with
+/// `results`) and `report.html`; `spec` is saved as `spec.toml` when given.
+pub fn write_study_run(
+    dir: &Path,
+    info: &RunInfo,
+    results: &Map<String, Value>,
+    spec: Option<&str>,
+    data: &dendra_analysis::ImagingData,
+    study: &dendra_analysis::Study,
+    write_data: bool,
+) -> IoResult<()> {
+    if let Some(spec) = spec {
+        outdir::write_atomic(&dir.join("spec.toml"), spec.as_bytes())?;
+    }
+    if write_data {
+        imaging_io::write_imaging(&dir.join("imaging"), data, &dendra_analysis::events::EventParams::default())?;
+    }
+    let text = serde_json::to_string_pretty(study).map_err(|e| IoError::format(&dir.join("analysis.json"), e))?;
+    outdir::write_atomic(&dir.join("analysis.json"), text.as_bytes())?;
+    write_spine_features(&dir.join("spine_features.parquet"), study)?;
+    let summary = summary_json(info, results);
+    let text = serde_json::to_string_pretty(&Value::Object(summary.clone())).unwrap_or_default();
+    outdir::write_atomic(&dir.join("summary.json"), text.as_bytes())?;
+    write_study_report(dir, &summary, study, data, spec)
+}
+
+fn write_spine_features(path: &Path, study: &dendra_analysis::Study) -> IoResult<()> {
+    use parquet_io::ColumnRef;
+    let f = &study.spines;
+    let u = |g: fn(&dendra_analysis::study::SpineFeatures) -> u32| f.iter().map(g).collect::<Vec<u32>>();
+    let x = |g: fn(&dendra_analysis::study::SpineFeatures) -> f64| f.iter().map(g).collect::<Vec<f64>>();
+    let st = |g: fn(&dendra_analysis::study::SpineFeatures) -> String| f.iter().map(g).collect::<Vec<String>>();
+    let (spine, dendrite) = (u(|s| s.spine), u(|s| s.dendrite));
+    let (animal, condition, compartment, class) = (
+        st(|s| s.animal.clone()),
+        st(|s| s.condition.clone()),
+        st(|s| s.compartment.clone()),
+        st(|s| s.class.to_string()),
+    );
+    let cols = [
+        x(|s| s.position_um),
+        x(|s| s.rate_per_min),
+        x(|s| s.local),
+        x(|s| s.local_chance),
+        x(|s| s.distant),
+        x(|s| s.bap),
+        x(|s| s.ratio),
+    ];
+    parquet_io::write_columns(
+        path,
+        &[
+            ("spine", ColumnRef::U32(&spine)),
+            ("animal", ColumnRef::Str(&animal)),
+            ("condition", ColumnRef::Str(&condition)),
+            ("dendrite", ColumnRef::U32(&dendrite)),
+            ("compartment", ColumnRef::Str(&compartment)),
+            ("position_um", ColumnRef::F64(&cols[0])),
+            ("rate_per_min", ColumnRef::F64(&cols[1])),
+            ("local", ColumnRef::F64(&cols[2])),
+            ("local_chance", ColumnRef::F64(&cols[3])),
+            ("distant", ColumnRef::F64(&cols[4])),
+            ("bap", ColumnRef::F64(&cols[5])),
+            ("ratio", ColumnRef::F64(&cols[6])),
+            ("class", ColumnRef::Str(&class)),
+        ],
+    )
+}
+
+fn write_study_report(
+    dir: &Path,
+    summary: &Map<String, Value>,
+    study: &dendra_analysis::Study,
+    data: &dendra_analysis::ImagingData,
+    spec: Option<&str>,
+) -> IoResult<()> {
+    let figures = study_figures::draw_study(study, data, &dir.join("figures"))?;
+    let files = report::list_files(dir)
+        .into_iter()
+        .filter(|(n, _)| n != "report.html")
+        .collect::<Vec<_>>();
+    let page = report::html(summary, &figures, spec, &files)?;
+    outdir::write_atomic(&dir.join("report.html"), page.as_bytes())
+}
+
+/// Read back what a run wrote to `dir` and (re)draw its figures and `report.html`. An imaging
+/// study's recordings (`imaging/`, or for `dendra analyze` outputs the `results.input` named
+/// in `summary.json`) are read and analysed again with the default settings and the run's seed.
 pub fn rebuild_report(dir: &Path) -> IoResult<()> {
+    if dir.join("analysis.json").exists() {
+        let summary = read_summary(dir)?;
+        let input = match summary.get("results").and_then(|r| r.get("input")).and_then(Value::as_str) {
+            Some(p) => std::path::PathBuf::from(p),
+            None => dir.join("imaging"),
+        };
+        let data = imaging_io::read_imaging(&input)?;
+        let seed = summary.get("seed").and_then(Value::as_u64).unwrap_or(1);
+        let study = dendra_analysis::analyze(&data, &dendra_analysis::StudyParams {
+            seed,
+            ..Default::default()
+        });
+        let spec = std::fs::read_to_string(dir.join("spec.toml")).ok();
+        return write_study_report(dir, &summary, &study, &data, spec.as_deref());
+    }
+    rebuild_network_report(dir)
+}
+
+fn read_summary(dir: &Path) -> IoResult<Map<String, Value>> {
     let summary_path = dir.join("summary.json");
     let text = std::fs::read_to_string(&summary_path).map_err(|e| IoError::at(&summary_path, e))?;
-    let summary: Map<String, Value> = match serde_json::from_str(&text) {
-        Ok(Value::Object(m)) => m,
-        Ok(_) => return Err(IoError::format(&summary_path, "expected a JSON object")),
-        Err(e) => return Err(IoError::format(&summary_path, e)),
-    };
+    match serde_json::from_str(&text) {
+        Ok(Value::Object(m)) => Ok(m),
+        Ok(_) => Err(IoError::format(&summary_path, "expected a JSON object")),
+        Err(e) => Err(IoError::format(&summary_path, e)),
+    }
+}
+
+fn rebuild_network_report(dir: &Path) -> IoResult<()> {
+    let summary = read_summary(dir)?;
     let tables = read_tables(dir, &summary)?;
     let spec = std::fs::read_to_string(dir.join("spec.toml")).ok();
     write_report(dir, &summary, &tables, spec.as_deref())

@@ -7,7 +7,8 @@ use std::path::Path;
 use std::sync::Arc;
 
 use arrow_array::{
-    Array, ArrayRef, BooleanArray, Float64Array, RecordBatch, StringArray, UInt32Array, UInt64Array,
+    Array, ArrayRef, BooleanArray, Float32Array, Float64Array, Int32Array, Int64Array, LargeStringArray,
+    RecordBatch, StringArray, UInt32Array, UInt64Array,
 };
 use arrow_schema::{DataType, Field, Schema};
 use parquet::arrow::ArrowWriter;
@@ -32,6 +33,8 @@ pub enum Column {
     Str(Vec<String>),
     /// Booleans.
     Bool(Vec<bool>),
+    /// Signed 64-bit integers (also read from 32-bit ones; what pandas writes for integers).
+    I64(Vec<i64>),
 }
 
 /// One column to write, borrowed from its table.
@@ -47,11 +50,14 @@ pub enum ColumnRef<'a> {
     Str(&'a [String]),
     /// Booleans.
     Bool(&'a [bool]),
+    /// 32-bit floats (long traces where 7 digits are plenty).
+    F32(&'a [f32]),
 }
 
 impl ColumnRef<'_> {
     fn array(&self) -> ArrayRef {
         match *self {
+            ColumnRef::F32(v) => Arc::new(Float32Array::from(v.to_vec())),
             ColumnRef::F64(v) => Arc::new(Float64Array::from(v.to_vec())),
             ColumnRef::U32(v) => Arc::new(UInt32Array::from(v.to_vec())),
             ColumnRef::U64(v) => Arc::new(UInt64Array::from(v.to_vec())),
@@ -67,6 +73,7 @@ impl ColumnRef<'_> {
             ColumnRef::U64(_) => DataType::UInt64,
             ColumnRef::Str(_) => DataType::Utf8,
             ColumnRef::Bool(_) => DataType::Boolean,
+            ColumnRef::F32(_) => DataType::Float32,
         }
     }
 
@@ -77,6 +84,7 @@ impl ColumnRef<'_> {
             ColumnRef::U64(v) => v.len(),
             ColumnRef::Str(v) => v.len(),
             ColumnRef::Bool(v) => v.len(),
+            ColumnRef::F32(v) => v.len(),
         }
     }
 }
@@ -125,8 +133,9 @@ pub fn write_columns(path: &Path, columns: &[(&str, ColumnRef)]) -> IoResult<()>
     std::fs::rename(&tmp, path).map_err(|e| IoError::at(path, e))
 }
 
-/// Read every column of a Parquet file written by [`write_columns`] (or any file with these
-/// plain types).
+/// Read every column of a Parquet file written by [`write_columns`] (or any file with plain
+/// types: 32-bit floats are widened to `F64`, 32- and 64-bit signed integers read as `I64`,
+/// large strings as `Str`).
 pub fn read_columns(path: &Path) -> IoResult<BTreeMap<String, Column>> {
     let file = File::open(path).map_err(|e| IoError::at(path, e))?;
     let builder = ParquetRecordBatchReaderBuilder::try_new(file).map_err(|e| IoError::format(path, e))?;
@@ -139,7 +148,9 @@ pub fn read_columns(path: &Path) -> IoResult<BTreeMap<String, Column>> {
         .collect();
     for f in builder.schema().fields() {
         let empty = match f.data_type() {
-            DataType::Float64 => Column::F64(Vec::new()),
+            DataType::Float64 | DataType::Float32 => Column::F64(Vec::new()),
+            DataType::Int64 | DataType::Int32 => Column::I64(Vec::new()),
+            DataType::LargeUtf8 => Column::Str(Vec::new()),
             DataType::UInt32 => Column::U32(Vec::new()),
             DataType::UInt64 => Column::U64(Vec::new()),
             DataType::Utf8 => Column::Str(Vec::new()),
@@ -170,6 +181,36 @@ pub fn read_columns(path: &Path) -> IoResult<BTreeMap<String, Column>> {
                     let v = a.as_any().downcast_ref::<Float64Array>().ok_or_else(bad)?;
                     if let Column::F64(c) = entry.or_insert(Column::F64(Vec::new())) {
                         c.extend(v.iter().map(|x| x.unwrap_or(f64::NAN)));
+                    }
+                }
+                DataType::Float32 => {
+                    let v = a.as_any().downcast_ref::<Float32Array>().ok_or_else(bad)?;
+                    if let Column::F64(c) = entry.or_insert(Column::F64(Vec::new())) {
+                        c.extend(v.iter().map(|x| x.map_or(f64::NAN, f64::from)));
+                    }
+                }
+                DataType::Int64 => {
+                    let v = a.as_any().downcast_ref::<Int64Array>().ok_or_else(bad)?;
+                    if v.null_count() > 0 {
+                        return Err(IoError::format(path, format!("column `{name}` has empty (null) integers")));
+                    }
+                    if let Column::I64(c) = entry.or_insert(Column::I64(Vec::new())) {
+                        c.extend(v.iter().map(|x| x.unwrap_or(0)));
+                    }
+                }
+                DataType::Int32 => {
+                    let v = a.as_any().downcast_ref::<Int32Array>().ok_or_else(bad)?;
+                    if v.null_count() > 0 {
+                        return Err(IoError::format(path, format!("column `{name}` has empty (null) integers")));
+                    }
+                    if let Column::I64(c) = entry.or_insert(Column::I64(Vec::new())) {
+                        c.extend(v.iter().map(|x| i64::from(x.unwrap_or(0))));
+                    }
+                }
+                DataType::LargeUtf8 => {
+                    let v = a.as_any().downcast_ref::<LargeStringArray>().ok_or_else(bad)?;
+                    if let Column::Str(c) = entry.or_insert(Column::Str(Vec::new())) {
+                        c.extend(v.iter().map(|x| x.unwrap_or("").to_string()));
                     }
                 }
                 DataType::UInt32 => {

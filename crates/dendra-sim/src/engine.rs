@@ -524,6 +524,26 @@ impl Simulation {
         Ok(())
     }
 
+    /// Mute (`true`) or unmute source population `population` from now on, e.g. a cue that ends
+    /// when the animal responds. Muted sources still draw their spikes, so unmuting resumes the
+    /// same streams; results stay identical for any thread count.
+    pub fn set_source_muted(&mut self, population: usize, muted: bool) -> SimResult<()> {
+        let mut found = false;
+        for w in &mut self.workers {
+            if let Some(Block::Source(s)) = w.blocks.get_mut(population) {
+                s.set_muted(muted);
+                found = true;
+            }
+        }
+        if found {
+            Ok(())
+        } else {
+            Err(SimError::Config(format!(
+                "set_source_muted: population {population} is not a source population"
+            )))
+        }
+    }
+
     /// Sampled weights of every weight probe so far.
     pub fn weight_traces(&self) -> Vec<WeightTrace> {
         let Some(first) = self.workers.first() else {

@@ -29,6 +29,8 @@ pub struct SourceBlock {
     pub n: usize,
     kind: Kind,
     dt_ms: f64,
+    /// While muted, spikes are drawn (streams advance as usual) but not emitted.
+    muted: bool,
 }
 
 #[derive(Debug)]
@@ -79,6 +81,7 @@ impl SourceBlock {
             n,
             kind,
             dt_ms,
+            muted: false,
         }
     }
 
@@ -109,6 +112,12 @@ impl SourceBlock {
             peak_hz,
             profile,
         }
+    }
+
+    /// Mute or unmute the sources: muted sources draw their spikes as usual (so their random
+    /// streams, and everything after unmuting, are unchanged) but emit none.
+    pub fn set_muted(&mut self, muted: bool) {
+        self.muted = muted;
     }
 
     /// Emit the local indices of sources spiking in step `n` (`[t_n, t_{n+1})`), in ascending
@@ -145,7 +154,11 @@ impl SourceBlock {
                 }
             }
         }
-        spikes[start..].sort_unstable();
+        if self.muted {
+            spikes.truncate(start);
+        } else {
+            spikes[start..].sort_unstable();
+        }
     }
 }
 
@@ -255,6 +268,26 @@ mod tests {
         let t = spike_steps(&params, 2, 20);
         assert_eq!(t[0], vec![0, 9, 10, 10]);
         assert_eq!(t[1], vec![3]);
+    }
+
+    #[test]
+    fn muting_drops_spikes_and_keeps_the_stream() {
+        let clock = Clock::new(0.1).unwrap();
+        let params = SourceParams::Poisson { rate_hz: 200.0 };
+        let mut a = SourceBlock::new(0, &params, 0, 5, &clock, 3);
+        let mut b = SourceBlock::new(0, &params, 0, 5, &clock, 3);
+        let (mut sa, mut sb) = (Vec::new(), Vec::new());
+        for n in 0..3000u64 {
+            b.set_muted((1000..2000).contains(&n));
+            let (la, lb) = (sa.len(), sb.len());
+            a.step(n, &mut sa);
+            b.step(n, &mut sb);
+            if (1000..2000).contains(&n) {
+                assert_eq!(sb.len(), lb);
+            } else {
+                assert_eq!(sa[la..], sb[lb..]);
+            }
+        }
     }
 
     #[test]

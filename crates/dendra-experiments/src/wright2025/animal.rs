@@ -5,7 +5,9 @@
 //! is on; the press is the first time the motor population fires `press_spikes` spikes within
 //! `press_window_ms`. A press inside the response window is rewarded `reward_delay_ms` later
 //! with one unit of dopamine, which turns the eligibility of cue -> motor synapses into
-//! potentiation: presses become more reliable and earlier as the animal learns. The movement
+//! potentiation: presses become more reliable and earlier as the animal learns. The cue goes
+//! off `movement_ms` after the press (the cue sources are muted until the end of the response
+//! window), so the movement-related motor burst is locked to the press. The movement
 //! of a trial is the motor population's rate from `MOVE_BEFORE_MS` before to `MOVE_AFTER_MS`
 //! after the press in `MOVE_BIN_MS` bins; its stereotypy is its correlation with the session's
 //! mean movement.
@@ -117,6 +119,12 @@ fn weights(sim: &Simulation, projections: &[SpineProjection], layout: &Layout) -
     w
 }
 
+/// Two timed actions in time order (ties: the first given first).
+fn sorted_events(mut e: [(f64, u8); 2]) -> [(f64, u8); 2] {
+    e.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+    e
+}
+
 fn correlation(a: &[f64], b: &[f64]) -> f64 {
     let n = a.len() as f64;
     let (ma, mb) = (a.iter().sum::<f64>() / n, b.iter().sum::<f64>() / n);
@@ -181,8 +189,18 @@ pub fn run(p: &Wright2025Params, animal: &Animal, tick: &(dyn Fn(u64) + Sync)) -
             }
         }
         if let Some(tp) = press {
-            advance(&mut sim, tp + p.reward_delay_ms)?;
-            sim.release(0, 1.0)?;
+            let off = (tp + p.movement_ms).min(cue_off);
+            let reward = tp + p.reward_delay_ms;
+            for (t, what) in sorted_events([(off, 0u8), (reward, 1u8)]) {
+                advance(&mut sim, t)?;
+                if what == 0 {
+                    sim.set_source_muted(circuit::POP_CUE, true)?;
+                } else {
+                    sim.release(0, 1.0)?;
+                }
+            }
+            advance(&mut sim, cue_off)?;
+            sim.set_source_muted(circuit::POP_CUE, false)?;
         }
         advance(&mut sim, t0 + p.trial_ms)?;
         let movement = press.map(|tp| {

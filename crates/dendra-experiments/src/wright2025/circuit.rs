@@ -61,13 +61,13 @@ pub const DISTAL: [usize; 2] = [6, 7];
 /// Initial cue -> motor weight range (pA).
 const CUE_W_PA: (f64, f64) = (20.0, 60.0);
 /// Largest cue -> motor weight (pA).
-const CUE_W_MAX_PA: f64 = 200.0;
+const CUE_W_MAX_PA: f64 = 120.0;
 /// Background -> motor (pA) and in-degree.
 const BG_MOTOR: (f64, u32) = (180.0, 20);
 /// Motor -> pyramidal soma (pA).
 const DRIVE_PA: f64 = 50.0;
 /// Background -> pyramidal soma (pA) and in-degree.
-const BG_PYR: (f64, u32) = (100.0, 40);
+const BG_PYR: (f64, u32) = (125.0, 40);
 /// Initial imaged-spine weight range (pA, also the weight unit of the rules).
 const SPINE_W: (f64, f64) = (0.25, 0.45);
 /// Distal input weight (pA) and its upper bound under `branch_specific`.
@@ -103,7 +103,8 @@ fn bap() -> AnyRule {
 
 fn reward() -> AnyRule {
     AnyRule::RewardModulated(RewardModulated {
-        eta: 2e-4,
+        eta: 2e-5,
+        a_minus: 0.5,
         w_min: 0.0,
         w_max: 1.0,
         tau_cons_ms: 600_000.0,
@@ -115,6 +116,7 @@ fn reward() -> AnyRule {
 fn prediction() -> AnyRule {
     AnyRule::DendriticPrediction(DendriticPrediction {
         eta: 0.02,
+        theta_mv: -45.0,
         w_min: 0.0,
         w_max: 1.0,
         ..DendriticPrediction::default()

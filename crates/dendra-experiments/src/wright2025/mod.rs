@@ -16,9 +16,10 @@
 //! `preset`, `animals`, `sessions`, `imaged_sessions`, `seed`, `spines_C`, `frac_enlarged_C`,
 //! `frac_shrunk_C`, `local_effect_C`, `local_p_C`, `bap_effect_C`, `bap_p_C` (enlarged vs other
 //! spines, rank-biserial effect and Mann–Whitney p), `macro_f1_C`, `shuffled_macro_f1_C`,
-//! `macro_f1_p_C`, `coef_local_C`, `coef_bap_C`, `governing_C` (what the analysis names),
-//! `truth_C` (what the preset put there), `recovered` (both right), `kir_relative_C` (fraction
-//! enlarged with Kir / control), `kir_p_C`, `success_first`, `success_last`,
+//! `macro_f1_p_C`, `coef_local_C`, `coef_bap_C` (standardized coefficients of the two-candidate
+//! model), `governing_C` (what the analysis names; see
+//! [`dendra_analysis::Study::key_results`]), `truth_C` (what the preset put there), `recovered`
+//! (both right), `kir_relative_C` (fraction enlarged with Kir / control), `kir_p_C`, `success_first`, `success_last`,
 //! `reaction_s_first`, `reaction_s_last`, `stereotypy_first`, `stereotypy_last` (first and last
 //! session, mean over animals), `soma_rate_hz_control`, `soma_rate_hz_kir`, `simulate_s`,
 //! `analyze_s`.
@@ -33,6 +34,7 @@ pub mod trains;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 
+use dendra_analysis::study::KeyValue;
 use dendra_analysis::{ImagingData, Study, StudyParams};
 use rayon::prelude::*;
 
@@ -77,9 +79,22 @@ pub struct CohortRun {
     pub seconds: f64,
 }
 
-/// Simulate and image a cohort, animals in parallel (each on one thread; results do not depend
-/// on the thread count).
-pub fn simulate(p: &Wright2025Params, seed: u64, progress: &(dyn Fn(u64, u64) + Sync)) -> Result<CohortRun, ExperimentError> {
+/// Simulate and image a cohort, animals in parallel on `threads` threads (each animal on one;
+/// results do not depend on the thread count).
+pub fn simulate(
+    p: &Wright2025Params,
+    seed: u64,
+    threads: usize,
+    progress: &(dyn Fn(u64, u64) + Sync),
+) -> Result<CohortRun, ExperimentError> {
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads.max(1))
+        .build()
+        .map_err(|e| ExperimentError::Sim(dendra_sim::SimError::Config(format!("thread pool: {e}"))))?;
+    pool.install(|| simulate_in_pool(p, seed, progress))
+}
+
+fn simulate_in_pool(p: &Wright2025Params, seed: u64, progress: &(dyn Fn(u64, u64) + Sync)) -> Result<CohortRun, ExperimentError> {
     let started = Instant::now();
     let animals = cohort(p, seed);
     let total = (p.duration_ms() / animal::DT_MS).round() as u64 * animals.len() as u64;
@@ -135,42 +150,19 @@ pub fn summarize(p: &Wright2025Params, seed: u64, run: &CohortRun, study: &Study
         .set("sessions", u64::from(p.sessions))
         .set("imaged_sessions", p.imaged_sessions.iter().map(|&x| u64::from(x)).collect::<Vec<u64>>())
         .set("seed", seed);
+    for (k, v) in study.key_results() {
+        match v {
+            KeyValue::Num(x) => s.set(&k, x),
+            KeyValue::Text(t) => s.set(&k, t),
+        };
+    }
     let mut recovered = true;
     for c in ["apical", "basal"] {
         let truth = truth(p, c);
         s.set(&format!("truth_{c}"), truth);
-        match study.compartments.iter().find(|r| r.compartment == c) {
-            Some(r) => {
-                s.set(&format!("spines_{c}"), r.spines as u64)
-                    .set(&format!("frac_enlarged_{c}"), r.frac_enlarged)
-                    .set(&format!("frac_shrunk_{c}"), r.frac_shrunk)
-                    .set(&format!("local_effect_{c}"), r.local.effect)
-                    .set(&format!("local_p_{c}"), r.local.p)
-                    .set(&format!("bap_effect_{c}"), r.bap.effect)
-                    .set(&format!("bap_p_{c}"), r.bap.p)
-                    .set(&format!("macro_f1_{c}"), r.macro_f1)
-                    .set(&format!("shuffled_macro_f1_{c}"), r.shuffled_macro_f1)
-                    .set(&format!("macro_f1_p_{c}"), r.macro_f1_p)
-                    .set(&format!("coef_local_{c}"), r.coef[0])
-                    .set(&format!("coef_bap_{c}"), r.coef[1])
-                    .set(&format!("governing_{c}"), r.governing.as_str());
-                recovered &= r.governing == truth;
-            }
-            None => recovered = false,
-        }
-        if let Some(m) = study.manipulations.iter().find(|m| m.compartment == c && m.condition == "kir") {
-            s.set(&format!("kir_relative_{c}"), m.relative).set(&format!("kir_p_{c}"), m.p);
-        }
+        recovered &= study.compartments.iter().any(|r| r.compartment == c && r.governing == truth);
     }
     s.set("recovered", recovered);
-    if let (Some(first), Some(last)) = (study.behaviour.first(), study.behaviour.last()) {
-        s.set("success_first", first.success)
-            .set("success_last", last.success)
-            .set("reaction_s_first", first.reaction_s)
-            .set("reaction_s_last", last.reaction_s)
-            .set("stereotypy_first", first.stereotypy)
-            .set("stereotypy_last", last.stereotypy);
-    }
     s.set("soma_rate_hz_control", run.soma_rate_hz.0)
         .set("soma_rate_hz_kir", run.soma_rate_hz.1)
         .set("simulate_s", run.seconds)
@@ -189,7 +181,7 @@ pub fn run(spec: &dendra_spec::Spec, options: &RunOptions) -> Result<Outcome, Ex
             "an override",
         )));
     }
-    let cohort = simulate(&p, options.seed, options.progress)?;
+    let cohort = simulate(&p, options.seed, options.threads, options.progress)?;
     cohort
         .data
         .validate()

@@ -65,7 +65,7 @@ pub struct Wright2025Params {
     pub imaged_sessions: Vec<u32>,
     /// Trials per session. Default 12.
     pub trials_per_session: u32,
-    /// Trial length (ms): inter-trial interval, cue window and outcome. Default 3000.
+    /// Trial length (ms): inter-trial interval, cue window and outcome. Default 2000.
     pub trial_ms: f64,
     /// Cue onset within a trial (ms). Default 500.
     pub cue_onset_ms: f64,
@@ -77,6 +77,8 @@ pub struct Wright2025Params {
     pub press_window_ms: f64,
     /// Delay from press to reward (ms). Default 100.
     pub reward_delay_ms: f64,
+    /// How long the cue stays on after the press (the movement) (ms). Default 300.
+    pub movement_ms: f64,
     /// Learning rate of the cue -> motor reward-modulated synapses (pA per unit eligibility x
     /// dopamine x ms). Default 0.02.
     pub motor_eta: f64,
@@ -100,12 +102,13 @@ impl Default for Wright2025Params {
             sessions: 14,
             imaged_sessions: vec![1, 2, 3, 6, 7, 8, 11, 12, 13],
             trials_per_session: 12,
-            trial_ms: 3000.0,
+            trial_ms: 2000.0,
             cue_onset_ms: 500.0,
             response_ms: 1000.0,
             press_spikes: 24,
             press_window_ms: 50.0,
             reward_delay_ms: 100.0,
+            movement_ms: 300.0,
             motor_eta: 0.0015,
             frame_rate_hz: 60.0,
             size_noise_cv: 0.1,
@@ -144,6 +147,7 @@ impl Wright2025Params {
         in_range("press_spikes", f64::from(self.press_spikes), 1.0, 1e6)?;
         in_range("press_window_ms", self.press_window_ms, 1.0, self.response_ms)?;
         in_range("reward_delay_ms", self.reward_delay_ms, 0.0, 10_000.0)?;
+        in_range("movement_ms", self.movement_ms, 0.0, self.response_ms)?;
         in_range("motor_eta", self.motor_eta, 0.0, 1e6)?;
         in_range("frame_rate_hz", self.frame_rate_hz, 1.0, 1000.0)?;
         in_range("size_noise_cv", self.size_noise_cv, 0.0, 1.0)?;
