@@ -29,6 +29,7 @@ pub mod circuit;
 pub mod imaging;
 pub mod layout;
 pub mod params;
+pub mod recovery;
 pub mod trains;
 
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -94,7 +95,7 @@ pub fn simulate(
     pool.install(|| simulate_in_pool(p, seed, progress))
 }
 
-fn simulate_in_pool(p: &Wright2025Params, seed: u64, progress: &(dyn Fn(u64, u64) + Sync)) -> Result<CohortRun, ExperimentError> {
+pub(crate) fn simulate_in_pool(p: &Wright2025Params, seed: u64, progress: &(dyn Fn(u64, u64) + Sync)) -> Result<CohortRun, ExperimentError> {
     let started = Instant::now();
     let animals = cohort(p, seed);
     let total = (p.duration_ms() / animal::DT_MS).round() as u64 * animals.len() as u64;

@@ -1,0 +1,117 @@
+//! The in-silico imaging study: the embedded spec, the paper preset's findings at a small size,
+//! determinism across thread counts, and model recovery over 20 seeds per preset.
+
+use dendra_experiments::wright2025::recovery::{accuracy, confusion_markdown, recovery};
+use dendra_experiments::wright2025::{Preset, Wright2025Params, simulate, summarize};
+use dendra_experiments::{RunOptions, builtin, run_spec};
+
+#[test]
+fn the_embedded_spec_holds_the_defaults() {
+    let spec = builtin("wright2025").unwrap().spec().unwrap();
+    let p: Wright2025Params = spec.params().unwrap();
+    assert_eq!(p, Wright2025Params::default());
+}
+
+#[test]
+fn bad_params_are_located_spec_errors() {
+    let text = include_str!("../../../examples/wright2025.toml").replace("imaged_sessions = [1, 2, 3", "imaged_sessions = [0, 2, 3");
+    let spec = dendra_spec::Spec::parse("w.toml", &text).unwrap();
+    let Err(e) = run_spec(&spec, &RunOptions::default()) else {
+        panic!("session 0 accepted");
+    };
+    assert!(e.is_bad_input());
+    assert!(e.to_string().contains("imaged_sessions[0]"), "{e}");
+    let text = include_str!("../../../examples/wright2025.toml").replace("preset = \"paper\"", "preset = \"papr\"");
+    let spec = dendra_spec::Spec::parse("w.toml", &text).unwrap();
+    let e = spec.params::<Wright2025Params>().unwrap_err().to_string();
+    assert!(e.contains("w.toml:") && e.contains("preset"), "{e}");
+}
+
+fn small(preset: Preset) -> Wright2025Params {
+    Wright2025Params {
+        preset,
+        apical_animals: 3,
+        basal_animals: 3,
+        apical_kir_animals: 2,
+        basal_kir_animals: 2,
+        ..Wright2025Params::default()
+    }
+}
+
+#[test]
+fn paper_preset_reproduces_the_findings_at_a_small_size() {
+    let p = small(Preset::Paper);
+    let run = simulate(&p, 11, 2, &|_, _| {}).unwrap();
+    run.data.validate().unwrap();
+    let study = dendra_analysis::analyze(&run.data, &dendra_analysis::StudyParams::default());
+    let s = summarize(&p, 11, &run, &study, 0.0);
+    let num = |k: &str| s.number(k).unwrap_or_else(|| panic!("no number `{k}` in {:?}", s.to_json()));
+    let text = |k: &str| s.get(k).and_then(|v| v.as_str()).unwrap().to_string();
+    // Apical enlargement follows local co-activity, basal enlargement bAP co-activity.
+    assert_eq!(text("governing_apical"), "local");
+    assert_eq!(text("governing_basal"), "bap");
+    assert!(num("coef_local_apical") > num("coef_bap_apical"));
+    assert!(num("coef_bap_basal") > num("coef_local_basal"));
+    assert!(num("local_effect_apical") > 0.3 && num("local_p_apical") < 0.01);
+    assert!(num("bap_effect_basal") > 0.5 && num("bap_p_basal") < 0.01);
+    assert!(num("macro_f1_apical") > num("shuffled_macro_f1_apical") + 0.15);
+    assert!(num("macro_f1_basal") > num("shuffled_macro_f1_basal") + 0.15);
+    // Kir: basal potentiation at most half of control, apical within 25 %.
+    assert!(num("kir_relative_basal") <= 0.5, "{}", num("kir_relative_basal"));
+    let apical = num("kir_relative_apical");
+    assert!((0.75..=1.25).contains(&apical), "{apical}");
+    assert!(num("soma_rate_hz_kir") < 0.2 * num("soma_rate_hz_control"));
+    // Behaviour improves through learning.
+    assert!(num("success_last") > num("success_first") + 0.3);
+    assert!(num("reaction_s_last") < 0.5 * num("reaction_s_first"));
+    assert!(num("stereotypy_last") > num("stereotypy_first"));
+}
+
+#[test]
+fn recordings_do_not_depend_on_the_thread_count() {
+    let p = Wright2025Params {
+        apical_animals: 1,
+        basal_animals: 1,
+        apical_kir_animals: 0,
+        basal_kir_animals: 1,
+        sessions: 3,
+        imaged_sessions: vec![1, 3],
+        ..Wright2025Params::default()
+    };
+    let a = simulate(&p, 5, 1, &|_, _| {}).unwrap();
+    let b = simulate(&p, 5, 2, &|_, _| {}).unwrap();
+    // Debug text compares NaN (no press, lost spine) as equal and every float bit for bit.
+    let same = |x: &dendra_analysis::ImagingData, y: &dendra_analysis::ImagingData| format!("{x:?}") == format!("{y:?}");
+    assert!(same(&a.data, &b.data), "1 and 2 threads differ");
+    assert_eq!(a.truth, b.truth);
+    let c = simulate(&p, 6, 2, &|_, _| {}).unwrap();
+    assert!(!same(&a.data, &c.data), "seeds 5 and 6 gave the same data");
+}
+
+/// The acceptance test of model recovery: 20 seeds per preset, cohorts of two apical and two
+/// basal animals (the full-size table is in docs/wright2025.md).
+#[test]
+fn the_analysis_names_each_presets_rules_over_20_seeds() {
+    let p = Wright2025Params {
+        apical_animals: 2,
+        basal_animals: 2,
+        apical_kir_animals: 0,
+        basal_kir_animals: 0,
+        ..Wright2025Params::default()
+    };
+    let seeds: Vec<u64> = (1..=20).collect();
+    let rows = recovery(&p, &Preset::ALL, &seeds, 2).unwrap();
+    let table = confusion_markdown(&rows);
+    println!("{table}");
+    for preset in Preset::ALL {
+        let mine: Vec<_> = rows.iter().filter(|r| r.preset == preset).cloned().collect();
+        assert_eq!(mine.len(), 40);
+        let acc = accuracy(&mine);
+        assert!(acc >= 0.95, "{} recovered {acc}:\n{table}", preset.name());
+    }
+    // The swapped preset is recognised as swapped: apical bAP, basal local.
+    let swapped = rows.iter().filter(|r| r.preset == Preset::Swapped);
+    for r in swapped {
+        assert_eq!(r.truth, if r.compartment == "apical" { "bap" } else { "local" });
+    }
+}
