@@ -26,9 +26,62 @@ COLUMNS = {
 }
 
 
+STR = "object|str|string"
+IMAGING = {
+    "imaging/spines.parquet": {"spine": "uint32", "animal": STR, "group": STR, "condition": STR,
+                               "dendrite": "uint32", "compartment": STR, "position_um": "float64",
+                               "size_baseline": "float64", "size_followup": "float64"},
+    "imaging/spine_traces.parquet": {"spine": "uint32", "session": "uint32", "t_s": "float32",
+                                     "dff": "float32", "event": "bool"},
+    "imaging/dendrite_traces.parquet": {"dendrite": "uint32", "session": "uint32", "t_s": "float32",
+                                        "dff": "float32", "event": "bool"},
+    "imaging/trials.parquet": {"animal": STR, "session": "uint32", "trial": "uint32", "cue_s": "float64",
+                               "press_s": "float64", "rewarded": "bool", "movement_corr": "float64"},
+    "spine_features.parquet": {"spine": "uint32", "animal": STR, "condition": STR, "dendrite": "uint32",
+                               "compartment": STR, "position_um": "float64", "rate_per_min": "float64",
+                               "local": "float64", "local_chance": "float64", "distant": "float64",
+                               "bap": "float64", "ratio": "float64", "class": STR},
+}
+
+
+def check_columns(out: pathlib.Path, tables: dict) -> dict:
+    frames = {}
+    for name, cols in tables.items():
+        path = out / name
+        if not path.exists():
+            continue
+        df = pd.read_parquet(path)
+        for col, kinds in cols.items():
+            assert col in df.columns, f"{name}: missing {col}"
+            assert str(df[col].dtype) in kinds.split("|"), f"{name}.{col}: {df[col].dtype}"
+        frames[name] = df
+        print(f"{name}: {len(df)} rows")
+    return frames
+
+
+def check_imaging(out: pathlib.Path) -> None:
+    frames = check_columns(out, IMAGING)
+    analysis = json.loads((out / "analysis.json").read_text())
+    assert {"spines", "compartments", "manipulations", "distance", "behaviour"} <= analysis.keys()
+    feats = frames["spine_features.parquet"]
+    assert set(feats["class"]) <= {"enlarged", "shrunk", "stable"}
+    if "imaging/spines.parquet" in frames:
+        spines = frames["imaging/spines.parquet"]
+        traces = frames["imaging/spine_traces.parquet"]
+        assert set(traces["spine"]) == set(spines["spine"])
+        assert set(feats["spine"]) <= set(spines["spine"])
+        # Every trace of one session has the same frames.
+        n = traces.groupby(["spine", "session"]).size()
+        assert n.groupby(level="session").nunique().max() <= 1, "unequal frame counts"
+    print("ok")
+
+
 def main(out: pathlib.Path) -> None:
     summary = json.loads((out / "summary.json").read_text())
     assert "results" in summary and "spec_hash" in summary, summary.keys()
+    if (out / "analysis.json").exists():
+        check_imaging(out)
+        return
     frames = {}
     for name, cols in COLUMNS.items():
         path = out / name

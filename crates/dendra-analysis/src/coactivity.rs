@@ -59,7 +59,15 @@ pub struct Chance {
 
 /// Normalized co-activity of `a` and `b` against `shuffles` circular shifts of `b` by at least
 /// `min_shift_s` each way; the shifts come from the stream `(seed, Analysis, 0, key)`.
-pub fn chance(a: &EventTrain, b: &EventTrain, rate_hz: f64, min_shift_s: f64, shuffles: u32, seed: u64, key: u64) -> Chance {
+pub fn chance(
+    a: &EventTrain,
+    b: &EventTrain,
+    rate_hz: f64,
+    min_shift_s: f64,
+    shuffles: u32,
+    seed: u64,
+    key: u64,
+) -> Chance {
     let observed = normalized(a, b);
     let len = b.len();
     let min = ((min_shift_s * rate_hz) as u32).min(len / 2);
@@ -76,7 +84,11 @@ pub fn chance(a: &EventTrain, b: &EventTrain, rate_hz: f64, min_shift_s: f64, sh
     }
     Chance {
         observed,
-        mean: if shuffles > 0 { sum / f64::from(shuffles) } else { 0.0 },
+        mean: if shuffles > 0 {
+            sum / f64::from(shuffles)
+        } else {
+            0.0
+        },
         p: f64::from(1 + reach) / f64::from(1 + shuffles),
     }
 }
@@ -97,7 +109,11 @@ pub fn by_distance(pairs: &[(f64, f64)], bin_um: f64, max_um: f64) -> Vec<(f64, 
     }
     (0..bins)
         .map(|k| {
-            let mean = if count[k] > 0 { sum[k] / count[k] as f64 } else { f64::NAN };
+            let mean = if count[k] > 0 {
+                sum[k] / count[k] as f64
+            } else {
+                f64::NAN
+            };
             ((k as f64 + 0.5) * bin_um, mean, count[k])
         })
         .collect()
@@ -131,7 +147,10 @@ mod tests {
         let iv: Vec<(u32, u32)> = (0..60).map(|k| (k * 587 + 11, k * 587 + 17)).collect();
         let a = train(n, &iv);
         let locked = chance(&a, &a.clone(), 60.0, 1.0, 200, 1, 0);
-        assert!(locked.observed > 0.99 && locked.mean < 0.1 && locked.p < 0.01, "{locked:?}");
+        assert!(
+            locked.observed > 0.99 && locked.mean < 0.1 && locked.p < 0.01,
+            "{locked:?}"
+        );
         let other: Vec<(u32, u32)> = (0..60).map(|k| (k * 601 + 300, k * 601 + 306)).collect();
         let indep = chance(&a, &train(n, &other), 60.0, 1.0, 200, 1, 1);
         assert!(indep.p > 0.05, "{indep:?}");

@@ -105,34 +105,64 @@ impl ImagingData {
     /// traces, the spine or dendrite and session, and the column.
     pub fn validate(&self) -> Result<(), DataError> {
         if !(self.rate_hz.is_finite() && self.rate_hz >= 1.0 && self.rate_hz <= 10_000.0) {
-            return Err(DataError::new("spine_traces", None, "t_s", format!(
-                "a frame rate between 1 Hz and 10 kHz (frame interval in seconds), found {} Hz",
-                self.rate_hz
-            )));
+            return Err(DataError::new(
+                "spine_traces",
+                None,
+                "t_s",
+                format!(
+                    "a frame rate between 1 Hz and 10 kHz (frame interval in seconds), found {} Hz",
+                    self.rate_hz
+                ),
+            ));
         }
         if self.spines.is_empty() {
-            return Err(DataError::new("spines", None, "spine", "at least one spine, found none"));
+            return Err(DataError::new(
+                "spines",
+                None,
+                "spine",
+                "at least one spine, found none",
+            ));
         }
         let mut ids = BTreeSet::new();
         let mut dendrite_of = BTreeMap::new();
         for (row, s) in self.spines.iter().enumerate() {
             if !ids.insert(s.id) {
-                return Err(DataError::new("spines", Some(row), "spine", format!("unique spine ids, found {} twice", s.id)));
+                return Err(DataError::new(
+                    "spines",
+                    Some(row),
+                    "spine",
+                    format!("unique spine ids, found {} twice", s.id),
+                ));
             }
             if !(s.position_um.is_finite() && (0.0..=MAX_POSITION_UM).contains(&s.position_um)) {
-                return Err(DataError::new("spines", Some(row), "position_um", format!(
-                    "a position in µm between 0 and {MAX_POSITION_UM}, found {}",
-                    s.position_um
-                )));
+                return Err(DataError::new(
+                    "spines",
+                    Some(row),
+                    "position_um",
+                    format!(
+                        "a position in µm between 0 and {MAX_POSITION_UM}, found {}",
+                        s.position_um
+                    ),
+                ));
             }
-            for (col, v) in [("size_baseline", s.size_baseline), ("size_followup", s.size_followup)] {
+            for (col, v) in [
+                ("size_baseline", s.size_baseline),
+                ("size_followup", s.size_followup),
+            ] {
                 if !(v.is_nan() || (v.is_finite() && v >= 0.0)) {
-                    return Err(DataError::new("spines", Some(row), col, format!(
-                        "a size >= 0, or empty/NaN for a spine not present, found {v}"
-                    )));
+                    return Err(DataError::new(
+                        "spines",
+                        Some(row),
+                        col,
+                        format!("a size >= 0, or empty/NaN for a spine not present, found {v}"),
+                    ));
                 }
             }
-            for (col, v) in [("animal", &s.animal), ("compartment", &s.compartment), ("condition", &s.condition)] {
+            for (col, v) in [
+                ("animal", &s.animal),
+                ("compartment", &s.compartment),
+                ("condition", &s.condition),
+            ] {
                 if v.trim().is_empty() {
                     return Err(DataError::new("spines", Some(row), col, "a non-empty name"));
                 }
@@ -144,64 +174,106 @@ impl ImagingData {
         for t in &self.dendrite_traces {
             check_trace("dendrite_traces", t)?;
             if frames.insert((t.id, t.session), t.dff.len()).is_some() {
-                return Err(DataError::new("dendrite_traces", None, "dendrite", format!(
-                    "one trace per dendrite and session, found dendrite {} session {} twice",
-                    t.id, t.session
-                )));
+                return Err(DataError::new(
+                    "dendrite_traces",
+                    None,
+                    "dendrite",
+                    format!(
+                        "one trace per dendrite and session, found dendrite {} session {} twice",
+                        t.id, t.session
+                    ),
+                ));
             }
         }
         let mut seen = BTreeSet::new();
         for t in &self.spine_traces {
             check_trace("spine_traces", t)?;
             let Some(&d) = dendrite_of.get(&t.id) else {
-                return Err(DataError::new("spine_traces", None, "spine", format!("a spine id of the spines table, found {}", t.id)));
+                return Err(DataError::new(
+                    "spine_traces",
+                    None,
+                    "spine",
+                    format!("a spine id of the spines table, found {}", t.id),
+                ));
             };
             let Some(&n) = frames.get(&(d, t.session)) else {
-                return Err(DataError::new("spine_traces", None, "session", format!(
-                    "a dendrite trace for dendrite {d} in session {} (spine {}), found none",
-                    t.session, t.id
-                )));
+                return Err(DataError::new(
+                    "spine_traces",
+                    None,
+                    "session",
+                    format!(
+                        "a dendrite trace for dendrite {d} in session {} (spine {}), found none",
+                        t.session, t.id
+                    ),
+                ));
             };
             if n != t.dff.len() {
-                return Err(DataError::new("spine_traces", None, "dff", format!(
-                    "as many frames as dendrite {d} in session {} ({n}), found {} for spine {}",
-                    t.session,
-                    t.dff.len(),
-                    t.id
-                )));
+                return Err(DataError::new(
+                    "spine_traces",
+                    None,
+                    "dff",
+                    format!(
+                        "as many frames as dendrite {d} in session {} ({n}), found {} for spine {}",
+                        t.session,
+                        t.dff.len(),
+                        t.id
+                    ),
+                ));
             }
             if !seen.insert((t.id, t.session)) {
-                return Err(DataError::new("spine_traces", None, "spine", format!(
-                    "one trace per spine and session, found spine {} session {} twice",
-                    t.id, t.session
-                )));
+                return Err(DataError::new(
+                    "spine_traces",
+                    None,
+                    "spine",
+                    format!(
+                        "one trace per spine and session, found spine {} session {} twice",
+                        t.id, t.session
+                    ),
+                ));
             }
         }
         for s in &self.spines {
             for &(d, session) in frames.keys() {
                 if d == s.dendrite && !seen.contains(&(s.id, session)) {
-                    return Err(DataError::new("spine_traces", None, "spine", format!(
-                        "a trace of spine {} in session {session} (its dendrite {d} was imaged then), found none",
-                        s.id
-                    )));
+                    return Err(DataError::new(
+                        "spine_traces",
+                        None,
+                        "spine",
+                        format!(
+                            "a trace of spine {} in session {session} (its dendrite {d} was imaged then), found none",
+                            s.id
+                        ),
+                    ));
                 }
             }
         }
         for (row, t) in self.trials.iter().enumerate() {
             if !t.cue_s.is_finite() || t.cue_s < 0.0 {
-                return Err(DataError::new("trials", Some(row), "cue_s", format!("a time >= 0 in seconds, found {}", t.cue_s)));
+                return Err(DataError::new(
+                    "trials",
+                    Some(row),
+                    "cue_s",
+                    format!("a time >= 0 in seconds, found {}", t.cue_s),
+                ));
             }
             if !(t.press_s.is_nan() || (t.press_s.is_finite() && t.press_s >= t.cue_s)) {
-                return Err(DataError::new("trials", Some(row), "press_s", format!(
-                    "a time >= cue_s ({}) or empty for no press, found {}",
-                    t.cue_s, t.press_s
-                )));
+                return Err(DataError::new(
+                    "trials",
+                    Some(row),
+                    "press_s",
+                    format!(
+                        "a time >= cue_s ({}) or empty for no press, found {}",
+                        t.cue_s, t.press_s
+                    ),
+                ));
             }
             if !(t.movement_corr.is_nan() || (-1.0..=1.0).contains(&t.movement_corr)) {
-                return Err(DataError::new("trials", Some(row), "movement_corr", format!(
-                    "a correlation in [-1, 1] or empty, found {}",
-                    t.movement_corr
-                )));
+                return Err(DataError::new(
+                    "trials",
+                    Some(row),
+                    "movement_corr",
+                    format!("a correlation in [-1, 1] or empty, found {}", t.movement_corr),
+                ));
             }
         }
         Ok(())
@@ -210,13 +282,26 @@ impl ImagingData {
 
 fn check_trace(table: &str, t: &Trace) -> Result<(), DataError> {
     if t.dff.is_empty() {
-        return Err(DataError::new(table, None, "dff", format!("at least one frame for id {} session {}, found none", t.id, t.session)));
+        return Err(DataError::new(
+            table,
+            None,
+            "dff",
+            format!(
+                "at least one frame for id {} session {}, found none",
+                t.id, t.session
+            ),
+        ));
     }
     if let Some(k) = t.dff.iter().position(|v| !v.is_finite()) {
-        return Err(DataError::new(table, None, "dff", format!(
-            "finite dF/F values, found {} at frame {k} (id {}, session {})",
-            t.dff[k], t.id, t.session
-        )));
+        return Err(DataError::new(
+            table,
+            None,
+            "dff",
+            format!(
+                "finite dF/F values, found {} at frame {k} (id {}, session {})",
+                t.dff[k], t.id, t.session
+            ),
+        ));
     }
     Ok(())
 }

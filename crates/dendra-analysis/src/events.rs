@@ -112,7 +112,11 @@ pub fn mirrored_noise(s: &[f64]) -> f64 {
         .iter()
         .filter(|&&v| v < 0.0)
         .fold((0.0, 0usize), |(a, c), &v| (a + v * v, c + 1));
-    if count == 0 { 0.0 } else { (sum / count as f64).sqrt() }
+    if count == 0 {
+        0.0
+    } else {
+        (sum / count as f64).sqrt()
+    }
 }
 
 /// Detect events in `dff` sampled at `rate_hz` (steps 1–4). Returns the binary trace and σ.
@@ -178,12 +182,19 @@ mod tests {
         assert!(sigma > 0.0);
         let found = onsets
             .iter()
-            .filter(|&&o| train.intervals().iter().any(|&(a, b)| (a as usize) <= o + 3 && o < b as usize))
+            .filter(|&&o| {
+                train
+                    .intervals()
+                    .iter()
+                    .any(|&(a, b)| (a as usize) <= o + 3 && o < b as usize)
+            })
             .count();
         assert_eq!(found, onsets.len(), "{:?}", train.intervals());
         assert!(train.onsets() <= onsets.len() as u32 + 2, "{}", train.onsets());
         // Pure noise: hardly any events.
-        let y: Vec<f64> = (0..n).map(|_| noise.sample(&mut rng) + rng.random::<f64>() * 0.0).collect();
+        let y: Vec<f64> = (0..n)
+            .map(|_| noise.sample(&mut rng) + rng.random::<f64>() * 0.0)
+            .collect();
         let (quiet, _) = detect(&y, rate, &EventParams::default());
         assert!(quiet.onsets() <= 3, "{}", quiet.onsets());
     }

@@ -39,14 +39,22 @@ impl Logistic {
     pub fn fit(x: &[Vec<f64>], y: &[bool], c: f64) -> Logistic {
         let n = x.len();
         let d = x.first().map_or(0, Vec::len);
-        let mean: Vec<f64> = (0..d).map(|j| x.iter().map(|r| r[j]).sum::<f64>() / n.max(1) as f64).collect();
+        let mean: Vec<f64> = (0..d)
+            .map(|j| x.iter().map(|r| r[j]).sum::<f64>() / n.max(1) as f64)
+            .collect();
         let sd: Vec<f64> = (0..d)
             .map(|j| {
                 let v = x.iter().map(|r| (r[j] - mean[j]).powi(2)).sum::<f64>() / n.max(1) as f64;
                 if v > 1e-24 { v.sqrt() } else { 1.0 }
             })
             .collect();
-        let z = DMatrix::from_fn(n, d + 1, |i, j| if j == 0 { 1.0 } else { (x[i][j - 1] - mean[j - 1]) / sd[j - 1] });
+        let z = DMatrix::from_fn(n, d + 1, |i, j| {
+            if j == 0 {
+                1.0
+            } else {
+                (x[i][j - 1] - mean[j - 1]) / sd[j - 1]
+            }
+        });
         let t = DVector::from_fn(n, |i, _| if y[i] { 1.0 } else { 0.0 });
         let mut b = DVector::zeros(d + 1);
         let lambda = 1.0 / c;
@@ -182,7 +190,11 @@ fn out_of_fold(x: &[Vec<f64>], y: &[bool], p: &CvParams, rng: &mut impl rand::Rn
             p.c,
         );
         for i in (0..y.len()).filter(|&i| fold[i] == f) {
-            predicted[i] = if m == 0 { rng.random::<bool>() } else { model.predict(&x[i]) };
+            predicted[i] = if m == 0 {
+                rng.random::<bool>()
+            } else {
+                model.predict(&x[i])
+            };
         }
     }
     predicted
@@ -205,7 +217,11 @@ pub fn cross_validate(x: &[Vec<f64>], y: &[bool], p: &CvParams, seed: u64, key: 
     }
     CvResult {
         macro_f1: observed,
-        shuffled_macro_f1: if p.shuffles > 0 { sum / p.shuffles as f64 } else { f64::NAN },
+        shuffled_macro_f1: if p.shuffles > 0 {
+            sum / p.shuffles as f64
+        } else {
+            f64::NAN
+        },
         p: (1 + reach) as f64 / (1 + p.shuffles) as f64,
         model: Logistic::fit(x, y, p.c),
     }
@@ -235,7 +251,10 @@ mod tests {
         assert!(m.coef[1].abs() < 0.06, "{m:?}");
         assert!((m.intercept + 0.5).abs() < 0.08, "{m:?}");
         let cv = cross_validate(&x[..2000], &y[..2000], &CvParams::default(), 1, 0);
-        assert!(cv.macro_f1 > 0.75 && cv.shuffled_macro_f1 < 0.56 && cv.p < 0.1, "{cv:?}");
+        assert!(
+            cv.macro_f1 > 0.75 && cv.shuffled_macro_f1 < 0.56 && cv.p < 0.1,
+            "{cv:?}"
+        );
     }
 
     #[test]

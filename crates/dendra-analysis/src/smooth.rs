@@ -26,7 +26,11 @@ pub fn savgol_coefficients(window: usize, order: usize) -> Option<Vec<f64>> {
 /// shorter than `order + 2` or longer than the trace leaves it unchanged (nothing to fit).
 pub fn savgol(x: &[f64], window: usize, order: usize) -> Vec<f64> {
     let n = x.len();
-    let window = if window.is_multiple_of(2) { window + 1 } else { window };
+    let window = if window.is_multiple_of(2) {
+        window + 1
+    } else {
+        window
+    };
     let Some(c) = savgol_coefficients(window, order) else {
         return x.to_vec();
     };
@@ -81,7 +85,9 @@ mod tests {
 
     #[test]
     fn polynomials_of_the_order_pass_unchanged_inside() {
-        let x: Vec<f64> = (0..50).map(|i| 0.5 + 0.1 * i as f64 - 0.01 * (i * i) as f64).collect();
+        let x: Vec<f64> = (0..50)
+            .map(|i| 0.5 + 0.1 * i as f64 - 0.01 * (i * i) as f64)
+            .collect();
         let y = savgol(&x, 9, 2);
         for i in 4..46 {
             assert!((x[i] - y[i]).abs() < 1e-9);

@@ -29,12 +29,29 @@ pub fn mann_whitney(a: &[f64], b: &[f64]) -> Comparison {
     let a: Vec<f64> = a.iter().copied().filter(|v| !v.is_nan()).collect();
     let b: Vec<f64> = b.iter().copied().filter(|v| !v.is_nan()).collect();
     let (n1, n2) = (a.len(), b.len());
-    let mean = |v: &[f64]| if v.is_empty() { f64::NAN } else { v.iter().sum::<f64>() / v.len() as f64 };
+    let mean = |v: &[f64]| {
+        if v.is_empty() {
+            f64::NAN
+        } else {
+            v.iter().sum::<f64>() / v.len() as f64
+        }
+    };
     let (mean1, mean2) = (mean(&a), mean(&b));
     if n1 == 0 || n2 == 0 {
-        return Comparison { n1, n2, mean1, mean2, effect: 0.0, p: 1.0 };
+        return Comparison {
+            n1,
+            n2,
+            mean1,
+            mean2,
+            effect: 0.0,
+            p: 1.0,
+        };
     }
-    let mut all: Vec<(f64, bool)> = a.iter().map(|&v| (v, true)).chain(b.iter().map(|&v| (v, false))).collect();
+    let mut all: Vec<(f64, bool)> = a
+        .iter()
+        .map(|&v| (v, true))
+        .chain(b.iter().map(|&v| (v, false)))
+        .collect();
     all.sort_by(|x, y| x.0.total_cmp(&y.0));
     let n = all.len();
     let (mut rank_sum1, mut tie_term) = (0.0, 0.0);
@@ -60,7 +77,14 @@ pub fn mann_whitney(a: &[f64], b: &[f64]) -> Comparison {
     } else {
         1.0
     };
-    Comparison { n1, n2, mean1, mean2, effect: 2.0 * u1 / (f1 * f2) - 1.0, p }
+    Comparison {
+        n1,
+        n2,
+        mean1,
+        mean2,
+        effect: 2.0 * u1 / (f1 * f2) - 1.0,
+        p,
+    }
 }
 
 /// Two-proportion z-test of `k1/n1` against `k2/n2` (pooled variance; two-sided). Returns the
@@ -72,7 +96,11 @@ pub fn two_proportions(k1: usize, n1: usize, k2: usize, n2: usize) -> f64 {
     let (p1, p2) = (k1 as f64 / n1 as f64, k2 as f64 / n2 as f64);
     let pool = (k1 + k2) as f64 / (n1 + n2) as f64;
     let se = (pool * (1.0 - pool) * (1.0 / n1 as f64 + 1.0 / n2 as f64)).sqrt();
-    if se > 0.0 { normal_two_sided((p1 - p2) / se) } else { 1.0 }
+    if se > 0.0 {
+        normal_two_sided((p1 - p2) / se)
+    } else {
+        1.0
+    }
 }
 
 #[cfg(test)]

@@ -217,6 +217,10 @@ pub struct Study {
 /// The condition name of unmanipulated animals.
 pub const CONTROL: &str = "control";
 
+/// A pair of spines on one dendrite: compartment, condition, distance (µm), normalized
+/// co-activity.
+type Pair = (String, String, f64, f64);
+
 /// Detected events of every trace, joined over sessions: `(spine or dendrite id) -> train`.
 fn joined_events(traces: &[crate::data::Trace], rate_hz: f64, p: &EventParams) -> BTreeMap<u32, EventTrain> {
     let detected: Vec<(u32, u32, EventTrain)> = traces
@@ -246,7 +250,7 @@ pub fn analyze(data: &ImagingData, p: &StudyParams) -> Study {
         by_dendrite.entry(s.dendrite).or_default().push(s);
     }
     let empty = EventTrain::default();
-    let per_dendrite: Vec<(Vec<SpineFeatures>, Vec<(String, String, f64, f64)>)> = by_dendrite
+    let per_dendrite: Vec<(Vec<SpineFeatures>, Vec<Pair>)> = by_dendrite
         .par_iter()
         .map(|(&d, spines)| {
             let dend = dendrite_events.get(&d).unwrap_or(&empty);
@@ -269,7 +273,9 @@ pub fn analyze(data: &ImagingData, p: &StudyParams) -> Study {
                         local += v;
                         n_local += 1;
                         let key = u64::from(sa.id) << 32 | u64::from(sb.id);
-                        chance += coactivity::chance(ta, tb, data.rate_hz, p.min_shift_s, p.shifts, p.seed, key).mean;
+                        chance +=
+                            coactivity::chance(ta, tb, data.rate_hz, p.min_shift_s, p.shifts, p.seed, key)
+                                .mean;
                     } else {
                         distant += v;
                         n_distant += 1;
@@ -348,16 +354,32 @@ pub fn analyze(data: &ImagingData, p: &StudyParams) -> Study {
     }
 }
 
-fn compartment_result(spines: &[SpineFeatures], c: &str, p: &StudyParams, key: u64) -> Option<CompartmentResult> {
-    let sel: Vec<&SpineFeatures> = spines.iter().filter(|s| s.compartment == c && s.condition == CONTROL).collect();
+fn compartment_result(
+    spines: &[SpineFeatures],
+    c: &str,
+    p: &StudyParams,
+    key: u64,
+) -> Option<CompartmentResult> {
+    let sel: Vec<&SpineFeatures> = spines
+        .iter()
+        .filter(|s| s.compartment == c && s.condition == CONTROL)
+        .collect();
     if sel.is_empty() {
         return None;
     }
     let enlarged: Vec<bool> = sel.iter().map(|s| s.class == "enlarged").collect();
     let n = sel.len() as f64;
     let split = |f: fn(&SpineFeatures) -> f64| {
-        let a: Vec<f64> = sel.iter().filter(|s| s.class == "enlarged").map(|s| f(s)).collect();
-        let b: Vec<f64> = sel.iter().filter(|s| s.class != "enlarged").map(|s| f(s)).collect();
+        let a: Vec<f64> = sel
+            .iter()
+            .filter(|s| s.class == "enlarged")
+            .map(|s| f(s))
+            .collect();
+        let b: Vec<f64> = sel
+            .iter()
+            .filter(|s| s.class != "enlarged")
+            .map(|s| f(s))
+            .collect();
         mann_whitney(&a, &b)
     };
     let x: Vec<Vec<f64>> = sel.iter().map(|s| s.row()).collect();
@@ -393,10 +415,17 @@ fn compartment_result(spines: &[SpineFeatures], c: &str, p: &StudyParams, key: u
 
 fn manipulations(spines: &[SpineFeatures], compartments: &[String]) -> Vec<Manipulation> {
     let count = |c: &str, cond: &str| {
-        let sel: Vec<&SpineFeatures> = spines.iter().filter(|s| s.compartment == c && s.condition == cond).collect();
+        let sel: Vec<&SpineFeatures> = spines
+            .iter()
+            .filter(|s| s.compartment == c && s.condition == cond)
+            .collect();
         (sel.iter().filter(|s| s.class == "enlarged").count(), sel.len())
     };
-    let mut conditions: Vec<&str> = spines.iter().map(|s| s.condition.as_str()).filter(|&c| c != CONTROL).collect();
+    let mut conditions: Vec<&str> = spines
+        .iter()
+        .map(|s| s.condition.as_str())
+        .filter(|&c| c != CONTROL)
+        .collect();
     conditions.sort_unstable();
     conditions.dedup();
     let mut out = Vec::new();
@@ -425,18 +454,30 @@ fn manipulations(spines: &[SpineFeatures], compartments: &[String]) -> Vec<Manip
 fn behaviour(data: &ImagingData) -> Vec<SessionBehaviour> {
     let mut by: BTreeMap<u32, BTreeMap<&str, Vec<&crate::data::Trial>>> = BTreeMap::new();
     for t in &data.trials {
-        by.entry(t.session).or_default().entry(t.animal.as_str()).or_default().push(t);
+        by.entry(t.session)
+            .or_default()
+            .entry(t.animal.as_str())
+            .or_default()
+            .push(t);
     }
     let mean = |v: &[f64]| {
         let v: Vec<f64> = v.iter().copied().filter(|x| x.is_finite()).collect();
-        if v.is_empty() { f64::NAN } else { v.iter().sum::<f64>() / v.len() as f64 }
+        if v.is_empty() {
+            f64::NAN
+        } else {
+            v.iter().sum::<f64>() / v.len() as f64
+        }
     };
     by.into_iter()
         .map(|(session, animals)| {
             let (mut success, mut rt, mut st) = (Vec::new(), Vec::new(), Vec::new());
             for trials in animals.values() {
                 success.push(trials.iter().filter(|t| t.rewarded).count() as f64 / trials.len() as f64);
-                let mut r: Vec<f64> = trials.iter().filter(|t| t.press_s.is_finite()).map(|t| t.press_s - t.cue_s).collect();
+                let mut r: Vec<f64> = trials
+                    .iter()
+                    .filter(|t| t.press_s.is_finite())
+                    .map(|t| t.press_s - t.cue_s)
+                    .collect();
                 r.sort_by(f64::total_cmp);
                 rt.push(if r.is_empty() { f64::NAN } else { r[r.len() / 2] });
                 st.push(mean(&trials.iter().map(|t| t.movement_corr).collect::<Vec<_>>()));
@@ -493,7 +534,10 @@ impl Study {
             out.push((format!("governing_{c}"), Text(r.governing.clone())));
         }
         for m in &self.manipulations {
-            out.push((format!("{}_relative_{}", m.condition, m.compartment), Num(m.relative)));
+            out.push((
+                format!("{}_relative_{}", m.condition, m.compartment),
+                Num(m.relative),
+            ));
             out.push((format!("{}_p_{}", m.condition, m.compartment), Num(m.p)));
         }
         if let (Some(first), Some(last)) = (self.behaviour.first(), self.behaviour.last()) {

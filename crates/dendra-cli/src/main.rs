@@ -404,11 +404,23 @@ fn analyze(args: &AnalyzeArgs, cli: &Cli) -> Result<(), Failure> {
         spec_hash: String::new(),
         wall_s: start.elapsed().as_secs_f64(),
     };
-    dendra_io::write_study_run(staging.path(), &info, &summary.to_json_map(), None, &data, &study, false)?;
+    dendra_io::write_study_run(
+        staging.path(),
+        &info,
+        &summary.to_json_map(),
+        None,
+        &data,
+        &study,
+        false,
+    )?;
     let dir = staging.commit()?;
     print_summary("analyze", &summary, args.json, cli.quiet);
     if !cli.quiet && !args.json {
-        println!("outputs: {}  (open {})", dir.display(), dir.join("report.html").display());
+        println!(
+            "outputs: {}  (open {})",
+            dir.display(),
+            dir.join("report.html").display()
+        );
     }
     Ok(())
 }

@@ -296,3 +296,250 @@ fn report_on_damaged_outputs_is_bad_input_not_a_crash() {
     assert!(err.contains("summary.json"), "{err}");
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// A small `wright2025` run (one animal per group, three sessions) and its output directory.
+fn small_study(name: &str) -> (PathBuf, PathBuf) {
+    let dir = scratch(name);
+    let (code, spec, _) = dendra(&["show", "wright2025"]);
+    assert_eq!(code, 0);
+    let small = spec
+        .replace("apical_animals = 10", "apical_animals = 1")
+        .replace("basal_animals = 12", "basal_animals = 1")
+        .replace("apical_kir_animals = 7", "apical_kir_animals = 1")
+        .replace("basal_kir_animals = 5", "basal_kir_animals = 1")
+        .replace("sessions = 14", "sessions = 3")
+        .replace(
+            "imaged_sessions = [1, 2, 3, 6, 7, 8, 11, 12, 13]",
+            "imaged_sessions = [1, 3]",
+        );
+    let file = dir.join("small.toml");
+    std::fs::write(&file, small).unwrap();
+    let out = dir.join("study");
+    let (code, _, err) = dendra(&["run", s(&file), "--out", s(&out), "-q"]);
+    assert_eq!(code, 0, "{err}");
+    (dir, out)
+}
+
+#[test]
+fn a_study_writes_recordings_that_analyze_reads_back() {
+    let (dir, out) = small_study("study");
+    for f in [
+        "summary.json",
+        "analysis.json",
+        "spine_features.parquet",
+        "report.html",
+        "imaging/spines.parquet",
+        "imaging/spine_traces.parquet",
+        "imaging/dendrite_traces.parquet",
+        "imaging/trials.parquet",
+        "figures/learning.png",
+        "figures/field_of_view.svg",
+    ] {
+        assert!(out.join(f).is_file(), "{f} missing");
+    }
+    let ana = dir.join("ana");
+    let (code, stdout, err) = dendra(&["analyze", s(&out), "--out", s(&ana), "--json"]);
+    assert_eq!(code, 0, "{err}");
+    let results: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert!(results["spines_apical"].as_f64().unwrap() > 0.0, "{results}");
+    assert!(results["governing_basal"].is_string());
+    assert!(ana.join("analysis.json").is_file() && ana.join("figures/predictors.png").is_file());
+    assert!(
+        !ana.join("imaging").exists(),
+        "analyze must not copy the input data"
+    );
+    // The report of both rebuilds from the saved files.
+    for d in [&out, &ana] {
+        std::fs::remove_file(d.join("report.html")).unwrap();
+        let (code, _, err) = dendra(&["report", s(d)]);
+        assert_eq!(code, 0, "{err}");
+        assert!(d.join("report.html").is_file());
+    }
+    if tool_or_skip("python3", &["-c", "import pandas, pyarrow"]) {
+        let script = concat!(env!("CARGO_MANIFEST_DIR"), "/../../scripts/check_outputs.py");
+        let o = Command::new("python3").args([script, s(&out)]).output().unwrap();
+        assert!(
+            o.status.success(),
+            "{}\n{}",
+            String::from_utf8_lossy(&o.stdout),
+            String::from_utf8_lossy(&o.stderr)
+        );
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// A minimal data set in CSV: one dendrite with three spines, two sessions of 600 frames at
+/// 30 Hz, events every 2 s on spines 1 and 2 together, then `edit` applied to the files.
+fn csv_data(dir: &Path, edit: impl Fn(&str, String) -> String) {
+    let rate = 30.0;
+    let mut spines = String::from(
+        "spine,animal,group,condition,dendrite,compartment,position_um,size_baseline,size_followup\n",
+    );
+    for (k, pos, base, follow) in [(1, 5.0, 1.0, "1.8"), (2, 8.0, 1.0, "1.7"), (3, 30.0, 1.0, "")] {
+        spines.push_str(&format!("{k},m1,apical,control,7,apical,{pos},{base},{follow}\n"));
+    }
+    let trace = |id: u32, session: u32, with_events: bool| {
+        let mut s = String::new();
+        for f in 0..600u32 {
+            let t = f64::from(f) / rate;
+            let phase = (t + 0.01 * f64::from(id)) % 2.0;
+            let event = if with_events && phase < 0.3 {
+                1.5 * (-phase / 0.1).exp()
+            } else {
+                0.0
+            };
+            let noise = 0.05 * ((f64::from(f) * 12.9898 + f64::from(id) * 78.233).sin() * 43_758.545).fract();
+            s.push_str(&format!("{id},{session},{t:.6},{:.5}\n", event + noise));
+        }
+        s
+    };
+    let mut st = String::from("spine,session,t_s,dff\n");
+    let mut dt = String::from("dendrite,session,t_s,dff\n");
+    for session in [1, 2] {
+        for id in [1, 2, 3] {
+            st.push_str(&trace(id, session, id != 3));
+        }
+        dt.push_str(&trace(7, session, true));
+    }
+    let trials = "animal,session,trial,cue_s,press_s,rewarded\nm1,1,1,0.5,0.9,true\nm1,1,2,5.5,,false\nm1,2,1,0.5,0.7,1\n";
+    for (name, text) in [
+        ("spines", spines),
+        ("spine_traces", st),
+        ("dendrite_traces", dt),
+        ("trials", trials.to_string()),
+    ] {
+        std::fs::write(dir.join(format!("{name}.csv")), edit(name, text)).unwrap();
+    }
+}
+
+#[test]
+fn analyze_reads_csv_and_rejects_bad_data_with_file_row_and_column() {
+    let dir = scratch("csv");
+    let data = dir.join("data");
+    std::fs::create_dir_all(&data).unwrap();
+    csv_data(&data, |_, t| t);
+    let (code, _, err) = dendra(&[
+        "analyze",
+        s(&data.join("spines.csv")),
+        "--out",
+        s(&dir.join("ok")),
+        "-q",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    /// A file edit: `(table name, text) -> new text`.
+    type Edit = Box<dyn Fn(&str, String) -> String>;
+    let cases: Vec<(&str, Edit, Vec<&str>)> = vec![
+        (
+            "missing column",
+            Box::new(|n, t| {
+                if n == "spines" {
+                    t.replace("position_um", "pos")
+                } else {
+                    t
+                }
+            }),
+            vec!["spines.csv", "position_um"],
+        ),
+        (
+            "not a number",
+            Box::new(|n, t| {
+                if n == "spine_traces" {
+                    t.replacen("1,1,0.000000,", "1,1,0.000000,abc", 1)
+                } else {
+                    t
+                }
+            }),
+            vec!["spine_traces.csv", "row 1 (line 2)", "dff", "abc"],
+        ),
+        (
+            "NaN dF/F",
+            Box::new(|n, t| {
+                if n == "dendrite_traces" {
+                    t.replacen("7,1,0.033333,", "7,1,0.033333,NaN", 1)
+                        .replacen("NaN0", "NaN", 1)
+                } else {
+                    t
+                }
+            }),
+            vec!["dendrite_traces", "dff", "NaN"],
+        ),
+        (
+            "unequal lengths",
+            Box::new(|n, t| {
+                if n == "spine_traces" {
+                    t.lines()
+                        .filter(|l| !l.starts_with("2,1,19.9"))
+                        .collect::<Vec<_>>()
+                        .join("\n")
+                } else {
+                    t
+                }
+            }),
+            vec!["spine_traces", "frames", "spine 2"],
+        ),
+        (
+            "times in ms",
+            Box::new(|n, t| {
+                if n == "spine_traces" {
+                    t.lines()
+                        .enumerate()
+                        .map(|(i, l)| {
+                            if i == 0 {
+                                return l.to_string();
+                            }
+                            let mut c: Vec<String> = l.split(',').map(str::to_string).collect();
+                            c[2] = format!("{}", c[2].parse::<f64>().unwrap() * 1000.0);
+                            c.join(",")
+                        })
+                        .collect::<Vec<_>>()
+                        .join("\n")
+                } else {
+                    t
+                }
+            }),
+            vec!["spine_traces.csv", "t_s", "ms"],
+        ),
+        (
+            "position in nm",
+            Box::new(|n, t| {
+                if n == "spines" {
+                    t.replace(",30,1,", ",30000,1,")
+                } else {
+                    t
+                }
+            }),
+            vec!["spines.csv", "position_um", "30000"],
+        ),
+        (
+            "unknown spine",
+            Box::new(|n, t| {
+                if n == "spine_traces" {
+                    t.replace("\n3,", "\n4,")
+                } else {
+                    t
+                }
+            }),
+            vec!["spine_traces", "spine", "4"],
+        ),
+    ];
+    for (what, edit, needles) in cases {
+        let bad = dir.join(what.replace(' ', "_"));
+        std::fs::create_dir_all(&bad).unwrap();
+        csv_data(&bad, &edit);
+        let out = dir.join(format!("out_{}", what.replace(' ', "_")));
+        let (code, _, err) = dendra(&["analyze", s(&bad), "--out", s(&out)]);
+        assert_eq!(code, 2, "{what}: {err}");
+        for n in needles {
+            assert!(err.contains(n), "{what}: `{n}` not in: {err}");
+        }
+        assert!(!out.exists(), "{what}: output left behind");
+    }
+    let (code, _, err) = dendra(&[
+        "analyze",
+        s(&dir.join("nothing-here")),
+        "--out",
+        s(&dir.join("x")),
+    ]);
+    assert_eq!(code, 2, "{err}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -14,14 +14,16 @@ fn the_embedded_spec_holds_the_defaults() {
 
 #[test]
 fn bad_params_are_located_spec_errors() {
-    let text = include_str!("../../../examples/wright2025.toml").replace("imaged_sessions = [1, 2, 3", "imaged_sessions = [0, 2, 3");
+    let text = include_str!("../../../examples/wright2025.toml")
+        .replace("imaged_sessions = [1, 2, 3", "imaged_sessions = [0, 2, 3");
     let spec = dendra_spec::Spec::parse("w.toml", &text).unwrap();
     let Err(e) = run_spec(&spec, &RunOptions::default()) else {
         panic!("session 0 accepted");
     };
     assert!(e.is_bad_input());
     assert!(e.to_string().contains("imaged_sessions[0]"), "{e}");
-    let text = include_str!("../../../examples/wright2025.toml").replace("preset = \"paper\"", "preset = \"papr\"");
+    let text =
+        include_str!("../../../examples/wright2025.toml").replace("preset = \"paper\"", "preset = \"papr\"");
     let spec = dendra_spec::Spec::parse("w.toml", &text).unwrap();
     let e = spec.params::<Wright2025Params>().unwrap_err().to_string();
     assert!(e.contains("w.toml:") && e.contains("preset"), "{e}");
@@ -45,7 +47,10 @@ fn paper_preset_reproduces_the_findings_at_a_small_size() {
     run.data.validate().unwrap();
     let study = dendra_analysis::analyze(&run.data, &dendra_analysis::StudyParams::default());
     let s = summarize(&p, 11, &run, &study, 0.0);
-    let num = |k: &str| s.number(k).unwrap_or_else(|| panic!("no number `{k}` in {:?}", s.to_json()));
+    let num = |k: &str| {
+        s.number(k)
+            .unwrap_or_else(|| panic!("no number `{k}` in {:?}", s.to_json()))
+    };
     let text = |k: &str| s.get(k).and_then(|v| v.as_str()).unwrap().to_string();
     // Apical enlargement follows local co-activity, basal enlargement bAP co-activity.
     assert_eq!(text("governing_apical"), "local");
@@ -81,7 +86,9 @@ fn recordings_do_not_depend_on_the_thread_count() {
     let a = simulate(&p, 5, 1, &|_, _| {}).unwrap();
     let b = simulate(&p, 5, 2, &|_, _| {}).unwrap();
     // Debug text compares NaN (no press, lost spine) as equal and every float bit for bit.
-    let same = |x: &dendra_analysis::ImagingData, y: &dendra_analysis::ImagingData| format!("{x:?}") == format!("{y:?}");
+    let same = |x: &dendra_analysis::ImagingData, y: &dendra_analysis::ImagingData| {
+        format!("{x:?}") == format!("{y:?}")
+    };
     assert!(same(&a.data, &b.data), "1 and 2 threads differ");
     assert_eq!(a.truth, b.truth);
     let c = simulate(&p, 6, 2, &|_, _| {}).unwrap();

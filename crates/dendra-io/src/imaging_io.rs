@@ -48,12 +48,20 @@ impl RawTable {
     fn column(&self, name: &str) -> IoResult<&Column> {
         self.cols.get(name).ok_or_else(|| {
             let found: Vec<&str> = self.cols.keys().map(String::as_str).collect();
-            self.error(None, name, format!("this column to exist; found columns {found:?}"))
+            self.error(
+                None,
+                name,
+                format!("this column to exist; found columns {found:?}"),
+            )
         })
     }
 
     fn f64s(&self, name: &str, missing_ok: bool) -> IoResult<Vec<f64>> {
-        let what = if missing_ok { "a number or an empty cell" } else { "a number" };
+        let what = if missing_ok {
+            "a number or an empty cell"
+        } else {
+            "a number"
+        };
         match self.column(name)? {
             Column::F64(v) => {
                 if !missing_ok && let Some(r) = v.iter().position(|x| x.is_nan()) {
@@ -76,7 +84,8 @@ impl RawTable {
                             Err(self.error(Some(r), name, format!("{what}, found an empty cell")))
                         }
                     } else {
-                        s.parse::<f64>().map_err(|_| self.error(Some(r), name, format!("{what}, found `{s}`")))
+                        s.parse::<f64>()
+                            .map_err(|_| self.error(Some(r), name, format!("{what}, found `{s}`")))
                     }
                 })
                 .collect(),
@@ -85,11 +94,25 @@ impl RawTable {
     }
 
     fn ids(&self, name: &str) -> IoResult<Vec<u32>> {
-        let bad = |r: usize, v: &dyn std::fmt::Display| self.error(Some(r), name, format!("an integer id in 0..=4294967295, found {v}"));
+        let bad = |r: usize, v: &dyn std::fmt::Display| {
+            self.error(
+                Some(r),
+                name,
+                format!("an integer id in 0..=4294967295, found {v}"),
+            )
+        };
         match self.column(name)? {
             Column::U32(v) => Ok(v.clone()),
-            Column::U64(v) => v.iter().enumerate().map(|(r, &x)| u32::try_from(x).map_err(|_| bad(r, &x))).collect(),
-            Column::I64(v) => v.iter().enumerate().map(|(r, &x)| u32::try_from(x).map_err(|_| bad(r, &x))).collect(),
+            Column::U64(v) => v
+                .iter()
+                .enumerate()
+                .map(|(r, &x)| u32::try_from(x).map_err(|_| bad(r, &x)))
+                .collect(),
+            Column::I64(v) => v
+                .iter()
+                .enumerate()
+                .map(|(r, &x)| u32::try_from(x).map_err(|_| bad(r, &x)))
+                .collect(),
             Column::F64(v) => v
                 .iter()
                 .enumerate()
@@ -160,11 +183,18 @@ fn read_csv(path: &Path) -> IoResult<RawTable> {
     let mut cols: Vec<Vec<String>> = vec![Vec::new(); headers.len()];
     let mut rows = 0;
     for (r, record) in reader.records().enumerate() {
-        let record = record.map_err(|e| IoError::format(path, format!("row {} (line {}): {e}", r + 1, r + 2)))?;
+        let record =
+            record.map_err(|e| IoError::format(path, format!("row {} (line {}): {e}", r + 1, r + 2)))?;
         if record.len() != headers.len() {
             return Err(IoError::format(
                 path,
-                format!("row {} (line {}): expected {} cells, found {}", r + 1, r + 2, headers.len(), record.len()),
+                format!(
+                    "row {} (line {}): expected {} cells, found {}",
+                    r + 1,
+                    r + 2,
+                    headers.len(),
+                    record.len()
+                ),
             ));
         }
         for (c, cell) in record.iter().enumerate() {
@@ -176,7 +206,10 @@ fn read_csv(path: &Path) -> IoResult<RawTable> {
         path: path.to_path_buf(),
         rows,
         csv: true,
-        cols: headers.into_iter().zip(cols.into_iter().map(Column::Str)).collect(),
+        cols: headers
+            .into_iter()
+            .zip(cols.into_iter().map(Column::Str))
+            .collect(),
     })
 }
 
@@ -204,7 +237,9 @@ fn read_table(dir: &Path, name: &str) -> IoResult<RawTable> {
     } else {
         Err(IoError::format(
             dir,
-            format!("expected a table `{name}` as {name}.parquet or {name}.csv in this directory, found neither"),
+            format!(
+                "expected a table `{name}` as {name}.parquet or {name}.csv in this directory, found neither"
+            ),
         ))
     }
 }
@@ -216,9 +251,14 @@ fn traces(t: &RawTable, id_col: &str) -> IoResult<(Vec<Trace>, f64)> {
     let sessions = t.ids("session")?;
     let times = t.f64s("t_s", false)?;
     let dff = t.f64s("dff", true)?;
-    let mut groups: BTreeMap<(u32, u32), Vec<(f64, f64, usize)>> = BTreeMap::new();
+    // (id, session) -> frames as (t_s, dff, row).
+    type Frames = Vec<(f64, f64, usize)>;
+    let mut groups: BTreeMap<(u32, u32), Frames> = BTreeMap::new();
     for r in 0..t.rows {
-        groups.entry((ids[r], sessions[r])).or_default().push((times[r], dff[r], r));
+        groups
+            .entry((ids[r], sessions[r]))
+            .or_default()
+            .push((times[r], dff[r], r));
     }
     let mut rate = f64::NAN;
     let mut out = Vec::with_capacity(groups.len());
@@ -236,7 +276,10 @@ fn traces(t: &RawTable, id_col: &str) -> IoResult<(Vec<Trace>, f64)> {
                     )));
                 }
             }
-            if let Some(w) = v.windows(2).find(|w| ((w[1].0 - w[0].0) * rate - 1.0).abs() > 0.1) {
+            if let Some(w) = v
+                .windows(2)
+                .find(|w| ((w[1].0 - w[0].0) * rate - 1.0).abs() > 0.1)
+            {
                 return Err(t.error(Some(w[1].2), "t_s", format!(
                     "evenly spaced frames at {rate:.3} Hz for {id_col} {id}, session {session}; found a step of {} s",
                     w[1].0 - w[0].0
@@ -260,9 +303,14 @@ pub fn read_imaging(path: &Path) -> IoResult<ImagingData> {
     } else if path.exists() {
         path.parent().map(Path::to_path_buf).unwrap_or_default()
     } else {
-        return Err(IoError::format(path, "expected a directory or a table file, found nothing there"));
+        return Err(IoError::format(
+            path,
+            "expected a directory or a table file, found nothing there",
+        ));
     };
-    if !TABLES.iter().any(|n| dir.join(format!("{n}.parquet")).exists() || dir.join(format!("{n}.csv")).exists())
+    if !TABLES
+        .iter()
+        .any(|n| dir.join(format!("{n}.parquet")).exists() || dir.join(format!("{n}.csv")).exists())
         && dir.join("imaging").is_dir()
     {
         dir = dir.join("imaging");
@@ -296,7 +344,11 @@ pub fn read_imaging(path: &Path) -> IoResult<ImagingData> {
     let (spine_traces, rate) = traces(&st, "spine")?;
     let (dendrite_traces, rate_d) = traces(&dt, "dendrite")?;
     if rate.is_finite() && rate_d.is_finite() && ((rate - rate_d) / rate).abs() > 0.01 {
-        return Err(dt.error(None, "t_s", format!("the spine traces' frame rate {rate:.3} Hz, found {rate_d:.3} Hz")));
+        return Err(dt.error(
+            None,
+            "t_s",
+            format!("the spine traces' frame rate {rate:.3} Hz, found {rate_d:.3} Hz"),
+        ));
     }
     let t_animal = tr.strs("animal")?;
     let t_session = tr.ids("session")?;
@@ -328,17 +380,27 @@ pub fn read_imaging(path: &Path) -> IoResult<ImagingData> {
         trials,
     };
     data.validate().map_err(|e| {
-        let file = [&spines, &st, &dt, &tr]
+        match [&spines, &st, &dt, &tr]
             .into_iter()
             .find(|t| t.path.file_stem().is_some_and(|s| s == e.table.as_str()))
-            .map_or_else(|| dir.join(&e.table), |t| t.path.clone());
-        let at = e.row.map(|r| format!("row {}, ", r + 1)).unwrap_or_default();
-        IoError::format(&file, format!("{at}column `{}`: expected {}", e.column, e.message))
+        {
+            Some(t) => t.error(e.row, &e.column, &e.message),
+            None => IoError::format(
+                &dir.join(&e.table),
+                format!("column `{}`: expected {}", e.column, e.message),
+            ),
+        }
     })?;
     Ok(data)
 }
 
-fn write_traces(path: &Path, id_col: &str, traces: &[Trace], rate_hz: f64, events: &EventParams) -> IoResult<()> {
+fn write_traces(
+    path: &Path,
+    id_col: &str,
+    traces: &[Trace],
+    rate_hz: f64,
+    events: &EventParams,
+) -> IoResult<()> {
     let n: usize = traces.iter().map(|t| t.dff.len()).sum();
     let (mut id, mut session, mut t_s, mut dff, mut event) = (
         Vec::with_capacity(n),
@@ -404,8 +466,20 @@ pub fn write_imaging(dir: &Path, data: &ImagingData, events: &EventParams) -> Io
             ("size_followup", ColumnRef::F64(&follow)),
         ],
     )?;
-    write_traces(&dir.join("spine_traces.parquet"), "spine", &data.spine_traces, data.rate_hz, events)?;
-    write_traces(&dir.join("dendrite_traces.parquet"), "dendrite", &data.dendrite_traces, data.rate_hz, events)?;
+    write_traces(
+        &dir.join("spine_traces.parquet"),
+        "spine",
+        &data.spine_traces,
+        data.rate_hz,
+        events,
+    )?;
+    write_traces(
+        &dir.join("dendrite_traces.parquet"),
+        "dendrite",
+        &data.dendrite_traces,
+        data.rate_hz,
+        events,
+    )?;
     let t = &data.trials;
     let animal: Vec<String> = t.iter().map(|x| x.animal.clone()).collect();
     let session: Vec<u32> = t.iter().map(|x| x.session).collect();

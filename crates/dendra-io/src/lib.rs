@@ -129,9 +129,14 @@ pub fn write_study_run(
         outdir::write_atomic(&dir.join("spec.toml"), spec.as_bytes())?;
     }
     if write_data {
-        imaging_io::write_imaging(&dir.join("imaging"), data, &dendra_analysis::events::EventParams::default())?;
+        imaging_io::write_imaging(
+            &dir.join("imaging"),
+            data,
+            &dendra_analysis::events::EventParams::default(),
+        )?;
     }
-    let text = serde_json::to_string_pretty(study).map_err(|e| IoError::format(&dir.join("analysis.json"), e))?;
+    let text =
+        serde_json::to_string_pretty(study).map_err(|e| IoError::format(&dir.join("analysis.json"), e))?;
     outdir::write_atomic(&dir.join("analysis.json"), text.as_bytes())?;
     write_spine_features(&dir.join("spine_features.parquet"), study)?;
     let summary = summary_json(info, results);
@@ -145,7 +150,8 @@ fn write_spine_features(path: &Path, study: &dendra_analysis::Study) -> IoResult
     let f = &study.spines;
     let u = |g: fn(&dendra_analysis::study::SpineFeatures) -> u32| f.iter().map(g).collect::<Vec<u32>>();
     let x = |g: fn(&dendra_analysis::study::SpineFeatures) -> f64| f.iter().map(g).collect::<Vec<f64>>();
-    let st = |g: fn(&dendra_analysis::study::SpineFeatures) -> String| f.iter().map(g).collect::<Vec<String>>();
+    let st =
+        |g: fn(&dendra_analysis::study::SpineFeatures) -> String| f.iter().map(g).collect::<Vec<String>>();
     let (spine, dendrite) = (u(|s| s.spine), u(|s| s.dendrite));
     let (animal, condition, compartment, class) = (
         st(|s| s.animal.clone()),
@@ -204,16 +210,23 @@ fn write_study_report(
 pub fn rebuild_report(dir: &Path) -> IoResult<()> {
     if dir.join("analysis.json").exists() {
         let summary = read_summary(dir)?;
-        let input = match summary.get("results").and_then(|r| r.get("input")).and_then(Value::as_str) {
+        let input = match summary
+            .get("results")
+            .and_then(|r| r.get("input"))
+            .and_then(Value::as_str)
+        {
             Some(p) => std::path::PathBuf::from(p),
             None => dir.join("imaging"),
         };
         let data = imaging_io::read_imaging(&input)?;
         let seed = summary.get("seed").and_then(Value::as_u64).unwrap_or(1);
-        let study = dendra_analysis::analyze(&data, &dendra_analysis::StudyParams {
-            seed,
-            ..Default::default()
-        });
+        let study = dendra_analysis::analyze(
+            &data,
+            &dendra_analysis::StudyParams {
+                seed,
+                ..Default::default()
+            },
+        );
         let spec = std::fs::read_to_string(dir.join("spec.toml")).ok();
         return write_study_report(dir, &summary, &study, &data, spec.as_deref());
     }

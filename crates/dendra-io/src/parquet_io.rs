@@ -192,7 +192,10 @@ pub fn read_columns(path: &Path) -> IoResult<BTreeMap<String, Column>> {
                 DataType::Int64 => {
                     let v = a.as_any().downcast_ref::<Int64Array>().ok_or_else(bad)?;
                     if v.null_count() > 0 {
-                        return Err(IoError::format(path, format!("column `{name}` has empty (null) integers")));
+                        return Err(IoError::format(
+                            path,
+                            format!("column `{name}` has empty (null) integers"),
+                        ));
                     }
                     if let Column::I64(c) = entry.or_insert(Column::I64(Vec::new())) {
                         c.extend(v.iter().map(|x| x.unwrap_or(0)));
@@ -201,7 +204,10 @@ pub fn read_columns(path: &Path) -> IoResult<BTreeMap<String, Column>> {
                 DataType::Int32 => {
                     let v = a.as_any().downcast_ref::<Int32Array>().ok_or_else(bad)?;
                     if v.null_count() > 0 {
-                        return Err(IoError::format(path, format!("column `{name}` has empty (null) integers")));
+                        return Err(IoError::format(
+                            path,
+                            format!("column `{name}` has empty (null) integers"),
+                        ));
                     }
                     if let Column::I64(c) = entry.or_insert(Column::I64(Vec::new())) {
                         c.extend(v.iter().map(|x| i64::from(x.unwrap_or(0))));

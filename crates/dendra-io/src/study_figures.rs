@@ -16,7 +16,9 @@ use crate::figures::{COLOURS, DrawResult, Figure, err, font, legend, render};
 fn axes_range(values: impl Iterator<Item = f64>, pad: f64) -> (f64, f64) {
     let (lo, hi) = values
         .filter(|v| v.is_finite())
-        .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), v| (a.min(v), b.max(v)));
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), v| {
+            (a.min(v), b.max(v))
+        });
     if !lo.is_finite() {
         return (0.0, 1.0);
     }
@@ -46,7 +48,10 @@ fn distance<DB: DrawingBackend>(s: &Study, root: &DrawingArea<DB, Shift>) -> Dra
     let mut series: BTreeMap<(String, String), Vec<(f64, f64)>> = BTreeMap::new();
     for d in &s.distance {
         if d.coactivity.is_finite() {
-            series.entry((d.compartment.clone(), d.condition.clone())).or_default().push((d.distance_um, d.coactivity));
+            series
+                .entry((d.compartment.clone(), d.condition.clone()))
+                .or_default()
+                .push((d.distance_um, d.coactivity));
         }
     }
     for (k, ((c, cond), pts)) in series.iter().enumerate() {
@@ -114,7 +119,10 @@ fn size_change<DB: DrawingBackend>(s: &Study, root: &DrawingArea<DB, Shift>) -> 
     }
     for x in [0.75, 1.5] {
         chart
-            .draw_series(LineSeries::new([(x, 0.0), (x, top)], BLACK.mix(0.4).stroke_width(1)))
+            .draw_series(LineSeries::new(
+                [(x, 0.0), (x, top)],
+                BLACK.mix(0.4).stroke_width(1),
+            ))
             .map_err(err)?;
     }
     legend(&mut chart)
@@ -125,7 +133,10 @@ fn predictors<DB: DrawingBackend>(s: &Study, root: &DrawingArea<DB, Shift>) -> D
     let comps = &s.compartments;
     let (lo, hi) = axes_range(comps.iter().flat_map(|c| c.coef_candidates).chain([0.0]), 0.15);
     let mut chart = ChartBuilder::on(root)
-        .caption("What predicts enlargement (logistic regression, standardized)", font(18))
+        .caption(
+            "What predicts enlargement (logistic regression, standardized)",
+            font(18),
+        )
         .margin(12)
         .x_label_area_size(40)
         .y_label_area_size(60)
@@ -152,9 +163,16 @@ fn predictors<DB: DrawingBackend>(s: &Study, root: &DrawingArea<DB, Shift>) -> D
             .legend(move |(x, y)| Rectangle::new([(x, y - 5), (x + 12, y + 5)], colour.filled()));
     }
     for (i, c) in comps.iter().enumerate() {
-        let label = format!("{} → {}  (F1 {:.2} vs {:.2})", c.compartment, c.governing, c.macro_f1, c.shuffled_macro_f1);
+        let label = format!(
+            "{} → {}  (F1 {:.2} vs {:.2})",
+            c.compartment, c.governing, c.macro_f1, c.shuffled_macro_f1
+        );
         chart
-            .draw_series(std::iter::once(Text::new(label, (i as f64 * 3.0 + 0.3, lo + 0.05 * (hi - lo)), font(13))))
+            .draw_series(std::iter::once(Text::new(
+                label,
+                (i as f64 * 3.0 + 0.3, lo + 0.05 * (hi - lo)),
+                font(13),
+            )))
             .map_err(err)?;
     }
     legend(&mut chart)
@@ -163,7 +181,11 @@ fn predictors<DB: DrawingBackend>(s: &Study, root: &DrawingArea<DB, Shift>) -> D
 /// Bars: fraction of enlarged spines per compartment, control against each manipulation.
 fn manipulations<DB: DrawingBackend>(s: &Study, root: &DrawingArea<DB, Shift>) -> DrawResult {
     let m = &s.manipulations;
-    let top = m.iter().flat_map(|x| [x.frac_enlarged, x.control_frac_enlarged]).fold(0.05, f64::max) * 1.2;
+    let top = m
+        .iter()
+        .flat_map(|x| [x.frac_enlarged, x.control_frac_enlarged])
+        .fold(0.05, f64::max)
+        * 1.2;
     let mut chart = ChartBuilder::on(root)
         .caption("Enlarged spines: control vs manipulation", font(18))
         .margin(12)
@@ -184,7 +206,11 @@ fn manipulations<DB: DrawingBackend>(s: &Study, root: &DrawingArea<DB, Shift>) -
         let colour = COLOURS[k];
         chart
             .draw_series(m.iter().enumerate().map(|(i, x)| {
-                let v = if k == 0 { x.control_frac_enlarged } else { x.frac_enlarged };
+                let v = if k == 0 {
+                    x.control_frac_enlarged
+                } else {
+                    x.frac_enlarged
+                };
                 let x0 = i as f64 * 3.0 + 0.5 + k as f64;
                 Rectangle::new([(x0, 0.0), (x0 + 0.9, v)], colour.filled())
             }))
@@ -195,7 +221,11 @@ fn manipulations<DB: DrawingBackend>(s: &Study, root: &DrawingArea<DB, Shift>) -
     for (i, x) in m.iter().enumerate() {
         let label = format!("{} {} (p {:.1e})", x.compartment, x.condition, x.p);
         chart
-            .draw_series(std::iter::once(Text::new(label, (i as f64 * 3.0 + 0.3, top * 0.95), font(13))))
+            .draw_series(std::iter::once(Text::new(
+                label,
+                (i as f64 * 3.0 + 0.3, top * 0.95),
+                font(13),
+            )))
             .map_err(err)?;
     }
     legend(&mut chart)
@@ -205,9 +235,16 @@ fn manipulations<DB: DrawingBackend>(s: &Study, root: &DrawingArea<DB, Shift>) -
 fn learning<DB: DrawingBackend>(s: &Study, root: &DrawingArea<DB, Shift>) -> DrawResult {
     let b = &s.behaviour;
     let last = b.iter().map(|x| f64::from(x.session)).fold(1.0, f64::max);
-    let rt_max = b.iter().map(|x| x.reaction_s).filter(|v| v.is_finite()).fold(0.1, f64::max);
+    let rt_max = b
+        .iter()
+        .map(|x| x.reaction_s)
+        .filter(|v| v.is_finite())
+        .fold(0.1, f64::max);
     let mut chart = ChartBuilder::on(root)
-        .caption("Learning: success, stereotypy and reaction time per session", font(18))
+        .caption(
+            "Learning: success, stereotypy and reaction time per session",
+            font(18),
+        )
         .margin(12)
         .x_label_area_size(40)
         .y_label_area_size(60)
@@ -231,11 +268,17 @@ fn learning<DB: DrawingBackend>(s: &Study, root: &DrawingArea<DB, Shift>) -> Dra
         .draw()
         .map_err(err)?;
     let series = |f: fn(&dendra_analysis::study::SessionBehaviour) -> f64| {
-        b.iter().map(|x| (f64::from(x.session), f(x))).filter(|p| p.1.is_finite()).collect::<Vec<_>>()
+        b.iter()
+            .map(|x| (f64::from(x.session), f(x)))
+            .filter(|p| p.1.is_finite())
+            .collect::<Vec<_>>()
     };
-    for (k, (name, pts)) in [("success rate", series(|x| x.success)), ("movement stereotypy", series(|x| x.stereotypy))]
-        .into_iter()
-        .enumerate()
+    for (k, (name, pts)) in [
+        ("success rate", series(|x| x.success)),
+        ("movement stereotypy", series(|x| x.stereotypy)),
+    ]
+    .into_iter()
+    .enumerate()
     {
         let colour = COLOURS[k];
         chart
@@ -266,20 +309,34 @@ fn field_of_view<DB: DrawingBackend>(d: &ImagingData, root: &DrawingArea<DB, Shi
     let Some(dend) = d.dendrite_traces.first() else {
         return Ok(());
     };
-    let mut spines: Vec<&dendra_analysis::Spine> = d.spines.iter().filter(|s| s.dendrite == dend.id).collect();
+    let mut spines: Vec<&dendra_analysis::Spine> =
+        d.spines.iter().filter(|s| s.dendrite == dend.id).collect();
     spines.sort_by(|a, b| a.position_um.total_cmp(&b.position_um));
     spines.truncate(8);
     let frames = ((20.0 * d.rate_hz) as usize).min(dend.dff.len());
     let mut rows: Vec<(String, &[f64])> = vec![(format!("dendrite {} Ca", dend.id), &dend.dff[..frames])];
     for s in &spines {
-        if let Some(t) = d.spine_traces.iter().find(|t| t.id == s.id && t.session == dend.session) {
-            rows.push((format!("spine {} @ {:.0} µm", s.id, s.position_um), &t.dff[..frames.min(t.dff.len())]));
+        if let Some(t) = d
+            .spine_traces
+            .iter()
+            .find(|t| t.id == s.id && t.session == dend.session)
+        {
+            rows.push((
+                format!("spine {} @ {:.0} µm", s.id, s.position_um),
+                &t.dff[..frames.min(t.dff.len())],
+            ));
         }
     }
     let gap = 3.0;
     let t_end = frames as f64 / d.rate_hz;
     let mut chart = ChartBuilder::on(root)
-        .caption(format!("Example field of view (session {}): dF/F and detected events", dend.session), font(18))
+        .caption(
+            format!(
+                "Example field of view (session {}): dF/F and detected events",
+                dend.session
+            ),
+            font(18),
+        )
         .margin(12)
         .x_label_area_size(40)
         .y_label_area_size(20)
@@ -302,19 +359,28 @@ fn field_of_view<DB: DrawingBackend>(d: &ImagingData, root: &DrawingArea<DB, Shi
         chart
             .draw_series(events.intervals().iter().map(|&(a, b)| {
                 Rectangle::new(
-                    [(f64::from(a) / d.rate_hz, base - 1.0), (f64::from(b) / d.rate_hz, base + 2.0)],
+                    [
+                        (f64::from(a) / d.rate_hz, base - 1.0),
+                        (f64::from(b) / d.rate_hz, base + 2.0),
+                    ],
                     COLOURS[4].mix(0.25).filled(),
                 )
             }))
             .map_err(err)?;
         chart
             .draw_series(LineSeries::new(
-                y.iter().enumerate().map(|(f, v)| (f as f64 / d.rate_hz, base + v.clamp(-1.5, 2.5))),
+                y.iter()
+                    .enumerate()
+                    .map(|(f, v)| (f as f64 / d.rate_hz, base + v.clamp(-1.5, 2.5))),
                 colour.stroke_width(1),
             ))
             .map_err(err)?;
         chart
-            .draw_series(std::iter::once(Text::new(name.clone(), (0.2, base + 1.6), font(12))))
+            .draw_series(std::iter::once(Text::new(
+                name.clone(),
+                (0.2, base + 1.6),
+                font(12),
+            )))
             .map_err(err)?;
     }
     Ok(())
@@ -326,16 +392,48 @@ pub fn draw_study(study: &Study, data: &ImagingData, dir: &Path) -> IoResult<Vec
     let mut out = Vec::new();
     macro_rules! fig {
         ($src:expr, $name:expr, $caption:expr, $draw:ident) => {
-            out.push(render(dir, $name, $caption, &|a| $draw($src, a), &|a| $draw($src, a))?)
+            out.push(render(dir, $name, $caption, &|a| $draw($src, a), &|a| {
+                $draw($src, a)
+            })?)
         };
     }
-    fig!(study, "learning", "Behaviour across sessions (mean over animals): success rate, movement stereotypy (correlation with the session's mean movement) and reaction time.", learning);
-    fig!(study, "coactivity_distance", "Mean normalized co-activity of spine pairs on one dendrite in 5 µm distance bins, per compartment and condition.", distance);
-    fig!(study, "size_change", "Distribution of follow-up / baseline spine size (stable control spines); lines at the shrunk (0.75) and enlarged (1.5) thresholds.", size_change);
-    fig!(study, "predictors", "Standardized coefficients of local and bAP co-activity in a logistic model of enlargement, per compartment; the governing signal and the cross-validated macro-F1 against shuffled labels.", predictors);
+    fig!(
+        study,
+        "learning",
+        "Behaviour across sessions (mean over animals): success rate, movement stereotypy (correlation with the session's mean movement) and reaction time.",
+        learning
+    );
+    fig!(
+        study,
+        "coactivity_distance",
+        "Mean normalized co-activity of spine pairs on one dendrite in 5 µm distance bins, per compartment and condition.",
+        distance
+    );
+    fig!(
+        study,
+        "size_change",
+        "Distribution of follow-up / baseline spine size (stable control spines); lines at the shrunk (0.75) and enlarged (1.5) thresholds.",
+        size_change
+    );
+    fig!(
+        study,
+        "predictors",
+        "Standardized coefficients of local and bAP co-activity in a logistic model of enlargement, per compartment; the governing signal and the cross-validated macro-F1 against shuffled labels.",
+        predictors
+    );
     if !study.manipulations.is_empty() {
-        fig!(study, "manipulation", "Fraction of enlarged spines in control and under each manipulation (e.g. Kir), per compartment, with two-proportion p-values.", manipulations);
+        fig!(
+            study,
+            "manipulation",
+            "Fraction of enlarged spines in control and under each manipulation (e.g. Kir), per compartment, with two-proportion p-values.",
+            manipulations
+        );
     }
-    fig!(data, "field_of_view", "An example field of view: dendritic calcium (orange) and spine glutamate dF/F (blue) with detected events shaded.", field_of_view);
+    fig!(
+        data,
+        "field_of_view",
+        "An example field of view: dendritic calcium (orange) and spine glutamate dF/F (blue) with detected events shaded.",
+        field_of_view
+    );
     Ok(out)
 }

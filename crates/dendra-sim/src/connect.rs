@@ -384,7 +384,13 @@ mod tests {
         let mut whole = whole.to_vec();
         whole.sort_by(|a, b| a.partial_cmp(b).unwrap());
         // Position 500 is clipped to the 100 µm compartment.
-        let expect = vec![(0, 1, 100.0), (1, 0, 20.0), (1, 0, 40.0), (2, 1, 30.0), (3, 0, 10.0)];
+        let expect = vec![
+            (0, 1, 100.0),
+            (1, 0, 20.0),
+            (1, 0, 40.0),
+            (2, 1, 30.0),
+            (3, 0, 10.0),
+        ];
         assert_eq!(whole, expect);
         assert_eq!(parts, expect);
     }

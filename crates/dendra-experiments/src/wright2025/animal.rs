@@ -97,7 +97,9 @@ pub struct AnimalRun {
 
 /// The seed of animal `index` in a run with `seed`.
 pub fn animal_seed(seed: u64, index: u32) -> u64 {
-    StreamKey::new(seed, Purpose::Task, 9, u64::from(index)).rng().random()
+    StreamKey::new(seed, Purpose::Task, 9, u64::from(index))
+        .rng()
+        .random()
 }
 
 fn weights(sim: &Simulation, projections: &[SpineProjection], layout: &Layout) -> Vec<f64> {
@@ -134,11 +136,19 @@ fn correlation(a: &[f64], b: &[f64]) -> f64 {
         saa += (x - ma) * (x - ma);
         sbb += (y - mb) * (y - mb);
     }
-    if saa > 0.0 && sbb > 0.0 { sab / (saa * sbb).sqrt() } else { f64::NAN }
+    if saa > 0.0 && sbb > 0.0 {
+        sab / (saa * sbb).sqrt()
+    } else {
+        f64::NAN
+    }
 }
 
 /// Train one animal over all sessions; `tick(steps)` reports progress.
-pub fn run(p: &Wright2025Params, animal: &Animal, tick: &(dyn Fn(u64) + Sync)) -> Result<AnimalRun, ExperimentError> {
+pub fn run(
+    p: &Wright2025Params,
+    animal: &Animal,
+    tick: &(dyn Fn(u64) + Sync),
+) -> Result<AnimalRun, ExperimentError> {
     let duration = p.duration_ms();
     let n_trials = p.sessions * p.trials_per_session;
     let windows: Vec<(f64, f64)> = (0..n_trials)
@@ -147,11 +157,28 @@ pub fn run(p: &Wright2025Params, animal: &Animal, tick: &(dyn Fn(u64) + Sync)) -
             (a, a + p.response_ms)
         })
         .collect();
-    let layout = layout::layout(animal.seed, &[circuit::BASAL[0], circuit::BASAL[1], circuit::APICAL[0], circuit::APICAL[1]], &circuit::DISTAL, circuit::N_MOTOR);
+    let layout = layout::layout(
+        animal.seed,
+        &[
+            circuit::BASAL[0],
+            circuit::BASAL[1],
+            circuit::APICAL[0],
+            circuit::APICAL[1],
+        ],
+        &circuit::DISTAL,
+        circuit::N_MOTOR,
+    );
     let cue = trains::cue(animal.seed, circuit::N_CUE, &windows, duration);
     let assembly_trains = trains::assemblies(animal.seed, layout.assembly_sources, duration);
-    let (net, spine_projections) = circuit::network(p, &layout, cue, assembly_trains.clone(), animal.kir, DT_MS);
-    let mut sim = Simulation::new(&net, &RunConfig { seed: animal.seed, threads: 1 })?;
+    let (net, spine_projections) =
+        circuit::network(p, &layout, cue, assembly_trains.clone(), animal.kir, DT_MS);
+    let mut sim = Simulation::new(
+        &net,
+        &RunConfig {
+            seed: animal.seed,
+            threads: 1,
+        },
+    )?;
     let w_start = weights(&sim, &spine_projections, &layout);
     let steps = |ms: f64| (ms / DT_MS).round() as u64;
     let mut trials = Vec::with_capacity(n_trials as usize);
@@ -225,7 +252,9 @@ pub fn run(p: &Wright2025Params, animal: &Animal, tick: &(dyn Fn(u64) + Sync)) -
     }
     // Stereotypy: correlation of each movement with its session's mean movement.
     for s in 1..=p.sessions {
-        let idx: Vec<usize> = (0..trials.len()).filter(|&i| trials[i].session == s && movements[i].is_some()).collect();
+        let idx: Vec<usize> = (0..trials.len())
+            .filter(|&i| trials[i].session == s && movements[i].is_some())
+            .collect();
         if idx.len() < 2 {
             continue;
         }

@@ -18,12 +18,15 @@
 
 use std::sync::Arc;
 
-use dendra_model::rules::rules::{BapHebbian, BranchSpecific, DendriticPrediction, LocalCoactivity, RewardModulated};
+use dendra_model::rules::rules::{
+    BapHebbian, BranchSpecific, DendriticPrediction, LocalCoactivity, RewardModulated,
+};
 use dendra_model::rules::{ModulatorParams, WeightBounds};
 use dendra_model::{
-    AnyRule, BapParams, CompartmentParams, CompartmentRule, Connectivity, InitialPotential, ModulatorDesc, NetworkDesc,
-    NeuronTemplate, Placement, PlateauParams, Population, PopulationKind, ProjectionDesc, ReceptorParams, RecordingDesc,
-    Role, Selection, Site, SomaParams, SourceParams, Stimulus, StimulusKind, WeightDist, Window,
+    AnyRule, BapParams, CompartmentParams, CompartmentRule, Connectivity, InitialPotential, ModulatorDesc,
+    NetworkDesc, NeuronTemplate, Placement, PlateauParams, Population, PopulationKind, ProjectionDesc,
+    ReceptorParams, RecordingDesc, Role, Selection, Site, SomaParams, SourceParams, Stimulus, StimulusKind,
+    WeightDist, Window,
 };
 
 use super::layout::{BRANCH_UM, Input, Layout};
@@ -143,10 +146,18 @@ pub fn rule_for(preset: Preset, uniform: UniformRule, c: usize) -> Option<AnyRul
     let distal = DISTAL.contains(&c);
     Some(match preset {
         Preset::Paper => {
-            if apical { local() } else { bap() }
+            if apical {
+                local()
+            } else {
+                bap()
+            }
         }
         Preset::Swapped => {
-            if apical { bap() } else { local() }
+            if apical {
+                bap()
+            } else {
+                local()
+            }
         }
         Preset::Uniform => match uniform {
             UniformRule::BapHebbian => bap(),
@@ -167,7 +178,10 @@ pub fn rule_for(preset: Preset, uniform: UniformRule, c: usize) -> Option<AnyRul
 fn pyramidal(preset: Preset, uniform: UniformRule) -> NeuronTemplate {
     let comp = |name: &str, role: Role, parent: usize, len: f64, delay_ms: f64, attenuation: f64| {
         let mut c = CompartmentParams::new(name, role, parent, len);
-        c.bap = Some(BapParams { delay_ms, attenuation });
+        c.bap = Some(BapParams {
+            delay_ms,
+            attenuation,
+        });
         c
     };
     let mut compartments = vec![
@@ -176,8 +190,22 @@ fn pyramidal(preset: Preset, uniform: UniformRule) -> NeuronTemplate {
         comp("trunk", Role::at(Site::ApicalTrunk), 0, 150.0, 1.0, 0.12),
         comp("tuft_a", Role::at(Site::ApicalTuft), TRUNK, BRANCH_UM, 2.0, 0.08),
         comp("tuft_b", Role::at(Site::ApicalTuft), TRUNK, BRANCH_UM, 2.0, 0.08),
-        comp("basal_distal", Role::distal(Site::Basal), BASAL[0], 80.0, 1.0, 0.03),
-        comp("tuft_distal", Role::distal(Site::ApicalTuft), APICAL[0], 80.0, 2.5, 0.02),
+        comp(
+            "basal_distal",
+            Role::distal(Site::Basal),
+            BASAL[0],
+            80.0,
+            1.0,
+            0.03,
+        ),
+        comp(
+            "tuft_distal",
+            Role::distal(Site::ApicalTuft),
+            APICAL[0],
+            80.0,
+            2.5,
+            0.02,
+        ),
     ];
     for &d in &DISTAL {
         compartments[d - 1].plateau = Some(PlateauParams::default());
@@ -199,7 +227,10 @@ fn pyramidal(preset: Preset, uniform: UniformRule) -> NeuronTemplate {
         soma: SomaParams::default(),
         compartments,
         receptors,
-        initial: InitialPotential::Uniform { lo_mv: -70.0, hi_mv: -60.0 },
+        initial: InitialPotential::Uniform {
+            lo_mv: -70.0,
+            hi_mv: -60.0,
+        },
         rules,
     }
 }
@@ -227,8 +258,14 @@ fn motor(eta: f64) -> NeuronTemplate {
         name: "motor".into(),
         soma: SomaParams::default(),
         compartments: vec![basal],
-        receptors: vec![ReceptorParams::current("cue", 1, 3.0), ReceptorParams::current("background", 0, 3.0)],
-        initial: InitialPotential::Uniform { lo_mv: -70.0, hi_mv: -55.0 },
+        receptors: vec![
+            ReceptorParams::current("cue", 1, 3.0),
+            ReceptorParams::current("background", 0, 3.0),
+        ],
+        initial: InitialPotential::Uniform {
+            lo_mv: -70.0,
+            hi_mv: -55.0,
+        },
         rules: vec![rule],
     }
 }
@@ -351,7 +388,12 @@ pub fn network(
         }
     }
     for &c in &DISTAL {
-        let pairs: Vec<(u32, u32)> = layout.distal.iter().filter(|d| d.0 == c).map(|d| (d.1, 0)).collect();
+        let pairs: Vec<(u32, u32)> = layout
+            .distal
+            .iter()
+            .filter(|d| d.0 == c)
+            .map(|d| (d.1, 0))
+            .collect();
         if !pairs.is_empty() {
             projections.push(proj(
                 format!("distal_{c}"),

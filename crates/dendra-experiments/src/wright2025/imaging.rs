@@ -158,7 +158,11 @@ pub fn image(p: &Wright2025Params, run: &AnimalRun) -> Readout {
     };
     let amplitude = Gamma::new(1.0 / 0.09, GLU_AMPLITUDE * 0.09).expect("positive shape");
     let condition = if a.kir { "kir" } else { "control" };
-    let group = if a.kir { format!("{}_kir", a.group) } else { a.group.to_string() };
+    let group = if a.kir {
+        format!("{}_kir", a.group)
+    } else {
+        a.group.to_string()
+    };
     for (b, &comp) in branches.iter().enumerate() {
         let dendrite = a.index * 10 + b as u32;
         let spines: Vec<(u32, &super::animal::SpineRecord)> = run
@@ -182,7 +186,8 @@ pub fn image(p: &Wright2025Params, run: &AnimalRun) -> Readout {
                 size_baseline: base,
                 size_followup: if follow < LOST_SIZE { f64::NAN } else { follow },
             });
-            out.truth.push((id, matches!(s.site.input, Input::Motor(_)), s.site.clustered));
+            out.truth
+                .push((id, matches!(s.site.input, Input::Motor(_)), s.site.clustered));
         }
         for &session in &p.imaged_sessions {
             let t0 = f64::from(session - 1) * session_ms;
@@ -207,7 +212,12 @@ pub fn image(p: &Wright2025Params, run: &AnimalRun) -> Readout {
             });
             for &(id, s) in &spines {
                 let times: Vec<f64> = match s.site.input {
-                    Input::Motor(j) => run.motor_spikes.iter().filter(|m| m.1 == j).map(|m| m.0).collect(),
+                    Input::Motor(j) => run
+                        .motor_spikes
+                        .iter()
+                        .filter(|m| m.1 == j)
+                        .map(|m| m.0)
+                        .collect(),
                     Input::Assembly(k) => run.assembly_trains[k as usize].clone(),
                 };
                 let events: Vec<(f64, f64)> = times
@@ -223,7 +233,11 @@ pub fn image(p: &Wright2025Params, run: &AnimalRun) -> Readout {
                 add_transients(&mut glu, frame_ms, &events, GLU_RISE_MS, GLU_DECAY_MS);
                 add_noise(&mut glu, frame_ms, GLU_NOISE, &mut rng);
                 apply_motion(&mut glu, &artefacts);
-                out.spine_traces.push(Trace { id, session, dff: glu });
+                out.spine_traces.push(Trace {
+                    id,
+                    session,
+                    dff: glu,
+                });
             }
         }
     }

@@ -87,7 +87,9 @@ pub fn layout(seed: u64, branches: &[usize], distal: &[usize], motor: u32) -> La
         let spacing = BRANCH_UM / units.len() as f64;
         for (u, unit) in units.iter().enumerate() {
             let centre = spacing * (u as f64 + 0.5) + (rng.random::<f64>() - 0.5);
-            let jitter = |rng: &mut rand_chacha::ChaCha8Rng| centre + (rng.random::<f64>() * 2.0 - 1.0) * CLUSTER_HALF_WIDTH_UM;
+            let jitter = |rng: &mut rand_chacha::ChaCha8Rng| {
+                centre + (rng.random::<f64>() * 2.0 - 1.0) * CLUSTER_HALF_WIDTH_UM
+            };
             let mut push = |position_um: f64, input: Input, clustered: bool| {
                 spines.push(SpineSite {
                     compartment: comp,
@@ -125,7 +127,11 @@ pub fn layout(seed: u64, branches: &[usize], distal: &[usize], motor: u32) -> La
             }
         }
     }
-    spines.sort_by(|a, b| (a.compartment, a.position_um).partial_cmp(&(b.compartment, b.position_um)).unwrap());
+    spines.sort_by(|a, b| {
+        (a.compartment, a.position_um)
+            .partial_cmp(&(b.compartment, b.position_um))
+            .unwrap()
+    });
     Layout {
         spines,
         assembly_sources: next_source,
@@ -148,7 +154,9 @@ mod tests {
                 }
                 let d = (a.position_um - b.position_um).abs();
                 let same_source = match (a.input, b.input) {
-                    (Input::Assembly(x), Input::Assembly(y)) => x as usize / ASSEMBLY_SIZE == y as usize / ASSEMBLY_SIZE,
+                    (Input::Assembly(x), Input::Assembly(y)) => {
+                        x as usize / ASSEMBLY_SIZE == y as usize / ASSEMBLY_SIZE
+                    }
                     (Input::Motor(_), Input::Motor(_)) => true,
                     _ => false,
                 };

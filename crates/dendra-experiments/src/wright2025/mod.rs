@@ -95,7 +95,11 @@ pub fn simulate(
     pool.install(|| simulate_in_pool(p, seed, progress))
 }
 
-pub(crate) fn simulate_in_pool(p: &Wright2025Params, seed: u64, progress: &(dyn Fn(u64, u64) + Sync)) -> Result<CohortRun, ExperimentError> {
+pub(crate) fn simulate_in_pool(
+    p: &Wright2025Params,
+    seed: u64,
+    progress: &(dyn Fn(u64, u64) + Sync),
+) -> Result<CohortRun, ExperimentError> {
     let started = Instant::now();
     let animals = cohort(p, seed);
     let total = (p.duration_ms() / animal::DT_MS).round() as u64 * animals.len() as u64;
@@ -127,7 +131,13 @@ pub(crate) fn simulate_in_pool(p: &Wright2025Params, seed: u64, progress: &(dyn 
         rates[usize::from(kir)] += rate;
         counts[usize::from(kir)] += 1;
     }
-    let mean = |k: usize| if counts[k] > 0 { rates[k] / counts[k] as f64 } else { f64::NAN };
+    let mean = |k: usize| {
+        if counts[k] > 0 {
+            rates[k] / counts[k] as f64
+        } else {
+            f64::NAN
+        }
+    };
     Ok(CohortRun {
         data,
         truth,
@@ -138,7 +148,11 @@ pub(crate) fn simulate_in_pool(p: &Wright2025Params, seed: u64, progress: &(dyn 
 
 /// What the preset puts on a compartment class, as the analysis would name it.
 pub fn truth(p: &Wright2025Params, compartment: &str) -> &'static str {
-    let c = if compartment == "apical" { circuit::APICAL[0] } else { circuit::BASAL[0] };
+    let c = if compartment == "apical" {
+        circuit::APICAL[0]
+    } else {
+        circuit::BASAL[0]
+    };
     circuit::rule_for(p.preset, p.uniform_rule, c).map_or("none", |r| circuit::signal_of(&r))
 }
 
@@ -149,7 +163,13 @@ pub fn summarize(p: &Wright2025Params, seed: u64, run: &CohortRun, study: &Study
     s.set("preset", p.preset.name())
         .set("animals", u64::from(animals))
         .set("sessions", u64::from(p.sessions))
-        .set("imaged_sessions", p.imaged_sessions.iter().map(|&x| u64::from(x)).collect::<Vec<u64>>())
+        .set(
+            "imaged_sessions",
+            p.imaged_sessions
+                .iter()
+                .map(|&x| u64::from(x))
+                .collect::<Vec<u64>>(),
+        )
         .set("seed", seed);
     for (k, v) in study.key_results() {
         match v {
@@ -161,7 +181,10 @@ pub fn summarize(p: &Wright2025Params, seed: u64, run: &CohortRun, study: &Study
     for c in ["apical", "basal"] {
         let truth = truth(p, c);
         s.set(&format!("truth_{c}"), truth);
-        recovered &= study.compartments.iter().any(|r| r.compartment == c && r.governing == truth);
+        recovered &= study
+            .compartments
+            .iter()
+            .any(|r| r.compartment == c && r.governing == truth);
     }
     s.set("recovered", recovered);
     s.set("soma_rate_hz_control", run.soma_rate_hz.0)
@@ -188,10 +211,13 @@ pub fn run(spec: &dendra_spec::Spec, options: &RunOptions) -> Result<Outcome, Ex
         .validate()
         .map_err(|e| ExperimentError::Data(e.to_string()))?;
     let started = Instant::now();
-    let study = dendra_analysis::analyze(&cohort.data, &StudyParams {
-        seed: options.seed,
-        ..StudyParams::default()
-    });
+    let study = dendra_analysis::analyze(
+        &cohort.data,
+        &StudyParams {
+            seed: options.seed,
+            ..StudyParams::default()
+        },
+    );
     let summary = summarize(&p, options.seed, &cohort, &study, started.elapsed().as_secs_f64());
     Ok(Outcome {
         summary,

@@ -120,12 +120,22 @@ impl Default for Wright2025Params {
 impl Wright2025Params {
     /// Check the values; the error names the key.
     pub fn validate(&self) -> Result<(), ParamError> {
-        let animals = self.apical_animals + self.basal_animals + self.apical_kir_animals + self.basal_kir_animals;
+        let animals =
+            self.apical_animals + self.basal_animals + self.apical_kir_animals + self.basal_kir_animals;
         if animals == 0 || animals > 10_000 {
-            return Err(ParamError::new("apical_animals", "between 1 and 10000 animals in all groups", animals));
+            return Err(ParamError::new(
+                "apical_animals",
+                "between 1 and 10000 animals in all groups",
+                animals,
+            ));
         }
         in_range("sessions", f64::from(self.sessions), 1.0, 1000.0)?;
-        in_range("trials_per_session", f64::from(self.trials_per_session), 1.0, 10_000.0)?;
+        in_range(
+            "trials_per_session",
+            f64::from(self.trials_per_session),
+            1.0,
+            10_000.0,
+        )?;
         if let Some((k, &s)) = self
             .imaged_sessions
             .iter()
@@ -139,11 +149,20 @@ impl Wright2025Params {
             ));
         }
         if self.imaged_sessions.is_empty() {
-            return Err(ParamError::new("imaged_sessions", "at least one imaged session", "none"));
+            return Err(ParamError::new(
+                "imaged_sessions",
+                "at least one imaged session",
+                "none",
+            ));
         }
         positive("trial_ms", self.trial_ms)?;
         in_range("cue_onset_ms", self.cue_onset_ms, 0.0, self.trial_ms)?;
-        in_range("response_ms", self.response_ms, 1.0, self.trial_ms - self.cue_onset_ms)?;
+        in_range(
+            "response_ms",
+            self.response_ms,
+            1.0,
+            self.trial_ms - self.cue_onset_ms,
+        )?;
         in_range("press_spikes", f64::from(self.press_spikes), 1.0, 1e6)?;
         in_range("press_window_ms", self.press_window_ms, 1.0, self.response_ms)?;
         in_range("reward_delay_ms", self.reward_delay_ms, 0.0, 10_000.0)?;

@@ -29,18 +29,35 @@ pub struct RecoveryRow {
 }
 
 /// Run every preset with every seed (cohorts of `base`'s sizes) on `threads` threads.
-pub fn recovery(base: &Wright2025Params, presets: &[Preset], seeds: &[u64], threads: usize) -> Result<Vec<RecoveryRow>, ExperimentError> {
+pub fn recovery(
+    base: &Wright2025Params,
+    presets: &[Preset],
+    seeds: &[u64],
+    threads: usize,
+) -> Result<Vec<RecoveryRow>, ExperimentError> {
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(threads.max(1))
         .build()
         .map_err(|e| ExperimentError::Sim(dendra_sim::SimError::Config(format!("thread pool: {e}"))))?;
-    let jobs: Vec<(Preset, u64)> = presets.iter().flat_map(|&p| seeds.iter().map(move |&s| (p, s))).collect();
+    let jobs: Vec<(Preset, u64)> = presets
+        .iter()
+        .flat_map(|&p| seeds.iter().map(move |&s| (p, s)))
+        .collect();
     let rows = pool.install(|| {
         jobs.par_iter()
             .map(|&(preset, seed)| {
-                let p = Wright2025Params { preset, ..base.clone() };
+                let p = Wright2025Params {
+                    preset,
+                    ..base.clone()
+                };
                 let cohort = simulate_in_pool(&p, seed, &|_, _| {})?;
-                let study = dendra_analysis::analyze(&cohort.data, &StudyParams { seed, ..StudyParams::default() });
+                let study = dendra_analysis::analyze(
+                    &cohort.data,
+                    &StudyParams {
+                        seed,
+                        ..StudyParams::default()
+                    },
+                );
                 Ok(["apical", "basal"]
                     .into_iter()
                     .map(|c| RecoveryRow {
@@ -71,12 +88,16 @@ pub fn confusion_markdown(rows: &[RecoveryRow]) -> String {
     let signals = ["local", "bap", "none"];
     let mut counts: BTreeMap<(&str, &str, &str), [u32; 3]> = BTreeMap::new();
     for r in rows {
-        let e = counts.entry((r.preset.name(), r.compartment, r.truth)).or_default();
+        let e = counts
+            .entry((r.preset.name(), r.compartment, r.truth))
+            .or_default();
         if let Some(k) = signals.iter().position(|s| *s == r.named) {
             e[k] += 1;
         }
     }
-    let mut out = String::from("| preset | compartment | truth | named local | named bap | named none | right |\n|---|---|---|---|---|---|---|\n");
+    let mut out = String::from(
+        "| preset | compartment | truth | named local | named bap | named none | right |\n|---|---|---|---|---|---|---|\n",
+    );
     for ((preset, c, truth), n) in counts {
         let total: u32 = n.iter().sum();
         let right = signals.iter().position(|s| *s == truth).map_or(0, |k| n[k]);

@@ -105,7 +105,9 @@ mod tests {
 
     #[test]
     fn cue_rates_follow_the_windows() {
-        let windows: Vec<(f64, f64)> = (0..50).map(|k| (k as f64 * 2000.0 + 500.0, k as f64 * 2000.0 + 1500.0)).collect();
+        let windows: Vec<(f64, f64)> = (0..50)
+            .map(|k| (k as f64 * 2000.0 + 500.0, k as f64 * 2000.0 + 1500.0))
+            .collect();
         let trains = cue(1, 20, &windows, 100_000.0);
         let inside: usize = trains
             .iter()
@@ -124,7 +126,11 @@ mod tests {
         let trains = assemblies(1, 6, 200_000.0);
         // Members of one assembly spike within 20 ms of each other far more often than members
         // of different assemblies.
-        let near = |a: &[f64], b: &[f64]| a.iter().filter(|&&t| b.iter().any(|&u| (t - u).abs() < 20.0)).count();
+        let near = |a: &[f64], b: &[f64]| {
+            a.iter()
+                .filter(|&&t| b.iter().any(|&u| (t - u).abs() < 20.0))
+                .count()
+        };
         let same = near(&trains[0], &trains[1]);
         let other = near(&trains[0], &trains[3]);
         assert!(same > 5 * other.max(1), "{same} vs {other}");

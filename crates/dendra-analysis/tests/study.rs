@@ -1,0 +1,139 @@
+//! The whole analysis on synthetic recordings with a known answer: which signal drives
+//! enlargement is set by construction, and the analysis must name it.
+
+use dendra_analysis::{ImagingData, Spine, StudyParams, Trace, analyze};
+use dendra_core::{Purpose, StreamKey};
+use rand::RngExt;
+
+const RATE: f64 = 30.0;
+const FRAMES: usize = 3600;
+
+/// A dF/F trace with unit transients at `onsets` (frames) and Gaussian-ish noise.
+fn trace(onsets: &[usize], rng: &mut impl rand::Rng) -> Vec<f64> {
+    let mut x: Vec<f64> = (0..FRAMES)
+        .map(|_| 0.15 * (rng.random::<f64>() + rng.random::<f64>() + rng.random::<f64>() - 1.5))
+        .collect();
+    for &o in onsets {
+        for k in 0..12 {
+            if o + k < FRAMES {
+                x[o + k] += (-(k as f64) / 3.0).exp();
+            }
+        }
+    }
+    x
+}
+
+fn events(rate_per_frame: f64, rng: &mut impl rand::Rng) -> Vec<usize> {
+    (0..FRAMES - 12)
+        .filter(|_| rng.random::<f64>() < rate_per_frame)
+        .collect()
+}
+
+/// Spines of four kinds on each dendrite: clustered partners of a shared source (local high),
+/// spines locked to the dendrite's events (bAP high), both, or neither. `enlarged(local, bap)`
+/// says which grow.
+fn dataset(seed: u64, enlarged: fn(bool, bool) -> bool) -> ImagingData {
+    let mut rng = StreamKey::new(seed, Purpose::Task, 0, 0).rng();
+    let mut d = ImagingData {
+        rate_hz: RATE,
+        ..ImagingData::default()
+    };
+    let mut id = 0;
+    for dendrite in 0..12u32 {
+        let baps = events(0.004, &mut rng);
+        d.dendrite_traces.push(Trace {
+            id: dendrite,
+            session: 1,
+            dff: trace(&baps, &mut rng),
+        });
+        let mut position = 2.0;
+        for (local, bap) in [
+            (true, false),
+            (false, true),
+            (true, true),
+            (false, false),
+            (false, true),
+            (true, false),
+        ] {
+            let shared = events(0.004, &mut rng);
+            let members = if local { 3 } else { 1 };
+            for m in 0..members {
+                let mut own = events(0.002, &mut rng);
+                if local {
+                    own.extend(shared.iter().filter(|_| rng.random::<f64>() < 0.8));
+                }
+                if bap {
+                    own.extend(baps.iter().filter(|_| rng.random::<f64>() < 0.8));
+                }
+                own.sort_unstable();
+                let grows = enlarged(local, bap);
+                let base = 1.0 + 0.1 * rng.random::<f64>();
+                d.spines.push(Spine {
+                    id,
+                    animal: format!("m{}", dendrite / 3),
+                    group: "apical".into(),
+                    condition: "control".into(),
+                    dendrite,
+                    compartment: "apical".into(),
+                    position_um: position + 2.0 * m as f64,
+                    size_baseline: base,
+                    size_followup: base
+                        * if grows {
+                            1.6 + 0.3 * rng.random::<f64>()
+                        } else {
+                            0.8 + 0.4 * rng.random::<f64>()
+                        },
+                });
+                d.spine_traces.push(Trace {
+                    id,
+                    session: 1,
+                    dff: trace(&own, &mut rng),
+                });
+                id += 1;
+            }
+            position += 16.0;
+        }
+    }
+    d.validate().unwrap();
+    d
+}
+
+fn governing(d: &ImagingData) -> String {
+    let s = analyze(d, &StudyParams::default());
+    assert_eq!(s.compartments.len(), 1);
+    s.compartments[0].governing.clone()
+}
+
+#[test]
+fn local_coactivity_driven_enlargement_is_named_local() {
+    assert_eq!(governing(&dataset(1, |local, _| local)), "local");
+}
+
+#[test]
+fn bap_driven_enlargement_is_named_bap() {
+    assert_eq!(governing(&dataset(2, |_, bap| bap)), "bap");
+}
+
+#[test]
+fn enlargement_unrelated_to_either_is_named_none() {
+    // Enlargement by a coin flip independent of the spine's inputs.
+    let mut d = dataset(3, |_, _| false);
+    let mut rng = StreamKey::new(9, Purpose::Task, 1, 0).rng();
+    for s in &mut d.spines {
+        if rng.random::<f64>() < 0.4 {
+            s.size_followup = s.size_baseline * 1.8;
+        }
+    }
+    assert_eq!(governing(&d), "none");
+}
+
+#[test]
+fn local_coactivity_falls_with_distance_and_stable_spines_only_count() {
+    let mut d = dataset(4, |local, _| local);
+    d.spines[0].size_followup = f64::NAN; // lost
+    let s = analyze(&d, &StudyParams::default());
+    assert_eq!(s.spines.len(), d.spines.len() - 1);
+    let near = s.distance.iter().find(|b| b.distance_um == 2.5).unwrap();
+    let far = s.distance.iter().find(|b| b.distance_um == 17.5).unwrap();
+    assert!(near.coactivity > far.coactivity + 0.2, "{near:?} {far:?}");
+}
