@@ -70,6 +70,13 @@ fn paper_preset_reproduces_the_findings_at_a_small_size() {
     assert!(num("success_last") > num("success_first") + 0.3);
     assert!(num("reaction_s_last") < 0.5 * num("reaction_s_first"));
     assert!(num("stereotypy_last") > num("stereotypy_first"));
+    // The movement-related inputs grow more co-active as the task is learned.
+    assert!(
+        num("movement_coactivity_late") > num("movement_coactivity_early") + 0.05,
+        "{} -> {}",
+        num("movement_coactivity_early"),
+        num("movement_coactivity_late")
+    );
 }
 
 #[test]

@@ -21,7 +21,9 @@
 //! [`dendra_analysis::Study::key_results`]), `truth_C` (what the preset put there), `recovered`
 //! (both right), `kir_relative_C` (fraction enlarged with Kir / control), `kir_p_C`, `success_first`, `success_last`,
 //! `reaction_s_first`, `reaction_s_last`, `stereotypy_first`, `stereotypy_last` (first and last
-//! session, mean over animals), `soma_rate_hz_control`, `soma_rate_hz_kir`, `simulate_s`,
+//! session, mean over animals), `movement_coactivity_early`, `movement_coactivity_late` (mean
+//! normalized co-activity of movement-related spine pairs on one dendrite in the first and last
+//! third of the imaged sessions), `soma_rate_hz_control`, `soma_rate_hz_kir`, `simulate_s`,
 //! `analyze_s`.
 
 pub mod animal;
@@ -156,6 +158,33 @@ pub fn truth(p: &Wright2025Params, compartment: &str) -> &'static str {
     circuit::rule_for(p.preset, p.uniform_rule, c).map_or("none", |r| circuit::signal_of(&r))
 }
 
+/// Mean normalized co-activity of movement-related spine pairs on one dendrite, over the imaged
+/// sessions in `sessions` (events detected per session as the analysis does).
+pub fn movement_coactivity(data: &ImagingData, truth: &[(u32, bool, bool)], sessions: &[u32]) -> f64 {
+    use std::collections::{BTreeMap, HashSet};
+    let movement: HashSet<u32> = truth.iter().filter(|t| t.1).map(|t| t.0).collect();
+    let dendrite: BTreeMap<u32, u32> = data.spines.iter().map(|s| (s.id, s.dendrite)).collect();
+    let params = dendra_analysis::events::EventParams::default();
+    // (dendrite, session) -> event trains of its movement-related spines.
+    let mut groups: BTreeMap<(u32, u32), Vec<dendra_analysis::EventTrain>> = BTreeMap::new();
+    for t in &data.spine_traces {
+        if movement.contains(&t.id) && sessions.contains(&t.session) {
+            let (train, _) = dendra_analysis::events::detect(&t.dff, data.rate_hz, &params);
+            groups.entry((dendrite[&t.id], t.session)).or_default().push(train);
+        }
+    }
+    let (mut sum, mut n) = (0.0, 0usize);
+    for trains in groups.values() {
+        for i in 0..trains.len() {
+            for j in i + 1..trains.len() {
+                sum += dendra_analysis::coactivity::normalized(&trains[i], &trains[j]);
+                n += 1;
+            }
+        }
+    }
+    if n > 0 { sum / n as f64 } else { f64::NAN }
+}
+
 /// The summary of a study under the keys documented in the module.
 pub fn summarize(p: &Wright2025Params, seed: u64, run: &CohortRun, study: &Study, analyze_s: f64) -> Summary {
     let mut s = Summary::new();
@@ -187,6 +216,12 @@ pub fn summarize(p: &Wright2025Params, seed: u64, run: &CohortRun, study: &Study
             .any(|r| r.compartment == c && r.governing == truth);
     }
     s.set("recovered", recovered);
+    // Early and late thirds of the imaged sessions.
+    let k = p.imaged_sessions.len().div_ceil(3);
+    let early = &p.imaged_sessions[..k.min(p.imaged_sessions.len())];
+    let late = &p.imaged_sessions[p.imaged_sessions.len().saturating_sub(k)..];
+    s.set("movement_coactivity_early", movement_coactivity(&run.data, &run.truth, early))
+        .set("movement_coactivity_late", movement_coactivity(&run.data, &run.truth, late));
     s.set("soma_rate_hz_control", run.soma_rate_hz.0)
         .set("soma_rate_hz_kir", run.soma_rate_hz.1)
         .set("simulate_s", run.seconds)
