@@ -19,7 +19,7 @@ use crate::smooth::savgol;
 use crate::train::EventTrain;
 
 /// Parameters of [`detect`].
-#[derive(Debug, Clone, Copy, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, serde::Deserialize, serde::Serialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct EventParams {
     /// Block length for the baseline (s). Default 10.

@@ -125,7 +125,7 @@ pub fn macro_f1(truth: &[bool], predicted: &[bool]) -> f64 {
 }
 
 /// Settings of [`cross_validate`].
-#[derive(Debug, Clone, Copy, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, serde::Deserialize, serde::Serialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct CvParams {
     /// Inverse regularisation `C`. Default 100.

@@ -36,7 +36,7 @@ use crate::stats::{Comparison, mann_whitney, two_proportions};
 use crate::train::EventTrain;
 
 /// Settings of the analysis (defaults from the paper's code).
-#[derive(Debug, Clone, Copy, PartialEq, serde::Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, serde::Deserialize, serde::Serialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct StudyParams {
     /// Event detection.
@@ -78,6 +78,26 @@ impl Default for StudyParams {
             alpha: 0.05,
             seed: 1,
         }
+    }
+}
+
+impl StudyParams {
+    /// Check the values; the error names the key.
+    pub fn validate(&self) -> Result<(), dendra_core::ParamError> {
+        use dendra_core::error::{in_range, positive};
+        self.events.validate().map_err(|e| e.within("events"))?;
+        positive("radius_um", self.radius_um)?;
+        positive("bin_um", self.bin_um)?;
+        in_range("max_distance_um", self.max_distance_um, self.bin_um, 1e4)?;
+        positive("enlarged_ratio", self.enlarged_ratio)?;
+        in_range("shrunk_ratio", self.shrunk_ratio, 0.0, self.enlarged_ratio)?;
+        in_range("shifts", f64::from(self.shifts), 0.0, 1e5)?;
+        in_range("min_shift_s", self.min_shift_s, 0.0, 1e6)?;
+        positive("cv.c", self.cv.c)?;
+        in_range("cv.folds", self.cv.folds as f64, 2.0, 100.0)?;
+        in_range("cv.shuffles", self.cv.shuffles as f64, 0.0, 1e5)?;
+        in_range("alpha", self.alpha, 0.0, 1.0)?;
+        Ok(())
     }
 }
 

@@ -101,6 +101,10 @@ struct AnalyzeArgs {
     /// Seed of the resampling (circular shifts, cross-validation folds, shuffles).
     #[arg(long, default_value_t = 1)]
     seed: u64,
+    /// Analysis settings as TOML (keys of `dendra_analysis::StudyParams`, e.g. `radius_um = 20`,
+    /// `[events]` with `upper_sd = 2.5`); unset keys keep their defaults.
+    #[arg(long)]
+    settings: Option<PathBuf>,
     /// Replace an earlier output directory of dendra.
     #[arg(long)]
     force: bool,
@@ -347,6 +351,7 @@ fn run(spec_arg: &str, out: &Path, args: &CommonArgs, cli: &Cli) -> Result<(), F
             Some(&spec.text),
             &im.data,
             &im.study,
+            &im.settings,
             true,
         )?,
         None => dendra_io::write_run(staging.path(), &info, &summary.to_json_map(), &tables, &spec.text)?,
@@ -380,13 +385,20 @@ fn analyze(args: &AnalyzeArgs, cli: &Cli) -> Result<(), Failure> {
             data.rate_hz
         );
     }
-    let study = dendra_analysis::analyze(
-        &data,
-        &dendra_analysis::StudyParams {
-            seed: args.seed,
-            ..Default::default()
-        },
-    );
+    let mut params = match &args.settings {
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .map_err(|e| Failure::Input(format!("{}: {e}", path.display())))?;
+            toml::from_str::<dendra_analysis::StudyParams>(&text)
+                .map_err(|e| Failure::Input(format!("{}: {e}", path.display())))?
+        }
+        None => dendra_analysis::StudyParams::default(),
+    };
+    params.seed = args.seed;
+    params
+        .validate()
+        .map_err(|e| Failure::Input(format!("analysis settings: {e}")))?;
+    let study = dendra_analysis::analyze(&data, &params);
     let mut summary = Summary::new();
     let input = std::fs::canonicalize(&args.input).unwrap_or_else(|_| args.input.clone());
     summary.set("input", input.display().to_string());
@@ -411,6 +423,7 @@ fn analyze(args: &AnalyzeArgs, cli: &Cli) -> Result<(), Failure> {
         None,
         &data,
         &study,
+        &params,
         false,
     )?;
     let dir = staging.commit()?;

@@ -108,6 +108,8 @@ pub struct Imaging {
     pub data: dendra_analysis::ImagingData,
     /// The analysis.
     pub study: dendra_analysis::Study,
+    /// The settings it ran with.
+    pub settings: dendra_analysis::StudyParams,
 }
 
 /// A network with its simulation.

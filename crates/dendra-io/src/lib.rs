@@ -18,6 +18,7 @@
 //! | file | content |
 //! |---|---|
 //! | `imaging/*.parquet` | the recordings in the format `dendra analyze` reads ([`imaging_io`]; simulated runs only) |
+//! | `settings.json` | the analysis settings (`dendra_analysis::StudyParams`) |
 //! | `analysis.json` | everything the analysis found: per compartment, per manipulation, co-activity by distance, behaviour per session, per-spine features |
 //! | `spine_features.parquet` | per stable spine: `spine`, `animal`, `condition`, `dendrite`, `compartment`, `position_um`, `rate_per_min`, `local`, `local_chance`, `distant`, `bap`, `ratio`, `class` |
 //! | `figures/*` | learning curves, co-activity vs distance, size change, predictors, manipulation, an example field of view |
@@ -114,7 +115,8 @@ pub fn write_run(
 }
 
 /// Write the outputs of an imaging study into `dir`: the recordings under `imaging/` (when
-/// `write_data`), `analysis.json`, `spine_features.parquet`, figures, `summary.json` (with
+/// `write_data`), `analysis.json`, `settings.json` (the analysis settings used),
+/// `spine_features.parquet`, figures, `summary.json` (with
 /// `results`) and `report.html`; `spec` is saved as `spec.toml` when given.
 pub fn write_study_run(
     dir: &Path,
@@ -123,6 +125,7 @@ pub fn write_study_run(
     spec: Option<&str>,
     data: &dendra_analysis::ImagingData,
     study: &dendra_analysis::Study,
+    settings: &dendra_analysis::StudyParams,
     write_data: bool,
 ) -> IoResult<()> {
     if let Some(spec) = spec {
@@ -138,6 +141,9 @@ pub fn write_study_run(
     let text =
         serde_json::to_string_pretty(study).map_err(|e| IoError::format(&dir.join("analysis.json"), e))?;
     outdir::write_atomic(&dir.join("analysis.json"), text.as_bytes())?;
+    let text =
+        serde_json::to_string_pretty(settings).map_err(|e| IoError::format(&dir.join("settings.json"), e))?;
+    outdir::write_atomic(&dir.join("settings.json"), text.as_bytes())?;
     write_spine_features(&dir.join("spine_features.parquet"), study)?;
     let summary = summary_json(info, results);
     let text = serde_json::to_string_pretty(&Value::Object(summary.clone())).unwrap_or_default();
@@ -206,7 +212,7 @@ fn write_study_report(
 
 /// Read back what a run wrote to `dir` and (re)draw its figures and `report.html`. An imaging
 /// study's recordings (`imaging/`, or for `dendra analyze` outputs the `results.input` named
-/// in `summary.json`) are read and analysed again with the default settings and the run's seed.
+/// in `summary.json`) are read and analysed again with the saved `settings.json`.
 pub fn rebuild_report(dir: &Path) -> IoResult<()> {
     if dir.join("analysis.json").exists() {
         let summary = read_summary(dir)?;
@@ -219,14 +225,11 @@ pub fn rebuild_report(dir: &Path) -> IoResult<()> {
             None => dir.join("imaging"),
         };
         let data = imaging_io::read_imaging(&input)?;
-        let seed = summary.get("seed").and_then(Value::as_u64).unwrap_or(1);
-        let study = dendra_analysis::analyze(
-            &data,
-            &dendra_analysis::StudyParams {
-                seed,
-                ..Default::default()
-            },
-        );
+        let path = dir.join("settings.json");
+        let text = std::fs::read_to_string(&path).map_err(|e| IoError::at(&path, e))?;
+        let settings: dendra_analysis::StudyParams =
+            serde_json::from_str(&text).map_err(|e| IoError::format(&path, e))?;
+        let study = dendra_analysis::analyze(&data, &settings);
         let spec = std::fs::read_to_string(dir.join("spec.toml")).ok();
         return write_study_report(dir, &summary, &study, &data, spec.as_deref());
     }

@@ -170,7 +170,10 @@ pub fn movement_coactivity(data: &ImagingData, truth: &[(u32, bool, bool)], sess
     for t in &data.spine_traces {
         if movement.contains(&t.id) && sessions.contains(&t.session) {
             let (train, _) = dendra_analysis::events::detect(&t.dff, data.rate_hz, &params);
-            groups.entry((dendrite[&t.id], t.session)).or_default().push(train);
+            groups
+                .entry((dendrite[&t.id], t.session))
+                .or_default()
+                .push(train);
         }
     }
     let (mut sum, mut n) = (0.0, 0usize);
@@ -220,8 +223,14 @@ pub fn summarize(p: &Wright2025Params, seed: u64, run: &CohortRun, study: &Study
     let k = p.imaged_sessions.len().div_ceil(3);
     let early = &p.imaged_sessions[..k.min(p.imaged_sessions.len())];
     let late = &p.imaged_sessions[p.imaged_sessions.len().saturating_sub(k)..];
-    s.set("movement_coactivity_early", movement_coactivity(&run.data, &run.truth, early))
-        .set("movement_coactivity_late", movement_coactivity(&run.data, &run.truth, late));
+    s.set(
+        "movement_coactivity_early",
+        movement_coactivity(&run.data, &run.truth, early),
+    )
+    .set(
+        "movement_coactivity_late",
+        movement_coactivity(&run.data, &run.truth, late),
+    );
     s.set("soma_rate_hz_control", run.soma_rate_hz.0)
         .set("soma_rate_hz_kir", run.soma_rate_hz.1)
         .set("simulate_s", run.seconds)
@@ -246,13 +255,11 @@ pub fn run(spec: &dendra_spec::Spec, options: &RunOptions) -> Result<Outcome, Ex
         .validate()
         .map_err(|e| ExperimentError::Data(e.to_string()))?;
     let started = Instant::now();
-    let study = dendra_analysis::analyze(
-        &cohort.data,
-        &StudyParams {
-            seed: options.seed,
-            ..StudyParams::default()
-        },
-    );
+    let settings = StudyParams {
+        seed: options.seed,
+        ..StudyParams::default()
+    };
+    let study = dendra_analysis::analyze(&cohort.data, &settings);
     let summary = summarize(&p, options.seed, &cohort, &study, started.elapsed().as_secs_f64());
     Ok(Outcome {
         summary,
@@ -260,6 +267,7 @@ pub fn run(spec: &dendra_spec::Spec, options: &RunOptions) -> Result<Outcome, Ex
         imaging: Some(Imaging {
             data: cohort.data,
             study,
+            settings,
         }),
     })
 }
