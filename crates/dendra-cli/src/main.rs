@@ -349,10 +349,12 @@ fn run(spec_arg: &str, out: &Path, args: &CommonArgs, cli: &Cli) -> Result<(), F
             &info,
             &summary.to_json_map(),
             Some(&spec.text),
-            &im.data,
-            &im.study,
-            &im.settings,
-            true,
+            dendra_io::StudyOutputs {
+                data: &im.data,
+                study: &im.study,
+                settings: &im.settings,
+                write_data: true,
+            },
         )?,
         None => dendra_io::write_run(staging.path(), &info, &summary.to_json_map(), &tables, &spec.text)?,
     }
@@ -421,10 +423,12 @@ fn analyze(args: &AnalyzeArgs, cli: &Cli) -> Result<(), Failure> {
         &info,
         &summary.to_json_map(),
         None,
-        &data,
-        &study,
-        &params,
-        false,
+        dendra_io::StudyOutputs {
+            data: &data,
+            study: &study,
+            settings: &params,
+            write_data: false,
+        },
     )?;
     let dir = staging.commit()?;
     print_summary("analyze", &summary, args.json, cli.quiet);

@@ -114,20 +114,36 @@ pub fn write_run(
     write_report(dir, &summary, tables, Some(spec))
 }
 
+/// An imaging study to write: its recordings, what the analysis found and the settings used.
+#[derive(Debug, Clone, Copy)]
+pub struct StudyOutputs<'a> {
+    /// The recordings.
+    pub data: &'a dendra_analysis::ImagingData,
+    /// The analysis.
+    pub study: &'a dendra_analysis::Study,
+    /// Its settings.
+    pub settings: &'a dendra_analysis::StudyParams,
+    /// Whether to write the recordings too (simulated studies: yes; `dendra analyze`: no).
+    pub write_data: bool,
+}
+
 /// Write the outputs of an imaging study into `dir`: the recordings under `imaging/` (when
 /// `write_data`), `analysis.json`, `settings.json` (the analysis settings used),
-/// `spine_features.parquet`, figures, `summary.json` (with
-/// `results`) and `report.html`; `spec` is saved as `spec.toml` when given.
+/// `spine_features.parquet`, figures, `summary.json` (with `results`) and `report.html`;
+/// `spec` is saved as `spec.toml` when given.
 pub fn write_study_run(
     dir: &Path,
     info: &RunInfo,
     results: &Map<String, Value>,
     spec: Option<&str>,
-    data: &dendra_analysis::ImagingData,
-    study: &dendra_analysis::Study,
-    settings: &dendra_analysis::StudyParams,
-    write_data: bool,
+    outputs: StudyOutputs<'_>,
 ) -> IoResult<()> {
+    let StudyOutputs {
+        data,
+        study,
+        settings,
+        write_data,
+    } = outputs;
     if let Some(spec) = spec {
         outdir::write_atomic(&dir.join("spec.toml"), spec.as_bytes())?;
     }
