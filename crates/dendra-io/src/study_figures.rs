@@ -304,9 +304,17 @@ fn learning<DB: DrawingBackend>(s: &Study, root: &DrawingArea<DB, Shift>) -> Dra
 }
 
 /// An example field of view: the first dendrite's calcium and up to eight spines' dF/F over
-/// the first 20 s of its first imaged session, with detected events shaded.
+/// the first 20 s of its last imaged session (after learning), with detected events shaded.
 fn field_of_view<DB: DrawingBackend>(d: &ImagingData, root: &DrawingArea<DB, Shift>) -> DrawResult {
-    let Some(dend) = d.dendrite_traces.first() else {
+    let Some(first) = d.dendrite_traces.first() else {
+        return Ok(());
+    };
+    let Some(dend) = d
+        .dendrite_traces
+        .iter()
+        .filter(|t| t.id == first.id)
+        .max_by_key(|t| t.session)
+    else {
         return Ok(());
     };
     let mut spines: Vec<&dendra_analysis::Spine> =
