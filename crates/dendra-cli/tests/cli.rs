@@ -38,6 +38,7 @@ fn list_names_every_builtin() {
         "multirule",
         "izhikevich2007",
         "compartments",
+        "wright2025",
     ] {
         assert!(out.contains(name), "{name} missing from:\n{out}");
     }
