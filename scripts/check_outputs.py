@@ -35,6 +35,8 @@ IMAGING = {
                                      "dff": "float32", "event": "bool"},
     "imaging/dendrite_traces.parquet": {"dendrite": "uint32", "session": "uint32", "t_s": "float32",
                                         "dff": "float32", "event": "bool"},
+    "imaging/soma_traces.parquet": {"dendrite": "uint32", "session": "uint32", "t_s": "float32",
+                                    "dff": "float32", "event": "bool"},
     "imaging/trials.parquet": {"animal": STR, "session": "uint32", "trial": "uint32", "cue_s": "float64",
                                "press_s": "float64", "rewarded": "bool", "movement_corr": "float64"},
     "spine_features.parquet": {"spine": "uint32", "animal": STR, "condition": STR, "dendrite": "uint32",

@@ -11,6 +11,9 @@
 //! - **spine traces**: per spine and imaged session, the glutamate-sensor dF/F at `rate_hz`;
 //! - **dendrite traces**: per dendrite and imaged session, the dendritic calcium dF/F (global
 //!   dendritic events are the bAP proxy), same frames as its spines' traces;
+//! - **soma traces** (optional): per dendrite and imaged session, the somatic calcium dF/F of the
+//!   neuron the dendrite belongs to (same frames), to check dendritic events against somatic
+//!   spiking;
 //! - **trials**: per animal, session and trial, the cue time, the press time (NaN: no press),
 //!   whether it was rewarded, and a movement-stereotypy score (correlation of this trial's
 //!   movement with the session's mean movement; NaN if unknown).
@@ -90,6 +93,8 @@ pub struct ImagingData {
     pub spine_traces: Vec<Trace>,
     /// Dendritic calcium traces.
     pub dendrite_traces: Vec<Trace>,
+    /// Somatic calcium traces, keyed by dendrite (may be empty).
+    pub soma_traces: Vec<Trace>,
     /// Behaviour.
     pub trials: Vec<Trial>,
 }
@@ -227,6 +232,48 @@ impl ImagingData {
                     "spine",
                     format!(
                         "one trace per spine and session, found spine {} session {} twice",
+                        t.id, t.session
+                    ),
+                ));
+            }
+        }
+        let mut soma_seen = BTreeSet::new();
+        for t in &self.soma_traces {
+            check_trace("soma_traces", t)?;
+            match frames.get(&(t.id, t.session)) {
+                Some(&n) if n == t.dff.len() => {}
+                Some(&n) => {
+                    return Err(DataError::new(
+                        "soma_traces",
+                        None,
+                        "dff",
+                        format!(
+                            "as many frames as dendrite {} in session {} ({n}), found {}",
+                            t.id,
+                            t.session,
+                            t.dff.len()
+                        ),
+                    ));
+                }
+                None => {
+                    return Err(DataError::new(
+                        "soma_traces",
+                        None,
+                        "dendrite",
+                        format!(
+                            "a dendrite imaged in session {} (a dendrite_traces entry), found dendrite {}",
+                            t.session, t.id
+                        ),
+                    ));
+                }
+            }
+            if !soma_seen.insert((t.id, t.session)) {
+                return Err(DataError::new(
+                    "soma_traces",
+                    None,
+                    "dendrite",
+                    format!(
+                        "one trace per dendrite and session, found dendrite {} session {} twice",
                         t.id, t.session
                     ),
                 ));

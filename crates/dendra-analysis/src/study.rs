@@ -166,6 +166,10 @@ pub struct CompartmentResult {
     pub coef: Vec<f64>,
     /// Standardized coefficients of the two-candidate model `[local, bap]`.
     pub coef_candidates: [f64; 2],
+    /// Mean normalized co-activity of dendritic and somatic calcium events over the
+    /// compartment's control dendrites (how well dendritic events report somatic spikes); NaN
+    /// without somatic traces.
+    pub soma_dendrite_coactivity: f64,
     /// `local`, `bap` or `none`.
     pub governing: String,
 }
@@ -265,6 +269,12 @@ fn joined_events(traces: &[crate::data::Trace], rate_hz: f64, p: &EventParams) -
 pub fn analyze(data: &ImagingData, p: &StudyParams) -> Study {
     let spine_events = joined_events(&data.spine_traces, data.rate_hz, &p.events);
     let dendrite_events = joined_events(&data.dendrite_traces, data.rate_hz, &p.events);
+    let soma_events = joined_events(&data.soma_traces, data.rate_hz, &p.events);
+    // Per dendrite: normalized co-activity of its calcium events with its soma's.
+    let soma_dendrite: BTreeMap<u32, f64> = soma_events
+        .iter()
+        .filter_map(|(d, s)| dendrite_events.get(d).map(|e| (*d, normalized(e, s))))
+        .collect();
     let mut by_dendrite: BTreeMap<u32, Vec<&Spine>> = BTreeMap::new();
     for s in &data.spines {
         by_dendrite.entry(s.dendrite).or_default().push(s);
@@ -362,7 +372,25 @@ pub fn analyze(data: &ImagingData, p: &StudyParams) -> Study {
     let compartments = compartments_names
         .iter()
         .enumerate()
-        .filter_map(|(k, c)| compartment_result(&spines, c, p, k as u64))
+        .filter_map(|(k, c)| {
+            let mut r = compartment_result(&spines, c, p, k as u64)?;
+            let dendrites: std::collections::BTreeSet<u32> = data
+                .spines
+                .iter()
+                .filter(|s| &s.compartment == c && s.condition == CONTROL)
+                .map(|s| s.dendrite)
+                .collect();
+            let v: Vec<f64> = dendrites
+                .iter()
+                .filter_map(|d| soma_dendrite.get(d).copied())
+                .collect();
+            r.soma_dendrite_coactivity = if v.is_empty() {
+                f64::NAN
+            } else {
+                v.iter().sum::<f64>() / v.len() as f64
+            };
+            Some(r)
+        })
         .collect();
     let manipulations = manipulations(&spines, &compartments_names);
     Study {
@@ -429,6 +457,7 @@ fn compartment_result(
         macro_f1_p: cv.p,
         coef: cv.model.coef.clone(),
         coef_candidates: [cl, cb],
+        soma_dendrite_coactivity: f64::NAN,
         governing: governing.to_string(),
     })
 }
@@ -526,7 +555,7 @@ impl Study {
     /// The study's key numbers under stable names (`C` = each compartment): `spines_C`,
     /// `frac_enlarged_C`, `frac_shrunk_C`, `local_effect_C`, `local_p_C`, `bap_effect_C`,
     /// `bap_p_C`, `macro_f1_C`, `shuffled_macro_f1_C`, `macro_f1_p_C`, `coef_local_C`,
-    /// `coef_bap_C` (two-candidate model), `governing_C`; per manipulation `M`:
+    /// `coef_bap_C` (two-candidate model), `soma_dendrite_coactivity_C`, `governing_C`; per manipulation `M`:
     /// `M_relative_C` (fraction enlarged / control) and `M_p_C`; and behaviour:
     /// `success_first`, `success_last`, `reaction_s_first`, `reaction_s_last`,
     /// `stereotypy_first`, `stereotypy_last` (first and last session).
@@ -548,6 +577,7 @@ impl Study {
                 ("macro_f1_p", r.macro_f1_p),
                 ("coef_local", r.coef_candidates[0]),
                 ("coef_bap", r.coef_candidates[1]),
+                ("soma_dendrite_coactivity", r.soma_dendrite_coactivity),
             ] {
                 out.push((format!("{k}_{c}"), Num(v)));
             }

@@ -333,6 +333,8 @@ fn a_study_writes_recordings_that_analyze_reads_back() {
         "imaging/spine_traces.parquet",
         "imaging/dendrite_traces.parquet",
         "imaging/trials.parquet",
+        "imaging/soma_traces.parquet",
+        "settings.json",
         "figures/learning.png",
         "figures/field_of_view.svg",
     ] {

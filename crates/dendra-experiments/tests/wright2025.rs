@@ -66,6 +66,12 @@ fn paper_preset_reproduces_the_findings_at_a_small_size() {
     let apical = num("kir_relative_apical");
     assert!((0.75..=1.25).contains(&apical), "{apical}");
     assert!(num("soma_rate_hz_kir") < 0.2 * num("soma_rate_hz_control"));
+    // Dendritic calcium events report somatic spikes (the bAP proxy holds).
+    assert!(
+        num("soma_dendrite_coactivity_basal") > 0.5,
+        "{}",
+        num("soma_dendrite_coactivity_basal")
+    );
     // Behaviour improves through learning.
     assert!(num("success_last") > num("success_first") + 0.3);
     assert!(num("reaction_s_last") < 0.5 * num("reaction_s_first"));

@@ -9,6 +9,7 @@
 //! | `spines` | `spine` (integer id), `animal`, `group`, `condition` (`control` or e.g. `kir`), `dendrite` (integer id), `compartment` (`apical`, `basal`, ...), `position_um`, `size_baseline`, `size_followup` (missing: spine absent then) |
 //! | `spine_traces` | long format: `spine`, `session`, `t_s` (seconds from the session's first frame), `dff`; optional `event` (detected events, written by dendra, ignored on input) |
 //! | `dendrite_traces` | `dendrite`, `session`, `t_s`, `dff` (dendritic calcium), optional `event` |
+//! | `soma_traces` (optional) | `dendrite`, `session`, `t_s`, `dff`: somatic calcium of the neuron the dendrite belongs to, optional `event` |
 //! | `trials` | `animal`, `session`, `trial`, `cue_s`, `press_s` (missing: no press), `rewarded` (true/false or 1/0), `movement_corr` (optional) |
 //!
 //! The frame rate comes from `t_s`; every trace must have evenly spaced frames at that rate.
@@ -213,6 +214,10 @@ fn read_csv(path: &Path) -> IoResult<RawTable> {
     })
 }
 
+fn table_exists(dir: &Path, name: &str) -> bool {
+    dir.join(format!("{name}.parquet")).exists() || dir.join(format!("{name}.csv")).exists()
+}
+
 fn read_table(dir: &Path, name: &str) -> IoResult<RawTable> {
     let pq = dir.join(format!("{name}.parquet"));
     let csv = dir.join(format!("{name}.csv"));
@@ -343,6 +348,25 @@ pub fn read_imaging(path: &Path) -> IoResult<ImagingData> {
         .collect();
     let (spine_traces, rate) = traces(&st, "spine")?;
     let (dendrite_traces, rate_d) = traces(&dt, "dendrite")?;
+    let soma = if table_exists(&dir, "soma_traces") {
+        Some(read_table(&dir, "soma_traces")?)
+    } else {
+        None
+    };
+    let soma_traces = match &soma {
+        Some(t) => {
+            let (v, rate_s) = traces(t, "dendrite")?;
+            if rate_s.is_finite() && rate_d.is_finite() && ((rate_s - rate_d) / rate_d).abs() > 0.01 {
+                return Err(t.error(
+                    None,
+                    "t_s",
+                    format!("the dendrite traces' frame rate {rate_d:.3} Hz, found {rate_s:.3} Hz"),
+                ));
+            }
+            v
+        }
+        None => Vec::new(),
+    };
     if rate.is_finite() && rate_d.is_finite() && ((rate - rate_d) / rate).abs() > 0.01 {
         return Err(dt.error(
             None,
@@ -377,11 +401,13 @@ pub fn read_imaging(path: &Path) -> IoResult<ImagingData> {
         spines: spine_rows,
         spine_traces,
         dendrite_traces,
+        soma_traces,
         trials,
     };
     data.validate().map_err(|e| {
-        match [&spines, &st, &dt, &tr]
+        match [Some(&spines), Some(&st), Some(&dt), soma.as_ref(), Some(&tr)]
             .into_iter()
+            .flatten()
             .find(|t| t.path.file_stem().is_some_and(|s| s == e.table.as_str()))
         {
             Some(t) => t.error(e.row, &e.column, &e.message),
@@ -480,6 +506,15 @@ pub fn write_imaging(dir: &Path, data: &ImagingData, events: &EventParams) -> Io
         data.rate_hz,
         events,
     )?;
+    if !data.soma_traces.is_empty() {
+        write_traces(
+            &dir.join("soma_traces.parquet"),
+            "dendrite",
+            &data.soma_traces,
+            data.rate_hz,
+            events,
+        )?;
+    }
     let t = &data.trials;
     let animal: Vec<String> = t.iter().map(|x| x.animal.clone()).collect();
     let session: Vec<u32> = t.iter().map(|x| x.session).collect();

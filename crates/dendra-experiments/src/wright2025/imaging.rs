@@ -9,6 +9,8 @@
 //!   gamma-distributed (mean `GLU_AMPLITUDE`, CV 0.3);
 //! - **dendritic calcium (RCaMP2)**: each somatic spike, arriving as a bAP, adds a transient with
 //!   `CA_RISE_MS`, `CA_DECAY_MS` and amplitude `CA_AMPLITUDE`;
+//! - **somatic calcium**: the same spikes with amplitude `SOMA_CA_AMPLITUDE` and noise
+//!   `SOMA_CA_NOISE`, one trace per session, given with each of the neuron's imaged dendrites;
 //! - **noise**: shot noise `N(0, σ² (1 + max(F, 0)))` per frame (`σ = GLU_NOISE` or `CA_NOISE`,
 //!   `F` the noiseless signal), a slow baseline drift (a sinusoid of amplitude `DRIFT_DFF` and a
 //!   random period of 20–60 s), and motion artefacts: about `MOTION_PER_MIN` per minute per
@@ -49,6 +51,10 @@ pub const CA_DECAY_MS: f64 = 300.0;
 pub const CA_AMPLITUDE: f64 = 0.8;
 /// Calcium shot noise (dF/F).
 pub const CA_NOISE: f64 = 0.15;
+/// Somatic calcium-transient amplitude per spike (dF/F).
+pub const SOMA_CA_AMPLITUDE: f64 = 1.2;
+/// Somatic calcium shot noise (dF/F).
+pub const SOMA_CA_NOISE: f64 = 0.1;
 /// Baseline drift amplitude (dF/F).
 pub const DRIFT_DFF: f64 = 0.1;
 /// Motion artefacts per minute per field of view.
@@ -131,6 +137,8 @@ pub struct Readout {
     pub spine_traces: Vec<Trace>,
     /// Dendrite traces.
     pub dendrite_traces: Vec<Trace>,
+    /// Soma traces (keyed by dendrite).
+    pub soma_traces: Vec<Trace>,
     /// Trials.
     pub trials: Vec<Trial>,
     /// Ground truth per spine id: `(movement-related, clustered)`.
@@ -163,8 +171,34 @@ pub fn image(p: &Wright2025Params, run: &AnimalRun) -> Readout {
     } else {
         a.group.to_string()
     };
+    // Somatic calcium, one trace per imaged session (the same for each imaged dendrite).
+    let soma: Vec<(u32, Vec<f64>)> = p
+        .imaged_sessions
+        .iter()
+        .map(|&session| {
+            let t0 = f64::from(session - 1) * session_ms;
+            let mut rng = StreamKey::new(a.seed, Purpose::Measurement, 2, u64::from(session)).rng();
+            let spikes: Vec<(f64, f64)> = run
+                .soma_spikes
+                .iter()
+                .filter(|&&t| t >= t0 && t < t0 + session_ms)
+                .map(|&t| (t - t0, SOMA_CA_AMPLITUDE))
+                .collect();
+            let mut ca = vec![0.0; frames];
+            add_transients(&mut ca, frame_ms, &spikes, CA_RISE_MS, CA_DECAY_MS);
+            add_noise(&mut ca, frame_ms, SOMA_CA_NOISE, &mut rng);
+            (session, ca)
+        })
+        .collect();
     for (b, &comp) in branches.iter().enumerate() {
         let dendrite = a.index * 10 + b as u32;
+        for (session, ca) in &soma {
+            out.soma_traces.push(Trace {
+                id: dendrite,
+                session: *session,
+                dff: ca.clone(),
+            });
+        }
         let spines: Vec<(u32, &super::animal::SpineRecord)> = run
             .spines
             .iter()

@@ -128,6 +128,7 @@ pub(crate) fn simulate_in_pool(
         data.spines.extend(r.spines);
         data.spine_traces.extend(r.spine_traces);
         data.dendrite_traces.extend(r.dendrite_traces);
+        data.soma_traces.extend(r.soma_traces);
         data.trials.extend(r.trials);
         truth.extend(r.truth);
         rates[usize::from(kir)] += rate;
