@@ -232,8 +232,13 @@ fn describe(plan: &dendra_spec::Plan) {
     if let Some(b) = &plan.builtin {
         println!("  built-in    {b}");
     }
-    if let Some(d) = plan.duration_ms {
-        println!("  duration    {d} ms at dt {} ms", plan.network.dt_ms);
+    match (plan.sessions, plan.duration_ms) {
+        (Some((n, ms)), _) => println!(
+            "  duration    {n} sessions of {ms} ms at dt {} ms",
+            plan.network.dt_ms
+        ),
+        (None, Some(d)) => println!("  duration    {d} ms at dt {} ms", plan.network.dt_ms),
+        _ => {}
     }
     for p in &plan.network.populations {
         let what = match p.template() {

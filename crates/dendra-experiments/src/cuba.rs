@@ -155,5 +155,5 @@ pub fn mean_cv_isi(spikes: &SpikeTable, n_pops: usize) -> f64 {
 
 /// Run CUBA with `params` (summary keys of [`crate::network`]).
 pub fn run_with(params: &CubaParams, options: &RunOptions) -> Result<Outcome, ExperimentError> {
-    crate::network::run(network(params), params.duration_ms, options)
+    crate::network::run(network(params), params.duration_ms, None, options)
 }

@@ -263,9 +263,16 @@ pub fn run_spec(spec: &Spec, options: &RunOptions) -> Result<Outcome, Experiment
     let (plan, procedure) = prepare(spec)?;
     match procedure {
         None => {
+            if plan.sessions.is_some() && options.duration_ms.is_some() {
+                return Err(ExperimentError::Option(dendra_core::ParamError::new(
+                    "duration_ms",
+                    "no override for a run given in sessions (change experiment.sessions)",
+                    "an override",
+                )));
+            }
             let duration_ms = options.duration_ms.or(plan.duration_ms).unwrap_or(0.0);
             check_duration(duration_ms, 1e12)?;
-            network::run(plan.network, duration_ms, options)
+            network::run(plan.network, duration_ms, plan.sessions, options)
         }
         Some(run) => {
             let options = RunOptions {

@@ -3,7 +3,9 @@
 //! Summary keys: `neurons` (neurons and sources), `synapses`, `bytes_per_synapse`,
 //! `duration_ms`, `seed`, `threads`, `spikes` (recorded), `rate_<population>_hz` for every
 //! recorded neuron population, `rate_mean_hz` (over those), `cv_isi_mean` (neurons with at
-//! least 3 spikes), `synaptic_events`, `build_s`, `loop_s`, `events_per_s`.
+//! least 3 spikes), `synaptic_events`, `build_s`, `loop_s`, `events_per_s`; for runs given in
+//! sessions also `sessions`, `session_ms` and `rate_<population>_hz_by_session` (one rate per
+//! session).
 
 use dendra_model::NetworkDesc;
 use dendra_sim::Simulation;
@@ -54,10 +56,45 @@ pub fn summary(net: &NetworkDesc, sim: &Simulation, duration_ms: f64, options: &
     s
 }
 
-/// Simulate `net` for `duration_ms` and summarize.
-pub fn run(net: NetworkDesc, duration_ms: f64, options: &RunOptions) -> Result<Outcome, ExperimentError> {
+/// Per-session keys: `sessions`, `session_ms` and each recorded neuron population's rate per
+/// session.
+fn session_summary(s: &mut Summary, net: &NetworkDesc, sim: &Simulation, sessions: u32, session_ms: f64) {
+    let spikes = sim.spikes();
+    s.set("sessions", u64::from(sessions))
+        .set("session_ms", session_ms);
+    for &p in &net.recording.spikes {
+        let pop = &net.populations[p];
+        if pop.template().is_some() {
+            let mut counts = vec![0u64; sessions as usize];
+            for k in 0..spikes.len() {
+                if spikes.population[k] as usize == p {
+                    // A spike stamped at a session's end belongs to that session.
+                    let i = ((spikes.t_ms[k] - 1e-9) / session_ms).floor().max(0.0) as usize;
+                    let last = counts.len() - 1;
+                    counts[i.min(last)] += 1;
+                }
+            }
+            let rates: Vec<f64> = counts
+                .iter()
+                .map(|&c| c as f64 / f64::from(pop.size.max(1)) / (session_ms / 1000.0))
+                .collect();
+            s.set(&format!("rate_{}_hz_by_session", pop.name), rates);
+        }
+    }
+}
+
+/// Simulate `net` for `duration_ms` (or `sessions` × `session_ms`) and summarize.
+pub fn run(
+    net: NetworkDesc,
+    duration_ms: f64,
+    sessions: Option<(u32, f64)>,
+    options: &RunOptions,
+) -> Result<Outcome, ExperimentError> {
     let mut sim = crate::simulation(&net, options)?;
     sim.run_with_progress(duration_ms, options.progress)?;
-    let s = summary(&net, &sim, duration_ms, options);
+    let mut s = summary(&net, &sim, duration_ms, options);
+    if let Some((n, ms)) = sessions {
+        session_summary(&mut s, &net, &sim, n, ms);
+    }
     Ok(Outcome::recorded(s, net, sim))
 }

@@ -66,3 +66,68 @@ fn check_rejects_a_builtin_without_a_procedure_as_run_does() {
     assert_eq!(e.key, "experiment.builtin");
     assert!(e.message.contains("own procedure"), "{e}");
 }
+
+#[test]
+fn a_run_in_sessions_reports_rates_per_session_and_applies_session_stimuli() {
+    let text = r#"[experiment]
+name = "sessions"
+sessions = 3
+session_ms = 500.0
+seed = 3
+
+[neurons.lif]
+receptors = [{ name = "syn", kind = "current", tau_ms = 5.0 }]
+
+[[populations]]
+name = "input"
+size = 200
+source = { kind = "poisson", rate_hz = 20.0 }
+
+[[populations]]
+name = "cells"
+neuron = "lif"
+size = 20
+
+[[projections]]
+source = "input"
+target = "cells"
+receptor = "syn"
+connectivity = { kind = "fixed_indegree", k = 50 }
+weight = 120.0
+
+[[stimuli]]
+population = "cells"
+sessions = [2]
+action = { kind = "block_spikes" }
+"#;
+    let spec = dendra_spec::Spec::parse("sessions.toml", text).unwrap();
+    let out = dendra_experiments::run_spec(&spec, &RunOptions::default()).unwrap();
+    let s = &out.summary;
+    assert_eq!(s.number("duration_ms"), Some(1500.0));
+    assert_eq!(s.number("sessions"), Some(3.0));
+    let rates: Vec<f64> = s
+        .get("rate_cells_hz_by_session")
+        .unwrap()
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_f64().unwrap())
+        .collect();
+    assert_eq!(rates.len(), 3);
+    assert!(rates[0] > 1.0 && rates[2] > 1.0, "{rates:?}");
+    assert_eq!(rates[1], 0.0, "{rates:?}");
+    // The per-session rates average to the whole-run rate.
+    let mean = rates.iter().sum::<f64>() / 3.0;
+    assert!((mean - s.number("rate_cells_hz").unwrap()).abs() < 1e-9);
+    // A duration override would break the sessions: refused as bad input.
+    let e = dendra_experiments::run_spec(
+        &spec,
+        &RunOptions {
+            duration_ms: Some(100.0),
+            ..RunOptions::default()
+        },
+    )
+    .err()
+    .unwrap();
+    assert!(e.is_bad_input(), "{e}");
+}

@@ -88,14 +88,23 @@ impl<'s> Builder<'s> {
             net.projections.push(proj);
         }
         self.check_size(&net)?;
+        // Stimuli given per session expand into one window per session; `origin[j]` is the spec
+        // index of the network's stimulus `j`, so that errors point at the spec.
+        let mut origin = Vec::new();
         for (k, s) in self.spec.stimuli.iter().enumerate() {
             let stim = self.stimulus(k, s, &net)?;
-            net.stimuli.push(stim);
+            for window in self.session_windows(k, s)? {
+                origin.push(k);
+                net.stimuli.push(Stimulus {
+                    window,
+                    ..stim.clone()
+                });
+            }
         }
         self.releases(&mut net)?;
         net.recording = self.recording(&net)?;
         net.validate().map_err(|e| {
-            let key = model_key_to_spec(&e.key);
+            let key = model_key_to_spec(&renumber_stimulus(&e.key, &origin));
             self.src.error(&key, &e.expected, &e.found)
         })?;
         Ok(net)
@@ -471,6 +480,56 @@ impl<'s> Builder<'s> {
         Ok(())
     }
 
+    /// The windows of stimulus `k`: its own, or one per listed session (times from the session's
+    /// start, ending at the session's end at the latest).
+    fn session_windows(&self, k: usize, s: &StimulusSpec) -> Result<Vec<Window>> {
+        let Some(list) = &s.sessions else {
+            return Ok(vec![Window::new(s.start_ms, s.stop_ms.unwrap_or(f64::INFINITY))]);
+        };
+        let path = format!("stimuli[{k}]");
+        let e = &self.spec.experiment;
+        let (Some(n), Some(session_ms)) = (e.sessions, e.session_ms) else {
+            return Err(self.src.error(
+                &format!("{path}.sessions"),
+                "`experiment.sessions` and `experiment.session_ms` to be set",
+                "a run not given in sessions",
+            ));
+        };
+        if list.is_empty() {
+            return Err(self
+                .src
+                .error(&format!("{path}.sessions"), "at least one session", "none"));
+        }
+        if !(s.start_ms.is_finite() && s.start_ms >= 0.0 && s.start_ms < session_ms) {
+            return Err(self.src.error(
+                &format!("{path}.start_ms"),
+                format!("a time within the session, in [0, {session_ms}) ms"),
+                s.start_ms,
+            ));
+        }
+        let stop = s.stop_ms.unwrap_or(session_ms).min(session_ms);
+        if stop.is_nan() || stop <= s.start_ms {
+            return Err(self.src.error(
+                &format!("{path}.stop_ms"),
+                format!("a time after start_ms ({} ms)", s.start_ms),
+                stop,
+            ));
+        }
+        let mut out = Vec::with_capacity(list.len());
+        for (i, &session) in list.iter().enumerate() {
+            if session == 0 || session > n {
+                return Err(self.src.error(
+                    &format!("{path}.sessions[{i}]"),
+                    format!("a session number in 1..={n}"),
+                    session,
+                ));
+            }
+            let t0 = f64::from(session - 1) * session_ms;
+            out.push(Window::new(t0 + s.start_ms, t0 + stop));
+        }
+        Ok(out)
+    }
+
     fn stimulus(&self, k: usize, s: &StimulusSpec, net: &NetworkDesc) -> Result<Stimulus> {
         let path = format!("stimuli[{k}]");
         let (population, built) =
@@ -749,6 +808,18 @@ fn stimulus_key(path: &str, key: &str) -> String {
 
 /// A key of the whole-network validation, as the spec's key (best effort: locating falls back
 /// to the nearest enclosing table).
+/// `stimuli[j]...` of the network as `stimuli[origin[j]]...` of the spec.
+fn renumber_stimulus(key: &str, origin: &[usize]) -> String {
+    if let Some(rest) = key.strip_prefix("stimuli[")
+        && let Some(close) = rest.find(']')
+        && let Ok(j) = rest[..close].parse::<usize>()
+        && let Some(k) = origin.get(j)
+    {
+        return format!("stimuli[{k}]{}", &rest[close + 1..]);
+    }
+    key.to_string()
+}
+
 fn model_key_to_spec(key: &str) -> String {
     if let Some(rest) = key.strip_prefix("stimuli[")
         && let Some(close) = rest.find(']')

@@ -56,6 +56,8 @@ pub struct Plan {
     pub builtin: Option<String>,
     /// Simulated time (ms), for network specs (or an override for built-ins).
     pub duration_ms: Option<f64>,
+    /// `(sessions, session_ms)` when the run is given in sessions.
+    pub sessions: Option<(u32, f64)>,
     /// Seed.
     pub seed: u64,
     /// Worker threads (0 = one per core).
@@ -113,9 +115,33 @@ impl Spec {
     pub fn plan(&self) -> Result<Plan, SpecError> {
         let src = self.source();
         let e = &self.data.experiment;
-        match (&e.builtin, e.duration_ms) {
+        let sessions = self.sessions()?;
+        let duration_ms = match (e.duration_ms, sessions) {
+            (Some(_), Some(_)) => {
+                return Err(src.error(
+                    "experiment.sessions",
+                    "either `duration_ms` or `sessions` with `session_ms`, not both",
+                    "both",
+                ));
+            }
+            (Some(d), None) => Some(d),
+            (None, Some((n, ms))) => Some(f64::from(n) * ms),
+            (None, None) => None,
+        };
+        if sessions.is_some() && e.builtin.is_some() {
+            return Err(src.error(
+                "experiment.sessions",
+                "sessions only in network specs (a built-in's sessions are in its `[params]`)",
+                "sessions with a built-in",
+            ));
+        }
+        match (&e.builtin, duration_ms) {
             (None, None) => {
-                return Err(src.error("experiment", "`duration_ms` (ms) for a network spec", "none"));
+                return Err(src.error(
+                    "experiment",
+                    "`duration_ms` (ms), or `sessions` with `session_ms`, for a network spec",
+                    "none",
+                ));
             }
             (Some(_), _) if !self.data.populations.is_empty() => {
                 return Err(src.error(
@@ -133,11 +159,15 @@ impl Spec {
             }
             _ => {}
         }
-        if let Some(d) = e.duration_ms {
+        if let Some(d) = duration_ms {
             let steps = d / e.dt_ms;
             if !(d.is_finite() && d > 0.0 && steps <= build::MAX_STEPS) {
                 return Err(src.error(
-                    "experiment.duration_ms",
+                    if sessions.is_some() {
+                        "experiment.sessions"
+                    } else {
+                        "experiment.duration_ms"
+                    },
                     format!("a duration > 0 of at most {:e} steps", build::MAX_STEPS),
                     d,
                 ));
@@ -158,11 +188,34 @@ impl Spec {
             name: e.name.clone(),
             description: e.description.clone(),
             builtin: e.builtin.clone(),
-            duration_ms: e.duration_ms,
+            duration_ms,
+            sessions,
             seed: e.seed,
             threads: e.threads,
             network,
         })
+    }
+
+    /// `experiment.sessions` and `experiment.session_ms`, checked: both or neither.
+    pub fn sessions(&self) -> Result<Option<(u32, f64)>, SpecError> {
+        let src = self.source();
+        let e = &self.data.experiment;
+        match (e.sessions, e.session_ms) {
+            (None, None) => Ok(None),
+            (Some(n), Some(ms)) => {
+                if n == 0 || n > 1_000_000 {
+                    return Err(src.error("experiment.sessions", "between 1 and 1000000 sessions", n));
+                }
+                if !(ms.is_finite() && ms > 0.0) {
+                    return Err(src.error("experiment.session_ms", "a session length > 0 (ms)", ms));
+                }
+                Ok(Some((n, ms)))
+            }
+            (Some(_), None) => {
+                Err(src.error("experiment", "`session_ms` with `sessions`", "no `session_ms`"))
+            }
+            (None, Some(_)) => Err(src.error("experiment", "`sessions` with `session_ms`", "no `sessions`")),
+        }
     }
 
     /// Read `[params]` into a built-in's parameter type (unknown keys are errors; absent keys

@@ -56,9 +56,17 @@ pub struct ExperimentSpec {
     /// network described here is simulated for `duration_ms`.
     #[serde(default)]
     pub builtin: Option<String>,
-    /// Simulated time (ms); required for network specs.
+    /// Simulated time (ms); network specs give this or `sessions` and `session_ms`.
     #[serde(default)]
     pub duration_ms: Option<f64>,
+    /// Number of sessions run back to back (state carries over from one to the next), with
+    /// `session_ms`; the duration is then `sessions × session_ms`, and stimuli can name the
+    /// sessions they act in.
+    #[serde(default)]
+    pub sessions: Option<u32>,
+    /// Length of one session (ms), with `sessions`.
+    #[serde(default)]
+    pub session_ms: Option<f64>,
     /// Time step (ms). Default 0.1.
     #[serde(default = "default_dt_ms")]
     pub dt_ms: f64,
@@ -454,9 +462,13 @@ pub struct StimulusSpec {
     /// Start (ms). Default 0.
     #[serde(default)]
     pub start_ms: f64,
-    /// End (ms). Default: never.
+    /// End (ms). Default: never (with `sessions`: the end of each session).
     #[serde(default)]
     pub stop_ms: Option<f64>,
+    /// Sessions (1-based) it acts in; `start_ms` and `stop_ms` then count from each session's
+    /// start. Needs `experiment.sessions`. Default: the whole run, times from its start.
+    #[serde(default)]
+    pub sessions: Option<Vec<u32>>,
     /// What it does.
     pub action: ActionSpec,
 }

@@ -293,3 +293,64 @@ fn absurd_source_rates_and_sampling_intervals_are_refused() {
     let e = err(&format!("{BASE}{weights}"));
     assert_eq!(e.key, "recording.weights[0].interval_ms");
 }
+
+/// BASE run in 3 sessions of 100 ms, plus `stimuli`.
+fn in_sessions(stimuli: &str) -> String {
+    format!(
+        "{}\n{stimuli}",
+        with("duration_ms = 100.0", "sessions = 3\nsession_ms = 100.0")
+    )
+}
+
+#[test]
+fn sessions_expand_stimuli_into_session_windows() {
+    let text = in_sessions(
+        "[[stimuli]]\npopulation = \"exc\"\nsessions = [2, 3]\nstart_ms = 10.0\nstop_ms = 50.0\naction = { kind = \"block_spikes\" }\n\
+         [[stimuli]]\npopulation = \"exc\"\nsessions = [1]\naction = { kind = \"kir\", g_ns = 5.0 }\n",
+    );
+    let plan = Spec::parse("s.toml", &text).unwrap().plan().unwrap();
+    assert_eq!(plan.duration_ms, Some(300.0));
+    assert_eq!(plan.sessions, Some((3, 100.0)));
+    let w: Vec<(f64, f64)> = plan
+        .network
+        .stimuli
+        .iter()
+        .map(|s| (s.window.start_ms, s.window.stop_ms))
+        .collect();
+    assert_eq!(w, vec![(110.0, 150.0), (210.0, 250.0), (0.0, 100.0)]);
+}
+
+#[test]
+fn session_errors_are_located() {
+    let e = err(&with("duration_ms = 100.0", "sessions = 3"));
+    assert!(e.message.contains("session_ms"), "{e}");
+    let e = err(&with(
+        "duration_ms = 100.0",
+        "duration_ms = 100.0\nsessions = 2\nsession_ms = 50.0",
+    ));
+    assert_eq!(e.key, "experiment.sessions");
+    let e = err(&with("duration_ms = 100.0", "sessions = 0\nsession_ms = 50.0"));
+    assert_eq!(e.key, "experiment.sessions");
+    let block = "[[stimuli]]\npopulation = \"exc\"\naction = { kind = \"block_spikes\" }\n";
+    let e = err(&format!(
+        "{BASE}\n{}",
+        block.replace("population", "sessions = [1]\npopulation")
+    ));
+    assert_eq!(e.key, "stimuli[0].sessions");
+    assert!(e.message.contains("experiment.sessions"), "{e}");
+    let e = err(&in_sessions(
+        &block.replace("population", "sessions = [1, 4]\npopulation"),
+    ));
+    assert_eq!(e.key, "stimuli[0].sessions[1]");
+    let e = err(&in_sessions(
+        &block.replace("population", "sessions = [1]\nstart_ms = 100.0\npopulation"),
+    ));
+    assert_eq!(e.key, "stimuli[0].start_ms");
+    // A later stimulus' error keeps its own index after an earlier one expanded.
+    let bad = "[[stimuli]]\npopulation = \"exc\"\nstart_ms = 50.0\nstop_ms = 20.0\naction = { kind = \"block_spikes\" }\n";
+    let e = err(&in_sessions(&format!(
+        "{}{bad}",
+        block.replace("population", "sessions = [1, 2, 3]\npopulation")
+    )));
+    assert!(e.key.starts_with("stimuli[1]"), "{e}");
+}
