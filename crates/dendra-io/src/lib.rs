@@ -27,6 +27,7 @@
 //! renamed, inside a staging directory renamed into place at the end ([`outdir`]).
 #![warn(missing_docs)]
 
+pub mod datasets;
 pub mod error;
 pub mod figures;
 pub mod imaging_io;
