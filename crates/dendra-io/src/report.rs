@@ -89,6 +89,7 @@ pub fn html(
     }
     h.push_str("</table>\n");
     if let Some(Value::Object(results)) = summary.get("results") {
+        findings(&mut h, results);
         h.push_str("<h2>Results</h2>\n<table><tr><th>key</th><th>value</th></tr>");
         for (k, v) in results {
             h.push_str(&format!(
@@ -134,6 +135,46 @@ pub fn html(
     Ok(h)
 }
 
+/// For imaging studies (results with `governing_C` keys): one line per compartment with the
+/// signal the analysis names, the truth when the run knows it, and the evidence.
+fn findings(h: &mut String, results: &Map<String, Value>) {
+    let compartments: Vec<&str> = results
+        .keys()
+        .filter_map(|k| k.strip_prefix("governing_"))
+        .collect();
+    if compartments.is_empty() {
+        return;
+    }
+    let get = |k: String| results.get(&k).map(show).unwrap_or_else(|| "n/a".into());
+    let with_truth = compartments
+        .iter()
+        .any(|c| results.contains_key(&format!("truth_{c}")));
+    h.push_str("<h2>Findings</h2>\n<table><tr><th>compartment</th><th>enlargement follows</th>");
+    if with_truth {
+        h.push_str("<th>rule put there</th>");
+    }
+    h.push_str("<th>coefficients local / bAP</th><th>macro-F1 vs shuffled</th><th>spines</th></tr>");
+    for c in compartments {
+        h.push_str(&format!(
+            "<tr><td>{}</td><td><b>{}</b></td>",
+            escape(c),
+            escape(&get(format!("governing_{c}")))
+        ));
+        if with_truth {
+            h.push_str(&format!("<td>{}</td>", escape(&get(format!("truth_{c}")))));
+        }
+        h.push_str(&format!(
+            "<td>{} / {}</td><td>{} vs {}</td><td>{}</td></tr>",
+            escape(&get(format!("coef_local_{c}"))),
+            escape(&get(format!("coef_bap_{c}"))),
+            escape(&get(format!("macro_f1_{c}"))),
+            escape(&get(format!("shuffled_macro_f1_{c}"))),
+            escape(&get(format!("spines_{c}")))
+        ));
+    }
+    h.push_str("</table>\n");
+}
+
 /// Every regular file under `dir` (relative names, sorted) with its size, except hidden
 /// temporaries.
 pub fn list_files(dir: &Path) -> Vec<(String, u64)> {
@@ -175,5 +216,27 @@ mod tests {
         assert!(page.contains("x = &quot;&lt;&quot;"));
         assert!(page.contains("spikes.parquet"));
         assert!(!page.contains("src=\"http"));
+        assert!(!page.contains("Findings"));
+    }
+
+    #[test]
+    fn imaging_results_get_a_findings_table() {
+        let mut r = Map::new();
+        for (k, v) in [
+            ("governing_apical", Value::from("local")),
+            ("truth_apical", "local".into()),
+            ("coef_local_apical", 3.4.into()),
+            ("coef_bap_apical", 0.5.into()),
+            ("macro_f1_apical", 0.76.into()),
+            ("shuffled_macro_f1_apical", 0.49.into()),
+            ("spines_apical", 300.into()),
+        ] {
+            r.insert(k.into(), v);
+        }
+        let mut s = Map::new();
+        s.insert("results".into(), Value::Object(r));
+        let page = html(&s, &[], None, &[]).unwrap();
+        assert!(page.contains("<h2>Findings</h2>"));
+        assert!(page.contains("<td>apical</td><td><b>local</b></td><td>local</td><td>3.4 / 0.5</td><td>0.76 vs 0.49</td><td>300</td>"), "{page}");
     }
 }
