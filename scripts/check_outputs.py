@@ -84,17 +84,7 @@ def main(out: pathlib.Path) -> None:
     if (out / "analysis.json").exists():
         check_imaging(out)
         return
-    frames = {}
-    for name, cols in COLUMNS.items():
-        path = out / name
-        if not path.exists():
-            continue
-        df = pd.read_parquet(path)
-        for col, kinds in cols.items():
-            assert col in df.columns, f"{name}: missing {col}"
-            assert str(df[col].dtype) in kinds.split("|"), f"{name}.{col}: {df[col].dtype}"
-        frames[name] = df
-        print(f"{name}: {len(df)} rows")
+    frames = check_columns(out, COLUMNS)
     spikes = frames["spikes.parquet"]
     assert len(spikes) > 0 and spikes["t_ms"].is_monotonic_increasing
     syn = frames["synapses.parquet"]

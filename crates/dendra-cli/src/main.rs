@@ -160,6 +160,15 @@ impl From<ExperimentError> for Failure {
     }
 }
 
+/// An error reading files the user gave: a damaged or foreign file is bad input (exit 2); other
+/// file-system failures are run failures.
+fn reading_input(e: dendra_io::IoError) -> Failure {
+    match e {
+        dendra_io::IoError::Format { .. } => Failure::Input(e.to_string()),
+        other => Failure::from(other),
+    }
+}
+
 impl From<dendra_io::IoError> for Failure {
     fn from(e: dendra_io::IoError) -> Self {
         match e {
@@ -267,11 +276,7 @@ fn report(dir: &Path, cli: &Cli) -> Result<(), Failure> {
             dir.display()
         )));
     }
-    dendra_io::rebuild_report(dir).map_err(|e| match e {
-        // A damaged or foreign file in the directory is the user's input.
-        dendra_io::IoError::Format { .. } => Failure::Input(e.to_string()),
-        other => Failure::from(other),
-    })?;
+    dendra_io::rebuild_report(dir).map_err(reading_input)?;
     if !cli.quiet {
         println!("{}", dir.join("report.html").display());
     }
@@ -365,23 +370,14 @@ fn run(spec_arg: &str, out: &Path, args: &CommonArgs, cli: &Cli) -> Result<(), F
     }
     let dir = staging.commit()?;
     print_summary(&plan.name, &summary, args.json, cli.quiet);
-    if !cli.quiet && !args.json {
-        println!(
-            "outputs: {}  (open {})",
-            dir.display(),
-            dir.join("report.html").display()
-        );
-    }
+    print_outputs(&dir, args.json, cli.quiet);
     Ok(())
 }
 
 fn analyze(args: &AnalyzeArgs, cli: &Cli) -> Result<(), Failure> {
     let staging = Staging::new(&args.out, args.force)?;
     let start = Instant::now();
-    let data = dendra_io::imaging_io::read_imaging(&args.input).map_err(|e| match e {
-        dendra_io::IoError::Format { .. } => Failure::Input(e.to_string()),
-        other => Failure::from(other),
-    })?;
+    let data = dendra_io::imaging_io::read_imaging(&args.input).map_err(reading_input)?;
     if cli.verbose {
         eprintln!(
             "read {} spines, {} spine traces, {} dendrite traces, {} trials at {:.3} Hz",
@@ -437,14 +433,19 @@ fn analyze(args: &AnalyzeArgs, cli: &Cli) -> Result<(), Failure> {
     )?;
     let dir = staging.commit()?;
     print_summary("analyze", &summary, args.json, cli.quiet);
-    if !cli.quiet && !args.json {
+    print_outputs(&dir, args.json, cli.quiet);
+    Ok(())
+}
+
+/// Where the outputs went (not with `--json` or `--quiet`).
+fn print_outputs(dir: &Path, json: bool, quiet: bool) {
+    if !quiet && !json {
         println!(
             "outputs: {}  (open {})",
             dir.display(),
             dir.join("report.html").display()
         );
     }
-    Ok(())
 }
 
 fn rayon_threads() -> usize {

@@ -223,14 +223,7 @@ fn read_table(dir: &Path, name: &str) -> IoResult<RawTable> {
     let csv = dir.join(format!("{name}.csv"));
     if pq.exists() {
         let cols = read_columns(&pq)?;
-        let rows = cols.values().next().map_or(0, |c| match c {
-            Column::F64(v) => v.len(),
-            Column::U32(v) => v.len(),
-            Column::U64(v) => v.len(),
-            Column::Str(v) => v.len(),
-            Column::Bool(v) => v.len(),
-            Column::I64(v) => v.len(),
-        });
+        let rows = cols.values().next().map_or(0, Column::len);
         Ok(RawTable {
             path: pq,
             rows,

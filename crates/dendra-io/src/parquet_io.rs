@@ -37,6 +37,25 @@ pub enum Column {
     I64(Vec<i64>),
 }
 
+impl Column {
+    /// Number of values.
+    pub fn len(&self) -> usize {
+        match self {
+            Column::F64(v) => v.len(),
+            Column::U32(v) => v.len(),
+            Column::U64(v) => v.len(),
+            Column::Str(v) => v.len(),
+            Column::Bool(v) => v.len(),
+            Column::I64(v) => v.len(),
+        }
+    }
+
+    /// Whether the column holds no values.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
 /// One column to write, borrowed from its table.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum ColumnRef<'a> {
