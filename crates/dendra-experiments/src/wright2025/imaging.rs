@@ -165,6 +165,15 @@ pub fn image(p: &Wright2025Params, run: &AnimalRun) -> Readout {
         }
     };
     let amplitude = Gamma::new(1.0 / 0.09, GLU_AMPLITUDE * 0.09).expect("positive shape");
+    // Each motor neuron's spikes, in time order, gathered once (not per spine and session).
+    let mut motor_trains: Vec<Vec<f64>> = Vec::new();
+    for &(t, j) in &run.motor_spikes {
+        let j = j as usize;
+        if motor_trains.len() <= j {
+            motor_trains.resize(j + 1, Vec::new());
+        }
+        motor_trains[j].push(t);
+    }
     let condition = if a.kir { "kir" } else { "control" };
     let group = if a.kir {
         format!("{}_kir", a.group)
@@ -245,18 +254,13 @@ pub fn image(p: &Wright2025Params, run: &AnimalRun) -> Readout {
                 dff: ca,
             });
             for &(id, s) in &spines {
-                let times: Vec<f64> = match s.site.input {
-                    Input::Motor(j) => run
-                        .motor_spikes
-                        .iter()
-                        .filter(|m| m.1 == j)
-                        .map(|m| m.0)
-                        .collect(),
-                    Input::Assembly(k) => run.assembly_trains[k as usize].clone(),
+                let times: &[f64] = match s.site.input {
+                    Input::Motor(j) => motor_trains.get(j as usize).map_or(&[], Vec::as_slice),
+                    Input::Assembly(k) => &run.assembly_trains[k as usize],
                 };
                 let events: Vec<(f64, f64)> = times
-                    .into_iter()
-                    .map(|t| t + run.delay_ms - t0)
+                    .iter()
+                    .map(|&t| t + run.delay_ms - t0)
                     .filter(|&t| (0.0..session_ms).contains(&t))
                     .filter_map(|t| {
                         let released = rng.random::<f64>() < GLU_RELEASE_P;
