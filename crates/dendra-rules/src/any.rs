@@ -3,6 +3,7 @@
 use dendra_core::ParamError;
 use dendra_core::error::{ParamResult, non_negative, positive};
 
+use crate::rate::{RateCompartment, RateTerms};
 use crate::rule::{Needs, Rule};
 use crate::rules::{
     BapHebbian, Bcm, BranchSpecific, Clopath, DendriticPrediction, LocalCoactivity, Oja, PairStdp,
@@ -108,6 +109,44 @@ impl AnyRule {
     /// Whether the rule acts only in the rate engine (it has no spike-event updates).
     pub fn is_rate_only(&self) -> bool {
         matches!(self, AnyRule::Oja(_) | AnyRule::Bcm(_))
+    }
+
+    /// Whether the rule has a rate form, so the rate engine can use it.
+    pub fn has_rate_form(&self) -> bool {
+        with_rule!(self, r => r.has_rate_form())
+    }
+
+    /// The names of the rules with a rate form.
+    pub fn rate_names() -> Vec<&'static str> {
+        Self::NAMES
+            .iter()
+            .copied()
+            .filter(|n| Self::default_named(n).is_some_and(|r| r.has_rate_form()))
+            .collect()
+    }
+
+    /// The compartment-side factors of the rate form ([`Rule::rate_terms`]).
+    pub fn rate_terms(&self, c: &RateCompartment) -> RateTerms {
+        with_rule!(self, r => r.rate_terms(c))
+    }
+
+    /// The presynaptic factor of the rate form ([`Rule::rate_pre`]).
+    pub fn rate_pre(&self, pre: f64) -> f64 {
+        with_rule!(self, r => r.rate_pre(pre))
+    }
+
+    /// Apply summed changes `dw` of one update of `dt_ms` to the synapses `w` with rate states
+    /// `aux` (all of equal length), as [`Rule::rate_apply`] does for each. The rule is chosen
+    /// once for the whole slice.
+    pub fn rate_apply_all(&self, w: &mut [f32], aux: &mut [f32], dw: &[f32], dt_ms: f64) {
+        debug_assert!(w.len() == aux.len() && w.len() == dw.len());
+        with_rule!(self, r => {
+            for ((w, a), &d) in w.iter_mut().zip(aux.iter_mut()).zip(dw) {
+                let mut a64 = f64::from(*a);
+                *w = r.rate_apply(f64::from(*w), &mut a64, f64::from(d), dt_ms) as f32;
+                *a = a64 as f32;
+            }
+        })
     }
 
     /// Whether the rule ever changes a weight.

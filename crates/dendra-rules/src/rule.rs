@@ -3,6 +3,7 @@
 use std::fmt::Debug;
 
 use crate::drive::CompartmentSignals;
+use crate::rate::{RateCompartment, RateTerms};
 use crate::signals::{LocalSignals, RateSignals};
 
 /// A trace a rule asks the engine to keep.
@@ -114,8 +115,34 @@ pub trait Rule: Debug + Send + Sync {
         0.0
     }
 
-    /// One update of the rate engine. The default applies no change (a purely spike-based rule).
-    fn on_rate(&self, w: &mut f64, state: &mut Self::State, sig: &RateSignals) {
-        let _ = (w, state, sig);
+    /// Whether the rule has a rate form (the rate engine refuses rules without one).
+    fn has_rate_form(&self) -> bool {
+        false
+    }
+
+    /// Rate engine: the compartment-side factors of the weight change (see [`crate::rate`]).
+    fn rate_terms(&self, c: &RateCompartment) -> RateTerms {
+        let _ = c;
+        RateTerms::ZERO
+    }
+
+    /// Rate engine: the presynaptic factor `g(pre)` (default: the rate itself).
+    fn rate_pre(&self, pre: f64) -> f64 {
+        pre
+    }
+
+    /// Rate engine: apply the summed change `dw` of one update of length `dt_ms` to a synapse
+    /// with weight `w` and rate state `aux` (bounds, consolidation); returns the new weight.
+    fn rate_apply(&self, w: f64, aux: &mut f64, dw: f64, dt_ms: f64) -> f64 {
+        let _ = (aux, dt_ms);
+        w + dw
+    }
+
+    /// One update of the rate engine for a single synapse and sample: the rate form applied to
+    /// one synapse (the engine applies it to whole layers at once, with the same result).
+    fn on_rate(&self, w: &mut f64, aux: &mut f64, sig: &RateSignals) {
+        let terms = self.rate_terms(&sig.compartment());
+        let dw = sig.dt_ms * terms.rate_of_change(self.rate_pre(sig.pre), *w);
+        *w = self.rate_apply(*w, aux, dw, sig.dt_ms);
     }
 }

@@ -2,6 +2,7 @@
 
 use crate::drive::DriveArchive;
 use crate::modulator::Modulator;
+use crate::rate::RateCompartment;
 
 /// Everything a synapse can sense at one event, and nothing more.
 ///
@@ -59,20 +60,35 @@ impl Default for LocalSignals<'_> {
     }
 }
 
-/// What a synapse senses in the rate engine over one update of length `dt_ms`.
+/// What a synapse senses in the rate engine over one update of length `dt_ms` (one sample).
 #[derive(Debug, Clone, Copy, Default)]
-pub struct RateSignals<'a> {
+pub struct RateSignals {
     /// Update interval (ms).
     pub dt_ms: f64,
     /// Presynaptic rate (Hz or a normalised activity).
     pub pre: f64,
-    /// Postsynaptic activity of this synapse's compartment (same unit as `pre`).
+    /// Somatic rate as it reaches this synapse's compartment (same unit as `pre`).
     pub post: f64,
+    /// The compartment's own prediction of `post` (see [`RateCompartment::prediction`]).
+    pub prediction: f64,
     /// Running average of `post²` over the time constant declared in
     /// [`crate::Needs::post_sq_avg_ms`] (kept by the engine per compartment).
     pub post_sq_avg: f64,
-    /// The broadcast neuromodulator, if any.
-    pub modulator: Option<&'a crate::modulator::Modulator>,
+    /// The broadcast neuromodulator's value for this sample.
+    pub modulator: f64,
     /// Teaching input at this compartment.
     pub teaching: f64,
+}
+
+impl RateSignals {
+    /// The compartment's side of these signals.
+    pub fn compartment(&self) -> RateCompartment {
+        RateCompartment {
+            post: self.post,
+            prediction: self.prediction,
+            post_sq_avg: self.post_sq_avg,
+            modulator: self.modulator,
+            teaching: self.teaching,
+        }
+    }
 }

@@ -10,8 +10,9 @@
 //! provides `θ` as [`RateSignals::post_sq_avg`](crate::RateSignals).
 
 use crate::bounds::WeightBounds;
+use crate::rate::{RateCompartment, RateTerms};
 use crate::rule::{Needs, Rule};
-use crate::signals::{LocalSignals, RateSignals};
+use crate::signals::LocalSignals;
 
 /// The BCM rule.
 #[derive(Debug, Clone, Copy, PartialEq, serde::Deserialize)]
@@ -51,9 +52,20 @@ impl Rule for Bcm {
 
     fn on_pre(&self, _w: &mut f64, _state: &mut (), _sig: &LocalSignals) {}
 
-    fn on_rate(&self, w: &mut f64, _state: &mut (), sig: &RateSignals) {
-        let dw = sig.dt_ms * self.eta * sig.pre * sig.post * (sig.post - sig.post_sq_avg);
-        *w = self.bounds.apply(*w, dw);
+    fn has_rate_form(&self) -> bool {
+        true
+    }
+
+    /// `hebb = η y (y - θ)`.
+    fn rate_terms(&self, c: &RateCompartment) -> RateTerms {
+        RateTerms {
+            hebb: self.eta * c.post * (c.post - c.post_sq_avg),
+            ..RateTerms::ZERO
+        }
+    }
+
+    fn rate_apply(&self, w: f64, _aux: &mut f64, dw: f64, _dt_ms: f64) -> f64 {
+        self.bounds.apply(w, dw)
     }
 }
 
@@ -67,6 +79,7 @@ pub fn advance_threshold(theta: f64, post: f64, dt_ms: f64, tau_theta_ms: f64) -
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::signals::RateSignals;
 
     #[test]
     fn threshold_tracks_mean_squared_activity_and_sign_follows_it() {
@@ -81,7 +94,7 @@ mod tests {
         let mut up = 1.0;
         r.on_rate(
             &mut up,
-            &mut (),
+            &mut 0.0,
             &RateSignals {
                 dt_ms: 1.0,
                 pre: 2.0,
@@ -93,7 +106,7 @@ mod tests {
         let mut down = 1.0;
         r.on_rate(
             &mut down,
-            &mut (),
+            &mut 0.0,
             &RateSignals {
                 dt_ms: 1.0,
                 pre: 2.0,
@@ -107,7 +120,7 @@ mod tests {
         let mut high = 1.0;
         r.on_rate(
             &mut high,
-            &mut (),
+            &mut 0.0,
             &RateSignals {
                 dt_ms: 1.0,
                 pre: 2.0,

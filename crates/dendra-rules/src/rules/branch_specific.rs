@@ -17,8 +17,9 @@
 //! `dendra_model::PlateauParams::strength`. Soft or hard bounds.
 
 use crate::bounds::WeightBounds;
+use crate::rate::{RateCompartment, RateTerms};
 use crate::rule::{Needs, Rule, TraceSpec};
-use crate::signals::{LocalSignals, RateSignals};
+use crate::signals::LocalSignals;
 
 /// Branch-specific heterosynaptic plasticity.
 #[derive(Debug, Clone, Copy, PartialEq, serde::Deserialize)]
@@ -75,11 +76,24 @@ impl Rule for BranchSpecific {
             .apply(*w, self.bounds.scale() * (self.a_plus * sig.pre[0] - self.a_het));
     }
 
-    /// Rate form (for the rate engine): `post` is the branch's gate (1 for the winning segment,
-    /// 0 otherwise): `dw = dt (A+ x - A_het) · post`, so only the selected segment learns.
-    fn on_rate(&self, w: &mut f64, _state: &mut (), sig: &RateSignals) {
-        let dw = sig.dt_ms * (self.a_plus * sig.pre - self.a_het) * sig.post;
-        *w = self.bounds.apply(*w, self.bounds.scale() * dw);
+    fn has_rate_form(&self) -> bool {
+        true
+    }
+
+    /// Rate form: `post` is the segment's share of the somatic activity (its bAP when the
+    /// segment is the unit's winning one, 0 otherwise): `dw = dt (A+ x - A_het) · post`, so only
+    /// the selected segment learns, towards the inputs active with it.
+    fn rate_terms(&self, c: &RateCompartment) -> RateTerms {
+        let s = self.bounds.scale();
+        RateTerms {
+            hebb: s * self.a_plus * c.post,
+            decay: 0.0,
+            offset: -s * self.a_het * c.post,
+        }
+    }
+
+    fn rate_apply(&self, w: f64, _aux: &mut f64, dw: f64, _dt_ms: f64) -> f64 {
+        self.bounds.apply(w, dw)
     }
 }
 

@@ -16,8 +16,12 @@
 //! compartment signal `(S - φ(V*)) h(V*)` is computed once per step from the dendrite's own
 //! potential and arriving bAPs ([`Rule::compartment_drive`]); each synapse integrates it against
 //! its own PSP trace at its presynaptic spikes and at ticks.
+//!
+//! In the rate engine the same rule reads `dw = η (r_soma - r_pred) · x_pre`: the somatic rate
+//! (nudged by teaching or apical input) minus the rate the dendrite predicts from its own input.
 
 use crate::drive::CompartmentSignals;
+use crate::rate::{RateCompartment, RateTerms};
 use crate::rule::{Needs, Rule};
 use crate::signals::LocalSignals;
 
@@ -151,6 +155,24 @@ impl Rule for DendriticPrediction {
         let v_star = self.v_star_mv(c.v_mv);
         let spikes = if c.bap > 0.0 { 1.0 / c.dt_ms } else { 0.0 };
         (spikes - self.phi_per_ms(v_star)) * self.h_per_mv(v_star)
+    }
+
+    fn has_rate_form(&self) -> bool {
+        true
+    }
+
+    /// Rate form: `dw = η (post - prediction) · pre`, the somatic rate as it reaches the
+    /// dendrite minus the dendrite's own prediction of it (the rate engine's units are already
+    /// rates, so `φ` is the engine's activation and `h = 1`).
+    fn rate_terms(&self, c: &RateCompartment) -> RateTerms {
+        RateTerms {
+            hebb: self.eta * (c.post - c.prediction),
+            ..RateTerms::ZERO
+        }
+    }
+
+    fn rate_apply(&self, w: f64, _aux: &mut f64, dw: f64, _dt_ms: f64) -> f64 {
+        (w + dw).clamp(self.w_min, self.w_max)
     }
 }
 

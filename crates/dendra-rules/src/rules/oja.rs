@@ -9,8 +9,9 @@
 //! own weight. For zero-mean inputs with covariance `C`, the weight vector converges to the unit
 //! principal eigenvector of `C`. Rate engine only.
 
+use crate::rate::{RateCompartment, RateTerms};
 use crate::rule::{Needs, Rule};
-use crate::signals::{LocalSignals, RateSignals};
+use crate::signals::LocalSignals;
 
 /// Oja's rule.
 #[derive(Debug, Clone, Copy, PartialEq, serde::Deserialize)]
@@ -39,14 +40,24 @@ impl Rule for Oja {
 
     fn on_pre(&self, _w: &mut f64, _state: &mut (), _sig: &LocalSignals) {}
 
-    fn on_rate(&self, w: &mut f64, _state: &mut (), sig: &RateSignals) {
-        *w += sig.dt_ms * self.eta * sig.post * (sig.pre - sig.post * *w);
+    fn has_rate_form(&self) -> bool {
+        true
+    }
+
+    /// `hebb = η y`, `decay = -η y²`.
+    fn rate_terms(&self, c: &RateCompartment) -> RateTerms {
+        RateTerms {
+            hebb: self.eta * c.post,
+            decay: -self.eta * c.post * c.post,
+            offset: 0.0,
+        }
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::signals::RateSignals;
 
     /// A tiny deterministic generator (the test must not depend on an RNG crate).
     struct Lcg(u64);
@@ -85,7 +96,7 @@ mod tests {
                     post: y,
                     ..RateSignals::default()
                 };
-                rule.on_rate(&mut w[j], &mut (), &sig);
+                rule.on_rate(&mut w[j], &mut 0.0, &sig);
             }
         }
         let v = {

@@ -20,6 +20,7 @@
 //! `c_0` and a reward released `D` ms later changes the weight by `η c_0 exp(-D/τ_c) R τ'`, with
 //! `R` the released amount and `τ' = (1/τ_c + 1/τ_d)⁻¹`.
 
+use crate::rate::{RateCompartment, RateTerms};
 use crate::rule::{Needs, Rule, TraceSpec};
 use crate::signals::LocalSignals;
 
@@ -155,6 +156,36 @@ impl Rule for RewardModulated {
 
     fn on_tick(&self, w: &mut f64, s: &mut RewardState, sig: &LocalSignals) {
         self.advance(w, s, sig);
+    }
+
+    fn has_rate_form(&self) -> bool {
+        true
+    }
+
+    /// Rate form: within one sample the eligibility is the coincidence `A+ · x · y` of input
+    /// and somatic activity, and the sample's modulator `d` turns it into a labile change
+    /// `η d A+ x y` (one sample is short against `τ_c`).
+    fn rate_terms(&self, c: &RateCompartment) -> RateTerms {
+        RateTerms {
+            hebb: self.eta * self.a_plus * c.modulator * c.post,
+            ..RateTerms::ZERO
+        }
+    }
+
+    /// The change enters the labile component `aux`, which then relaxes into the stable one
+    /// over `dt` exactly (`L <- (L + Δ) e^{-dt/τ_cons}`, `S <- S + (L + Δ)(1 - e^{-dt/τ_cons})`);
+    /// clipping to the bounds removes weight from the labile part first.
+    fn rate_apply(&self, w: f64, aux: &mut f64, dw: f64, dt_ms: f64) -> f64 {
+        let stay = if self.tau_cons_ms.is_finite() {
+            (-dt_ms / self.tau_cons_ms).exp()
+        } else {
+            1.0
+        };
+        let labile = *aux + dw;
+        let stable = w - *aux + labile * (1.0 - stay);
+        let total = (stable + labile * stay).clamp(self.w_min, self.w_max);
+        *aux = total - stable;
+        total
     }
 }
 

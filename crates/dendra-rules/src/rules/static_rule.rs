@@ -20,4 +20,12 @@ impl Rule for Static {
     }
 
     fn on_pre(&self, _w: &mut f64, _state: &mut (), _sig: &LocalSignals) {}
+
+    fn has_rate_form(&self) -> bool {
+        true
+    }
+
+    fn rate_apply(&self, w: f64, _aux: &mut f64, _dw: f64, _dt_ms: f64) -> f64 {
+        w
+    }
 }

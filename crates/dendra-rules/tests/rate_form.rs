@@ -1,0 +1,144 @@
+//! The rate forms of the rules: closed forms per rule, and the factorised (batched) update equal
+//! to the per-synapse one.
+
+use dendra_rules::rules::{BranchSpecific, DendriticPrediction, RewardModulated};
+use dendra_rules::{AnyRule, RateCompartment, RateSignals, Rule, WeightBounds};
+
+fn sig(pre: f64, post: f64, prediction: f64, modulator: f64) -> RateSignals {
+    RateSignals {
+        dt_ms: 1.0,
+        pre,
+        post,
+        prediction,
+        modulator,
+        ..RateSignals::default()
+    }
+}
+
+#[test]
+fn dendritic_prediction_moves_by_eta_times_error_times_input() {
+    let r = DendriticPrediction {
+        eta: 0.1,
+        ..DendriticPrediction::default()
+    };
+    let mut w = 0.5;
+    r.on_rate(&mut w, &mut 0.0, &sig(2.0, 1.5, 1.0, 0.0));
+    assert!((w - (0.5 + 0.1 * 0.5 * 2.0)).abs() < 1e-12, "{w}");
+    // A correct prediction changes nothing, whatever the input.
+    let before = w;
+    r.on_rate(&mut w, &mut 0.0, &sig(7.0, 1.2, 1.2, 3.0));
+    assert_eq!(w, before);
+}
+
+#[test]
+fn reward_modulated_needs_the_modulator_and_consolidates_what_it_learned() {
+    let r = RewardModulated {
+        eta: 0.1,
+        a_plus: 1.0,
+        tau_cons_ms: 100.0,
+        w_min: -10.0,
+        w_max: 10.0,
+        ..RewardModulated::default()
+    };
+    let (mut w, mut labile) = (1.0, 0.0);
+    r.on_rate(&mut w, &mut labile, &sig(2.0, 3.0, 0.0, 0.0));
+    assert_eq!((w, labile), (1.0, 0.0), "no modulator, no change");
+    r.on_rate(&mut w, &mut labile, &sig(2.0, 3.0, 0.0, -0.5));
+    let dw = 0.1 * -0.5 * 2.0 * 3.0;
+    let stay = (-1.0f64 / 100.0).exp();
+    assert!((w - (1.0 + dw)).abs() < 1e-12, "{w}");
+    assert!((labile - dw * stay).abs() < 1e-12, "{labile}");
+    // Without further learning the weight stays and its labile part decays into the stable one.
+    for _ in 0..1000 {
+        r.on_rate(&mut w, &mut labile, &sig(2.0, 3.0, 0.0, 0.0));
+    }
+    assert!((w - (1.0 + dw)).abs() < 1e-12, "{w}");
+    assert!((labile - dw * stay.powi(1001)).abs() < 1e-12, "{labile}");
+}
+
+#[test]
+fn branch_specific_selects_active_inputs_of_the_winning_segment_only() {
+    let r = BranchSpecific {
+        a_plus: 0.2,
+        a_het: 0.05,
+        bounds: WeightBounds::hard(0.0, 1.0),
+        ..BranchSpecific::default()
+    };
+    let step = |pre: f64, post: f64| {
+        let mut w = 0.5;
+        r.on_rate(&mut w, &mut 0.0, &sig(pre, post, 0.0, 0.0));
+        w
+    };
+    assert!(
+        (step(1.0, 1.0) - 0.65).abs() < 1e-12,
+        "active input of the winner grows"
+    );
+    assert!(
+        (step(0.0, 1.0) - 0.45).abs() < 1e-12,
+        "inactive input of the winner shrinks"
+    );
+    assert_eq!(step(1.0, 0.0), 0.5, "a losing segment does not learn");
+}
+
+#[test]
+fn rules_without_a_rate_form_are_named() {
+    let names = AnyRule::rate_names();
+    for n in [
+        "static",
+        "oja",
+        "bcm",
+        "branch_specific",
+        "dendritic_prediction",
+        "reward_modulated",
+    ] {
+        assert!(names.contains(&n), "{n} in {names:?}");
+    }
+    assert!(!names.contains(&"pair_stdp"));
+    assert!(
+        !AnyRule::default_named("local_coactivity")
+            .unwrap()
+            .has_rate_form()
+    );
+}
+
+/// The factorised update over a batch (what the engine computes as a matrix product) equals
+/// the sum of the per-sample changes, for every rule with a rate form.
+#[test]
+fn factorised_batch_update_equals_the_per_synapse_sum() {
+    let samples = [(0.3, 1.2, 0.9, 0.5), (1.5, 0.2, 0.4, -1.0), (0.0, 2.0, 2.5, 0.25)];
+    for name in AnyRule::rate_names() {
+        let rule = AnyRule::default_named(name).unwrap();
+        let w0 = 0.4;
+        // Per sample, summed: the change of each sample at the starting weight.
+        let direct: f64 = samples
+            .iter()
+            .map(|&(pre, post, prediction, modulator)| {
+                let t = rule.rate_terms(&RateCompartment {
+                    post,
+                    prediction,
+                    modulator,
+                    ..RateCompartment::default()
+                });
+                t.hebb * rule.rate_pre(pre) + t.decay * w0 + t.offset
+            })
+            .sum();
+        // Factorised: Σ hebb ⊗ g(pre) as a dot product, Σ decay and Σ offset per compartment.
+        let (mut hebb, mut decay, mut offset) = (0.0, 0.0, 0.0);
+        for &(pre, post, prediction, modulator) in &samples {
+            let t = rule.rate_terms(&RateCompartment {
+                post,
+                prediction,
+                modulator,
+                ..RateCompartment::default()
+            });
+            hebb += t.hebb * rule.rate_pre(pre);
+            decay += t.decay;
+            offset += t.offset;
+        }
+        let factorised = hebb + decay * w0 + offset;
+        assert!(
+            (direct - factorised).abs() < 1e-12,
+            "{name}: {direct} vs {factorised}"
+        );
+    }
+}
