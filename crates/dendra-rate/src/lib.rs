@@ -8,5 +8,11 @@
 #![warn(missing_docs)]
 
 pub mod mlp;
+pub mod model;
+pub mod params;
+pub mod pyramidal;
 
 pub use mlp::{EpochStats, Learning, Mlp, TrainParams, train};
+pub use model::{EpochRecord, Model};
+pub use params::{NetParams, RuleAssignment, UnitKind};
+pub use pyramidal::{Lesions, PyramidalNet};

@@ -61,6 +61,11 @@ pub struct Workspace {
 }
 
 impl Workspace {
+    /// Row `row` of the input batch, to fill in place.
+    pub fn input_row_mut(&mut self, row: usize) -> ndarray::ArrayViewMut1<'_, f32> {
+        self.x.row_mut(row)
+    }
+
     /// Copy a batch of inputs (`rows × features`, the workspace's size) in.
     pub fn set_input(&mut self, x: ArrayView2<f32>) {
         self.x.assign(&x);
@@ -152,6 +157,25 @@ impl Mlp {
             loss -= f64::from(row[label as usize].max(1e-12)).ln();
         }
         (right as f64 / y.len().max(1) as f64, loss / y.len().max(1) as f64)
+    }
+
+    /// [`Mlp::step`], also returning how many rows the network classified right before it.
+    pub fn step_counting(
+        &mut self,
+        ws: &mut Workspace,
+        y: &[u8],
+        lr: f32,
+        learning: Learning,
+    ) -> (f64, usize) {
+        let loss = self.step(ws, y, lr, learning);
+        let p = &ws.h[self.depth() - 1];
+        let right = p
+            .rows()
+            .into_iter()
+            .zip(y)
+            .filter(|(row, label)| crate::pyramidal::argmax(*row) == **label as usize)
+            .count();
+        (loss, right)
     }
 
     /// One SGD step on the batch already in `ws.x` with labels `y`; returns the batch's mean

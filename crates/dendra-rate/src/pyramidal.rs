@@ -1,0 +1,646 @@
+//! Networks of pyramidal rate units whose compartments each learn by their own local rule.
+//!
+//! A hidden unit `i` of layer `l` has three compartments:
+//!
+//! - **basal**: feedforward input `h` (the layer below, plus a constant 1 for the bias),
+//!   potential `v_i = Σ_j W_ij h_j`;
+//! - **distal**: `K` segments, each with context synapses `U`; the best-matching segment
+//!   `k* = argmax_k a_ik`, `a_ik = Σ_c U_ikc c_c`, gates the unit with
+//!   `g_i = σ(gain (a_ik* - θ))` (active dendrites, Iyer et al. 2022);
+//! - **apical**: top-down synapses `B` from the output units (direct feedback, as in the
+//!   apical-dendrite models of Guerguiev et al. 2017), potential `p_i = Σ_o B_io y_o`.
+//!
+//! Its somatic rate is `r_i = relu(v_i + g_a Δp_i) · g_i`, where `Δp_i` is the change of the
+//! apical potential since the unit's own free (unnudged) state, and only the `k` units with the
+//! largest rates of a layer stay active (k-winners-take-all; all when `active_fraction = 1`).
+//! Output units have a basal compartment and an apical one that receives the teacher; their
+//! rates are `y = softmax(v)` (a population with divisive inhibition).
+//!
+//! One update presents a batch twice. In the *free* phase nothing nudges the units:
+//! `r⁰`, `y⁰`. In the *nudged* phase the teacher pulls the output towards the target,
+//! `y¹ = y⁰ + β (t - y⁰)`, which changes each hidden unit's apical potential by
+//! `Δp = B (y¹ - y⁰)`, and so its rate to `r¹`. Then every synapse changes by its
+//! compartment's rule in rate form ([`dendra_rules::rate`]), seeing only its own input and its
+//! own compartment's signals `(post = r¹, prediction = r⁰, modulator = d)`, with
+//! `d = R - R̄` the reward-prediction error (`R = 1` when the free output picked the right
+//! class, `R̄` its running average). A distal segment senses the soma only when it is the
+//! unit's winning segment (it alone is coupled).
+//!
+//! With the default assignment, basal `dendritic_prediction` gives
+//! `ΔW ∝ (r¹ - r⁰) h ≈ relu'(v) g_a β (B (t - y⁰)) h`, the update of direct feedback
+//! alignment (Nøkland 2016), computed from local signals; at the output it is the delta rule.
+//! Apical `reward_modulated` learns `B` from reward; distal `branch_specific` makes each
+//! winning segment select the contexts active with it.
+//!
+//! One update counts as `dt = 1 ms` of rule time (rates of change are per update). Weights
+//! start He-normal, `B` normal with variance `2 / n`, `U` uniform in `[0, 1)`, all from the
+//! seed's streams; the training step allocates nothing.
+
+use dendra_core::{ParamError, Purpose, StreamKey};
+use dendra_rules::{AnyRule, RateCompartment};
+use ndarray::linalg::general_mat_mul;
+use ndarray::{Array1, Array2, ArrayView2, ArrayViewMut2, s};
+use rand::RngExt;
+use rand_distr::{Distribution, Normal};
+
+use crate::params::{NetParams, UnitKind};
+
+/// One group of synapses: weights and the rule's one number of rate state per synapse.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Synapses {
+    /// Weights (post × pre).
+    pub w: Array2<f32>,
+    /// Rate state per synapse (e.g. the labile component of `reward_modulated`).
+    pub aux: Array2<f32>,
+}
+
+impl Synapses {
+    fn new(w: Array2<f32>) -> Self {
+        let aux = Array2::zeros(w.raw_dim());
+        Synapses { w, aux }
+    }
+}
+
+/// A hidden layer's synapses, per compartment.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HiddenLayer {
+    /// Basal: `n × (inputs + 1)`; the last column is the bias.
+    pub basal: Synapses,
+    /// Apical: `n × outputs`.
+    pub apical: Synapses,
+    /// Distal: `(n · K) × contexts`; rows `i K .. (i + 1) K` are unit `i`'s segments.
+    pub distal: Synapses,
+}
+
+/// Inputs cut off from a compartment (lesions), applied from the moment they are set.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Lesions {
+    /// Apical (top-down) input removed: hidden units are no longer nudged.
+    pub apical: bool,
+    /// Distal (context) input removed: every segment sees a zero context.
+    pub distal: bool,
+}
+
+/// A network of pyramidal rate units.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PyramidalNet {
+    params: NetParams,
+    /// Hidden layers, input side first.
+    pub hidden: Vec<HiddenLayer>,
+    /// Output units' basal synapses: `outputs × (last hidden + 1)`.
+    pub output: Synapses,
+    /// Running average of reward `R̄`.
+    pub reward_avg: f64,
+    /// Current lesions.
+    pub lesions: Lesions,
+    inputs: usize,
+    contexts: usize,
+    segments: usize,
+}
+
+/// Buffers of one hidden layer for a batch.
+#[derive(Debug, Clone)]
+struct LayerBuffers {
+    /// Somatic potential without apical input (`m × n`).
+    v: Array2<f32>,
+    /// Segment activations (`m × nK`).
+    seg: Array2<f32>,
+    /// Winning segment per unit (`m · n`).
+    winner: Vec<u32>,
+    /// Gate, 0 for units silenced by k-WTA (`m × n`).
+    gate: Array2<f32>,
+    /// Free rates with a constant 1 column (`m × (n + 1)`).
+    r0: Array2<f32>,
+    /// Nudged rates (`m × n`).
+    r1: Array2<f32>,
+    /// Apical potential change (`m × n`).
+    dp: Array2<f32>,
+    hebb: Array2<f32>,
+    hebb_seg: Array2<f32>,
+    pre: Array2<f32>,
+    /// Presynaptic factors of the apical synapses (`m × outputs`).
+    pre_y: Array2<f32>,
+    /// Presynaptic factors of the distal synapses (`m × contexts`).
+    pre_ctx: Array2<f32>,
+    grad_basal: Array2<f32>,
+    grad_apical: Array2<f32>,
+    grad_distal: Array2<f32>,
+    sums: TermSums,
+    sums_seg: TermSums,
+}
+
+/// Per-compartment sums of the `decay` and `offset` terms over a batch.
+#[derive(Debug, Clone)]
+struct TermSums {
+    decay: Array1<f32>,
+    offset: Array1<f32>,
+}
+
+impl TermSums {
+    fn new(n: usize) -> Self {
+        TermSums {
+            decay: Array1::zeros(n),
+            offset: Array1::zeros(n),
+        }
+    }
+
+    fn clear(&mut self) {
+        self.decay.fill(0.0);
+        self.offset.fill(0.0);
+    }
+
+    fn any(&self) -> bool {
+        self.decay.iter().chain(&self.offset).any(|&v| v != 0.0)
+    }
+}
+
+/// Buffers of one training step for a given batch size.
+#[derive(Debug, Clone)]
+pub struct Workspace {
+    rows: usize,
+    /// Inputs with a constant 1 column (`m × (inputs + 1)`).
+    x: Array2<f32>,
+    /// One-hot contexts (`m × contexts`).
+    ctx: Array2<f32>,
+    labels: Vec<u8>,
+    layers: Vec<LayerBuffers>,
+    out_v: Array2<f32>,
+    y0: Array2<f32>,
+    y1: Array2<f32>,
+    dy: Array2<f32>,
+    hebb_out: Array2<f32>,
+    pre_out: Array2<f32>,
+    grad_out: Array2<f32>,
+    sums_out: TermSums,
+    modulator: Vec<f32>,
+    reward: Vec<f32>,
+    scratch: Vec<f32>,
+}
+
+impl Workspace {
+    /// Rows per batch.
+    pub fn rows(&self) -> usize {
+        self.rows
+    }
+
+    /// Load rows `idx` of `x` with labels from `y` and context `task` into the batch.
+    pub fn load(&mut self, x: ArrayView2<f32>, y: &[u8], idx: &[usize], task: usize) {
+        assert_eq!(idx.len(), self.rows, "a batch of the workspace's size");
+        let inputs = self.x.ncols() - 1;
+        for (r, &i) in idx.iter().enumerate() {
+            self.x.slice_mut(s![r, ..inputs]).assign(&x.row(i));
+            self.labels[r] = y[i];
+        }
+        self.set_task(task);
+    }
+
+    fn set_task(&mut self, task: usize) {
+        self.ctx.fill(0.0);
+        let contexts = self.ctx.ncols();
+        for mut row in self.ctx.rows_mut() {
+            row[task.min(contexts - 1)] = 1.0;
+        }
+    }
+}
+
+fn he_normal(rows: usize, cols: usize, fan_in: usize, key: StreamKey) -> Array2<f32> {
+    let normal = Normal::new(0.0f32, (2.0 / fan_in as f32).sqrt()).expect("positive scale");
+    let mut rng = key.rng();
+    Array2::from_shape_fn((rows, cols), |_| normal.sample(&mut rng))
+}
+
+fn sigmoid(x: f32) -> f32 {
+    1.0 / (1.0 + (-x).exp())
+}
+
+/// Turn each row of `v` into probabilities in place.
+pub(crate) fn softmax_rows(mut v: ArrayViewMut2<f32>) {
+    for mut row in v.rows_mut() {
+        let max = row.fold(f32::NEG_INFINITY, |a, &b| a.max(b));
+        row.mapv_inplace(|z| (z - max).exp());
+        let sum = row.sum();
+        row /= sum;
+    }
+}
+
+/// The index of a row's largest value (the first on ties).
+pub fn argmax(row: ndarray::ArrayView1<f32>) -> usize {
+    row.iter()
+        .enumerate()
+        .fold(
+            (0, f32::NEG_INFINITY),
+            |a, (i, &v)| if v > a.1 { (i, v) } else { a },
+        )
+        .0
+}
+
+/// Compute a rule's terms for every (sample, compartment): `hebb` per entry, `decay` and
+/// `offset` summed over samples.
+fn terms_into(
+    rule: &AnyRule,
+    post: ArrayView2<f32>,
+    prediction: ArrayView2<f32>,
+    modulator: &[f32],
+    hebb: &mut Array2<f32>,
+    sums: &mut TermSums,
+) {
+    sums.clear();
+    for (i, ((h_row, p_row), q_row)) in hebb
+        .rows_mut()
+        .into_iter()
+        .zip(post.rows())
+        .zip(prediction.rows())
+        .enumerate()
+    {
+        for (j, (h, (&p, &q))) in h_row.into_iter().zip(p_row.iter().zip(q_row)).enumerate() {
+            let t = rule.rate_terms(&RateCompartment {
+                post: f64::from(p),
+                prediction: f64::from(q),
+                modulator: f64::from(modulator[i]),
+                ..RateCompartment::default()
+            });
+            *h = t.hebb as f32;
+            sums.decay[j] += t.decay as f32;
+            sums.offset[j] += t.offset as f32;
+        }
+    }
+}
+
+/// `grad = (hebbᵀ g(pre) + decay ⊙ w + offset) / m`, then the rule's apply.
+fn learn(
+    rule: &AnyRule,
+    syn: &mut Synapses,
+    hebb: &Array2<f32>,
+    input: ArrayView2<f32>,
+    pre: &mut Array2<f32>,
+    grad: &mut Array2<f32>,
+    sums: &TermSums,
+) {
+    if matches!(rule, AnyRule::Static(_)) {
+        return;
+    }
+    let m = hebb.nrows() as f32;
+    ndarray::Zip::from(&mut *pre)
+        .and(input)
+        .for_each(|g, &x| *g = rule.rate_pre(f64::from(x)) as f32);
+    general_mat_mul(1.0 / m, &hebb.t(), &*pre, 0.0, grad);
+    if sums.any() {
+        for ((mut g_row, w_row), (&d, &o)) in grad
+            .rows_mut()
+            .into_iter()
+            .zip(syn.w.rows())
+            .zip(sums.decay.iter().zip(&sums.offset))
+        {
+            for (g, &w) in g_row.iter_mut().zip(w_row) {
+                *g += (d * w + o) / m;
+            }
+        }
+    }
+    rule.rate_apply_all(
+        syn.w.as_slice_mut().expect("standard layout"),
+        syn.aux.as_slice_mut().expect("standard layout"),
+        grad.as_slice().expect("standard layout"),
+        1.0,
+    );
+}
+
+impl PyramidalNet {
+    /// A network with `inputs` inputs, `contexts` context inputs and `outputs` output units,
+    /// initialised from `seed`.
+    pub fn new(
+        inputs: usize,
+        contexts: usize,
+        outputs: usize,
+        params: &NetParams,
+        seed: u64,
+    ) -> Result<Self, ParamError> {
+        params.validate()?;
+        if inputs == 0 || contexts == 0 || outputs < 2 {
+            return Err(ParamError::new(
+                "network",
+                "at least 1 input, 1 context and 2 outputs",
+                format!("{inputs} inputs, {contexts} contexts, {outputs} outputs"),
+            ));
+        }
+        let segments = match params.unit {
+            UnitKind::Compartments => params.segments,
+            UnitKind::Point => 1,
+        };
+        let key = |id: u32, layer: usize| StreamKey::new(seed, Purpose::Weight, id, layer as u64);
+        let mut hidden = Vec::new();
+        let mut fan_in = inputs;
+        for (l, &n) in params.hidden.iter().enumerate() {
+            let mut basal = he_normal(n, fan_in + 1, fan_in, key(0, l));
+            basal.column_mut(fan_in).fill(0.0);
+            let apical = he_normal(n, outputs, n, key(1, l));
+            let mut rng = key(2, l).rng();
+            let distal = Array2::from_shape_fn((n * segments, contexts), |_| rng.random::<f32>());
+            hidden.push(HiddenLayer {
+                basal: Synapses::new(basal),
+                apical: Synapses::new(apical),
+                distal: Synapses::new(distal),
+            });
+            fan_in = n;
+        }
+        let mut out = he_normal(outputs, fan_in + 1, fan_in, key(0, params.hidden.len()));
+        out.column_mut(fan_in).fill(0.0);
+        Ok(PyramidalNet {
+            params: params.clone(),
+            hidden,
+            output: Synapses::new(out),
+            reward_avg: 0.0,
+            lesions: Lesions::default(),
+            inputs,
+            contexts,
+            segments,
+        })
+    }
+
+    /// The parameters.
+    pub fn params(&self) -> &NetParams {
+        &self.params
+    }
+
+    /// Number of output units.
+    pub fn outputs(&self) -> usize {
+        self.output.w.nrows()
+    }
+
+    /// Buffers for batches of `rows`.
+    pub fn workspace(&self, rows: usize) -> Workspace {
+        let outputs = self.outputs();
+        let mut fan_in = self.inputs;
+        let mut layers = Vec::new();
+        for layer in &self.hidden {
+            let n = layer.basal.w.nrows();
+            let nk = n * self.segments;
+            let mut r0 = Array2::zeros((rows, n + 1));
+            r0.column_mut(n).fill(1.0);
+            layers.push(LayerBuffers {
+                v: Array2::zeros((rows, n)),
+                seg: Array2::zeros((rows, nk)),
+                winner: vec![0; rows * n],
+                gate: Array2::zeros((rows, n)),
+                r0,
+                r1: Array2::zeros((rows, n)),
+                dp: Array2::zeros((rows, n)),
+                hebb: Array2::zeros((rows, n)),
+                hebb_seg: Array2::zeros((rows, nk)),
+                pre: Array2::zeros((rows, fan_in + 1)),
+                pre_y: Array2::zeros((rows, outputs)),
+                pre_ctx: Array2::zeros((rows, self.contexts)),
+                grad_basal: Array2::zeros((n, fan_in + 1)),
+                grad_apical: Array2::zeros((n, outputs)),
+                grad_distal: Array2::zeros((nk, self.contexts)),
+                sums: TermSums::new(n),
+                sums_seg: TermSums::new(nk),
+            });
+            fan_in = n;
+        }
+        let mut x = Array2::zeros((rows, self.inputs + 1));
+        x.column_mut(self.inputs).fill(1.0);
+        let widest = self.params.hidden.iter().copied().max().unwrap_or(1).max(outputs);
+        Workspace {
+            rows,
+            x,
+            ctx: Array2::zeros((rows, self.contexts)),
+            labels: vec![0; rows],
+            layers,
+            out_v: Array2::zeros((rows, outputs)),
+            y0: Array2::zeros((rows, outputs)),
+            y1: Array2::zeros((rows, outputs)),
+            dy: Array2::zeros((rows, outputs)),
+            hebb_out: Array2::zeros((rows, outputs)),
+            pre_out: Array2::zeros((rows, fan_in + 1)),
+            grad_out: Array2::zeros((outputs, fan_in + 1)),
+            sums_out: TermSums::new(outputs),
+            modulator: vec![0.0; rows],
+            reward: vec![0.0; rows],
+            scratch: Vec::with_capacity(widest),
+        }
+    }
+
+    /// The free phase: rates `r⁰` of every hidden layer and output probabilities `y⁰`.
+    fn free(&self, ws: &mut Workspace) {
+        let k_active = |n: usize| ((self.params.active_fraction * n as f64).ceil() as usize).clamp(1, n);
+        let (gain, theta) = (self.params.gate_gain as f32, self.params.gate_threshold as f32);
+        let kseg = self.segments;
+        for l in 0..self.hidden.len() {
+            let (below, rest) = ws.layers.split_at_mut(l);
+            let buf = &mut rest[0];
+            let input = if l == 0 {
+                ws.x.view()
+            } else {
+                below[l - 1].r0.view()
+            };
+            let layer = &self.hidden[l];
+            general_mat_mul(1.0, &input, &layer.basal.w.t(), 0.0, &mut buf.v);
+            if self.lesions.distal {
+                buf.seg.fill(0.0);
+            } else {
+                general_mat_mul(1.0, &ws.ctx, &layer.distal.w.t(), 0.0, &mut buf.seg);
+            }
+            let n = buf.v.ncols();
+            for i in 0..ws.rows {
+                for j in 0..n {
+                    let segs = &buf.seg.row(i);
+                    let (mut best, mut a) = (0usize, f32::NEG_INFINITY);
+                    for k in 0..kseg {
+                        let v = segs[j * kseg + k];
+                        if v > a {
+                            (best, a) = (k, v);
+                        }
+                    }
+                    buf.winner[i * n + j] = best as u32;
+                    match self.params.unit {
+                        UnitKind::Compartments => buf.gate[[i, j]] = sigmoid(gain * (a - theta)),
+                        UnitKind::Point => {
+                            buf.v[[i, j]] += a;
+                            buf.gate[[i, j]] = 1.0;
+                        }
+                    }
+                    buf.r0[[i, j]] = buf.v[[i, j]].max(0.0) * buf.gate[[i, j]];
+                }
+                let k = k_active(n);
+                if k < n {
+                    let row = buf.r0.slice(s![i, ..n]);
+                    ws.scratch.clear();
+                    ws.scratch.extend(row.iter().copied());
+                    ws.scratch.select_nth_unstable_by(k - 1, |a, b| b.total_cmp(a));
+                    let threshold = ws.scratch[k - 1];
+                    // Keep all above the k-th largest rate, and ties with it in index order.
+                    let mut kept = row.iter().filter(|&&r| r > threshold).count();
+                    for j in 0..n {
+                        let r = buf.r0[[i, j]];
+                        let tie_kept = r == threshold && kept < k;
+                        if tie_kept {
+                            kept += 1;
+                        }
+                        if r < threshold || (r == threshold && !tie_kept) {
+                            buf.r0[[i, j]] = 0.0;
+                            buf.gate[[i, j]] = 0.0;
+                        }
+                    }
+                }
+            }
+        }
+        let top = ws.layers.last().expect("at least one hidden layer").r0.view();
+        general_mat_mul(1.0, &top, &self.output.w.t(), 0.0, &mut ws.out_v);
+        ws.y0.assign(&ws.out_v);
+        softmax_rows(ws.y0.view_mut());
+    }
+
+    /// One update on the batch loaded into `ws`; returns the batch's mean cross-entropy and
+    /// the number of samples the free output classified right, both before the update.
+    pub fn step(&mut self, ws: &mut Workspace) -> (f64, usize) {
+        self.free(ws);
+        let beta = self.params.nudging as f32;
+        let (mut loss, mut right) = (0.0f64, 0usize);
+        for i in 0..ws.rows {
+            let label = ws.labels[i] as usize;
+            let y0 = ws.y0.row(i);
+            loss -= f64::from(y0[label].max(1e-12)).ln();
+            let r = f32::from(u8::from(argmax(y0) == label));
+            right += r as usize;
+            ws.reward[i] = r;
+            ws.modulator[i] = r - self.reward_avg as f32;
+            for o in 0..ws.y0.ncols() {
+                let target = f32::from(u8::from(o == label));
+                let (y0, y1) = (ws.y0[[i, o]], ws.y0[[i, o]] + beta * (target - ws.y0[[i, o]]));
+                ws.y1[[i, o]] = y1;
+                ws.dy[[i, o]] = y1 - y0;
+            }
+        }
+        // Output units: the teacher at the apical compartment nudges them.
+        let rules = self.params.rules;
+        terms_into(
+            &rules.output,
+            ws.y1.view(),
+            ws.y0.view(),
+            &ws.modulator,
+            &mut ws.hebb_out,
+            &mut ws.sums_out,
+        );
+        let top = ws.layers.last().expect("at least one hidden layer").r0.view();
+        learn(
+            &rules.output,
+            &mut self.output,
+            &ws.hebb_out,
+            top,
+            &mut ws.pre_out,
+            &mut ws.grad_out,
+            &ws.sums_out,
+        );
+        // Hidden units: top-down feedback changes the apical potential, which nudges the soma.
+        let (g_a, kseg) = (self.params.apical_gain as f32, self.segments);
+        for l in 0..self.hidden.len() {
+            let (below, rest) = ws.layers.split_at_mut(l);
+            let buf = &mut rest[0];
+            let layer = &mut self.hidden[l];
+            let n = buf.v.ncols();
+            if self.lesions.apical {
+                buf.dp.fill(0.0);
+            } else {
+                general_mat_mul(g_a, &ws.dy, &layer.apical.w.t(), 0.0, &mut buf.dp);
+            }
+            ndarray::Zip::from(&mut buf.r1)
+                .and(&buf.v)
+                .and(&buf.dp)
+                .and(&buf.gate)
+                .for_each(|r1, &v, &dp, &g| *r1 = (v + dp).max(0.0) * g);
+            let r0 = buf.r0.slice(s![.., ..n]);
+            let input = if l == 0 {
+                ws.x.view()
+            } else {
+                below[l - 1].r0.view()
+            };
+            terms_into(
+                &rules.basal,
+                buf.r1.view(),
+                r0,
+                &ws.modulator,
+                &mut buf.hebb,
+                &mut buf.sums,
+            );
+            learn(
+                &rules.basal,
+                &mut layer.basal,
+                &buf.hebb,
+                input,
+                &mut buf.pre,
+                &mut buf.grad_basal,
+                &buf.sums,
+            );
+            terms_into(
+                &rules.apical,
+                buf.r1.view(),
+                r0,
+                &ws.modulator,
+                &mut buf.hebb,
+                &mut buf.sums,
+            );
+            learn(
+                &rules.apical,
+                &mut layer.apical,
+                &buf.hebb,
+                ws.y0.view(),
+                &mut buf.pre_y,
+                &mut buf.grad_apical,
+                &buf.sums,
+            );
+            // Distal: only each unit's winning segment senses the soma.
+            buf.hebb_seg.fill(0.0);
+            buf.sums_seg.clear();
+            if !matches!(rules.distal, AnyRule::Static(_)) {
+                for i in 0..ws.rows {
+                    for j in 0..n {
+                        let k = buf.winner[i * n + j] as usize;
+                        let t = rules.distal.rate_terms(&RateCompartment {
+                            post: f64::from(buf.r1[[i, j]]),
+                            prediction: f64::from(buf.r0[[i, j]]),
+                            modulator: f64::from(ws.modulator[i]),
+                            ..RateCompartment::default()
+                        });
+                        let c = j * kseg + k;
+                        buf.hebb_seg[[i, c]] = t.hebb as f32;
+                        buf.sums_seg.decay[c] += t.decay as f32;
+                        buf.sums_seg.offset[c] += t.offset as f32;
+                    }
+                }
+                learn(
+                    &rules.distal,
+                    &mut layer.distal,
+                    &buf.hebb_seg,
+                    ws.ctx.view(),
+                    &mut buf.pre_ctx,
+                    &mut buf.grad_distal,
+                    &buf.sums_seg,
+                );
+            }
+        }
+        let mean_reward = ws.reward.iter().map(|&r| f64::from(r)).sum::<f64>() / ws.rows as f64;
+        self.reward_avg += (mean_reward - self.reward_avg) / self.params.reward_tau_updates;
+        (loss / ws.rows as f64, right)
+    }
+
+    /// Predicted classes of rows `x` in context `task` (free phase; allocates, for evaluation).
+    pub fn predict(&self, x: ArrayView2<f32>, task: usize) -> Vec<u8> {
+        let chunk = 256.min(x.nrows().max(1));
+        let mut ws = self.workspace(chunk);
+        let mut out = Vec::with_capacity(x.nrows());
+        let mut start = 0;
+        while start < x.nrows() {
+            let end = (start + chunk).min(x.nrows());
+            if end - start != ws.rows {
+                ws = self.workspace(end - start);
+            }
+            ws.x.slice_mut(s![.., ..self.inputs])
+                .assign(&x.slice(s![start..end, ..]));
+            ws.set_task(task);
+            self.free(&mut ws);
+            out.extend(ws.y0.rows().into_iter().map(|r| argmax(r) as u8));
+            start = end;
+        }
+        out
+    }
+}
