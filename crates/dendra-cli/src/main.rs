@@ -339,6 +339,7 @@ fn run(spec_arg: &str, out: &Path, args: &CommonArgs, cli: &Cli) -> Result<(), F
         summary,
         recorded,
         imaging,
+        learning,
     } = outcome?;
     let wall_s = start.elapsed().as_secs_f64();
     let tables = recorded
@@ -353,8 +354,15 @@ fn run(spec_arg: &str, out: &Path, args: &CommonArgs, cli: &Cli) -> Result<(), F
         spec_hash: spec.hash(),
         wall_s,
     };
-    match &imaging {
-        Some(im) => dendra_io::write_study_run(
+    match (&imaging, &learning) {
+        (_, Some(curves)) => dendra_io::learning_io::write_learning_run(
+            staging.path(),
+            &info,
+            &summary.to_json_map(),
+            &spec.text,
+            curves,
+        )?,
+        (Some(im), None) => dendra_io::write_study_run(
             staging.path(),
             &info,
             &summary.to_json_map(),
@@ -366,7 +374,9 @@ fn run(spec_arg: &str, out: &Path, args: &CommonArgs, cli: &Cli) -> Result<(), F
                 write_data: true,
             },
         )?,
-        None => dendra_io::write_run(staging.path(), &info, &summary.to_json_map(), &tables, &spec.text)?,
+        (None, None) => {
+            dendra_io::write_run(staging.path(), &info, &summary.to_json_map(), &tables, &spec.text)?
+        }
     }
     let dir = staging.commit()?;
     print_summary(&plan.name, &summary, args.json, cli.quiet);

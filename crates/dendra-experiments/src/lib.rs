@@ -10,11 +10,13 @@
 //! | `izhikevich2007` | Izhikevich (2007): the distal reward problem, STDP x dopamine; not yet robust ([`izhikevich2007`]) |
 //! | `multirule` | Benchmark: 100 neurons, basal STDP + apical reward-gated + distal co-activity, 10 s ([`multirule`]) |
 //! | `urbanczik2014` | Urbanczik & Senn (2014): a dendrite learns to predict somatic spiking ([`urbanczik2014`]) |
+//! | `digits`, `mnist`, `fmnist`, `continual` | NeuroAI benchmarks: multi-rule units vs uniform, point, feedback alignment and backprop ([`learning`]) |
 //! | `wright2025` | Wright, Hedrick & Komiyama (2025) in silico: the imaging study and its analysis ([`wright2025`]) |
 #![warn(missing_docs)]
 
 pub mod cuba;
 pub mod izhikevich2007;
+pub mod learning;
 pub mod multirule;
 pub mod network;
 pub mod song2000;
@@ -75,6 +77,9 @@ pub enum ExperimentError {
     /// The spec is invalid.
     #[error("{0}")]
     Spec(#[from] SpecError),
+    /// Input data (a data set) is missing or malformed.
+    #[error("{0}")]
+    Input(String),
     /// Simulated data failed its own validation (a bug: simulated recordings must be valid).
     #[error("simulated data are invalid: {0}")]
     Data(String),
@@ -84,7 +89,10 @@ impl ExperimentError {
     /// Whether the error is the user's input (exit code 2) rather than a failed run (1).
     pub fn is_bad_input(&self) -> bool {
         match self {
-            ExperimentError::Unknown { .. } | ExperimentError::Option(_) | ExperimentError::Spec(_) => true,
+            ExperimentError::Unknown { .. }
+            | ExperimentError::Option(_)
+            | ExperimentError::Spec(_)
+            | ExperimentError::Input(_) => true,
             ExperimentError::Sim(e) => matches!(e, SimError::Param(_)),
             ExperimentError::Data(_) => false,
         }
@@ -100,6 +108,8 @@ pub struct Outcome {
     pub recorded: Option<Recorded>,
     /// Imaging recordings and their analysis, for imaging experiments.
     pub imaging: Option<Imaging>,
+    /// Learning curves, for learning benchmarks.
+    pub learning: Option<dendra_io::learning_io::LearningCurves>,
 }
 
 /// Imaging recordings (simulated) and what the analysis found in them.
@@ -127,6 +137,7 @@ impl Outcome {
             summary,
             recorded: Some(Recorded { network, simulation }),
             imaging: None,
+            learning: None,
         }
     }
 }
@@ -235,6 +246,34 @@ pub fn builtins() -> &'static [Builtin] {
             spec: include_str!("../../../examples/wright2025.toml"),
             run: Some(wright2025::run),
             check: check_params::<wright2025::Wright2025Params>,
+        },
+        Builtin {
+            name: "digits",
+            description: "NeuroAI: multi-rule pyramidal units vs uniform, point, feedback alignment, backprop on the UCI digits, 5 seeds, ablations",
+            spec: include_str!("../../../examples/digits.toml"),
+            run: Some(learning::run),
+            check: check_params::<learning::LearningParams>,
+        },
+        Builtin {
+            name: "mnist",
+            description: "NeuroAI: the digits comparison on MNIST (idx files from DENDRA_DATA; scripts/fetch_mnist.py builds them)",
+            spec: include_str!("../../../examples/mnist.toml"),
+            run: Some(learning::run),
+            check: check_params::<learning::LearningParams>,
+        },
+        Builtin {
+            name: "fmnist",
+            description: "NeuroAI: the digits comparison on Fashion-MNIST (idx files from DENDRA_DATA)",
+            spec: include_str!("../../../examples/fmnist.toml"),
+            run: Some(learning::run),
+            check: check_params::<learning::LearningParams>,
+        },
+        Builtin {
+            name: "continual",
+            description: "NeuroAI: 10 permuted-digits tasks in sequence, task as distal context; accuracy on all tasks after the last",
+            spec: include_str!("../../../examples/continual.toml"),
+            run: Some(learning::run),
+            check: check_params::<learning::LearningParams>,
         },
         Builtin {
             name: "compartments",

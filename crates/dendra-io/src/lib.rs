@@ -23,6 +23,11 @@
 //! | `spine_features.parquet` | per stable spine: `spine`, `animal`, `condition`, `dendrite`, `compartment`, `position_um`, `rate_per_min`, `local`, `local_chance`, `distant`, `bap`, `ratio`, `class` |
 //! | `figures/*` | learning curves, co-activity vs distance, size change, predictors, manipulation, an example field of view |
 //!
+//! Learning benchmarks (`digits`, `mnist`, `fmnist`, `continual`) write `summary.json`,
+//! `spec.toml`, `learning_curves.parquet` (`learner`, `seed`, `task`, `epoch`, `test_accuracy`,
+//! `train_accuracy`, `train_loss`, `seconds`; [`learning_io`]), `figures/learning_curves.*` and
+//! `report.html`.
+//!
 //! Missing values (no position, no spine) are NaN. Files are written under temporary names and
 //! renamed, inside a staging directory renamed into place at the end ([`outdir`]).
 #![warn(missing_docs)]
@@ -31,6 +36,7 @@ pub mod datasets;
 pub mod error;
 pub mod figures;
 pub mod imaging_io;
+pub mod learning_io;
 pub mod outdir;
 pub mod parquet_io;
 pub mod report;
@@ -249,6 +255,9 @@ pub fn rebuild_report(dir: &Path) -> IoResult<()> {
         let study = dendra_analysis::analyze(&data, &settings);
         let spec = std::fs::read_to_string(dir.join("spec.toml")).ok();
         return write_study_report(dir, &summary, &study, &data, spec.as_deref());
+    }
+    if dir.join("learning_curves.parquet").exists() {
+        return learning_io::rebuild(dir, &read_summary(dir)?);
     }
     rebuild_network_report(dir)
 }

@@ -110,6 +110,11 @@ pub struct NetParams {
     pub gate_gain: f64,
     /// Threshold of the distal gate.
     pub gate_threshold: f64,
+    /// Probability that a unit's gate starts open for a given context: one of its segments,
+    /// drawn at random, starts above the gate threshold for that context and the others below
+    /// (sparse random context selectivity, which the distal rule then refines); 1: every
+    /// unit's gate starts open for every context.
+    pub open_fraction: f64,
     /// Fraction of each hidden layer's units kept active per sample (k-winners-take-all); 1
     /// keeps all.
     pub active_fraction: f64,
@@ -132,6 +137,7 @@ impl Default for NetParams {
             segments: 10,
             gate_gain: 10.0,
             gate_threshold: 0.5,
+            open_fraction: 1.0,
             active_fraction: 1.0,
             nudging: 1.0,
             apical_gain: 1.0,
@@ -156,6 +162,13 @@ impl NetParams {
         }
         positive("gate_gain", self.gate_gain)?;
         finite("gate_threshold", self.gate_threshold)?;
+        if !(0.0..=1.0).contains(&self.open_fraction) {
+            return Err(ParamError::new(
+                "open_fraction",
+                "a probability in [0, 1]",
+                self.open_fraction,
+            ));
+        }
         if !(self.active_fraction > 0.0 && self.active_fraction <= 1.0) {
             return Err(ParamError::new(
                 "active_fraction",

@@ -33,7 +33,8 @@
 //! winning segment select the contexts active with it.
 //!
 //! One update counts as `dt = 1 ms` of rule time (rates of change are per update). Weights
-//! start He-normal, `B` normal with variance `2 / n`, `U` uniform in `[0, 1)`, all from the
+//! start He-normal, `B` normal with variance `2 / n`, `U` with sparse random context selectivity
+//! (see `NetParams::open_fraction`), all from the
 //! seed's streams; the training step allocates nothing.
 
 use dendra_core::{ParamError, Purpose, StreamKey};
@@ -209,6 +210,29 @@ fn he_normal(rows: usize, cols: usize, fan_in: usize, key: StreamKey) -> Array2<
     Array2::from_shape_fn((rows, cols), |_| normal.sample(&mut rng))
 }
 
+/// Distal synapses at the start: for each unit and context, with probability
+/// `open_fraction`, one random segment starts above the gate threshold `θ` (uniform in
+/// `[θ + (1 - θ)/4, θ + 3(1 - θ)/4)`) and the unit's other segments below it (uniform in
+/// `[0, 0.6 θ)`); otherwise all start below it. With `open_fraction = 1` and `θ <= 0` every
+/// gate starts open.
+fn segments_init(n: usize, k: usize, contexts: usize, p: &NetParams, key: StreamKey) -> Array2<f32> {
+    let theta = p.gate_threshold as f32;
+    let mut rng = key.rng();
+    let mut u = Array2::zeros((n * k, contexts));
+    for i in 0..n {
+        for c in 0..contexts {
+            for s in 0..k {
+                u[[i * k + s, c]] = 0.6 * theta.max(0.0) * rng.random::<f32>();
+            }
+            if rng.random::<f64>() < p.open_fraction {
+                let s = rng.random_range(0..k);
+                u[[i * k + s, c]] = theta + (1.0 - theta) * (0.25 + 0.5 * rng.random::<f32>());
+            }
+        }
+    }
+    u
+}
+
 fn sigmoid(x: f32) -> f32 {
     1.0 / (1.0 + (-x).exp())
 }
@@ -296,6 +320,11 @@ fn learn(
             }
         }
     }
+    if !(syn.w.is_standard_layout() && syn.aux.is_standard_layout()) {
+        // Weights set from outside in another memory order: bring them into row-major once.
+        syn.w = syn.w.as_standard_layout().into_owned();
+        syn.aux = syn.aux.as_standard_layout().into_owned();
+    }
     rule.rate_apply_all(
         syn.w.as_slice_mut().expect("standard layout"),
         syn.aux.as_slice_mut().expect("standard layout"),
@@ -333,8 +362,7 @@ impl PyramidalNet {
             let mut basal = he_normal(n, fan_in + 1, fan_in, key(0, l));
             basal.column_mut(fan_in).fill(0.0);
             let apical = he_normal(n, outputs, n, key(1, l));
-            let mut rng = key(2, l).rng();
-            let distal = Array2::from_shape_fn((n * segments, contexts), |_| rng.random::<f32>());
+            let distal = segments_init(n, segments, contexts, params, key(2, l));
             hidden.push(HiddenLayer {
                 basal: Synapses::new(basal),
                 apical: Synapses::new(apical),
@@ -621,6 +649,13 @@ impl PyramidalNet {
         let mean_reward = ws.reward.iter().map(|&r| f64::from(r)).sum::<f64>() / ws.rows as f64;
         self.reward_avg += (mean_reward - self.reward_avg) / self.params.reward_tau_updates;
         (loss / ws.rows as f64, right)
+    }
+
+    /// The first hidden layer's free rates for the first row of the batch in `ws`.
+    pub fn free_rates(&self, ws: &mut Workspace) -> Vec<f32> {
+        self.free(ws);
+        let n = ws.layers[0].v.ncols();
+        ws.layers[0].r0.slice(s![0, ..n]).to_vec()
     }
 
     /// Predicted classes of rows `x` in context `task` (free phase; allocates, for evaluation).

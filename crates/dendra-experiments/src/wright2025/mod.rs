@@ -270,5 +270,6 @@ pub fn run(spec: &dendra_spec::Spec, options: &RunOptions) -> Result<Outcome, Ex
             study,
             settings,
         }),
+        learning: None,
     })
 }
