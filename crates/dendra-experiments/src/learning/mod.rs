@@ -200,6 +200,12 @@ fn stats(v: &[f64]) -> (f64, f64, f64, f64) {
 /// Run a learning benchmark spec.
 pub fn run(spec: &Spec, options: &RunOptions) -> Result<Outcome, ExperimentError> {
     let p: LearningParams = spec.params()?;
+    benchmark(&p, options)
+}
+
+/// Run the benchmark `p`: every learner and ablation over the seeds, in parallel on
+/// `options.threads` threads (results do not depend on the thread count; wall times do).
+pub fn benchmark(p: &LearningParams, options: &RunOptions) -> Result<Outcome, ExperimentError> {
     p.validate()
         .map_err(|e| ExperimentError::Option(e.within("params")))?;
     if options.duration_ms.is_some() {
@@ -209,8 +215,8 @@ pub fn run(spec: &Spec, options: &RunOptions) -> Result<Outcome, ExperimentError
             options.duration_ms.unwrap_or_default(),
         )));
     }
-    let data = load(&p)?;
-    let task_data = tasks(&p, &data, options.seed);
+    let data = load(p)?;
+    let task_data = tasks(p, &data, options.seed);
     let learners: Vec<Learner> = p
         .variants
         .iter()
@@ -230,7 +236,7 @@ pub fn run(spec: &Spec, options: &RunOptions) -> Result<Outcome, ExperimentError
     let records: Vec<Result<RunRecord, ExperimentError>> = pool.install(|| {
         jobs.par_iter()
             .map(|&(learner, k)| {
-                let r = train(learner, &p, &task_data, &data, options.seed + k);
+                let r = train(learner, p, &task_data, &data, options.seed + k);
                 let n = finished.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
                 (options.progress)(n, total);
                 r
