@@ -10,11 +10,15 @@
 //! counting 2 · batch · (2 Σ_l in·out + Σ_{l>0} in·out) flops per step (forward pass and weight
 //! gradients of every layer, errors sent back below the first hidden layer only), and the ratio
 //! to sgemm, (3) the wall time of one backprop epoch over `--rows` random images at
-//! batch 64 (min over `--reps`). Timings only; nothing is asserted.
+//! batch 64 (min over `--reps`), (4) GFLOP/s of the multi-rule pyramidal training step
+//! (784-256-256-10, default rules, one context), counting 2 · batch · (2 Σ_l (in_l + 1) out_l +
+//! 2 Σ_hidden 10 n_l) flops per step (free pass and weight changes of every basal layer, apical
+//! feedback and its weight changes; the per-unit rule terms and the one-context distal
+//! products are not counted). Timings only; nothing is asserted.
 
 use std::time::Instant;
 
-use dendra_rate::{Learning, Mlp, TrainParams, train};
+use dendra_rate::{Learning, Mlp, NetParams, PyramidalNet, TrainParams, train};
 use ndarray::Array2;
 use ndarray::linalg::general_mat_mul;
 
@@ -63,6 +67,34 @@ fn main() {
         let gflops = (batch * flops_per_row) as f64 / best / 1e9;
         println!(
             "mlp step 784-256-256-10, batch {batch}: {:.3} ms, {gflops:.1} GFLOP/s = {:.2} x sgemm",
+            best * 1e3,
+            gflops / sgemm
+        );
+    }
+    let params = NetParams {
+        hidden: vec![256, 256],
+        ..NetParams::default()
+    };
+    let pyr_flops_per_row = 2 * (2 * (785 * 256 + 257 * 256 + 257 * 10) + 2 * 10 * (256 + 256));
+    for batch in [64, 128, 256] {
+        let mut net = PyramidalNet::new(784, 1, 10, &params, 1).expect("valid parameters");
+        let mut ws = net.workspace(batch);
+        let x = Array2::from_shape_fn((batch, 784), |(i, j)| ((i * 31 + j) % 255) as f32 / 255.0);
+        let y: Vec<u8> = (0..batch).map(|i| (i % 10) as u8).collect();
+        let idx: Vec<usize> = (0..batch).collect();
+        ws.load(x.view(), &y, &idx, 0);
+        let steps = 200;
+        let mut best = f64::INFINITY;
+        for _ in 0..reps {
+            let t = Instant::now();
+            for _ in 0..steps {
+                net.step(&mut ws);
+            }
+            best = best.min(t.elapsed().as_secs_f64() / steps as f64);
+        }
+        let gflops = (batch * pyr_flops_per_row) as f64 / best / 1e9;
+        println!(
+            "multi-rule step 784-256-256-10, batch {batch}: {:.3} ms, {gflops:.1} GFLOP/s = {:.2} x sgemm",
             best * 1e3,
             gflops / sgemm
         );

@@ -11,14 +11,14 @@ use dendra_rules::rules::{BranchSpecific, DendriticPrediction, RewardModulated};
 #[derive(Debug, Clone, Copy, PartialEq, serde::Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct RuleAssignment {
-    /// Feedforward synapses of hidden units (default `dendritic_prediction`, η = 0.1).
+    /// Feedforward synapses of hidden units (default `dendritic_prediction`, η = 2).
     pub basal: AnyRule,
     /// Top-down synapses onto the apical tuft of hidden units (default `reward_modulated`).
     pub apical: AnyRule,
     /// Context synapses on the distal segments of hidden units (default `branch_specific`).
     pub distal: AnyRule,
     /// Feedforward synapses of the output units, whose apical compartment receives the teacher
-    /// (default `dendritic_prediction`, η = 0.1).
+    /// (default `dendritic_prediction`, η = 2).
     pub output: AnyRule,
 }
 
@@ -28,7 +28,7 @@ impl RuleAssignment {
     pub fn multi_rule() -> Self {
         RuleAssignment {
             basal: AnyRule::DendriticPrediction(DendriticPrediction {
-                eta: 0.1,
+                eta: 2.0,
                 w_min: -100.0,
                 w_max: 100.0,
                 ..DendriticPrediction::default()
@@ -48,7 +48,7 @@ impl RuleAssignment {
                 ..BranchSpecific::default()
             }),
             output: AnyRule::DendriticPrediction(DendriticPrediction {
-                eta: 0.1,
+                eta: 2.0,
                 w_min: -100.0,
                 w_max: 100.0,
                 ..DendriticPrediction::default()
@@ -139,7 +139,7 @@ impl Default for NetParams {
             gate_threshold: 0.5,
             open_fraction: 1.0,
             active_fraction: 1.0,
-            nudging: 1.0,
+            nudging: 0.1,
             apical_gain: 1.0,
             reward_tau_updates: 100.0,
             rules: RuleAssignment::default(),

@@ -15,8 +15,8 @@
 //! | key | meaning |
 //! |---|---|
 //! | `V_accuracy_mean`, `_sd`, `_min`, `_max` | final test accuracy over seeds (continual: mean over all tasks after the last) |
-//! | `V_epochs_to_90pct` | mean over seeds of the first epoch whose score reaches 90 % of the run's final score |
-//! | `V_seconds_to_90pct` | mean training wall time until then (s; runs share the threads) |
+//! | `V_epochs_to_90pct` | single task only: mean over seeds of the first epoch whose test accuracy reaches 90 % of the run's final one |
+//! | `V_seconds_to_90pct` | single task only: mean training wall time until then (s; runs share the threads) |
 //! | `V_seconds_per_epoch` | mean training wall time per epoch (s) |
 //! | `V_task_accuracy` | continual only: mean accuracy on each task after the last (array) |
 //! | `ablation_A_accuracy_mean`, `_sd` | the multi-rule network with `A` |
@@ -287,8 +287,10 @@ pub fn benchmark(p: &LearningParams, options: &RunOptions) -> Result<Outcome, Ex
         if let Learner::Variant(_) = learner {
             summary.set(&format!("{name}_accuracy_min"), min);
             summary.set(&format!("{name}_accuracy_max"), max);
-            summary.set(&format!("{name}_epochs_to_90pct"), stats(&to90).0);
-            summary.set(&format!("{name}_seconds_to_90pct"), stats(&secs90).0);
+            if p.tasks == 1 {
+                summary.set(&format!("{name}_epochs_to_90pct"), stats(&to90).0);
+                summary.set(&format!("{name}_seconds_to_90pct"), stats(&secs90).0);
+            }
             summary.set(&format!("{name}_seconds_per_epoch"), stats(&per_epoch).0);
             if p.tasks > 1 {
                 summary.set(&format!("{name}_task_accuracy"), per_task.clone());

@@ -140,9 +140,9 @@ impl Default for LearningParams {
                 Ablation::LesionDistal,
             ],
             lesion_epoch: 0,
-            mlp_lr: 0.1,
+            mlp_lr: 0.2,
             uniform_rule: AnyRule::DendriticPrediction(DendriticPrediction {
-                eta: 0.1,
+                eta: 2.0,
                 w_min: -100.0,
                 w_max: 100.0,
                 ..DendriticPrediction::default()
