@@ -39,6 +39,10 @@ fn list_names_every_builtin() {
         "izhikevich2007",
         "compartments",
         "wright2025",
+        "digits",
+        "mnist",
+        "fmnist",
+        "continual",
     ] {
         assert!(out.contains(name), "{name} missing from:\n{out}");
     }
@@ -545,4 +549,56 @@ fn analyze_reads_csv_and_rejects_bad_data_with_file_row_and_column() {
     ]);
     assert_eq!(code, 2, "{err}");
     std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// A small learning benchmark writes its curves, figure, summary and report, and `report`
+/// redraws them from what it wrote.
+#[test]
+fn a_learning_benchmark_writes_curves_figure_and_report() {
+    let dir = scratch("learning");
+    let (_, spec, _) = dendra(&["show", "digits"]);
+    let small = spec
+        .replace("seeds = 5", "seeds = 2")
+        .replace("epochs = 30", "epochs = 2")
+        .replace("hidden = [256]", "hidden = [32]")
+        .replace("ablations = [\"basal_off\", \"apical_off\", \"distal_off\", \"lesion_apical\", \"lesion_distal\"]", "ablations = [\"apical_off\"]");
+    let file = dir.join("small.toml");
+    std::fs::write(&file, small).unwrap();
+    let out = dir.join("out");
+    let (code, stdout, err) = dendra(&["run", s(&file), "--out", s(&out), "--json"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(stdout.contains("multi_rule_accuracy_mean"), "{stdout}");
+    for f in [
+        "summary.json",
+        "spec.toml",
+        "learning_curves.parquet",
+        "figures/learning_curves.png",
+        "figures/learning_curves.svg",
+        "report.html",
+    ] {
+        assert!(out.join(f).is_file(), "{f} missing");
+    }
+    let curves = dendra_io::learning_io::read_curves(&out.join("learning_curves.parquet")).unwrap();
+    // 6 learners (5 variants + 1 ablation) x 2 seeds x 2 epochs.
+    assert_eq!(curves.points.len(), 24);
+    assert!(
+        curves
+            .points
+            .iter()
+            .all(|p| (0.0..=1.0).contains(&p.test_accuracy))
+    );
+    std::fs::remove_file(out.join("report.html")).unwrap();
+    let (code, _, err) = dendra(&["report", s(&out)]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        std::fs::read_to_string(out.join("report.html"))
+            .unwrap()
+            .contains("learning_curves")
+    );
+    // Missing MNIST data is the user's to fix: exit 2 with the way to get it.
+    if std::env::var_os("DENDRA_DATA").is_none() {
+        let (code, _, err) = dendra(&["run", "mnist", "--out", s(&dir.join("mn"))]);
+        assert_eq!(code, 2, "{err}");
+        assert!(err.contains("fetch_mnist.py"), "{err}");
+    }
 }
