@@ -32,6 +32,9 @@ pub struct CurvePoint {
     pub seconds: f64,
 }
 
+/// One learner's test accuracy at one epoch over seeds: `(epoch, mean, min, max)`.
+pub type EpochBand = (f64, f64, f64, f64);
+
 /// Learning curves of every run of a benchmark, one row per (learner, seed, epoch).
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct LearningCurves {
@@ -50,7 +53,7 @@ impl LearningCurves {
 
     /// Mean, minimum and maximum test accuracy over seeds per epoch, per learner, in order of
     /// first appearance.
-    pub fn by_learner(&self) -> Vec<(String, Vec<(f64, f64, f64, f64)>)> {
+    pub fn by_learner(&self) -> Vec<(String, Vec<EpochBand>)> {
         let mut order: Vec<String> = Vec::new();
         let mut acc: BTreeMap<(String, u32), Vec<f64>> = BTreeMap::new();
         for (l, p) in self.learner.iter().zip(&self.points) {

@@ -16,7 +16,7 @@ pub enum Model {
         /// The network.
         net: Mlp,
         /// Its buffers.
-        ws: mlp::Workspace,
+        ws: Box<mlp::Workspace>,
         /// How errors reach hidden layers.
         learning: Learning,
         /// SGD learning rate.
@@ -27,9 +27,9 @@ pub enum Model {
     /// Pyramidal units with local rules.
     Pyramidal {
         /// The network.
-        net: PyramidalNet,
+        net: Box<PyramidalNet>,
         /// Its buffers.
-        ws: pyramidal::Workspace,
+        ws: Box<pyramidal::Workspace>,
     },
 }
 
@@ -47,7 +47,7 @@ pub struct EpochRecord {
 impl Model {
     /// An MLP learner for batches of `batch` rows.
     pub fn mlp(net: Mlp, learning: Learning, lr: f32, batch: usize) -> Model {
-        let ws = net.workspace(batch);
+        let ws = Box::new(net.workspace(batch));
         Model::Mlp {
             net,
             ws,
@@ -59,8 +59,11 @@ impl Model {
 
     /// A pyramidal learner for batches of `batch` rows.
     pub fn pyramidal(net: PyramidalNet, batch: usize) -> Model {
-        let ws = net.workspace(batch);
-        Model::Pyramidal { net, ws }
+        let ws = Box::new(net.workspace(batch));
+        Model::Pyramidal {
+            net: Box::new(net),
+            ws,
+        }
     }
 
     fn batch(&self) -> usize {
@@ -133,7 +136,7 @@ impl Model {
     /// The pyramidal network, if this is one (to set lesions).
     pub fn pyramidal_mut(&mut self) -> Option<&mut PyramidalNet> {
         match self {
-            Model::Pyramidal { net, .. } => Some(net),
+            Model::Pyramidal { net, .. } => Some(&mut **net),
             Model::Mlp { .. } => None,
         }
     }

@@ -68,7 +68,7 @@ impl RuleAssignment {
                 .map_err(|e| e.within(&format!("rules.{compartment}")))?;
             if !rule.has_rate_form() {
                 return Err(ParamError::new(
-                    &format!("rules.{compartment}.name"),
+                    format!("rules.{compartment}.name"),
                     format!("a rule with a rate form ({})", AnyRule::rate_names().join(", ")),
                     rule.name(),
                 ));
@@ -150,7 +150,7 @@ impl Default for NetParams {
 impl NetParams {
     /// Check the values.
     pub fn validate(&self) -> ParamResult<()> {
-        if self.hidden.is_empty() || self.hidden.iter().any(|&n| n == 0) {
+        if self.hidden.is_empty() || self.hidden.contains(&0) {
             return Err(ParamError::new(
                 "hidden",
                 "one or more hidden layer sizes, each >= 1",

@@ -145,13 +145,13 @@ fn branch_specific_segments_select_the_context_they_won_in() {
     net.step(&mut ws);
     let after = &net.hidden[0].distal.w;
     let mut grew = 0;
-    for unit in 0..16 {
+    for (unit, &rate) in rates.iter().enumerate() {
         let segs = |u: &Array2<f32>| (0..3).map(|k| u.row(unit * 3 + k).to_owned()).collect::<Vec<_>>();
         let (b, a) = (segs(&before), segs(after));
         let winner = (0..3).fold(0, |w, k| if b[k][2] > b[w][2] { k } else { w });
         for k in 0..3 {
-            if k != winner || rates[unit] == 0.0 {
-                assert_eq!(a[k], b[k], "unit {unit} segment {k} (rate {})", rates[unit]);
+            if k != winner || rate == 0.0 {
+                assert_eq!(a[k], b[k], "unit {unit} segment {k} (rate {rate})");
             } else {
                 assert!(a[k][2] > b[k][2], "present context grows");
                 for c in [0, 1, 3] {
