@@ -469,26 +469,34 @@ impl PyramidalNet {
                 general_mat_mul(1.0, &ws.ctx, &layer.distal.w.t(), 0.0, &mut buf.seg);
             }
             let n = buf.v.ncols();
-            for i in 0..ws.rows {
+            let point = self.params.unit == UnitKind::Point;
+            let rows = buf
+                .v
+                .rows_mut()
+                .into_iter()
+                .zip(buf.seg.rows())
+                .zip(buf.gate.rows_mut().into_iter().zip(buf.r0.rows_mut()))
+                .zip(buf.winner.chunks_exact_mut(n));
+            for (((mut v, seg), (mut gate, mut r0)), winner) in rows {
+                let seg = seg.to_slice().expect("standard layout");
                 for j in 0..n {
-                    let segs = &buf.seg.row(i);
                     let (mut best, mut a) = (0usize, f32::NEG_INFINITY);
-                    for k in 0..kseg {
-                        let v = segs[j * kseg + k];
-                        if v > a {
-                            (best, a) = (k, v);
+                    for (k, &value) in seg[j * kseg..(j + 1) * kseg].iter().enumerate() {
+                        if value > a {
+                            (best, a) = (k, value);
                         }
                     }
-                    buf.winner[i * n + j] = best as u32;
-                    match self.params.unit {
-                        UnitKind::Compartments => buf.gate[[i, j]] = sigmoid(gain * (a - theta)),
-                        UnitKind::Point => {
-                            buf.v[[i, j]] += a;
-                            buf.gate[[i, j]] = 1.0;
-                        }
+                    winner[j] = best as u32;
+                    if point {
+                        v[j] += a;
+                        gate[j] = 1.0;
+                    } else {
+                        gate[j] = sigmoid(gain * (a - theta));
                     }
-                    buf.r0[[i, j]] = buf.v[[i, j]].max(0.0) * buf.gate[[i, j]];
+                    r0[j] = v[j].max(0.0) * gate[j];
                 }
+            }
+            for i in 0..ws.rows {
                 let k = k_active(n);
                 if k < n {
                     let row = buf.r0.slice(s![i, ..n]);
