@@ -45,6 +45,12 @@ IMAGING = {
                                "bap": "float64", "ratio": "float64", "class": STR},
 }
 
+LEARNING = {
+    "learning_curves.parquet": {"learner": STR, "seed": "uint64", "task": "uint32", "epoch": "uint32",
+                                "test_accuracy": "float64", "train_accuracy": "float64",
+                                "train_loss": "float64", "seconds": "float64"},
+}
+
 
 def check_columns(out: pathlib.Path, tables: dict) -> dict:
     frames = {}
@@ -78,11 +84,26 @@ def check_imaging(out: pathlib.Path) -> None:
     print("ok")
 
 
+def check_learning(out: pathlib.Path, results: dict) -> None:
+    curves = check_columns(out, LEARNING)["learning_curves.parquet"]
+    assert curves["test_accuracy"].between(0, 1).all()
+    for learner, runs in curves.groupby("learner"):
+        assert runs["seed"].nunique() == results["seeds"], learner
+        last = runs[runs["epoch"] == runs["epoch"].max()]
+        if f"{learner}_accuracy_mean" in results:
+            assert abs(last["test_accuracy"].mean() - results[f"{learner}_accuracy_mean"]) < 1e-9, learner
+    assert (out / "figures" / "learning_curves.png").exists()
+    print("ok")
+
+
 def main(out: pathlib.Path) -> None:
     summary = json.loads((out / "summary.json").read_text())
     assert "results" in summary and "spec_hash" in summary, summary.keys()
     if (out / "analysis.json").exists():
         check_imaging(out)
+        return
+    if (out / "learning_curves.parquet").exists():
+        check_learning(out, summary["results"])
         return
     frames = check_columns(out, COLUMNS)
     spikes = frames["spikes.parquet"]

@@ -25,6 +25,15 @@
 //! presynaptic traces per source terminal, postsynaptic traces per compartment — decays them in
 //! closed form between events (as NEST does), and calls the rule only at events, so the cost
 //! grows with events, not with synapses × steps.
+//!
+//! The rate engine drives the same rule types through their *rate form* ([`rate`]): a rule
+//! turns its compartment's signals ([`RateCompartment`]: the somatic rate as it arrives, the
+//! compartment's own prediction of it, the broadcast modulator) into per-compartment factors
+//! ([`RateTerms`]) that multiply a function of the presynaptic rate alone, and then applies the
+//! summed change to one synapse's weight and its one number of rate state (bounds,
+//! consolidation). The factorisation keeps the law: no term mixes one synapse's input with
+//! another compartment's signals. Rules with a rate form: `static`, `oja`, `bcm`,
+//! `branch_specific`, `dendritic_prediction`, `reward_modulated`.
 #![warn(missing_docs)]
 
 pub mod any;
