@@ -38,7 +38,7 @@
 //! seed's streams; the training step allocates nothing.
 
 use dendra_core::{ParamError, Purpose, StreamKey};
-use dendra_rules::{AnyRule, RateCompartment};
+use dendra_rules::{AnyRule, RateCompartment, TermsOut};
 use ndarray::linalg::general_mat_mul;
 use ndarray::{Array1, Array2, ArrayView2, ArrayViewMut2, s};
 use rand::RngExt;
@@ -117,7 +117,6 @@ struct LayerBuffers {
     /// Apical potential change (`m × n`).
     dp: Array2<f32>,
     hebb: Array2<f32>,
-    hebb_seg: Array2<f32>,
     pre: Array2<f32>,
     /// Presynaptic factors of the apical synapses (`m × outputs`).
     pre_y: Array2<f32>,
@@ -243,7 +242,12 @@ pub(crate) fn softmax_rows(mut v: ArrayViewMut2<f32>) {
         let max = row.fold(f32::NEG_INFINITY, |a, &b| a.max(b));
         row.mapv_inplace(|z| (z - max).exp());
         let sum = row.sum();
-        row /= sum;
+        // Probabilities too small for a normal f32 are 0: subnormal values would slow every
+        // later product with them by orders of magnitude.
+        row.mapv_inplace(|p| {
+            let p = p / sum;
+            if p < f32::MIN_POSITIVE { 0.0 } else { p }
+        });
     }
 }
 
@@ -269,24 +273,25 @@ fn terms_into(
     sums: &mut TermSums,
 ) {
     sums.clear();
-    for (i, ((h_row, p_row), q_row)) in hebb
+    let decay = sums.decay.as_slice_mut().expect("contiguous");
+    let offset = sums.offset.as_slice_mut().expect("contiguous");
+    for (((mut h, p), q), &d) in hebb
         .rows_mut()
         .into_iter()
         .zip(post.rows())
         .zip(prediction.rows())
-        .enumerate()
+        .zip(modulator)
     {
-        for (j, (h, (&p, &q))) in h_row.into_iter().zip(p_row.iter().zip(q_row)).enumerate() {
-            let t = rule.rate_terms(&RateCompartment {
-                post: f64::from(p),
-                prediction: f64::from(q),
-                modulator: f64::from(modulator[i]),
-                ..RateCompartment::default()
-            });
-            *h = t.hebb as f32;
-            sums.decay[j] += t.decay as f32;
-            sums.offset[j] += t.offset as f32;
-        }
+        rule.rate_terms_row(
+            p.to_slice().expect("rows are contiguous"),
+            q.to_slice().expect("rows are contiguous"),
+            d,
+            TermsOut {
+                hebb: h.as_slice_mut().expect("rows are contiguous"),
+                decay: &mut *decay,
+                offset: &mut *offset,
+            },
+        );
     }
 }
 
@@ -308,6 +313,12 @@ fn learn(
         .and(input)
         .for_each(|g, &x| *g = rule.rate_pre(f64::from(x)) as f32);
     general_mat_mul(1.0 / m, &hebb.t(), &*pre, 0.0, grad);
+    apply(rule, syn, grad, sums, m);
+}
+
+/// Add the `decay` and `offset` terms to `grad` (which holds the Hebbian part, already divided
+/// by `m`) and apply the rule.
+fn apply(rule: &AnyRule, syn: &mut Synapses, grad: &mut Array2<f32>, sums: &TermSums, m: f32) {
     if sums.any() {
         for ((mut g_row, w_row), (&d, &o)) in grad
             .rows_mut()
@@ -413,7 +424,6 @@ impl PyramidalNet {
                 r1: Array2::zeros((rows, n)),
                 dp: Array2::zeros((rows, n)),
                 hebb: Array2::zeros((rows, n)),
-                hebb_seg: Array2::zeros((rows, nk)),
                 pre: Array2::zeros((rows, fan_in + 1)),
                 pre_y: Array2::zeros((rows, outputs)),
                 pre_ctx: Array2::zeros((rows, self.contexts)),
@@ -624,34 +634,42 @@ impl PyramidalNet {
                 &mut buf.grad_apical,
                 &buf.sums,
             );
-            // Distal: only each unit's winning segment senses the soma.
-            buf.hebb_seg.fill(0.0);
-            buf.sums_seg.clear();
+            // Distal: only each unit's winning segment senses the soma, so only its synapses
+            // change; the sum over samples is accumulated row by row (a dense product would
+            // multiply mostly zeros).
             if !matches!(rules.distal, AnyRule::Static(_)) {
+                let rule = &rules.distal;
+                let m = ws.rows as f32;
+                let contexts = ws.ctx.ncols();
+                ndarray::Zip::from(&mut buf.pre_ctx)
+                    .and(&ws.ctx)
+                    .for_each(|g, &x| *g = rule.rate_pre(f64::from(x)) as f32);
+                buf.grad_distal.fill(0.0);
+                buf.sums_seg.clear();
+                let pre = buf.pre_ctx.as_slice().expect("standard layout");
+                let grad = buf.grad_distal.as_slice_mut().expect("standard layout");
                 for i in 0..ws.rows {
+                    let pre_row = &pre[i * contexts..(i + 1) * contexts];
                     for j in 0..n {
                         let k = buf.winner[i * n + j] as usize;
-                        let t = rules.distal.rate_terms(&RateCompartment {
+                        let t = rule.rate_terms(&RateCompartment {
                             post: f64::from(buf.r1[[i, j]]),
                             prediction: f64::from(buf.r0[[i, j]]),
                             modulator: f64::from(ws.modulator[i]),
                             ..RateCompartment::default()
                         });
                         let c = j * kseg + k;
-                        buf.hebb_seg[[i, c]] = t.hebb as f32;
+                        let h = t.hebb as f32 / m;
+                        if h != 0.0 {
+                            for (g, &x) in grad[c * contexts..(c + 1) * contexts].iter_mut().zip(pre_row) {
+                                *g += h * x;
+                            }
+                        }
                         buf.sums_seg.decay[c] += t.decay as f32;
                         buf.sums_seg.offset[c] += t.offset as f32;
                     }
                 }
-                learn(
-                    &rules.distal,
-                    &mut layer.distal,
-                    &buf.hebb_seg,
-                    ws.ctx.view(),
-                    &mut buf.pre_ctx,
-                    &mut buf.grad_distal,
-                    &buf.sums_seg,
-                );
+                apply(rule, &mut layer.distal, &mut buf.grad_distal, &buf.sums_seg, m);
             }
         }
         let mean_reward = ws.reward.iter().map(|&r| f64::from(r)).sum::<f64>() / ws.rows as f64;

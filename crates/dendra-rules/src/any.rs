@@ -3,7 +3,7 @@
 use dendra_core::ParamError;
 use dendra_core::error::{ParamResult, non_negative, positive};
 
-use crate::rate::{RateCompartment, RateTerms};
+use crate::rate::{RateCompartment, RateTerms, TermsOut};
 use crate::rule::{Needs, Rule};
 use crate::rules::{
     BapHebbian, Bcm, BranchSpecific, Clopath, DendriticPrediction, LocalCoactivity, Oja, PairStdp,
@@ -130,6 +130,27 @@ impl AnyRule {
         with_rule!(self, r => r.rate_terms(c))
     }
 
+    /// The terms of one sample's compartments: `post[j]`, `prediction[j]` and the sample's
+    /// `modulator` give `out.hebb[j]`, and are added to `out.decay[j]` and `out.offset[j]` (the
+    /// rule is chosen once for the row).
+    pub fn rate_terms_row(&self, post: &[f32], prediction: &[f32], modulator: f32, out: TermsOut<'_>) {
+        debug_assert!(post.len() == prediction.len() && post.len() == out.hebb.len());
+        with_rule!(self, r => {
+            let rows = post.iter().zip(prediction).zip(out.hebb.iter_mut());
+            for (((&p, &q), h), (d, o)) in rows.zip(out.decay.iter_mut().zip(out.offset.iter_mut())) {
+                let t = r.rate_terms(&RateCompartment {
+                    post: f64::from(p),
+                    prediction: f64::from(q),
+                    modulator: f64::from(modulator),
+                    ..RateCompartment::default()
+                });
+                *h = t.hebb as f32;
+                *d += t.decay as f32;
+                *o += t.offset as f32;
+            }
+        })
+    }
+
     /// The presynaptic factor of the rate form ([`Rule::rate_pre`]).
     pub fn rate_pre(&self, pre: f64) -> f64 {
         with_rule!(self, r => r.rate_pre(pre))
@@ -137,14 +158,30 @@ impl AnyRule {
 
     /// Apply summed changes `dw` of one update of `dt_ms` to the synapses `w` with rate states
     /// `aux` (all of equal length), as [`Rule::rate_apply`] does for each. The rule is chosen
-    /// once for the whole slice.
+    /// once for the whole slice. Values too small for a normal `f32` are stored as 0 (flush to
+    /// zero): weights that decay geometrically, as under soft bounds, would otherwise become
+    /// subnormal and slow every later matrix product by orders of magnitude.
     pub fn rate_apply_all(&self, w: &mut [f32], aux: &mut [f32], dw: &[f32], dt_ms: f64) {
         debug_assert!(w.len() == aux.len() && w.len() == dw.len());
+        let flush = |x: f64| {
+            let x = x as f32;
+            if x.is_subnormal() { 0.0 } else { x }
+        };
+        if let AnyRule::DendriticPrediction(r) = self {
+            // The common case, in f32 so that it vectorises: the sum of two f32 values rounded
+            // once is what the f64 path stores, and the bounds clip the same way.
+            let (lo, hi) = (r.w_min as f32, r.w_max as f32);
+            for (w, &d) in w.iter_mut().zip(dw) {
+                let x = (*w + d).clamp(lo, hi);
+                *w = if x.abs() < f32::MIN_POSITIVE { 0.0 } else { x };
+            }
+            return;
+        }
         with_rule!(self, r => {
             for ((w, a), &d) in w.iter_mut().zip(aux.iter_mut()).zip(dw) {
                 let mut a64 = f64::from(*a);
-                *w = r.rate_apply(f64::from(*w), &mut a64, f64::from(d), dt_ms) as f32;
-                *a = a64 as f32;
+                *w = flush(r.rate_apply(f64::from(*w), &mut a64, f64::from(d), dt_ms));
+                *a = flush(a64);
             }
         })
     }

@@ -51,7 +51,7 @@ pub use any::AnyRule;
 pub use bounds::WeightBounds;
 pub use drive::{CompartmentSignals, DriveArchive};
 pub use modulator::{Modulator, ModulatorParams};
-pub use rate::{RateCompartment, RateTerms};
+pub use rate::{RateCompartment, RateTerms, TermsOut};
 pub use rule::{CoactivitySpec, Needs, Rule, TraceSpec};
 pub use signals::{LocalSignals, RateSignals};
 pub use spine::{SizeClass, SpineParams, StructuralParams};

@@ -59,3 +59,14 @@ impl RateTerms {
         self.hebb * g + self.decay * w + self.offset
     }
 }
+
+/// Where [`crate::AnyRule::rate_terms_row`] writes the terms of one sample's compartments.
+#[derive(Debug)]
+pub struct TermsOut<'a> {
+    /// `hebb` per compartment.
+    pub hebb: &'a mut [f32],
+    /// `decay` per compartment, added to.
+    pub decay: &'a mut [f32],
+    /// `offset` per compartment, added to.
+    pub offset: &'a mut [f32],
+}

@@ -142,3 +142,36 @@ fn factorised_batch_update_equals_the_per_synapse_sum() {
         );
     }
 }
+
+#[test]
+fn weights_decaying_below_normal_floats_are_flushed_to_zero() {
+    let rule = AnyRule::default_named("branch_specific").unwrap();
+    let (mut w, mut aux) = ([1e-37f32], [0.0f32]);
+    // Soft-bounded depression by 90 %: 1e-38 would be subnormal in f32.
+    rule.rate_apply_all(&mut w, &mut aux, &[-0.9], 1.0);
+    assert_eq!(w[0], 0.0);
+    let (mut w, mut aux) = ([0.5f32], [0.0f32]);
+    rule.rate_apply_all(&mut w, &mut aux, &[-0.5], 1.0);
+    assert_eq!(w[0], 0.25);
+}
+
+/// The slice path (with its f32 fast path for `dendritic_prediction`) stores what the rule's
+/// own `rate_apply` gives, rounded to f32.
+#[test]
+fn the_slice_path_stores_what_the_rule_gives() {
+    let r = DendriticPrediction {
+        w_min: -0.75,
+        w_max: 0.5,
+        ..DendriticPrediction::default()
+    };
+    let rule = AnyRule::DendriticPrediction(r);
+    let w0: Vec<f32> = (0..200).map(|i| ((i * 37) % 101) as f32 / 80.0 - 0.6).collect();
+    let dw: Vec<f32> = (0..200).map(|i| ((i * 53) % 97) as f32 / 300.0 - 0.15).collect();
+    let mut w = w0.clone();
+    let mut aux = vec![0.0f32; 200];
+    rule.rate_apply_all(&mut w, &mut aux, &dw, 1.0);
+    for i in 0..200 {
+        let expected = r.rate_apply(f64::from(w0[i]), &mut 0.0, f64::from(dw[i]), 1.0) as f32;
+        assert_eq!(w[i], expected, "{i}: {} + {}", w0[i], dw[i]);
+    }
+}
