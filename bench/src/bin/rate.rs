@@ -76,28 +76,38 @@ fn main() {
         ..NetParams::default()
     };
     let pyr_flops_per_row = 2 * (2 * (785 * 256 + 257 * 256 + 257 * 10) + 2 * 10 * (256 + 256));
-    for batch in [64, 128, 256] {
-        let mut net = PyramidalNet::new(784, 1, 10, &params, 1).expect("valid parameters");
-        let mut ws = net.workspace(batch);
-        let x = Array2::from_shape_fn((batch, 784), |(i, j)| ((i * 31 + j) % 255) as f32 / 255.0);
-        let y: Vec<u8> = (0..batch).map(|i| (i % 10) as u8).collect();
-        let idx: Vec<usize> = (0..batch).collect();
-        ws.load(x.view(), &y, &idx, 0);
-        let steps = 200;
-        let mut best = f64::INFINITY;
-        for _ in 0..reps {
-            let t = Instant::now();
-            for _ in 0..steps {
-                net.step(&mut ws);
+    // One thread (against single-core sgemm), then two: a step's per-sample work runs in
+    // parallel over the batch; its matrix products stay on one thread.
+    for threads in [1, 2] {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .expect("a thread pool");
+        pool.install(|| {
+            for batch in [64, 128, 256] {
+                let mut net = PyramidalNet::new(784, 1, 10, &params, 1).expect("valid parameters");
+                let mut ws = net.workspace(batch);
+                let x = Array2::from_shape_fn((batch, 784), |(i, j)| ((i * 31 + j) % 255) as f32 / 255.0);
+                let y: Vec<u8> = (0..batch).map(|i| (i % 10) as u8).collect();
+                let idx: Vec<usize> = (0..batch).collect();
+                ws.load(x.view(), &y, &idx, 0);
+                let steps = 200;
+                let mut best = f64::INFINITY;
+                for _ in 0..reps {
+                    let t = Instant::now();
+                    for _ in 0..steps {
+                        net.step(&mut ws);
+                    }
+                    best = best.min(t.elapsed().as_secs_f64() / steps as f64);
+                }
+                let gflops = (batch * pyr_flops_per_row) as f64 / best / 1e9;
+                println!(
+                    "multi-rule step 784-256-256-10, batch {batch}, {threads} thread(s): {:.3} ms, {gflops:.1} GFLOP/s = {:.2} x sgemm",
+                    best * 1e3,
+                    gflops / sgemm
+                );
             }
-            best = best.min(t.elapsed().as_secs_f64() / steps as f64);
-        }
-        let gflops = (batch * pyr_flops_per_row) as f64 / best / 1e9;
-        println!(
-            "multi-rule step 784-256-256-10, batch {batch}: {:.3} ms, {gflops:.1} GFLOP/s = {:.2} x sgemm",
-            best * 1e3,
-            gflops / sgemm
-        );
+        });
     }
     let x = Array2::from_shape_fn((rows, 784), |(i, j)| ((i * 31 + j * 7) % 255) as f32 / 255.0);
     let y: Vec<u8> = (0..rows).map(|i| (i % 10) as u8).collect();

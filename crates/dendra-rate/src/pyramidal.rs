@@ -35,12 +35,14 @@
 //! One update counts as `dt = 1 ms` of rule time (rates of change are per update). Weights
 //! start He-normal, `B` normal with variance `2 / n`, `U` with sparse random context selectivity
 //! (see `NetParams::open_fraction`), all from the
-//! seed's streams; the training step allocates nothing.
+//! seed's streams; the training step allocates nothing. Per-sample work (segment matching,
+//! gates, k-WTA, nudged rates) runs in parallel over the batch on the current rayon pool; the
+//! matrix products and sums over samples do not, so results do not depend on the thread count.
 
 use dendra_core::{ParamError, Purpose, StreamKey};
 use dendra_rules::{AnyRule, RateCompartment, TermsOut};
 use ndarray::linalg::general_mat_mul;
-use ndarray::{Array1, Array2, ArrayView2, ArrayViewMut2, s};
+use ndarray::{Array1, Array2, ArrayView2, ArrayViewMut2, Zip, s};
 use rand::RngExt;
 use rand_distr::{Distribution, Normal};
 
@@ -108,6 +110,8 @@ struct LayerBuffers {
     seg: Array2<f32>,
     /// Winning segment per unit (`m · n`).
     winner: Vec<u32>,
+    /// Per-row scratch for k-WTA (`m × n`).
+    scratch: Array2<f32>,
     /// Gate, 0 for units silenced by k-WTA (`m × n`).
     gate: Array2<f32>,
     /// Free rates with a constant 1 column (`m × (n + 1)`).
@@ -174,7 +178,6 @@ pub struct Workspace {
     sums_out: TermSums,
     modulator: Vec<f32>,
     reward: Vec<f32>,
-    scratch: Vec<f32>,
 }
 
 impl Workspace {
@@ -419,6 +422,7 @@ impl PyramidalNet {
                 v: Array2::zeros((rows, n)),
                 seg: Array2::zeros((rows, nk)),
                 winner: vec![0; rows * n],
+                scratch: Array2::zeros((rows, n)),
                 gate: Array2::zeros((rows, n)),
                 r0,
                 r1: Array2::zeros((rows, n)),
@@ -437,7 +441,6 @@ impl PyramidalNet {
         }
         let mut x = Array2::zeros((rows, self.inputs + 1));
         x.column_mut(self.inputs).fill(1.0);
-        let widest = self.params.hidden.iter().copied().max().unwrap_or(1).max(outputs);
         Workspace {
             rows,
             x,
@@ -454,7 +457,6 @@ impl PyramidalNet {
             sums_out: TermSums::new(outputs),
             modulator: vec![0.0; rows],
             reward: vec![0.0; rows],
-            scratch: Vec::with_capacity(widest),
         }
     }
 
@@ -480,55 +482,57 @@ impl PyramidalNet {
             }
             let n = buf.v.ncols();
             let point = self.params.unit == UnitKind::Point;
-            let rows = buf
-                .v
-                .rows_mut()
-                .into_iter()
-                .zip(buf.seg.rows())
-                .zip(buf.gate.rows_mut().into_iter().zip(buf.r0.rows_mut()))
-                .zip(buf.winner.chunks_exact_mut(n));
-            for (((mut v, seg), (mut gate, mut r0)), winner) in rows {
-                let seg = seg.to_slice().expect("standard layout");
-                for j in 0..n {
-                    let (mut best, mut a) = (0usize, f32::NEG_INFINITY);
-                    for (k, &value) in seg[j * kseg..(j + 1) * kseg].iter().enumerate() {
-                        if value > a {
-                            (best, a) = (k, value);
-                        }
-                    }
-                    winner[j] = best as u32;
-                    if point {
-                        v[j] += a;
-                        gate[j] = 1.0;
-                    } else {
-                        gate[j] = sigmoid(gain * (a - theta));
-                    }
-                    r0[j] = v[j].max(0.0) * gate[j];
-                }
-            }
-            for i in 0..ws.rows {
-                let k = k_active(n);
-                if k < n {
-                    let row = buf.r0.slice(s![i, ..n]);
-                    ws.scratch.clear();
-                    ws.scratch.extend(row.iter().copied());
-                    ws.scratch.select_nth_unstable_by(k - 1, |a, b| b.total_cmp(a));
-                    let threshold = ws.scratch[k - 1];
-                    // Keep all above the k-th largest rate, and ties with it in index order.
-                    let mut kept = row.iter().filter(|&&r| r > threshold).count();
+            let k = k_active(n);
+            let mut winners =
+                ArrayViewMut2::from_shape((ws.rows, n), &mut buf.winner[..]).expect("m × n winners");
+            // Each sample's row is independent: parallel over the batch, the same result for
+            // any thread count.
+            Zip::from(buf.v.rows_mut())
+                .and(buf.seg.rows())
+                .and(buf.gate.rows_mut())
+                .and(buf.r0.rows_mut())
+                .and(winners.rows_mut())
+                .and(buf.scratch.rows_mut())
+                .par_for_each(|mut v, seg, mut gate, mut r0, mut winner, mut scratch| {
+                    let seg = seg.to_slice().expect("standard layout");
                     for j in 0..n {
-                        let r = buf.r0[[i, j]];
-                        let tie_kept = r == threshold && kept < k;
-                        if tie_kept {
-                            kept += 1;
+                        let (mut best, mut a) = (0usize, f32::NEG_INFINITY);
+                        for (kk, &value) in seg[j * kseg..(j + 1) * kseg].iter().enumerate() {
+                            if value > a {
+                                (best, a) = (kk, value);
+                            }
                         }
-                        if r < threshold || (r == threshold && !tie_kept) {
-                            buf.r0[[i, j]] = 0.0;
-                            buf.gate[[i, j]] = 0.0;
+                        winner[j] = best as u32;
+                        if point {
+                            v[j] += a;
+                            gate[j] = 1.0;
+                        } else {
+                            gate[j] = sigmoid(gain * (a - theta));
+                        }
+                        r0[j] = v[j].max(0.0) * gate[j];
+                    }
+                    if k < n {
+                        let scratch = scratch.as_slice_mut().expect("standard layout");
+                        for (s, &r) in scratch.iter_mut().zip(r0.iter()) {
+                            *s = r;
+                        }
+                        scratch.select_nth_unstable_by(k - 1, |a, b| b.total_cmp(a));
+                        let threshold = scratch[k - 1];
+                        // Keep all above the k-th largest rate, and ties with it in index order.
+                        let mut kept = r0.iter().take(n).filter(|&&r| r > threshold).count();
+                        for j in 0..n {
+                            let r = r0[j];
+                            let tie_kept = r == threshold && kept < k;
+                            if tie_kept {
+                                kept += 1;
+                            }
+                            if r < threshold || (r == threshold && !tie_kept) {
+                                r0[j] = 0.0;
+                                gate[j] = 0.0;
+                            }
                         }
                     }
-                }
-            }
+                });
         }
         let top = ws.layers.last().expect("at least one hidden layer").r0.view();
         general_mat_mul(1.0, &top, &self.output.w.t(), 0.0, &mut ws.out_v);
@@ -589,11 +593,11 @@ impl PyramidalNet {
             } else {
                 general_mat_mul(g_a, &ws.dy, &layer.apical.w.t(), 0.0, &mut buf.dp);
             }
-            ndarray::Zip::from(&mut buf.r1)
+            Zip::from(&mut buf.r1)
                 .and(&buf.v)
                 .and(&buf.dp)
                 .and(&buf.gate)
-                .for_each(|r1, &v, &dp, &g| *r1 = (v + dp).max(0.0) * g);
+                .par_for_each(|r1, &v, &dp, &g| *r1 = (v + dp).max(0.0) * g);
             let r0 = buf.r0.slice(s![.., ..n]);
             let input = if l == 0 {
                 ws.x.view()

@@ -227,3 +227,32 @@ fn bad_parameters_name_the_key() {
     .unwrap_err();
     assert!(e.to_string().contains("nudging"), "{e}");
 }
+
+/// A step's per-sample work runs in parallel over the batch; the result is the same for any
+/// number of threads.
+#[test]
+fn a_step_does_not_depend_on_the_thread_count() {
+    let (x, y, _, _) = digits();
+    let params = NetParams {
+        hidden: vec![64, 32],
+        active_fraction: 0.3,
+        ..NetParams::default()
+    };
+    let run = |threads: usize| {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap();
+        pool.install(|| {
+            let mut net = PyramidalNet::new(64, 1, 10, &params, 4).unwrap();
+            let mut ws = net.workspace(48);
+            for b in 0..10 {
+                let idx: Vec<usize> = (b * 48..(b + 1) * 48).collect();
+                ws.load(x.view(), &y, &idx, 0);
+                net.step(&mut ws);
+            }
+            net
+        })
+    };
+    assert_eq!(run(1), run(2));
+}
