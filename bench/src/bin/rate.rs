@@ -30,6 +30,20 @@ fn arg(args: &[String], name: &str, default: usize) -> usize {
         .unwrap_or(default)
 }
 
+/// Wall time of one call of `step` (s): the best over `reps` runs of 200 calls each.
+fn best_seconds_per_step(reps: usize, mut step: impl FnMut()) -> f64 {
+    let steps = 200;
+    let mut best = f64::INFINITY;
+    for _ in 0..reps {
+        let t = Instant::now();
+        for _ in 0..steps {
+            step();
+        }
+        best = best.min(t.elapsed().as_secs_f64() / steps as f64);
+    }
+    best
+}
+
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     let rows = arg(&args, "--rows", 10_000);
@@ -55,15 +69,9 @@ fn main() {
         let x = Array2::from_shape_fn((batch, 784), |(i, j)| ((i * 31 + j) % 255) as f32 / 255.0);
         ws.set_input(x.view());
         let y: Vec<u8> = (0..batch).map(|i| (i % 10) as u8).collect();
-        let steps = 200;
-        let mut best = f64::INFINITY;
-        for _ in 0..reps {
-            let t = Instant::now();
-            for _ in 0..steps {
-                mlp.step(&mut ws, &y, 1e-4, Learning::Backprop);
-            }
-            best = best.min(t.elapsed().as_secs_f64() / steps as f64);
-        }
+        let best = best_seconds_per_step(reps, || {
+            mlp.step(&mut ws, &y, 1e-4, Learning::Backprop);
+        });
         let gflops = (batch * flops_per_row) as f64 / best / 1e9;
         println!(
             "mlp step 784-256-256-10, batch {batch}: {:.3} ms, {gflops:.1} GFLOP/s = {:.2} x sgemm",
@@ -91,15 +99,9 @@ fn main() {
                 let y: Vec<u8> = (0..batch).map(|i| (i % 10) as u8).collect();
                 let idx: Vec<usize> = (0..batch).collect();
                 ws.load(x.view(), &y, &idx, 0);
-                let steps = 200;
-                let mut best = f64::INFINITY;
-                for _ in 0..reps {
-                    let t = Instant::now();
-                    for _ in 0..steps {
-                        net.step(&mut ws);
-                    }
-                    best = best.min(t.elapsed().as_secs_f64() / steps as f64);
-                }
+                let best = best_seconds_per_step(reps, || {
+                    net.step(&mut ws);
+                });
                 let gflops = (batch * pyr_flops_per_row) as f64 / best / 1e9;
                 println!(
                     "multi-rule step 784-256-256-10, batch {batch}, {threads} thread(s): {:.3} ms, {gflops:.1} GFLOP/s = {:.2} x sgemm",

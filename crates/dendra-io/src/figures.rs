@@ -183,12 +183,24 @@ where
     X: plotters::coord::ranged1d::Ranged<ValueType = f64>,
     Y: plotters::coord::ranged1d::Ranged<ValueType = f64>,
 {
+    legend_at(chart, SeriesLabelPosition::UpperRight)
+}
+
+/// The series legend at `position`.
+pub(crate) fn legend_at<'a, DB: DrawingBackend + 'a, X, Y>(
+    chart: &mut ChartContext<'a, DB, Cartesian2d<X, Y>>,
+    position: SeriesLabelPosition,
+) -> DrawResult
+where
+    X: plotters::coord::ranged1d::Ranged<ValueType = f64>,
+    Y: plotters::coord::ranged1d::Ranged<ValueType = f64>,
+{
     chart
         .configure_series_labels()
         .label_font(font(13))
         .background_style(WHITE.mix(0.85))
         .border_style(BLACK.mix(0.3))
-        .position(SeriesLabelPosition::UpperRight)
+        .position(position)
         .draw()
         .map_err(err)
 }
@@ -448,7 +460,23 @@ fn weights_over_time<DB: DrawingBackend>(t: &Tables, root: &DrawingArea<DB, Shif
         .axis_desc_style(font(14))
         .draw()
         .map_err(err)?;
-    for (k, (name, pts)) in series.iter().enumerate() {
+    band_lines(&mut chart, series.iter(), 0.2)?;
+    legend(&mut chart)
+}
+
+/// One line per series through `(x, mean)` over a band from `low` to `high` filled with the
+/// line's colour at `band_alpha`; each series is `(name, [(x, mean, low, high)])`, labelled for
+/// the legend.
+pub(crate) fn band_lines<'n, 'a, DB: DrawingBackend + 'a>(
+    chart: &mut ChartContext<
+        'a,
+        DB,
+        Cartesian2d<plotters::coord::types::RangedCoordf64, plotters::coord::types::RangedCoordf64>,
+    >,
+    series: impl Iterator<Item = (&'n String, &'n Vec<(f64, f64, f64, f64)>)>,
+    band_alpha: f64,
+) -> DrawResult {
+    for (k, (name, pts)) in series.enumerate() {
         let c = COLOURS[k % COLOURS.len()];
         let band: Vec<(f64, f64)> = pts
             .iter()
@@ -456,7 +484,7 @@ fn weights_over_time<DB: DrawingBackend>(t: &Tables, root: &DrawingArea<DB, Shif
             .chain(pts.iter().rev().map(|p| (p.0, p.2)))
             .collect();
         chart
-            .draw_series(std::iter::once(Polygon::new(band, c.mix(0.2))))
+            .draw_series(std::iter::once(Polygon::new(band, c.mix(band_alpha))))
             .map_err(err)?;
         chart
             .draw_series(LineSeries::new(pts.iter().map(|p| (p.0, p.1)), c.stroke_width(2)))
@@ -464,7 +492,7 @@ fn weights_over_time<DB: DrawingBackend>(t: &Tables, root: &DrawingArea<DB, Shif
             .label(name.clone())
             .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 16, y)], c.stroke_width(2)));
     }
-    legend(&mut chart)
+    Ok(())
 }
 
 /// [`render`] with one drawing function `draw(tables, area)` for both back ends.

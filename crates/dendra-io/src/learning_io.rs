@@ -9,7 +9,7 @@ use plotters::prelude::*;
 use serde_json::{Map, Value};
 
 use crate::error::{IoError, IoResult};
-use crate::figures::{COLOURS, DrawResult, Figure, err, font, render};
+use crate::figures::{DrawResult, Figure, band_lines, err, font, legend_at, render};
 use crate::parquet_io::{self, Column, ColumnRef};
 use crate::{RunInfo, outdir, report, summary_json};
 
@@ -178,30 +178,8 @@ fn curves_figure<DB: DrawingBackend>(c: &LearningCurves, root: &DrawingArea<DB, 
         .axis_desc_style(font(14))
         .draw()
         .map_err(err)?;
-    for (k, (name, pts)) in series.iter().enumerate() {
-        let c = COLOURS[k % COLOURS.len()];
-        let band: Vec<(f64, f64)> = pts
-            .iter()
-            .map(|p| (p.0, p.3))
-            .chain(pts.iter().rev().map(|p| (p.0, p.2)))
-            .collect();
-        chart
-            .draw_series(std::iter::once(Polygon::new(band, c.mix(0.15))))
-            .map_err(err)?;
-        chart
-            .draw_series(LineSeries::new(pts.iter().map(|p| (p.0, p.1)), c.stroke_width(2)))
-            .map_err(err)?
-            .label(name.clone())
-            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 16, y)], c.stroke_width(2)));
-    }
-    chart
-        .configure_series_labels()
-        .label_font(font(13))
-        .background_style(WHITE.mix(0.85))
-        .border_style(BLACK.mix(0.3))
-        .position(SeriesLabelPosition::LowerRight)
-        .draw()
-        .map_err(err)
+    band_lines(&mut chart, series.iter().map(|(name, pts)| (name, pts)), 0.15)?;
+    legend_at(&mut chart, SeriesLabelPosition::LowerRight)
 }
 
 fn write_learning_report(

@@ -145,14 +145,7 @@ impl Mlp {
         let p = self.predict_proba(x);
         let (mut right, mut loss) = (0usize, 0.0f64);
         for (row, &label) in p.rows().into_iter().zip(y) {
-            let best = row
-                .iter()
-                .enumerate()
-                .fold(
-                    (0, f32::NEG_INFINITY),
-                    |a, (i, &v)| if v > a.1 { (i, v) } else { a },
-                )
-                .0;
+            let best = crate::pyramidal::argmax(row);
             right += usize::from(best == label as usize);
             loss -= f64::from(row[label as usize].max(1e-12)).ln();
         }

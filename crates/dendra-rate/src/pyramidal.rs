@@ -265,25 +265,39 @@ pub fn argmax(row: ndarray::ArrayView1<f32>) -> usize {
         .0
 }
 
+/// What one compartment senses for every sample of a batch: the somatic rate as it arrives,
+/// the compartment's own prediction of it (samples × compartments) and the modulator per sample.
+#[derive(Clone, Copy)]
+struct Sensed<'a> {
+    post: ArrayView2<'a, f32>,
+    prediction: ArrayView2<'a, f32>,
+    modulator: &'a [f32],
+}
+
+/// The buffers of one group of synapses' update.
+struct UpdateBuffers<'a> {
+    /// `hebb` per (sample, compartment).
+    hebb: &'a mut Array2<f32>,
+    /// `decay` and `offset` summed over samples.
+    sums: &'a mut TermSums,
+    /// Presynaptic factors (samples × inputs).
+    pre: &'a mut Array2<f32>,
+    /// The summed change (compartments × inputs).
+    grad: &'a mut Array2<f32>,
+}
+
 /// Compute a rule's terms for every (sample, compartment): `hebb` per entry, `decay` and
 /// `offset` summed over samples.
-fn terms_into(
-    rule: &AnyRule,
-    post: ArrayView2<f32>,
-    prediction: ArrayView2<f32>,
-    modulator: &[f32],
-    hebb: &mut Array2<f32>,
-    sums: &mut TermSums,
-) {
+fn terms_into(rule: &AnyRule, sensed: Sensed<'_>, hebb: &mut Array2<f32>, sums: &mut TermSums) {
     sums.clear();
     let decay = sums.decay.as_slice_mut().expect("contiguous");
     let offset = sums.offset.as_slice_mut().expect("contiguous");
     for (((mut h, p), q), &d) in hebb
         .rows_mut()
         .into_iter()
-        .zip(post.rows())
-        .zip(prediction.rows())
-        .zip(modulator)
+        .zip(sensed.post.rows())
+        .zip(sensed.prediction.rows())
+        .zip(sensed.modulator)
     {
         rule.rate_terms_row(
             p.to_slice().expect("rows are contiguous"),
@@ -298,25 +312,26 @@ fn terms_into(
     }
 }
 
-/// `grad = (hebbᵀ g(pre) + decay ⊙ w + offset) / m`, then the rule's apply.
+/// The rule's terms from what the compartment sensed, then
+/// `grad = (hebbᵀ g(pre) + decay ⊙ w + offset) / m` and the rule's apply. A `static` rule
+/// costs nothing.
 fn learn(
     rule: &AnyRule,
     syn: &mut Synapses,
-    hebb: &Array2<f32>,
+    sensed: Sensed<'_>,
     input: ArrayView2<f32>,
-    pre: &mut Array2<f32>,
-    grad: &mut Array2<f32>,
-    sums: &TermSums,
+    b: UpdateBuffers<'_>,
 ) {
     if matches!(rule, AnyRule::Static(_)) {
         return;
     }
-    let m = hebb.nrows() as f32;
-    ndarray::Zip::from(&mut *pre)
+    terms_into(rule, sensed, b.hebb, b.sums);
+    let m = b.hebb.nrows() as f32;
+    ndarray::Zip::from(&mut *b.pre)
         .and(input)
         .for_each(|g, &x| *g = rule.rate_pre(f64::from(x)) as f32);
-    general_mat_mul(1.0 / m, &hebb.t(), &*pre, 0.0, grad);
-    apply(rule, syn, grad, sums, m);
+    general_mat_mul(1.0 / m, &b.hebb.t(), &*b.pre, 0.0, b.grad);
+    apply(rule, syn, b.grad, b.sums, m);
 }
 
 /// Add the `decay` and `offset` terms to `grad` (which holds the Hebbian part, already divided
@@ -563,23 +578,22 @@ impl PyramidalNet {
         }
         // Output units: the teacher at the apical compartment nudges them.
         let rules = self.params.rules;
-        terms_into(
-            &rules.output,
-            ws.y1.view(),
-            ws.y0.view(),
-            &ws.modulator,
-            &mut ws.hebb_out,
-            &mut ws.sums_out,
-        );
         let top = ws.layers.last().expect("at least one hidden layer").r0.view();
         learn(
             &rules.output,
             &mut self.output,
-            &ws.hebb_out,
+            Sensed {
+                post: ws.y1.view(),
+                prediction: ws.y0.view(),
+                modulator: &ws.modulator,
+            },
             top,
-            &mut ws.pre_out,
-            &mut ws.grad_out,
-            &ws.sums_out,
+            UpdateBuffers {
+                hebb: &mut ws.hebb_out,
+                sums: &mut ws.sums_out,
+                pre: &mut ws.pre_out,
+                grad: &mut ws.grad_out,
+            },
         );
         // Hidden units: top-down feedback changes the apical potential, which nudges the soma.
         let (g_a, kseg) = (self.params.apical_gain as f32, self.segments);
@@ -604,39 +618,34 @@ impl PyramidalNet {
             } else {
                 below[l - 1].r0.view()
             };
-            terms_into(
-                &rules.basal,
-                buf.r1.view(),
-                r0,
-                &ws.modulator,
-                &mut buf.hebb,
-                &mut buf.sums,
-            );
+            let sensed = Sensed {
+                post: buf.r1.view(),
+                prediction: r0,
+                modulator: &ws.modulator,
+            };
             learn(
                 &rules.basal,
                 &mut layer.basal,
-                &buf.hebb,
+                sensed,
                 input,
-                &mut buf.pre,
-                &mut buf.grad_basal,
-                &buf.sums,
-            );
-            terms_into(
-                &rules.apical,
-                buf.r1.view(),
-                r0,
-                &ws.modulator,
-                &mut buf.hebb,
-                &mut buf.sums,
+                UpdateBuffers {
+                    hebb: &mut buf.hebb,
+                    sums: &mut buf.sums,
+                    pre: &mut buf.pre,
+                    grad: &mut buf.grad_basal,
+                },
             );
             learn(
                 &rules.apical,
                 &mut layer.apical,
-                &buf.hebb,
+                sensed,
                 ws.y0.view(),
-                &mut buf.pre_y,
-                &mut buf.grad_apical,
-                &buf.sums,
+                UpdateBuffers {
+                    hebb: &mut buf.hebb,
+                    sums: &mut buf.sums,
+                    pre: &mut buf.pre_y,
+                    grad: &mut buf.grad_apical,
+                },
             );
             // Distal: only each unit's winning segment senses the soma, so only its synapses
             // change; the sum over samples is accumulated row by row (a dense product would

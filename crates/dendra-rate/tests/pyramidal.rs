@@ -11,6 +11,11 @@ fn digits() -> (Array2<f32>, Vec<u8>, Array2<f32>, Vec<u8>) {
     (tr, d.train.y, te, d.test.y)
 }
 
+/// The largest absolute entry.
+fn max_abs(a: &Array2<f32>) -> f32 {
+    a.iter().map(|v| v.abs()).fold(0.0f32, f32::max)
+}
+
 fn fit(params: &NetParams, seed: u64, epochs: u64) -> (Model, Vec<f64>) {
     let (x, y, xt, yt) = digits();
     let net = PyramidalNet::new(64, 1, 10, params, seed).unwrap();
@@ -80,11 +85,7 @@ fn with_open_gates_and_a_weak_teacher_local_learning_is_feedback_alignment() {
     fa.step(&mut fws, &y[..16], lr, Learning::FeedbackAlignment);
     let local = &net.hidden[0].basal.w - &before.hidden[0].basal.w;
     let reference = join(&(&fa.w[0] - &mlp.w[0]), &(&fa.b[0] - &mlp.b[0]));
-    let scale = reference.iter().map(|v| v.abs()).fold(0.0f32, f32::max);
-    let worst = (&local - &reference)
-        .iter()
-        .map(|v| v.abs())
-        .fold(0.0f32, f32::max);
+    let (scale, worst) = (max_abs(&reference), max_abs(&(&local - &reference)));
     assert!(scale > 1e-4, "the step changes the hidden weights: {scale}");
     assert!(
         worst < 0.02 * scale,
@@ -92,11 +93,7 @@ fn with_open_gates_and_a_weak_teacher_local_learning_is_feedback_alignment() {
     );
     let local = &net.output.w - &before.output.w;
     let reference = join(&(&fa.w[1] - &mlp.w[1]), &(&fa.b[1] - &mlp.b[1]));
-    let scale = reference.iter().map(|v| v.abs()).fold(0.0f32, f32::max);
-    let worst = (&local - &reference)
-        .iter()
-        .map(|v| v.abs())
-        .fold(0.0f32, f32::max);
+    let (scale, worst) = (max_abs(&reference), max_abs(&(&local - &reference)));
     assert!(
         worst < 0.02 * scale,
         "output: worst difference {worst} vs largest change {scale}"

@@ -35,7 +35,7 @@ use dendra_rate::{Learning, Mlp, Model, PyramidalNet, UnitKind};
 use dendra_rules::AnyRule;
 use dendra_rules::rules::Static;
 use dendra_spec::Spec;
-use ndarray::{Array2, s};
+use ndarray::{Array2, CowArray, Ix2, s};
 use rand::seq::SliceRandom;
 use rayon::prelude::*;
 
@@ -126,7 +126,7 @@ fn model(learner: Learner, p: &LearningParams, inputs: usize, seed: u64) -> Resu
 fn train(
     learner: Learner,
     p: &LearningParams,
-    tasks: &[(Array2<f32>, Array2<f32>)],
+    tasks: &[Task<'_>],
     data: &Data,
     seed: u64,
 ) -> Result<RunRecord, ExperimentError> {
@@ -167,18 +167,26 @@ fn train(
     })
 }
 
-/// The pixel permutation of task `t` (identity for a single task).
-fn tasks(p: &LearningParams, data: &Data, seed: u64) -> Vec<(Array2<f32>, Array2<f32>)> {
+/// A task's training and test images.
+type Task<'a> = (CowArray<'a, f32, Ix2>, CowArray<'a, f32, Ix2>);
+
+/// The training and test images of each task: pixel permutations of the data set, or the
+/// data set itself (borrowed) for a single task.
+fn tasks<'a>(
+    p: &LearningParams,
+    data: &'a Data,
+    seed: u64,
+) -> Vec<(CowArray<'a, f32, Ix2>, CowArray<'a, f32, Ix2>)> {
     if p.tasks == 1 {
-        return vec![(data.x.clone(), data.xt.clone())];
+        return vec![(data.x.view().into(), data.xt.view().into())];
     }
     (0..p.tasks)
         .map(|t| {
             let mut perm: Vec<usize> = (0..data.x.ncols()).collect();
             perm.shuffle(&mut StreamKey::new(seed, Purpose::Task, 30, t as u64).rng());
             (
-                permute_columns(data.x.view(), &perm),
-                permute_columns(data.xt.view(), &perm),
+                permute_columns(data.x.view(), &perm).into(),
+                permute_columns(data.xt.view(), &perm).into(),
             )
         })
         .collect()
@@ -233,7 +241,7 @@ pub fn benchmark(p: &LearningParams, options: &RunOptions) -> Result<Outcome, Ex
         .num_threads(options.threads.max(1))
         .build()
         .map_err(|e| ExperimentError::Data(format!("thread pool: {e}")))?;
-    let records: Vec<Result<RunRecord, ExperimentError>> = pool.install(|| {
+    let records: Vec<RunRecord> = pool.install(|| {
         jobs.par_iter()
             .map(|&(learner, k)| {
                 let r = train(learner, p, &task_data, &data, options.seed + k);
@@ -241,8 +249,8 @@ pub fn benchmark(p: &LearningParams, options: &RunOptions) -> Result<Outcome, Ex
                 (options.progress)(n, total);
                 r
             })
-            .collect()
-    });
+            .collect::<Result<Vec<_>, _>>()
+    })?;
     let mut curves = LearningCurves::default();
     let mut summary = Summary::new();
     let mut finals: Vec<(String, Vec<f64>)> = Vec::new();
@@ -253,10 +261,7 @@ pub fn benchmark(p: &LearningParams, options: &RunOptions) -> Result<Outcome, Ex
         let (mut to90, mut secs90, mut per_epoch) = (Vec::new(), Vec::new(), Vec::new());
         let mut per_task = vec![0.0; p.tasks];
         for k in 0..seeds {
-            let rec = match &records[li * seeds + k] {
-                Ok(r) => r,
-                Err(e) => return Err(ExperimentError::Data(e.to_string())),
-            };
+            let rec = &records[li * seeds + k];
             let last = rec.epochs.last().map_or(0.0, |e| e.1);
             final_scores.push(last);
             let first = rec.epochs.iter().position(|e| e.1 >= 0.9 * last).unwrap_or(0);
