@@ -80,6 +80,8 @@ impl Rule for LocalCoactivity {
 #[derive(Debug, Clone, Default)]
 pub struct CoactivityRegister {
     events: VecDeque<(f64, f32, u64)>,
+    /// Keys of the neighbours counted by the current call (reused: no allocation once warm).
+    seen: Vec<u64>,
 }
 
 impl CoactivityRegister {
@@ -87,6 +89,7 @@ impl CoactivityRegister {
     pub fn with_capacity(capacity: usize) -> Self {
         CoactivityRegister {
             events: VecDeque::with_capacity(capacity),
+            seen: Vec::with_capacity(capacity),
         }
     }
 
@@ -100,18 +103,16 @@ impl CoactivityRegister {
                 break;
             }
         }
-        let near =
-            |&(_, x, k): &(f64, f32, u64)| k != key && f64::from((x - position_um).abs()) <= spec.radius_um;
-        // Count distinct neighbours: an event counts unless an earlier qualifying event has the
-        // same key (the window holds few events, so the quadratic scan allocates nothing).
-        let mut n = 0u32;
-        for (i, e) in self.events.iter().enumerate() {
-            if near(e) && !self.events.iter().take(i).any(|o| near(o) && o.2 == e.2) {
-                n += 1;
+        // Count distinct neighbours: one pass over the window; a neighbour's key is checked
+        // only against the (few) neighbours already counted.
+        self.seen.clear();
+        for &(_, x, k) in &self.events {
+            if k != key && f64::from((x - position_um).abs()) <= spec.radius_um && !self.seen.contains(&k) {
+                self.seen.push(k);
             }
         }
         self.events.push_back((t_ms, position_um, key));
-        n
+        self.seen.len() as u32
     }
 
     /// Events currently held.
