@@ -1,6 +1,6 @@
 """CUBA (Vogels & Abbott 2005) in Brian2, the same model as dendra's built-in `cuba`.
 
-Usage: python brian2_cuba.py [--device cpp_standalone|runtime] [--seed N] [--delay-ms 0.1]
+Usage: python brian2_cuba.py [--device cpp_standalone|runtime] [--seed N] [--delay-ms 0.1] [--threads N]
 
 Prints one JSON line: loop time (Brian2's own "run" timer for cpp_standalone, wall time of
 run() for runtime), whole-process time, spikes and mean rate, so that a harness can compare
@@ -25,12 +25,13 @@ def main():
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--delay-ms", type=float, default=0.1)
     ap.add_argument("--build-dir", default=None)
+    ap.add_argument("--threads", type=int, default=1, help="OpenMP threads of the standalone code (1: none)")
     args = ap.parse_args()
 
     if args.device == "cpp_standalone":
         build = args.build_dir or tempfile.mkdtemp(prefix="brian2_cuba_")
         b2.set_device("cpp_standalone", directory=build, build_on_run=True)
-        b2.prefs.devices.cpp_standalone.openmp_threads = 0
+        b2.prefs.devices.cpp_standalone.openmp_threads = 0 if args.threads <= 1 else args.threads
     else:
         b2.prefs.codegen.target = "cython" if _has_cython() else "numpy"
     b2.seed(args.seed)
@@ -68,6 +69,7 @@ def main():
         "peer": "brian2",
         "version": b2.__version__,
         "device": args.device,
+        "threads": args.threads,
         "loop_s": loop_s,
         "run_call_s": wall_run,
         "process_s": time.perf_counter() - T0,
