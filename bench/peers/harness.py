@@ -33,13 +33,21 @@ CUBA_BIN = os.path.join(ROOT, "target", "release", "cuba")
 
 
 def load_average():
+    """The 1-minute load average (it lags: a peer's parallel compile raises it for a minute)."""
     with open("/proc/loadavg") as f:
         return float(f.read().split()[0])
+
+
+def running_tasks():
+    """Tasks runnable right now, besides the harness itself (from /proc/loadavg)."""
+    with open("/proc/loadavg") as f:
+        return max(int(f.read().split()[3].split("/")[0]) - 1, 0)
 
 
 def run_once(cmd, timeout_s):
     """Run `cmd`, return its JSON output with the harness's own measurements added."""
     load = load_average()
+    running = running_tasks()
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         t0 = time.perf_counter()
         proc = subprocess.Popen(cmd, stdout=out, stderr=err, cwd=ROOT, env=_single_thread_env())
@@ -67,6 +75,7 @@ def run_once(cmd, timeout_s):
     result["process_s_measured"] = process_s
     result["peak_rss_mb"] = usage.ru_maxrss / 1024.0
     result["load_before"] = load
+    result["running_before"] = running
     return result
 
 
@@ -139,10 +148,12 @@ def scaling_runs(quick):
         for threads in (1, 2):
             runs.append((n, 80, threads, 1000))
     if not quick:
-        # Synapse count at 10^5 neurons: 8e6, 8e7, 8e8 synapses (the last ~6.5 GB), shorter runs.
+        # Synapse count at 10^5 neurons: 8e7 and 8e8 synapses on 1 and 2 threads, then 2e9
+        # (about 16 GB at 8 bytes each: the largest round size that fits in 24 GiB), shorter runs.
         for k, ms in ((800, 200), (8000, 50)):
             for threads in (1, 2):
                 runs.append((100_000, k, threads, ms))
+        runs.append((100_000, 20_000, 2, 20))
     return runs
 
 
@@ -172,6 +183,7 @@ def summarize(bench, runs):
             "process_s": stats([r["process_s_measured"] for r in ok]),
             "peak_rss_mb": stats([r["peak_rss_mb"] for r in ok]),
             "load_before": [r["load_before"] for r in rs],
+            "running_before": [r.get("running_before") for r in rs],
             "errors": [r["error"] for r in rs if "error" in r],
             "last": ok[-1] if ok else None,
         }
@@ -311,10 +323,10 @@ def write_markdown(results, path, before_after):
         met = {True: "yes", False: "**no**", None: "not measured"}[t["met"]]
         lines.append(f"| {t['target']} | {vs} | {lim} | {met} |")
     for x in results["benchmarks"]:
-        lines += ["", f"## {x['title']}", "", "| contender | loop (s) | process (s) | peak memory (MB) | load before |",
+        lines += ["", f"## {x['title']}", "", "| contender | loop (s) | process (s) | peak memory (MB) | load before (1-min avg; running now) |",
                   "|---|---|---|---|---|"]
         for name, s in x["summary"].items():
-            loads = ", ".join(f"{l:.2f}" for l in s["load_before"])
+            loads = ", ".join(f"{l:.1f}; {r}" for l, r in zip(s["load_before"], s["running_before"]))
             lines.append(f"| {name} | {fmt_stats(s['loop_s'])} | {fmt_stats(s['process_s'], 2)} | "
                          f"{fmt_stats(s['peak_rss_mb'], 0)} | {loads} |")
             for e in s["errors"]:

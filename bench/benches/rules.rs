@@ -1,0 +1,88 @@
+//! Criterion micro-benchmarks of rule updates at an event: what one presynaptic spike or one
+//! bAP arrival costs a synapse under each rule of the multi-rule model (pair STDP, the
+//! reward-gated rule integrating the neuromodulator lazily, and the co-activity rule with its
+//! branch register).
+//!
+//! Run: `cargo bench -p dendra-bench --bench rules`.
+
+use std::hint::black_box;
+
+use criterion::{Criterion, criterion_group, criterion_main};
+use dendra_rules::rules::{CoactivityRegister, LocalCoactivity, PairStdp, RewardModulated};
+use dendra_rules::{LocalSignals, Modulator, ModulatorParams, Rule};
+
+fn signals(t_ms: f64) -> LocalSignals<'static> {
+    LocalSignals {
+        t_ms,
+        pre: [0.4, 0.0],
+        post: [0.3, 0.0],
+        bap: 0.7,
+        ..LocalSignals::default()
+    }
+}
+
+fn stdp(c: &mut Criterion) {
+    let rule = PairStdp::default();
+    let mut state = rule.init(0.5);
+    let mut w = 0.5;
+    let sig = signals(10.0);
+    c.bench_function("rule/pair_stdp/on_pre", |b| {
+        b.iter(|| rule.on_pre(black_box(&mut w), &mut state, black_box(&sig)))
+    });
+    c.bench_function("rule/pair_stdp/on_post", |b| {
+        b.iter(|| rule.on_post(black_box(&mut w), &mut state, black_box(&sig)))
+    });
+}
+
+fn reward(c: &mut Criterion) {
+    let rule = RewardModulated::default();
+    let mut modulator = Modulator::new(ModulatorParams::default());
+    for k in 0..10 {
+        modulator.release(500.0 + 1000.0 * f64::from(k), 1.0);
+    }
+    let mut state = rule.init(0.5);
+    let mut w = 0.5;
+    // One presynaptic spike every 150 ms of simulated time: each update integrates eligibility
+    // x neuromodulator over the gap since the last one.
+    let mut t_ms = 0.0;
+    c.bench_function("rule/reward_modulated/on_pre_150ms_gap", |b| {
+        b.iter(|| {
+            t_ms = (t_ms + 150.0) % 10_000.0;
+            let sig = LocalSignals {
+                modulator: Some(&modulator),
+                ..signals(t_ms)
+            };
+            rule.on_pre(black_box(&mut w), &mut state, black_box(&sig))
+        })
+    });
+}
+
+fn coactivity(c: &mut Criterion) {
+    let rule = LocalCoactivity::default();
+    let spec = rule.needs().coactivity.expect("the rule counts co-activity");
+    // One distal branch of 100 um with 100 synapses at 6.5 Hz: about 32 events in a 50 ms window.
+    let mut register = CoactivityRegister::with_capacity(64);
+    let mut k = 0u64;
+    let mut w = 0.5;
+    c.bench_function("rule/local_coactivity/count_and_on_pre", |b| {
+        b.iter(|| {
+            k += 1;
+            let t_ms = k as f64 * (1000.0 / 650.0);
+            let position_um = ((k * 37) % 100) as f32;
+            let n = register.count_and_record(t_ms, position_um, k % 100, &spec);
+            let sig = LocalSignals {
+                coactive: n,
+                ..signals(t_ms)
+            };
+            rule.on_pre(black_box(&mut w), &mut (), black_box(&sig))
+        })
+    });
+}
+
+// No plots: criterion's plotters backend needs system fonts, which a fresh machine lacks.
+criterion_group! {
+    name = benches;
+    config = Criterion::default().without_plots();
+    targets = stdp, reward, coactivity
+}
+criterion_main!(benches);
