@@ -23,14 +23,13 @@ fn signals(t_ms: f64) -> LocalSignals<'static> {
 
 fn stdp(c: &mut Criterion) {
     let rule = PairStdp::default();
-    let mut state = rule.init(0.5);
     let mut w = 0.5;
     let sig = signals(10.0);
     c.bench_function("rule/pair_stdp/on_pre", |b| {
-        b.iter(|| rule.on_pre(black_box(&mut w), &mut state, black_box(&sig)))
+        b.iter(|| rule.on_pre(black_box(&mut w), &mut (), black_box(&sig)))
     });
     c.bench_function("rule/pair_stdp/on_post", |b| {
-        b.iter(|| rule.on_post(black_box(&mut w), &mut state, black_box(&sig)))
+        b.iter(|| rule.on_post(black_box(&mut w), &mut (), black_box(&sig)))
     });
 }
 

@@ -36,7 +36,11 @@ fn arg(args: &[String], name: &str, default: u64) -> u64 {
 fn spike_digest(spikes: &SpikeTable) -> u64 {
     let mut h = 0xcbf2_9ce4_8422_2325u64;
     for k in 0..spikes.len() {
-        for word in [spikes.t_ms[k].to_bits(), u64::from(spikes.population[k]), u64::from(spikes.neuron[k])] {
+        for word in [
+            spikes.t_ms[k].to_bits(),
+            u64::from(spikes.population[k]),
+            u64::from(spikes.neuron[k]),
+        ] {
             for byte in word.to_le_bytes() {
                 h = (h ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3);
             }

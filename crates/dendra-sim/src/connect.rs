@@ -8,7 +8,8 @@
 //! source `s`, sorted by target. Building is two passes over the targets (count, then fill),
 //! regenerating the partners from the streams rather than holding them, so the peak memory is
 //! the final CSR. A static synapse costs 8 bytes (u32 target + f32 weight) plus a 4-byte
-//! position on dendritic compartments with a length.
+//! position on dendritic compartments with a length; a static projection whose synapses all
+//! have one weight stores it once ([`Csr::share_weight`]), so each synapse costs 4 bytes.
 
 use dendra_core::{Purpose, StreamKey};
 use dendra_model::{Connectivity, Placement, ProjectionDesc, WeightDist};
@@ -26,8 +27,11 @@ pub struct Csr {
     pub row_ptr: Vec<u32>,
     /// Local target index of each synapse.
     pub target: Vec<u32>,
-    /// Weight of each synapse (pA or nS).
+    /// Weight of each synapse (pA or nS); empty when `shared_weight` holds the one weight of all.
     pub weight: Vec<f32>,
+    /// The weight of every synapse, when all are equal and none can change (see
+    /// [`Csr::share_weight`]); `weight` is then empty.
+    pub shared_weight: Option<f32>,
     /// Position along the target compartment (µm), empty if the compartment has no length.
     pub position_um: Vec<f32>,
     /// Per-synapse delay above the projection's minimum (steps), empty when all are equal.
@@ -45,7 +49,26 @@ impl Csr {
         self.target.is_empty()
     }
 
-    /// Bytes per synapse of the arrays (row pointers included).
+    /// Weight of synapse `k`.
+    #[inline]
+    pub fn weight_of(&self, k: usize) -> f32 {
+        self.shared_weight.unwrap_or_else(|| self.weight[k])
+    }
+
+    /// Store the weight once if every synapse has the same (bit for bit), for projections
+    /// whose weights never change; returns whether it did.
+    pub fn share_weight(&mut self) -> bool {
+        match self.weight.first() {
+            Some(&w0) if self.weight.iter().all(|w| w.to_bits() == w0.to_bits()) => {
+                self.shared_weight = Some(w0);
+                self.weight = Vec::new();
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// Bytes of the arrays (row pointers included).
     pub fn heap_bytes(&self) -> usize {
         4 * (self.row_ptr.len() + self.target.len() + self.weight.len() + self.position_um.len())
             + self.delay_extra.len()
@@ -238,6 +261,7 @@ impl<'a> ProjectionPlan<'a> {
             row_ptr,
             target,
             weight,
+            shared_weight: None,
             position_um,
             delay_extra,
         })
@@ -316,6 +340,22 @@ mod tests {
             joined.extend(row(&b, 200));
             assert_eq!(row(&whole, 0), joined, "source {s}");
         }
+    }
+
+    #[test]
+    fn share_weight_only_when_all_equal() {
+        let d = proj(Connectivity::Bernoulli { p: 0.1 }, true);
+        let plan = ProjectionPlan::new(&d, 0, 300, 300, 0.0, 2);
+        let mut csr = plan.build(0, 300).unwrap();
+        let drawn = csr.weight.clone();
+        assert!(!csr.share_weight(), "uniform draws differ");
+        assert_eq!(csr.weight, drawn);
+        csr.weight.iter_mut().for_each(|w| *w = 1.5);
+        let bytes = csr.heap_bytes();
+        assert!(csr.share_weight());
+        assert!(csr.weight.is_empty());
+        assert_eq!(bytes - csr.heap_bytes(), 4 * csr.len());
+        assert!((0..csr.len()).all(|k| csr.weight_of(k) == 1.5));
     }
 
     #[test]

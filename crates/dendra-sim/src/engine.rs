@@ -21,7 +21,7 @@ use std::sync::RwLock;
 use std::time::Instant;
 
 use dendra_core::Clock;
-use dendra_model::{NetworkDesc, PopulationKind};
+use dendra_model::{NetworkDesc, PopulationKind, WeightDist};
 use dendra_rules::Modulator;
 
 use crate::barrier::SpinBarrier;
@@ -245,7 +245,7 @@ impl Simulation {
             for (k, plan) in plans.iter().enumerate() {
                 let d = plan.desc;
                 let (first, n) = part(net.populations[d.target].size, threads, w);
-                let csr = plan.build(first, n)?;
+                let mut csr = plan.build(first, n)?;
                 let Block::Neurons(target) = &blocks[d.target] else {
                     unreachable!("validated: projections target neuron populations")
                 };
@@ -268,6 +268,14 @@ impl Simulation {
                         "projection `{}`: plastic synapses need one delay per projection (delay_max_ms is for static synapses)",
                         d.name
                     )));
+                }
+                // Static synapses of one weight, unrecorded: store the weight once. Decided per
+                // projection from the spec, so every worker stores its share alike.
+                if plastic.is_none()
+                    && matches!(d.weight, WeightDist::Constant(_))
+                    && !net.recording.weights.iter().any(|wp| wp.projection == k)
+                {
+                    csr.share_weight();
                 }
                 projections.push(LocalProjection {
                     source: d.source,
@@ -612,11 +620,11 @@ impl Simulation {
                     rows.push(SynapseRow {
                         source: s as u32,
                         target: first + csr.target[k],
-                        weight: csr.weight[k],
+                        weight: csr.weight_of(k),
                         position_um: csr.position_um.get(k).copied(),
                         alive: plastic.is_none_or(|p| p.is_alive(k)),
                         spine_size: plastic
-                            .and_then(|p| p.spine_size(f64::from(csr.weight[k])))
+                            .and_then(|p| p.spine_size(f64::from(csr.weight_of(k))))
                             .map(|x| x as f32),
                         delay_ms: self
                             .clock
@@ -651,7 +659,8 @@ fn deliver_spread(
             events += (hi - lo) as u64;
             for k in lo..hi {
                 let arrival = n + 1 + proj.delay_steps + u64::from(csr.delay_extra[k]);
-                target.ring_lane(arrival, proj.receptor)[csr.target[k] as usize] += f64::from(csr.weight[k]);
+                target.ring_lane(arrival, proj.receptor)[csr.target[k] as usize] +=
+                    f64::from(csr.weight_of(k));
             }
         }
     }
@@ -763,8 +772,15 @@ impl Worker {
                         plastic.queue(n + proj.delay_steps, s);
                     }
                     self.events += (hi - lo) as u64;
-                    for (&t, &wgt) in csr.target[lo..hi].iter().zip(&csr.weight[lo..hi]) {
-                        lane[t as usize] += wgt as f64;
+                    if let Some(wgt) = csr.shared_weight {
+                        let wgt = f64::from(wgt);
+                        for &t in &csr.target[lo..hi] {
+                            lane[t as usize] += wgt;
+                        }
+                    } else {
+                        for (&t, &wgt) in csr.target[lo..hi].iter().zip(&csr.weight[lo..hi]) {
+                            lane[t as usize] += f64::from(wgt);
+                        }
                     }
                 }
             }

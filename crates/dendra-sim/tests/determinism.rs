@@ -237,3 +237,36 @@ fn split_runs_equal_one_run() {
     assert_eq!(a.spikes(), b.spikes());
     assert_eq!(a.traces(), b.traces());
 }
+
+#[test]
+fn one_shared_weight_runs_like_per_synapse_weights() {
+    // Constant weights on static projections are stored once; recording a projection's weights
+    // keeps them per synapse. Both must simulate the same network, on any thread count.
+    let mut shared = network();
+    for p in &mut shared.projections {
+        if let WeightDist::Normal { mean, .. } = p.weight {
+            p.weight = WeightDist::Constant(mean);
+        }
+    }
+    let mut per_synapse = shared.clone();
+    per_synapse.recording.weights = (0..per_synapse.projections.len())
+        .map(|projection| WeightProbeDesc {
+            projection,
+            interval_ms: 100.0,
+        })
+        .collect();
+    let run = |net: &NetworkDesc, threads| {
+        let mut sim = Simulation::new(net, &RunConfig { seed: 4, threads }).unwrap();
+        sim.run(150.0).unwrap();
+        let tables: Vec<_> = (0..net.projections.len()).map(|p| sim.synapses(p)).collect();
+        (sim.spikes(), tables, sim.stats().bytes_per_synapse())
+    };
+    let a = run(&shared, 1);
+    let b = run(&per_synapse, 1);
+    assert!(a.0.count(0) > 50, "{}", a.0.count(0));
+    assert_eq!(a.0, b.0, "spikes differ");
+    assert_eq!(a.1, b.1, "synapse tables differ");
+    assert!(a.2 < b.2 - 1.0, "shared weights save memory: {} vs {}", a.2, b.2);
+    let c = run(&shared, 3);
+    assert_eq!(a.0, c.0, "spikes differ with 3 threads");
+}
