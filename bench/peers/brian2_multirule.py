@@ -5,7 +5,7 @@ built-in `multirule` (crates/dendra-experiments/src/multirule.rs).
 reset -70 mV, held there for a refractory 2 ms) with a basal dendrite and an apical trunk (C 100 pF, g_L 5 nS,
 10 nS to the soma) and a distal branch on the trunk (10 nS to it). Each compartment receives 100
 current-based exponential synapses (tau 3 ms, delay 1 ms, w ~ U(0, 150 pA)) from its own 1000
-Poisson inputs at 6.5 Hz, and has its own rule:
+Poisson inputs at 9 Hz, and has its own rule:
 
 - basal: additive all-to-all pair STDP (A+ = 1.5 pA, A- = 1.575 pA, tau 20 ms), the post event
   being the back-propagated spike 0.3 ms after the somatic one, with strength 0.7;
@@ -18,7 +18,7 @@ Poisson inputs at 6.5 Hz, and has its own rule:
   stretch of branch (an exponential trace, tau 50 ms, per stretch: Brian2 has no co-activity
   signal, so the branch is binned into 5 stretches per neuron, one small group element each).
 
-Each somatic spike kicks the dendrites by attenuation x 100 mV after their bAP delays (basal 0.7,
+Each somatic spike kicks the dendrites by attenuation x 20 mV after their bAP delays (basal 0.7,
 0.3 ms; trunk 0.4, 0.8 ms; distal 0.15, 1.5 ms), as dendra's bAP does.
 dendra's slow consolidation (tau 600 s) is left out: it changes weights by under 2 % in 10 s.
 
@@ -77,7 +77,7 @@ def main():
           "a_plus": 1.5 * pA, "a_minus": 1.575 * pA, "tau_act": 50 * ms, "c_plus": 1.0, "c_minus": 1.5,
           "co_plus": 0.01 / 150, "co_minus": 0.004 / 150, "n_max": 5.0}
 
-    in_basal, in_apical, in_distal = (b2.PoissonGroup(N_INPUTS, rates=6.5 * Hz) for _ in range(3))
+    in_basal, in_apical, in_distal = (b2.PoissonGroup(N_INPUTS, rates=9 * Hz) for _ in range(3))
 
     def pairs():
         pre = np.concatenate([rng.choice(N_INPUTS, K_IN, replace=False) for _ in range(N_NEURONS)])
@@ -105,7 +105,7 @@ def main():
                   c -= c_minus * ypost
                   xpre += 1""",
         on_post="""c += 0.4 * c_plus * xpre
-                   ypost += 1""",
+                   ypost += 0.4""",
         delay={"pre": 1 * ms, "post": 0.8 * ms}, namespace=ns)
     # Distal branch: co-activity of the synapse's stretch of branch.
     stretches = b2.NeuronGroup(N_NEURONS * BINS, """
@@ -129,10 +129,10 @@ def main():
     s_distal.connect(i=pre, j=post * BINS + rng.integers(0, BINS, post.size))
     to_soma.connect(i=np.arange(N_NEURONS * BINS), j=np.arange(N_NEURONS * BINS) // BINS)
     release.connect()
-    # The back-propagated spike: a voltage kick of attenuation x 100 mV in each dendrite after
+    # The back-propagated spike: a voltage kick of attenuation x 20 mV in each dendrite after
     # its delay, as dendra's bAP.
     bap = b2.Synapses(neurons, neurons, on_pre={
-        "basal": "V_basal_post += 70*mV", "apical": "V_apical_post += 40*mV", "distal": "V_distal_post += 15*mV"},
+        "basal": "V_basal_post += 14*mV", "apical": "V_apical_post += 8*mV", "distal": "V_distal_post += 3*mV"},
         delay={"basal": 0.3 * ms, "apical": 0.8 * ms, "distal": 1.5 * ms})
     bap.connect(j="i")
     for s in (s_basal, s_apical, s_distal):
