@@ -338,7 +338,7 @@ pub struct Threshold<'a> {
     /// The step being taken.
     pub step: u64,
     /// Non-zero where spikes are impossible: blocked, voltage-clamped, or padding (length: stride).
-    pub inhibit: &'a [u64],
+    pub inhibit: &'a [u8],
     /// Reset potential (mV).
     pub v_reset_mv: f64,
     /// Spike detection potential (mV).
@@ -352,7 +352,7 @@ pub struct Threshold<'a> {
 impl<'a> Threshold<'a> {
     /// The refractory stamps, the inhibition mask, the scalar rule and the spike output.
     #[inline(always)]
-    fn into_parts(self) -> (&'a mut [u64], &'a [u64], Detector, &'a mut Vec<u32>) {
+    fn into_parts(self) -> (&'a mut [u64], &'a [u8], Detector, &'a mut Vec<u32>) {
         let rule = Detector {
             step: self.step,
             v_reset_mv: self.v_reset_mv,
@@ -369,7 +369,7 @@ impl<'a> Threshold<'a> {
 fn detect(
     v: &mut [f64; LANES],
     free_at: &mut [u64; LANES],
-    inhibit: &[u64; LANES],
+    inhibit: &[u8; LANES],
     rule: Detector,
     fired: &mut [u64; LANES],
 ) -> bool {
@@ -426,7 +426,7 @@ fn threshold(v: &mut [f64], spike: Threshold<'_>) {
         let f: &mut [u64; LANES] = (&mut free_at[base..base + LANES])
             .try_into()
             .expect("whole lanes");
-        let inh: &[u64; LANES] = (&inhibit[base..base + LANES]).try_into().expect("whole lanes");
+        let inh: &[u8; LANES] = (&inhibit[base..base + LANES]).try_into().expect("whole lanes");
         if detect(chunk, f, inh, rule, &mut fired) {
             push_fired(&fired, base, spikes);
         }

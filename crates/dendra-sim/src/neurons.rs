@@ -129,7 +129,7 @@ pub struct NeuronBlock {
     kir_ge: Vec<f64>,
     clamp_i: Vec<f64>,
     /// Non-zero where the soma cannot spike (blocked, clamped, padding lanes).
-    inhibit: Vec<u64>,
+    inhibit: Vec<u8>,
     stimuli: Vec<LocalStimulus>,
     /// This step's postsynaptic events: `(local neuron, compartment, strength)` for somatic
     /// spikes (compartment 0, strength 1) and bAP arrivals (their attenuation).
@@ -324,7 +324,7 @@ impl NeuronBlock {
                 Vec::new()
             },
             // Escape-noise somata never cross a deterministic threshold.
-            inhibit: (0..st).map(|i| u64::from(i >= n || escape.is_some())).collect(),
+            inhibit: (0..st).map(|i| u8::from(i >= n || escape.is_some())).collect(),
             escape_rng: if escape.is_some() {
                 (0..n)
                     .map(|i| StreamKey::new(seed, Purpose::Noise, pop as u32, first as u64 + i as u64).rng())
@@ -416,7 +416,7 @@ impl NeuronBlock {
         self.kir_g.fill(0.0);
         self.kir_ge.fill(0.0);
         for (i, inh) in self.inhibit.iter_mut().enumerate() {
-            *inh = u64::from(i >= self.n || self.escape.is_some());
+            *inh = u8::from(i >= self.n || self.escape.is_some());
         }
         for s in self.stimuli.iter().filter(|s| s.active(n)) {
             match &s.kind {
@@ -735,6 +735,6 @@ impl NeuronBlock {
             + 4 * (self.plat_left.len() + self.plat_refr.len())
             + self.spike_blocked.len()
             + self.bap_blocked.len()
-            + 8 * (self.inhibit.len() + self.free_at.len())
+            + self.inhibit.len() + 8 * self.free_at.len()
     }
 }
