@@ -735,6 +735,7 @@ impl NeuronBlock {
             + 4 * (self.plat_left.len() + self.plat_refr.len())
             + self.spike_blocked.len()
             + self.bap_blocked.len()
-            + self.inhibit.len() + 8 * self.free_at.len()
+            + self.inhibit.len()
+            + 8 * self.free_at.len()
     }
 }

@@ -13,8 +13,6 @@
 //! so clustered, co-active inputs grow and isolated inputs shrink. No postsynaptic spike or bAP
 //! enters the rule. Soft or hard bounds.
 
-use std::collections::VecDeque;
-
 use crate::bounds::WeightBounds;
 use crate::rule::{CoactivitySpec, Needs, Rule};
 use crate::signals::LocalSignals;
@@ -77,10 +75,18 @@ impl Rule for LocalCoactivity {
 /// Recent presynaptic activity on one branch: `(time, position, synapse key)` of each input
 /// spike, kept for one window. The key only distinguishes a synapse from its neighbours (it
 /// is never used to reach the synapse).
+///
+/// Stored as three columns with a moving start, so that counting is one branch-free pass over
+/// contiguous arrays; the columns are compacted when half of them has expired. No allocation
+/// once the window's largest occupancy has been reached.
 #[derive(Debug, Clone, Default)]
 pub struct CoactivityRegister {
-    events: VecDeque<(f64, f32, u64)>,
-    /// Keys of the neighbours counted by the current call (reused: no allocation once warm).
+    t_ms: Vec<f64>,
+    position_um: Vec<f32>,
+    key: Vec<u64>,
+    /// First live event.
+    head: usize,
+    /// Keys of the neighbours found by the current call (reused).
     seen: Vec<u64>,
 }
 
@@ -88,7 +94,10 @@ impl CoactivityRegister {
     /// An empty register with room for `capacity` events before it grows.
     pub fn with_capacity(capacity: usize) -> Self {
         CoactivityRegister {
-            events: VecDeque::with_capacity(capacity),
+            t_ms: Vec::with_capacity(capacity),
+            position_um: Vec::with_capacity(capacity),
+            key: Vec::with_capacity(capacity),
+            head: 0,
             seen: Vec::with_capacity(capacity),
         }
     }
@@ -96,33 +105,42 @@ impl CoactivityRegister {
     /// Count other synapses within `radius_um` of `position_um` active in `(t - window, t]`,
     /// then record this spike. Each neighbour counts once however often it spiked.
     pub fn count_and_record(&mut self, t_ms: f64, position_um: f32, key: u64, spec: &CoactivitySpec) -> u32 {
-        while let Some(&(t, _, _)) = self.events.front() {
-            if t <= t_ms - spec.window_ms {
-                self.events.pop_front();
-            } else {
-                break;
-            }
+        // Expire events at or before t - window (times arrive in order).
+        let oldest = t_ms - spec.window_ms;
+        while self.head < self.t_ms.len() && self.t_ms[self.head] <= oldest {
+            self.head += 1;
         }
-        // Count distinct neighbours: one pass over the window; a neighbour's key is checked
-        // only against the (few) neighbours already counted.
-        self.seen.clear();
-        for &(_, x, k) in &self.events {
-            if k != key && f64::from((x - position_um).abs()) <= spec.radius_um && !self.seen.contains(&k) {
-                self.seen.push(k);
-            }
+        if self.head > 16 && 2 * self.head >= self.t_ms.len() {
+            self.t_ms.drain(..self.head);
+            self.position_um.drain(..self.head);
+            self.key.drain(..self.head);
+            self.head = 0;
         }
-        self.events.push_back((t_ms, position_um, key));
-        self.seen.len() as u32
+        // Neighbours' keys, written unconditionally and kept where the test holds.
+        let (xs, ks) = (&self.position_um[self.head..], &self.key[self.head..]);
+        self.seen.resize(xs.len() + 1, 0);
+        let mut m = 0;
+        for (&x, &k) in xs.iter().zip(ks) {
+            self.seen[m] = k;
+            m += usize::from(k != key && f64::from((x - position_um).abs()) <= spec.radius_um);
+        }
+        // Distinct keys among the (few) neighbours.
+        let near = &self.seen[..m];
+        let n = (0..m).filter(|&i| !near[..i].contains(&near[i])).count() as u32;
+        self.t_ms.push(t_ms);
+        self.position_um.push(position_um);
+        self.key.push(key);
+        n
     }
 
     /// Events currently held.
     pub fn len(&self) -> usize {
-        self.events.len()
+        self.t_ms.len() - self.head
     }
 
     /// Whether no event is held.
     pub fn is_empty(&self) -> bool {
-        self.events.is_empty()
+        self.len() == 0
     }
 }
 
