@@ -659,8 +659,7 @@ fn deliver_spread(
             events += (hi - lo) as u64;
             for k in lo..hi {
                 let arrival = n + 1 + proj.delay_steps + u64::from(csr.delay_extra[k]);
-                target.ring_lane(arrival, proj.receptor)[csr.target[k] as usize] +=
-                    f64::from(csr.weight_of(k));
+                target.ring_lane(arrival, proj.receptor)[csr.target[k] as usize] += csr.weight_of(k);
             }
         }
     }
@@ -773,13 +772,12 @@ impl Worker {
                     }
                     self.events += (hi - lo) as u64;
                     if let Some(wgt) = csr.shared_weight {
-                        let wgt = f64::from(wgt);
                         for &t in &csr.target[lo..hi] {
                             lane[t as usize] += wgt;
                         }
                     } else {
                         for (&t, &wgt) in csr.target[lo..hi].iter().zip(&csr.weight[lo..hi]) {
-                            lane[t as usize] += f64::from(wgt);
+                            lane[t as usize] += wgt;
                         }
                     }
                 }

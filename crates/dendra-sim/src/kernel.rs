@@ -33,7 +33,8 @@ pub struct Integrate<'a> {
     /// External current per compartment, `u[c * stride + i]`, if any input is active.
     pub u: Option<&'a [f64]>,
     /// This step's arrivals, `ring[r * stride + i]` for receptor `r`; zeroed as they are read.
-    pub ring: &'a mut [f64],
+    /// Single precision: they are sums of `f32` weights, and half the bytes move.
+    pub ring: &'a mut [f32],
     /// Array stride (a multiple of [`LANES`]).
     pub stride: usize,
     /// Somatic spike detection, applied to the new potentials.
@@ -116,7 +117,7 @@ fn integrate_generic(args: Integrate<'_>) {
 /// The first `N` rows (of `stride` values each) of `buf` as lane chunks; rows beyond the
 /// buffer's height are empty. A fixed-size array of views, so nothing is allocated per step.
 #[inline(always)]
-fn lane_rows_mut<const N: usize>(buf: &mut [f64], stride: usize) -> [&mut [[f64; LANES]]; N] {
+fn lane_rows_mut<T, const N: usize>(buf: &mut [T], stride: usize) -> [&mut [[T; LANES]]; N] {
     let mut rows = buf.chunks_exact_mut(stride);
     std::array::from_fn(|_| rows.next().map_or(&mut [][..], |r| r.as_chunks_mut().0))
 }
@@ -157,7 +158,7 @@ fn integrate_point<const R: usize, const HAS_U: bool>(args: Integrate<'_>) {
     let (v_row, rest) = x.split_at_mut(stride);
     let v_row = v_row.as_chunks_mut::<LANES>().0;
     let ir: [&mut [[f64; LANES]]; R] = lane_rows_mut(rest, stride);
-    let rr: [&mut [[f64; LANES]]; R] = lane_rows_mut(ring, stride);
+    let rr: [&mut [[f32; LANES]]; R] = lane_rows_mut(ring, stride);
     let u_row: &[[f64; LANES]] = match u {
         Some(u) if HAS_U => u[..stride].as_chunks().0,
         _ => &[],
@@ -190,10 +191,10 @@ fn integrate_point<const R: usize, const HAS_U: bool>(args: Integrate<'_>) {
             let (i, a) = (ir[r][c], rr[r][c]);
             let mut out = [0.0f64; LANES];
             for l in 0..LANES {
-                out[l] = 0.0 + decay[r] * i[l] + a[l];
+                out[l] = 0.0 + decay[r] * i[l] + f64::from(a[l]);
             }
             ir[r][c] = out;
-            rr[r][c] = [0.0; LANES];
+            rr[r][c] = [0.0f32; LANES];
         }
         if detect(&mut acc, &mut free_at[c], &inhibit[c], rule, &mut fired) {
             push_fired(&fired, c * LANES, spikes);
@@ -229,7 +230,7 @@ fn integrate_small<const NS: usize, const HAS_U: bool>(args: Integrate<'_>) {
     // beyond a buffer's height are empty), so nothing is allocated per step.
     // A chunk's states are all loaded before any is written, so the update is in place.
     let xr: [&mut [[f64; LANES]]; NS] = lane_rows_mut(x, stride);
-    let rr: [&mut [[f64; LANES]]; NS] = lane_rows_mut(ring, stride);
+    let rr: [&mut [[f32; LANES]]; NS] = lane_rows_mut(ring, stride);
     let mut u_rows = u.unwrap_or(&[]).chunks_exact(stride);
     let ur: [&[[f64; LANES]]; NS] =
         std::array::from_fn(|_| u_rows.next().map_or(&[][..], |r| r.as_chunks().0));
@@ -266,9 +267,9 @@ fn integrate_small<const NS: usize, const HAS_U: bool>(args: Integrate<'_>) {
             if k >= nc {
                 let lane = &mut rr[k - nc][c];
                 for l in 0..LANES {
-                    acc[l] += lane[l];
+                    acc[l] += f64::from(lane[l]);
                 }
-                *lane = [0.0; LANES];
+                *lane = [0.0f32; LANES];
             }
             if k == 0 && detect(&mut acc, &mut free_at[c], &inhibit[c], rule, &mut fired) {
                 push_fired(&fired, c * LANES, spikes);
@@ -315,7 +316,7 @@ fn integrate_sparse(args: Integrate<'_>) {
             if k >= nc {
                 let lane = &mut ring[(k - nc) * stride + base..(k - nc) * stride + base + len];
                 for (o, a) in out.iter_mut().zip(lane.iter_mut()) {
-                    *o += *a;
+                    *o += f64::from(*a);
                     *a = 0.0;
                 }
             }

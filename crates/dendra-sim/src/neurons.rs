@@ -140,8 +140,8 @@ pub struct NeuronBlock {
     /// Rules switched off (`rule * stride + i`).
     rule_disabled: Vec<bool>,
     /// Synaptic input ring: `ring[(slot * n_rec + r) * n + i]`, summed weights arriving at
-    /// slot's time on receptor `r` of local neuron `i`.
-    ring: Vec<f64>,
+    /// slot's time on receptor `r` of local neuron `i` (`f32`: sums of `f32` weights).
+    ring: Vec<f32>,
     ring_slots: usize,
 }
 
@@ -352,7 +352,7 @@ impl NeuronBlock {
     /// The ring lane of receptor `receptor` read at the end of step `arrival_step - 1`, i.e.
     /// the input that arrives at time `t_{arrival_step}`; one entry per local neuron.
     #[inline]
-    pub fn ring_lane(&mut self, arrival_step: u64, receptor: usize) -> &mut [f64] {
+    pub fn ring_lane(&mut self, arrival_step: u64, receptor: usize) -> &mut [f32] {
         let slot = (arrival_step % self.ring_slots as u64) as usize;
         let base = (slot * self.n_rec + receptor) * self.stride;
         &mut self.ring[base..base + self.stride]
@@ -730,7 +730,8 @@ impl NeuronBlock {
 
     /// Heap bytes held by the block (state, ring, masks).
     pub fn heap_bytes(&self) -> usize {
-        8 * (self.x.len() + self.scratch.len() + self.u.len() + self.w.len() + self.ring.len())
+        8 * (self.x.len() + self.scratch.len() + self.u.len() + self.w.len())
+            + 4 * self.ring.len()
             + 8 * (self.hist.len() + self.kir_g.len() + self.kir_ge.len() + self.clamp_i.len())
             + 4 * (self.plat_left.len() + self.plat_refr.len())
             + self.spike_blocked.len()
