@@ -19,7 +19,12 @@
 //! 8 rewards; seed 1, 600 s: chosen 0.42; the default hour: seed 1 chosen 0.67 (down from its
 //! 0.997 at 1200 s), others 0.12, 14 rewards; seed 2 chosen 0.955, others 0.13, 16 rewards
 //! (326-348 s of loop time). With `η = 6`, 3600 s, seed 1: chosen 0.35, others 0.13, 15 rewards. The rewarded coincidence is too rare in this LIF regime (excitatory rate
-//! ~0.7 Hz); the network's regime needs tuning before the target holds across seeds.
+//! ~0.7 Hz); the network's regime needs tuning before the target holds across seeds. Probes of
+//! 60 s (28 Nov 2026) show why: the excitatory neurons fire almost only when a thalamic kick
+//! arrives (1.0 Hz whatever the bias, which mostly drives the inhibitory cells), so a growing
+//! chosen synapse cannot make its own rewards more frequent; weaker inhibition (-20 pA, biases
+//! 185 / 100 pA) raises the rate to 2.8 Hz but gives 34 rewards a minute, too many to single
+//! out the chosen pair.
 
 use std::sync::Arc;
 
