@@ -475,7 +475,14 @@ impl Plastic {
                     bap: self.bap_now[i],
                     v_filtered: r.v_filtered.get(i).copied().unwrap_or([0.0; 2]),
                 };
-                archive.push(t_ms, runner.drive(&c) * self.dt_ms);
+                // An ablated rule accumulates no drive, so when it resumes it does not learn
+                // from the window it was off (its traces keep evolving meanwhile).
+                let drive = if block.rule_enabled(r.template_rule, i) {
+                    runner.drive(&c) * self.dt_ms
+                } else {
+                    0.0
+                };
+                archive.push(t_ms, drive);
                 archive.forget_until(t_ms - r.drive_keep_ms);
             }
         }

@@ -438,6 +438,58 @@ fn clopath_under_voltage_clamp_matches_closed_form() {
     );
 }
 
+#[test]
+fn a_drive_based_rule_learns_nothing_from_its_ablation_window() {
+    // Clopath's potentiation integrates a continuous drive. The soma is clamped at -40 mV
+    // (strong drive) only during 50-150 ms, one presynaptic spike arrives at 20 ms. With the
+    // rule ablated during exactly that window, the weight must end as if the clamp had never
+    // happened (up to the tiny drive while the soma relaxes after 150 ms), not pick up the
+    // window's drive when the rule resumes.
+    use dendra_model::rules::rules::Clopath;
+    let window = Window {
+        start_ms: 50.0,
+        stop_ms: 150.0,
+    };
+    let final_w = |clamp: bool, ablate: bool| {
+        let rule = Clopath {
+            bounds: WeightBounds::hard(-10.0, 10.0),
+            ..Clopath::default()
+        };
+        let mut t = NeuronTemplate::point("n", passive_soma(), vec![ReceptorParams::current("exc", 0, 5.0)]);
+        t.rules.push(CompartmentRule::new(0, AnyRule::Clopath(rule)));
+        let mut net = single(t, 1);
+        net.populations.push(train_source("pre", vec![vec![18.5]]));
+        net.projections.push(projection("pre", 1, 0, 0, 0.0, 1.5));
+        if clamp {
+            stim(
+                &mut net,
+                window,
+                StimulusKind::VoltageClamp {
+                    compartment: 0,
+                    hold_mv: -40.0,
+                },
+            );
+        }
+        if ablate {
+            stim(&mut net, window, StimulusKind::DisableRule { rule: 0 });
+        }
+        let mut sim = Simulation::new(&net, &RunConfig::default()).unwrap();
+        sim.run(400.0).unwrap();
+        f64::from(sim.synapses(0)[0].weight)
+    };
+    let unclamped = final_w(false, false);
+    let learned = final_w(true, false) - unclamped;
+    let ablated = final_w(true, true) - unclamped;
+    assert!(
+        learned > 1e-4,
+        "the clamp potentiates when the rule is on: {learned}"
+    );
+    assert!(
+        ablated.abs() < 1e-3 * learned,
+        "ablated window leaked into the weight: {ablated} (learned {learned})"
+    );
+}
+
 /// Soma + distal apical branch with a plateau and `branch_specific`; inputs 0..20 fire in
 /// synchronous bursts (every 100 ms), inputs 20..40 at random.
 fn branch_network(block_soma: bool) -> NetworkDesc {
