@@ -64,19 +64,31 @@ def run_once(cmd, timeout_s):
     code = os.waitstatus_to_exitcode(status)
     if code != 0:
         return {"error": f"exit {code}: {stderr.strip()[-600:]}", "cmd": cmd, "load_before": load}
-    start = stdout.find("{")
-    try:
-        result = json.loads(stdout[start:]) if start >= 0 else None
-    except json.JSONDecodeError:
-        # One JSON object per line: take the last.
-        result = json.loads(stdout.strip().splitlines()[-1])
+    result = _parse_json(stdout)
     if result is None:
-        return {"error": "no JSON on stdout", "cmd": cmd, "load_before": load}
+        return {"error": "no JSON object on stdout", "cmd": cmd, "load_before": load}
     result["process_s_measured"] = process_s
     result["peak_rss_mb"] = usage.ru_maxrss / 1024.0
     result["load_before"] = load
     result["running_before"] = running
     return result
+
+
+def _parse_json(stdout):
+    """The JSON object a program printed: the whole output from its first `{` (dendra's
+    pretty summary), else the last line (the peers' one-line reports); None if neither parses."""
+    start = stdout.find("{")
+    candidates = [stdout[start:]] if start >= 0 else []
+    lines = stdout.strip().splitlines()
+    candidates += lines[-1:]
+    for text in candidates:
+        try:
+            result = json.loads(text)
+        except json.JSONDecodeError:
+            continue
+        if isinstance(result, dict):
+            return result
+    return None
 
 
 def _wait4(proc, timeout_s):

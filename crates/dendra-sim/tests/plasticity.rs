@@ -400,10 +400,9 @@ fn structural_plasticity_prunes_and_forms_synapses_identically_on_any_thread_cou
     assert!(basal.iter().all(|s| s.alive && s.spine_size.is_none()));
 }
 
-#[test]
-fn clopath_under_voltage_clamp_matches_closed_form() {
-    // Soma clamped at -40 mV from t = 0; one presynaptic spike arrives at 100 ms (filters
-    // settled). Δw = -A_LTD (u - θ-) + A_LTP (u - θ+)(u - θ-) Σ_k e^{-k dt/τx} dt.
+/// A passive point neuron whose one synapse (weight 0, delay 1.5 ms) follows Clopath with
+/// wide bounds, from a source that spikes once at `pre_ms`.
+fn clopath_network(pre_ms: f64) -> (NetworkDesc, dendra_model::rules::rules::Clopath) {
     use dendra_model::rules::rules::Clopath;
     let rule = Clopath {
         bounds: WeightBounds::hard(-10.0, 10.0),
@@ -412,8 +411,16 @@ fn clopath_under_voltage_clamp_matches_closed_form() {
     let mut t = NeuronTemplate::point("n", passive_soma(), vec![ReceptorParams::current("exc", 0, 5.0)]);
     t.rules.push(CompartmentRule::new(0, AnyRule::Clopath(rule)));
     let mut net = single(t, 1);
-    net.populations.push(train_source("pre", vec![vec![98.5]]));
+    net.populations.push(train_source("pre", vec![vec![pre_ms]]));
     net.projections.push(projection("pre", 1, 0, 0, 0.0, 1.5));
+    (net, rule)
+}
+
+#[test]
+fn clopath_under_voltage_clamp_matches_closed_form() {
+    // Soma clamped at -40 mV from t = 0; one presynaptic spike arrives at 100 ms (filters
+    // settled). Δw = -A_LTD (u - θ-) + A_LTP (u - θ+)(u - θ-) Σ_k e^{-k dt/τx} dt.
+    let (mut net, rule) = clopath_network(98.5);
     let u = -40.0;
     stim(
         &mut net,
@@ -445,21 +452,12 @@ fn a_drive_based_rule_learns_nothing_from_its_ablation_window() {
     // rule ablated during exactly that window, the weight must end as if the clamp had never
     // happened (up to the tiny drive while the soma relaxes after 150 ms), not pick up the
     // window's drive when the rule resumes.
-    use dendra_model::rules::rules::Clopath;
     let window = Window {
         start_ms: 50.0,
         stop_ms: 150.0,
     };
     let final_w = |clamp: bool, ablate: bool| {
-        let rule = Clopath {
-            bounds: WeightBounds::hard(-10.0, 10.0),
-            ..Clopath::default()
-        };
-        let mut t = NeuronTemplate::point("n", passive_soma(), vec![ReceptorParams::current("exc", 0, 5.0)]);
-        t.rules.push(CompartmentRule::new(0, AnyRule::Clopath(rule)));
-        let mut net = single(t, 1);
-        net.populations.push(train_source("pre", vec![vec![18.5]]));
-        net.projections.push(projection("pre", 1, 0, 0, 0.0, 1.5));
+        let (mut net, _) = clopath_network(18.5);
         if clamp {
             stim(
                 &mut net,

@@ -118,7 +118,7 @@ impl CoactivityRegister {
         }
         // Neighbours' keys, written unconditionally and kept where the test holds.
         let (xs, ks) = (&self.position_um[self.head..], &self.key[self.head..]);
-        self.seen.resize(xs.len() + 1, 0);
+        self.seen.resize(xs.len(), 0);
         let mut m = 0;
         for (&x, &k) in xs.iter().zip(ks) {
             self.seen[m] = k;
