@@ -55,6 +55,9 @@ pub struct Izhikevich2007Params {
     pub w_inh_pa: f64,
     /// Thalamic kick (pA). Default 5000 (a suprathreshold jump).
     pub kick_pa: f64,
+    /// Rate of each neuron's thalamic kicks (Hz). Default 1 (the paper's one kick per ms
+    /// into one of 1000 neurons).
+    pub thalamic_rate_hz: f64,
     /// Learning rate `η` (pA per unit eligibility × dopamine × ms). Default 30 (the paper's
     /// 0.1 mV per unit, ×60 pA/mV, ×5 to shorten the run).
     pub eta: f64,
@@ -73,6 +76,7 @@ impl Default for Izhikevich2007Params {
             w_max_pa: 240.0,
             w_inh_pa: -60.0,
             kick_pa: 5000.0,
+            thalamic_rate_hz: 1.0,
             eta: 30.0,
             reward: 0.5,
             bias_pa: 150.0,
@@ -141,12 +145,16 @@ fn network(p: &Izhikevich2007Params) -> NetworkDesc {
             Population {
                 name: "thalamus_exc".into(),
                 size: 800,
-                kind: PopulationKind::Source(SourceParams::Poisson { rate_hz: 1.0 }),
+                kind: PopulationKind::Source(SourceParams::Poisson {
+                    rate_hz: p.thalamic_rate_hz,
+                }),
             },
             Population {
                 name: "thalamus_inh".into(),
                 size: 200,
-                kind: PopulationKind::Source(SourceParams::Poisson { rate_hz: 1.0 }),
+                kind: PopulationKind::Source(SourceParams::Poisson {
+                    rate_hz: p.thalamic_rate_hz,
+                }),
             },
         ],
         projections: vec![

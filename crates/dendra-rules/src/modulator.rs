@@ -102,11 +102,15 @@ impl Modulator {
         let tau_d = self.params.tau_ms;
         let mut total = 0.0;
         // Baseline part, over the whole interval.
-        total += c0 * b * tau_c_ms * (1.0 - (-(t1_ms - t0_ms) / tau_c_ms).exp());
-        // Excess part, segment by segment: (d_k - b) exp(-(t - t_k)/τd) on [max(t_k, t0), t_next).
+        if b != 0.0 {
+            total += c0 * b * tau_c_ms * (1.0 - (-(t1_ms - t0_ms) / tau_c_ms).exp());
+        }
+        // Excess part, segment by segment: (d_k - b) exp(-(t - t_k)/τd) on [max(t_k, t0), t_next),
+        // from the segment that holds t0 (the first entry starts at -∞).
         let tau = 1.0 / (1.0 / tau_c_ms + 1.0 / tau_d);
         let n = self.history.len();
-        for k in 0..n {
+        let first = self.history.partition_point(|&(t_k, _)| t_k <= t0_ms).max(1) - 1;
+        for k in first..n {
             let (t_k, d_k) = self.history[k];
             let seg_end = if k + 1 < n {
                 self.history[k + 1].0

@@ -178,6 +178,9 @@ pub(crate) struct Plastic {
     proj_index: usize,
 }
 
+/// Rules per projection whose presynaptic samples are kept on the stack at a presynaptic spike.
+const MAX_RULES_INLINE: usize = 4;
+
 fn sample(traces: &[Trace; 2], specs: &[Option<dendra_rules::TraceSpec>; 2], t: f64) -> [f64; 2] {
     let mut v = [0.0; 2];
     for j in 0..2 {
@@ -543,6 +546,22 @@ impl Plastic {
         modulators: &[Modulator],
     ) {
         let (lo, hi) = (csr.row_ptr[s] as usize, csr.row_ptr[s + 1] as usize);
+        // The source's traces are the same for all its synapses: sample them once per rule.
+        let mut pre_now = [[0.0; 2]; MAX_RULES_INLINE];
+        let sampled = self.rules.len() <= MAX_RULES_INLINE;
+        if sampled {
+            for (j, r) in self.rules.iter().enumerate() {
+                pre_now[j] = sample(&r.pre[s], &r.needs.pre, t_ms);
+            }
+        }
+        let spec =
+            self.rules
+                .iter()
+                .find_map(|r| r.needs.coactivity)
+                .unwrap_or(dendra_rules::CoactivitySpec {
+                    radius_um: 0.0,
+                    window_ms: 0.0,
+                });
         for k in lo..hi {
             if !self.is_alive(k) {
                 continue;
@@ -550,12 +569,6 @@ impl Plastic {
             let i = csr.target[k] as usize;
             let coactive = match self.register {
                 Some(slot) => {
-                    let spec = self.rules.iter().find_map(|r| r.needs.coactivity).unwrap_or(
-                        dendra_rules::CoactivitySpec {
-                            radius_um: 0.0,
-                            window_ms: 0.0,
-                        },
-                    );
                     let pos = csr.position_um.get(k).copied().unwrap_or(0.0);
                     block
                         .register(slot, i)
@@ -567,7 +580,11 @@ impl Plastic {
                 if !block.rule_enabled(self.rules[j].template_rule, i) {
                     continue;
                 }
-                let pre = sample(&self.rules[j].pre[s], &self.rules[j].needs.pre, t_ms);
+                let pre = if sampled {
+                    pre_now[j]
+                } else {
+                    sample(&self.rules[j].pre[s], &self.rules[j].needs.pre, t_ms)
+                };
                 self.apply(
                     j,
                     k,
@@ -648,9 +665,19 @@ impl Plastic {
         }
     }
 
+    /// The periodic tick of rule `j` on every live synapse, source by source (each synapse's
+    /// update involves only itself, so the order does not matter; walking the rows gives each
+    /// synapse's source without a search).
     fn on_tick(&mut self, j: usize, t_ms: f64, csr: &mut Csr, block: &NeuronBlock, modulators: &[Modulator]) {
-        for i in 0..self.post_ptr.len() - 1 {
-            self.each_synapse_of(j, i, Event::Tick, (0.0, 0), t_ms, csr, block, modulators);
+        for s in 0..csr.row_ptr.len() - 1 {
+            let pre = sample(&self.rules[j].pre[s], &self.rules[j].needs.pre, t_ms);
+            for k in csr.row_ptr[s] as usize..csr.row_ptr[s + 1] as usize {
+                let i = csr.target[k] as usize;
+                if !self.is_alive(k) || !block.rule_enabled(self.rules[j].template_rule, i) {
+                    continue;
+                }
+                self.apply(j, k, i, Event::Tick, pre, (0.0, 0), t_ms, csr, block, modulators);
+            }
         }
     }
 }
