@@ -580,10 +580,9 @@ impl Plastic {
                 if !block.rule_enabled(self.rules[j].template_rule, i) {
                     continue;
                 }
-                let pre = if sampled {
-                    pre_now[j]
-                } else {
-                    sample(&self.rules[j].pre[s], &self.rules[j].needs.pre, t_ms)
+                let pre = match pre_now.get(j) {
+                    Some(&p) if sampled => p,
+                    _ => sample(&self.rules[j].pre[s], &self.rules[j].needs.pre, t_ms),
                 };
                 self.apply(
                     j,
