@@ -7,8 +7,9 @@
 //! 100 mV, the 70 mV basal kick re-excited the soma, trapping a few neurons in a 180 Hz loop
 //! while the rest stayed silent.)
 //!
-//! Summary keys: `neurons`, `synapses`, `bytes_per_synapse`, `duration_ms`, `seed`, `threads`,
-//! `rate_hz`, `synaptic_events`, `mean_w_basal`, `mean_w_apical`, `mean_w_distal`, `loop_s`,
+//! Summary keys: `neurons`, `synapses`, `bytes_per_synapse`, `trace_bytes_per_synapse`
+//! (plasticity state kept per neuron, such as traces, over the synapses), `duration_ms`, `seed`,
+//! `threads`, `rate_hz`, `synaptic_events`, `mean_w_basal`, `mean_w_apical`, `mean_w_distal`, `loop_s`,
 //! `build_s`.
 
 use std::sync::Arc;
@@ -162,6 +163,7 @@ pub fn run(spec: &dendra_spec::Spec, options: &RunOptions) -> Result<Outcome, Ex
     s.set("neurons", 100u64)
         .set("synapses", stats.synapses)
         .set("bytes_per_synapse", stats.bytes_per_synapse())
+        .set("trace_bytes_per_synapse", stats.neuron_bytes_per_synapse())
         .set("duration_ms", duration_ms)
         .set("seed", options.seed)
         .set("threads", options.threads as u64)

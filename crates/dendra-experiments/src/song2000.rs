@@ -12,7 +12,9 @@
 //! neuron's mean rate), `rate_last_10s_hz`, `frac_w_above_0.9`, `frac_w_below_0.1` (fractions of
 //! weights above 0.9 and below 0.1 of `g_max` at the end; targets >= 0.15 each at 100 s),
 //! `w_mean_over_gmax`, `w_hist` (10-bin histogram of `w / g_max` at the end), `loop_s`,
-//! `synaptic_events`, `bytes_per_synapse` (all synapse storage: CSR, reverse index, rule state).
+//! `synaptic_events`, `bytes_per_synapse` (all synapse storage: CSR, reverse index, rule state),
+//! `trace_bytes_per_synapse` (plasticity state kept per neuron, such as the presynaptic traces of
+//! the inputs, over the synapses).
 
 use std::sync::Arc;
 
@@ -164,6 +166,7 @@ pub fn run_with(p: &Song2000Params, options: &RunOptions) -> Result<Outcome, Exp
         .set("w_hist", hist)
         .set("loop_s", stats.loop_seconds)
         .set("synaptic_events", stats.events)
-        .set("bytes_per_synapse", stats.bytes_per_synapse());
+        .set("bytes_per_synapse", stats.bytes_per_synapse())
+        .set("trace_bytes_per_synapse", stats.neuron_bytes_per_synapse());
     Ok(Outcome::recorded(s, net, sim))
 }

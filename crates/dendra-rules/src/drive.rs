@@ -39,6 +39,11 @@ impl DriveArchive {
         }
     }
 
+    /// Bytes held (the ring's capacity).
+    pub fn heap_bytes(&self) -> usize {
+        std::mem::size_of::<(f64, f64)>() * self.entries.capacity()
+    }
+
     /// Append the drive integrated over the step ending at `t_ms`.
     pub fn push(&mut self, t_ms: f64, d_dt: f64) {
         self.entries.push_back((t_ms, d_dt));

@@ -55,8 +55,12 @@ pub struct RunStats {
     pub steps: u64,
     /// Synapses in the network.
     pub synapses: u64,
-    /// Bytes held by the synapse arrays (targets, weights, positions, row pointers).
+    /// Bytes held by the synapse arrays (targets, weights, positions, row pointers) and by the
+    /// per-synapse plasticity state (rule states, weight components, reverse index).
     pub synapse_bytes: u64,
+    /// Bytes of plasticity state kept per neuron rather than per synapse: presynaptic traces
+    /// (per source), postsynaptic traces, voltage filters and drive archives (per target).
+    pub plasticity_neuron_bytes: u64,
     /// Synaptic events delivered (one per synapse per presynaptic spike).
     pub events: u64,
     /// Wall-clock seconds spent in the step loop.
@@ -66,6 +70,16 @@ pub struct RunStats {
 }
 
 impl RunStats {
+    /// Per-neuron plasticity bytes ([`RunStats::plasticity_neuron_bytes`]) per synapse (0
+    /// without synapses).
+    pub fn neuron_bytes_per_synapse(&self) -> f64 {
+        if self.synapses == 0 {
+            0.0
+        } else {
+            self.plasticity_neuron_bytes as f64 / self.synapses as f64
+        }
+    }
+
     /// Bytes per synapse (0 without synapses).
     pub fn bytes_per_synapse(&self) -> f64 {
         if self.synapses == 0 {
@@ -381,6 +395,11 @@ impl Simulation {
                     .map(|p| (p.csr.heap_bytes() + p.plastic.as_ref().map_or(0, Plastic::heap_bytes)) as u64)
             })
             .sum();
+        let plasticity_neuron_bytes: u64 = workers
+            .iter()
+            .flat_map(|w| w.projections.iter().filter_map(|p| p.plastic.as_ref()))
+            .map(|p| p.neuron_bytes() as u64)
+            .sum();
         Ok(Simulation {
             clock,
             threads,
@@ -390,6 +409,7 @@ impl Simulation {
             stats: RunStats {
                 synapses,
                 synapse_bytes,
+                plasticity_neuron_bytes,
                 build_seconds: started.elapsed().as_secs_f64(),
                 ..RunStats::default()
             },

@@ -9,7 +9,8 @@
 //! - [`connect`]: seeded connectivity stored by source (CSR);
 //! - [`stimuli`]: stimuli compiled to steps and local neurons;
 //! - [`engine`]: workers, the two-phase step loop and delay rings ([`Simulation`]);
-//! - `plasticity`: the bridge to `dendra-rules` (traces, bAP events, co-activity, ticks);
+//! - `plasticity`: the bridge to `dendra-rules` (traces, bAP events, co-activity, ticks), with
+//!   `traces`: each rule's declared traces per neuron, stored densely;
 //! - [`record`]: recorded spikes, traces and weights.
 #![warn(missing_docs)]
 
@@ -24,6 +25,7 @@ pub mod propagator;
 pub mod record;
 pub mod sources;
 pub mod stimuli;
+mod traces;
 
 pub use engine::{RunConfig, RunStats, Simulation, SynapseRow};
 pub use error::{SimError, SimResult};

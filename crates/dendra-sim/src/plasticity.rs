@@ -20,12 +20,13 @@
 use dendra_core::{Clock, Purpose, StreamKey};
 use dendra_model::{CompartmentRule, NeuronTemplate};
 use dendra_rules::{
-    AnyRule, CompartmentSignals, DriveArchive, LocalSignals, Modulator, Needs, Rule, StructuralParams, Trace,
+    AnyRule, CompartmentSignals, DriveArchive, LocalSignals, Modulator, Needs, Rule, StructuralParams,
 };
 use rand::RngExt;
 
 use crate::connect::Csr;
 use crate::neurons::NeuronBlock;
+use crate::traces::TraceSet;
 
 /// The signals of one synapse (on local target `i`) for rule `r`.
 fn signals<'a>(
@@ -40,7 +41,7 @@ fn signals<'a>(
     LocalSignals {
         t_ms,
         pre,
-        post: sample(&r.post[i], &r.needs.post, t_ms),
+        post: r.post.sample(i, t_ms),
         bap: 0.0,
         v_mv: block.potential(i, comp),
         plateau: block.in_plateau(i, comp),
@@ -127,9 +128,9 @@ struct PlasticRule {
     modulator: Option<usize>,
     tick_steps: u64,
     /// Presynaptic traces per source.
-    pre: Vec<[Trace; 2]>,
+    pre: TraceSet,
     /// Postsynaptic traces per local target.
-    post: Vec<[Trace; 2]>,
+    post: TraceSet,
     /// Continuous drive per local target (rules with `Needs::drive`), and how long it is kept.
     drive: Vec<DriveArchive>,
     drive_keep_ms: f64,
@@ -155,6 +156,8 @@ pub(crate) struct Plastic {
     runners: Vec<Box<dyn Runner>>,
     /// Weight components, one per rule, when more than one rule acts (else empty).
     components: Vec<Vec<f32>>,
+    /// Reverse index from local targets to their synapses (empty unless a rule has
+    /// postsynaptic or branch events).
     post_ptr: Vec<u32>,
     post_syn: Vec<u32>,
     /// Presynaptic spikes (source indices) by arrival step slot.
@@ -178,30 +181,30 @@ pub(crate) struct Plastic {
     proj_index: usize,
 }
 
+/// For each of `n_local` targets, the range (`ptr[i]..ptr[i + 1]`) of its synapses' CSR
+/// positions in the returned list, in (source, synapse) order.
+fn reverse_index(csr: &Csr, n_source: usize, n_local: usize) -> (Vec<u32>, Vec<u32>) {
+    let mut counts = vec![0u32; n_local + 1];
+    for &t in &csr.target {
+        counts[t as usize + 1] += 1;
+    }
+    for i in 1..counts.len() {
+        counts[i] += counts[i - 1];
+    }
+    let mut cursor = counts[..n_local].to_vec();
+    let mut post_syn = vec![0u32; csr.len()];
+    for s in 0..n_source {
+        for k in csr.row_ptr[s] as usize..csr.row_ptr[s + 1] as usize {
+            let t = csr.target[k] as usize;
+            post_syn[cursor[t] as usize] = k as u32;
+            cursor[t] += 1;
+        }
+    }
+    (counts, post_syn)
+}
+
 /// Rules per projection whose presynaptic samples are kept on the stack at a presynaptic spike.
 const MAX_RULES_INLINE: usize = 4;
-
-fn sample(traces: &[Trace; 2], specs: &[Option<dendra_rules::TraceSpec>; 2], t: f64) -> [f64; 2] {
-    let mut v = [0.0; 2];
-    for j in 0..2 {
-        if let Some(s) = specs[j] {
-            v[j] = traces[j].at(t, s.tau_ms);
-        }
-    }
-    v
-}
-
-fn bump(traces: &mut [Trace; 2], specs: &[Option<dendra_rules::TraceSpec>; 2], t: f64, amount: f64) {
-    for j in 0..2 {
-        if let Some(s) = specs[j] {
-            if s.nearest {
-                traces[j].set(t, amount);
-            } else {
-                traces[j].bump(t, s.tau_ms, amount);
-            }
-        }
-    }
-}
 
 impl Plastic {
     /// Plasticity for projection `proj_index` onto receptor `receptor` of `template`, whose
@@ -256,8 +259,8 @@ impl Plastic {
                         tick_steps: needs
                             .tick_ms
                             .map_or(0, |ms| ((ms / clock.dt_ms()).round() as u64).max(1)),
-                        pre: vec![[Trace::default(); 2]; n_source],
-                        post: vec![[Trace::default(); 2]; n_local],
+                        pre: TraceSet::new(needs.pre, n_source),
+                        post: TraceSet::new(needs.post, n_local),
                         drive: if needs.drive {
                             (0..n_local).map(|_| DriveArchive::with_capacity(1024)).collect()
                         } else {
@@ -279,23 +282,13 @@ impl Plastic {
         let (runners, rules): (Vec<Box<dyn Runner>>, Vec<PlasticRule>) = rules.into_iter().unzip();
         // A single rule works on the CSR weights directly.
         let components = if rules.len() > 1 { initial } else { Vec::new() };
-        // Reverse index: synapses of each local target, in (source, synapse) order.
-        let mut counts = vec![0u32; n_local + 1];
-        for &t in &csr.target {
-            counts[t as usize + 1] += 1;
-        }
-        for i in 1..counts.len() {
-            counts[i] += counts[i - 1];
-        }
-        let mut cursor = counts[..n_local].to_vec();
-        let mut post_syn = vec![0u32; csr.len()];
-        for s in 0..n_source {
-            for k in csr.row_ptr[s] as usize..csr.row_ptr[s + 1] as usize {
-                let t = csr.target[k] as usize;
-                post_syn[cursor[t] as usize] = k as u32;
-                cursor[t] += 1;
-            }
-        }
+        // Reverse index (only for rules with events at the target): synapses of each local
+        // target, in (source, synapse) order.
+        let (post_ptr, post_syn) = if rules.iter().any(|r| r.needs.post_events || r.needs.branch_events) {
+            reverse_index(csr, n_source, n_local)
+        } else {
+            (Vec::new(), Vec::new())
+        };
         let slots = delay_steps as usize + 1;
         let structural = acting.iter().find_map(|(_, cr)| cr.structural).map(|sp| {
             let steps = ((sp.check_ms / clock.dt_ms()).round() as u64).max(1);
@@ -318,7 +311,7 @@ impl Plastic {
             proj_index,
             rules,
             components,
-            post_ptr: counts,
+            post_ptr,
             post_syn,
             pending: (0..slots).map(|_| Vec::with_capacity(64)).collect(),
             comp,
@@ -341,6 +334,21 @@ impl Plastic {
             + self.runners.iter().map(|r| r.state_bytes()).sum::<usize>()
             + 4 * self.components.iter().map(Vec::len).sum::<usize>()
             + self.alive.len()
+    }
+
+    /// Bytes held per source and per target neuron by plasticity (traces, voltage filters,
+    /// drive archives): state that grows with neurons, not synapses.
+    pub(crate) fn neuron_bytes(&self) -> usize {
+        self.rules
+            .iter()
+            .map(|r| {
+                r.pre.heap_bytes()
+                    + r.post.heap_bytes()
+                    + std::mem::size_of::<[f64; 2]>() * r.v_filtered.len()
+                    + r.drive.iter().map(DriveArchive::heap_bytes).sum::<usize>()
+            })
+            .sum::<usize>()
+            + std::mem::size_of::<f64>() * self.bap_now.len()
     }
 
     /// Whether slot `k` holds a synapse (always, without structural plasticity).
@@ -551,7 +559,7 @@ impl Plastic {
         let sampled = self.rules.len() <= MAX_RULES_INLINE;
         if sampled {
             for (j, r) in self.rules.iter().enumerate() {
-                pre_now[j] = sample(&r.pre[s], &r.needs.pre, t_ms);
+                pre_now[j] = r.pre.sample(s, t_ms);
             }
         }
         let spec =
@@ -582,7 +590,7 @@ impl Plastic {
                 }
                 let pre = match pre_now.get(j) {
                     Some(&p) if sampled => p,
-                    _ => sample(&self.rules[j].pre[s], &self.rules[j].needs.pre, t_ms),
+                    _ => self.rules[j].pre.sample(s, t_ms),
                 };
                 self.apply(
                     j,
@@ -599,8 +607,7 @@ impl Plastic {
             }
         }
         for r in &mut self.rules {
-            let specs = r.needs.pre;
-            bump(&mut r.pre[s], &specs, t_ms, 1.0);
+            r.pre.bump(s, t_ms, 1.0);
         }
     }
 
@@ -626,7 +633,7 @@ impl Plastic {
                 continue;
             }
             let s = Self::source_of(csr, k);
-            let pre = sample(&self.rules[j].pre[s], &self.rules[j].needs.pre, t_ms);
+            let pre = self.rules[j].pre.sample(s, t_ms);
             self.apply(j, k, i, event, pre, extra, t_ms, csr, block, modulators);
         }
     }
@@ -644,8 +651,7 @@ impl Plastic {
             if self.rules[j].needs.post_events {
                 self.each_synapse_of(j, i, Event::Post, (strength, 0), t_ms, csr, block, modulators);
             }
-            let specs = self.rules[j].needs.post;
-            bump(&mut self.rules[j].post[i], &specs, t_ms, strength);
+            self.rules[j].post.bump(i, t_ms, strength);
         }
     }
 
@@ -669,7 +675,7 @@ impl Plastic {
     /// synapse's source without a search).
     fn on_tick(&mut self, j: usize, t_ms: f64, csr: &mut Csr, block: &NeuronBlock, modulators: &[Modulator]) {
         for s in 0..csr.row_ptr.len() - 1 {
-            let pre = sample(&self.rules[j].pre[s], &self.rules[j].needs.pre, t_ms);
+            let pre = self.rules[j].pre.sample(s, t_ms);
             for k in csr.row_ptr[s] as usize..csr.row_ptr[s + 1] as usize {
                 let i = csr.target[k] as usize;
                 if !self.is_alive(k) || !block.rule_enabled(self.rules[j].template_rule, i) {
