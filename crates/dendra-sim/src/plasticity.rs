@@ -146,6 +146,10 @@ enum Event {
     Pre,
     Post,
     Tick,
+    /// The tick of an ablated rule: its clocks move on (eligibility decays, lazy integrals
+    /// start afresh) without a modulator, and the weight is left as it was, so that the rule
+    /// does not learn from the ablated window when it resumes.
+    AblatedTick,
     Branch,
 }
 
@@ -535,6 +539,12 @@ impl Plastic {
             Event::Pre => runners[j].pre(k, &mut w, &sig),
             Event::Post => runners[j].post(k, &mut w, &sig),
             Event::Tick => runners[j].tick(k, &mut w, &sig),
+            Event::AblatedTick => {
+                sig.modulator = None;
+                let mut scratch = w;
+                runners[j].tick(k, &mut scratch, &sig);
+                return;
+            }
             Event::Branch => runners[j].branch(k, &mut w, &sig),
         }
         if components.is_empty() {
@@ -670,7 +680,8 @@ impl Plastic {
         }
     }
 
-    /// The periodic tick of rule `j` on every live synapse, source by source (each synapse's
+    /// The periodic tick of rule `j` on every live synapse (ablated ones included, see
+    /// [`Event::AblatedTick`]), source by source (each synapse's
     /// update involves only itself, so the order does not matter; walking the rows gives each
     /// synapse's source without a search).
     fn on_tick(&mut self, j: usize, t_ms: f64, csr: &mut Csr, block: &NeuronBlock, modulators: &[Modulator]) {
@@ -678,10 +689,15 @@ impl Plastic {
             let pre = self.rules[j].pre.sample(s, t_ms);
             for k in csr.row_ptr[s] as usize..csr.row_ptr[s + 1] as usize {
                 let i = csr.target[k] as usize;
-                if !self.is_alive(k) || !block.rule_enabled(self.rules[j].template_rule, i) {
+                if !self.is_alive(k) {
                     continue;
                 }
-                self.apply(j, k, i, Event::Tick, pre, (0.0, 0), t_ms, csr, block, modulators);
+                let event = if block.rule_enabled(self.rules[j].template_rule, i) {
+                    Event::Tick
+                } else {
+                    Event::AblatedTick
+                };
+                self.apply(j, k, i, event, pre, (0.0, 0), t_ms, csr, block, modulators);
             }
         }
     }

@@ -649,3 +649,59 @@ fn releasing_an_unknown_modulator_is_an_error_not_a_panic() {
     let err = sim.release(3, 1.0).unwrap_err();
     assert!(err.to_string().contains("0..0"), "{err}");
 }
+
+#[test]
+fn a_reward_gated_rule_learns_nothing_from_a_reward_in_its_ablation_window() {
+    // One causal pairing near 100 ms, a reward at 700 ms. Ablating the rule over 300-3000 ms
+    // must leave the weight as if the reward had not come (the rule used to integrate the
+    // reward when it resumed; by 3000 ms eligibility x dopamine has decayed by e^-14); ablating it after the reward's effect has decayed must not
+    // change what was learned.
+    let rule = RewardModulated {
+        tau_cons_ms: f64::INFINITY,
+        tick_ms: 100.0,
+        w_max: 10.0,
+        ..RewardModulated::default()
+    };
+    let run = |ablation: Option<Window>| {
+        let mut net = stdp_pair_network(88.5, 100.0);
+        if let PopulationKind::Neurons(t) = &mut net.populations[0].kind {
+            let t = Arc::make_mut(t);
+            t.rules[0].rule = AnyRule::RewardModulated(rule);
+            t.rules[0].modulator = Some(0);
+        }
+        net.modulators.push(ModulatorDesc {
+            name: "dopamine".into(),
+            params: ModulatorParams {
+                tau_ms: 200.0,
+                baseline: 0.0,
+                history_ms: 1e5,
+            },
+        });
+        net.releases.push(Release {
+            modulator: 0,
+            t_ms: 700.0,
+            amount: 1.0,
+        });
+        if let Some(window) = ablation {
+            stim(&mut net, window, StimulusKind::DisableRule { rule: 0 });
+        }
+        let mut sim = Simulation::new(&net, &RunConfig { seed: 1, threads: 1 }).unwrap();
+        sim.run(6000.0).unwrap();
+        f64::from(sim.synapses(0)[0].weight) - 0.5
+    };
+    let learned = run(None);
+    assert!(learned > 1e-4, "the rewarded pairing potentiates: {learned}");
+    let during = run(Some(Window {
+        start_ms: 300.0,
+        stop_ms: 3000.0,
+    }));
+    assert!(
+        during.abs() < 1e-3 * learned,
+        "the reward during the ablation leaked into the weight: {during} (learned {learned})"
+    );
+    let after = run(Some(Window {
+        start_ms: 4000.0,
+        stop_ms: 5000.0,
+    }));
+    assert!((after - learned).abs() < 1e-3 * learned, "{after} vs {learned}");
+}
