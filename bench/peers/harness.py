@@ -268,6 +268,11 @@ def targets(results):
     sg = b.get("song2000", {}).get("dendra", {}).get("last") or {}
     add("Plastic synapse, bytes (song2000)", sg.get("bytes_per_synapse"), 16.0)
     add("Plastic synapse, bytes (multirule, three rules)", mr.get("bytes_per_synapse"), 16.0)
+    # Plasticity state kept per neuron (traces) is reported beside it, counted per synapse.
+    for name, last in (("song2000", sg), ("multirule", mr)):
+        if "trace_bytes_per_synapse" in last:
+            t.append({"target": f"Per-neuron plasticity state (traces) per synapse, bytes ({name}; not a target)",
+                      "value": last["trace_bytes_per_synapse"], "limit": "—", "met": "info"})
     return t
 
 
@@ -332,7 +337,7 @@ def write_markdown(results, path, before_after):
         v = t["value"]
         vs = "—" if v is None else (v if isinstance(v, str) else f"{v:.3f}")
         lim = t["limit"] if isinstance(t["limit"], str) else f"{t['limit']:g}"
-        met = {True: "yes", False: "**no**", None: "not measured"}[t["met"]]
+        met = {True: "yes", False: "**no**", None: "not measured", "info": "—"}[t["met"]]
         lines.append(f"| {t['target']} | {vs} | {lim} | {met} |")
     for x in results["benchmarks"]:
         lines += ["", f"## {x['title']}", "", "| contender | loop (s) | process (s) | peak memory (MB) | load before (1-min avg; running now) |",
@@ -437,7 +442,8 @@ def main():
     write_markdown(results, os.path.join(out_dir, "RESULTS.md"), before_after)
     print(f"wrote {os.path.join(out_dir, 'RESULTS.md')} and results.json in {results['harness_s']:.0f} s")
     for t in results["targets"]:
-        print(f"  {'MET ' if t['met'] else 'MISS' if t['met'] is False else '----'} {t['target']}: {t['value']}")
+        flag = {True: "MET ", False: "MISS"}.get(t["met"], "----")
+        print(f"  {flag} {t['target']}: {t['value']}")
 
 
 if __name__ == "__main__":

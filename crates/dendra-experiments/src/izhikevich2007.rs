@@ -24,7 +24,20 @@
 //! arrives (1.0 Hz whatever the bias, which mostly drives the inhibitory cells), so a growing
 //! chosen synapse cannot make its own rewards more frequent; weaker inhibition (-20 pA, biases
 //! 185 / 100 pA) raises the rate to 2.8 Hz but gives 34 rewards a minute, too many to single
-//! out the chosen pair.
+//! out the chosen pair. Probes of 28 Nov 2026 (evening; `thalamic_rate_hz`, `p_inh_exc` and
+//! `tonic_dopamine` are parameters for such probes) narrow it down. (1) The chosen synapse
+//! moves in steps of several pA between rewards: with `η = 30` the tonic dopamine turns each
+//! random pairing into a plain STDP step of `η · 0.002 · τ_c · A±` = 6-9 pA, five times the
+//! paper's relative size, and a run of anti-causal pairings can undo several rewards.
+//! (2) Rewards stay at chance level, about one per 100-200 s: more frequent kicks (2-3 Hz)
+//! only drive the inhibitory cells harder (12 Hz), which holds the excitatory rate at 1 Hz;
+//! the paper's sparser inhibition (`p_inh_exc = 0.125`) makes the LIF network burst
+//! synchronously, 70-90 rewards in 120 s, and every weight collapses to 0; 0.25 with -30 pA
+//! sits between the two (about one reward per 25-75 s). (3) Without tonic dopamine and with
+//! `η = 24`, each reward adds about 17 pA to the chosen synapse and the others stay put, but
+//! 600 s bring only 3 rewards. What the reproduction lacks is the paper's feedback: there, a
+//! stronger chosen synapse makes the rewarded coincidence more likely; here the 4 mV EPSP
+//! cannot fire n2, which sits 8-15 mV below threshold between kicks.
 
 use std::sync::Arc;
 
@@ -53,6 +66,8 @@ pub struct Izhikevich2007Params {
     pub w_max_pa: f64,
     /// Inhibitory weight (pA). Default -60.
     pub w_inh_pa: f64,
+    /// Probability of an inhibitory -> excitatory connection. Default 0.5.
+    pub p_inh_exc: f64,
     /// Thalamic kick (pA). Default 5000 (a suprathreshold jump).
     pub kick_pa: f64,
     /// Rate of each neuron's thalamic kicks (Hz). Default 1 (the paper's one kick per ms
@@ -63,6 +78,9 @@ pub struct Izhikevich2007Params {
     pub eta: f64,
     /// Dopamine per reward. Default 0.5.
     pub reward: f64,
+    /// Tonic dopamine level the concentration relaxes to. Default 0.002 (the paper's constant
+    /// 0.002 added to the dopamine in the weight update).
+    pub tonic_dopamine: f64,
     /// Constant bias current into every soma (pA), bringing rest closer to threshold as in the
     /// paper's regular-spiking neurons. Default 150.
     pub bias_pa: f64,
@@ -75,10 +93,12 @@ impl Default for Izhikevich2007Params {
             w_init_pa: 60.0,
             w_max_pa: 240.0,
             w_inh_pa: -60.0,
+            p_inh_exc: 0.5,
             kick_pa: 5000.0,
             thalamic_rate_hz: 1.0,
             eta: 30.0,
             reward: 0.5,
+            tonic_dopamine: 0.002,
             bias_pa: 150.0,
         }
     }
@@ -160,7 +180,14 @@ fn network(p: &Izhikevich2007Params) -> NetworkDesc {
         projections: vec![
             proj("exc_exc", 0, 0, 0, p.w_init_pa, bern.clone()),
             proj("exc_inh", 0, 1, 0, p.w_init_pa, bern.clone()),
-            proj("inh_exc", 1, 0, 1, p.w_inh_pa, Connectivity::Bernoulli { p: 0.5 }),
+            proj(
+                "inh_exc",
+                1,
+                0,
+                1,
+                p.w_inh_pa,
+                Connectivity::Bernoulli { p: p.p_inh_exc },
+            ),
             proj("thal_exc", 2, 0, 2, p.kick_pa, Connectivity::OneToOne),
             proj("thal_inh", 3, 1, 2, p.kick_pa, Connectivity::OneToOne),
         ],
@@ -168,7 +195,7 @@ fn network(p: &Izhikevich2007Params) -> NetworkDesc {
             name: "dopamine".into(),
             params: ModulatorParams {
                 tau_ms: 200.0,
-                baseline: 0.002,
+                baseline: p.tonic_dopamine,
                 history_ms: 10_000.0,
             },
         }],
