@@ -5,7 +5,7 @@
 //! bins of fixed width (the radius of the first query). A query at position `x` with radius
 //! `r` scans only the bins that overlap `[x - r, x + r]`, so on a branch of length `L` it reads
 //! about `3r / L` of the window's events instead of all of them. Within a bin the events are
-//! three columns in time order with a moving start, scanned in one branch-free pass; a bin is
+//! one array in time order with a moving start, scanned in one branch-free pass; a bin is
 //! compacted when half of it has expired. No allocation once each bin's largest occupancy in a
 //! window has been reached.
 
@@ -27,12 +27,19 @@ pub struct CoactivityRegister {
     seen: Vec<u64>,
 }
 
-/// The events of one spatial bin, in time order from `head`.
+/// One input spike held by a register.
+#[derive(Debug, Clone, Copy)]
+struct Event {
+    t_ms: f64,
+    key: u64,
+    position_um: f32,
+}
+
+/// The events of one spatial bin, in time order from `head`, in one contiguous array (a query
+/// touches a few cache lines per bin).
 #[derive(Debug, Clone, Default)]
 struct Bin {
-    t_ms: Vec<f64>,
-    position_um: Vec<f32>,
-    key: Vec<u64>,
+    events: Vec<Event>,
     /// First live event.
     head: usize,
 }
@@ -40,22 +47,18 @@ struct Bin {
 impl Bin {
     fn with_capacity(capacity: usize) -> Self {
         Bin {
-            t_ms: Vec::with_capacity(capacity),
-            position_um: Vec::with_capacity(capacity),
-            key: Vec::with_capacity(capacity),
+            events: Vec::with_capacity(capacity),
             head: 0,
         }
     }
 
     /// Drop the events at or before `oldest_ms` (times arrive in order).
     fn expire(&mut self, oldest_ms: f64) {
-        while self.head < self.t_ms.len() && self.t_ms[self.head] <= oldest_ms {
+        while self.head < self.events.len() && self.events[self.head].t_ms <= oldest_ms {
             self.head += 1;
         }
-        if self.head > 16 && 2 * self.head >= self.t_ms.len() {
-            self.t_ms.drain(..self.head);
-            self.position_um.drain(..self.head);
-            self.key.drain(..self.head);
+        if self.head > 16 && 2 * self.head >= self.events.len() {
+            self.events.drain(..self.head);
             self.head = 0;
         }
     }
@@ -70,12 +73,12 @@ impl Bin {
         seen: &mut Vec<u64>,
         mut m: usize,
     ) -> usize {
-        let (xs, ks) = (&self.position_um[self.head..], &self.key[self.head..]);
-        seen.resize(m + xs.len(), 0);
+        let live = &self.events[self.head..];
+        seen.resize(m + live.len(), 0);
         // Written unconditionally and kept where the test holds.
-        for (&x, &k) in xs.iter().zip(ks) {
-            seen[m] = k;
-            m += usize::from(k != key && f64::from((x - position_um).abs()) <= radius_um);
+        for e in live {
+            seen[m] = e.key;
+            m += usize::from(e.key != key && f64::from((e.position_um - position_um).abs()) <= radius_um);
         }
         m
     }
@@ -127,16 +130,17 @@ impl CoactivityRegister {
         // Distinct keys among the (few) neighbours.
         let near = &self.seen[..m];
         let n = (0..m).filter(|&i| !near[..i].contains(&near[i])).count() as u32;
-        let bin = &mut self.bins[own];
-        bin.t_ms.push(t_ms);
-        bin.position_um.push(position_um);
-        bin.key.push(key);
+        self.bins[own].events.push(Event {
+            t_ms,
+            key,
+            position_um,
+        });
         n
     }
 
     /// Events held (including expired ones in bins not visited since they expired).
     pub fn len(&self) -> usize {
-        self.bins.iter().map(|b| b.t_ms.len() - b.head).sum()
+        self.bins.iter().map(|b| b.events.len() - b.head).sum()
     }
 
     /// Whether no event is held.
