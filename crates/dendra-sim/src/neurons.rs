@@ -367,6 +367,10 @@ impl NeuronBlock {
     pub fn step(&mut self, n: u64, clock: &Clock, spikes: &mut Vec<u32>) {
         self.post_events.clear();
         self.branch_events.clear();
+        if self.n == 0 {
+            // A worker may hold none of a small population's neurons.
+            return;
+        }
         if self.stimuli.iter().any(|s| s.edge(n)) {
             self.refresh_masks(n);
         }

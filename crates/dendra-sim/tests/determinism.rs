@@ -270,3 +270,25 @@ fn one_shared_weight_runs_like_per_synapse_weights() {
     let c = run(&shared, 3);
     assert_eq!(a.0, c.0, "spikes differ with 3 threads");
 }
+
+#[test]
+fn populations_smaller_than_the_thread_count_run_and_agree() {
+    // One pyramidal neuron and two AdEx cells on 1, 2 and 4 threads: some workers hold no
+    // neuron of a population (this used to panic in the kernel).
+    let mut net = network();
+    net.populations[0].size = 1;
+    net.populations[1].size = 2;
+    // Stimuli and probes name neurons beyond these sizes.
+    net.stimuli.clear();
+    net.recording.probes.clear();
+    let run = |threads| {
+        let mut sim = Simulation::new(&net, &RunConfig { seed: 3, threads }).unwrap();
+        sim.run(300.0).unwrap();
+        (sim.spikes(), sim.synapses(0))
+    };
+    let one = run(1);
+    assert!(one.0.len() > 0, "the small network fires");
+    for threads in [2, 4] {
+        assert_eq!(one, run(threads), "{threads} threads");
+    }
+}
