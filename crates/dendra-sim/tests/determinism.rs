@@ -287,7 +287,7 @@ fn populations_smaller_than_the_thread_count_run_and_agree() {
         (sim.spikes(), sim.synapses(0))
     };
     let one = run(1);
-    assert!(one.0.len() > 0, "the small network fires");
+    assert!(!one.0.is_empty(), "the small network fires");
     for threads in [2, 4] {
         assert_eq!(one, run(threads), "{threads} threads");
     }
