@@ -160,8 +160,8 @@ pub(crate) struct Plastic {
     runners: Vec<Box<dyn Runner>>,
     /// Weight components, one per rule, when more than one rule acts (else empty).
     components: Vec<Vec<f32>>,
-    /// Reverse index from local targets to their synapses (empty unless a rule has
-    /// postsynaptic or branch events).
+    /// Reverse index from local targets to their synapses (`post_ptr` empty unless a rule has
+    /// postsynaptic or branch events; `post_syn` also empty when it is the identity).
     post_ptr: Vec<u32>,
     post_syn: Vec<u32>,
     /// Presynaptic spikes (source indices) by arrival step slot.
@@ -186,7 +186,8 @@ pub(crate) struct Plastic {
 }
 
 /// For each of `n_local` targets, the range (`ptr[i]..ptr[i + 1]`) of its synapses' CSR
-/// positions in the returned list, in (source, synapse) order.
+/// positions in the returned list, in (source, synapse) order; the list is empty when it would
+/// be the identity (position `e` holds synapse `e`).
 fn reverse_index(csr: &Csr, n_source: usize, n_local: usize) -> (Vec<u32>, Vec<u32>) {
     let mut counts = vec![0u32; n_local + 1];
     for &t in &csr.target {
@@ -203,6 +204,10 @@ fn reverse_index(csr: &Csr, n_source: usize, n_local: usize) -> (Vec<u32>, Vec<u
             post_syn[cursor[t] as usize] = k as u32;
             cursor[t] += 1;
         }
+    }
+    // The identity (e.g. a single target: CSR order is already target order) is not stored.
+    if post_syn.iter().enumerate().all(|(e, &k)| e == k as usize) {
+        return (counts, Vec::new());
     }
     (counts, post_syn)
 }
@@ -638,7 +643,7 @@ impl Plastic {
             return;
         }
         for e in self.post_ptr[i] as usize..self.post_ptr[i + 1] as usize {
-            let k = self.post_syn[e] as usize;
+            let k = self.post_syn.get(e).map_or(e, |&k| k as usize);
             if !self.is_alive(k) {
                 continue;
             }
