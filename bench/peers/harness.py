@@ -154,18 +154,21 @@ def benchmarks(quick):
 
 
 def scaling_runs(quick):
-    """The scaling series (dendra only): (neurons, in-degree, threads, simulated ms)."""
+    """The scaling series (dendra only): (neurons, in-degree, threads, simulated ms, repetitions
+    within the process, whose median is reported)."""
     runs = []
     for n in (1_000, 10_000, 100_000):
         for threads in (1, 2):
-            runs.append((n, 80, threads, 1000))
+            # Several repetitions: the 2-thread speed-up at 10^5 neurons is a target, and one
+            # run on this kind of shared VM can be off by a third.
+            runs.append((n, 80, threads, 1000, 2 if quick else 5))
     if not quick:
         # Synapse count at 10^5 neurons: 8e7 and 8e8 synapses on 1 and 2 threads, then 2e9
         # (about 16 GB at 8 bytes each: the largest round size that fits in 24 GiB), shorter runs.
         for k, ms in ((800, 200), (8000, 50)):
             for threads in (1, 2):
-                runs.append((100_000, k, threads, ms))
-        runs.append((100_000, 20_000, 2, 20))
+                runs.append((100_000, k, threads, ms, 1))
+        runs.append((100_000, 20_000, 2, 20, 1))
     return runs
 
 
@@ -358,6 +361,8 @@ def write_markdown(results, path, before_after):
         lines.append("Same model? " + "; ".join(f"{k}: {desc}{'' if ok else ' (**out of range**)'}"
                                                   for k, desc, ok in x["checks"]))
     lines += ["", "## Scaling (dendra, CUBA-like network, expected in-degree K, weights x 80/K)", "",
+              "Loop: the median of the repetitions in one process (5 at K = 80 in a full run, 2 in a quick"
+              " one; 1 for the larger synapse counts).", "",
               "| neurons | K | synapses | threads | simulated ms | loop (s) | s per biological s | synaptic events / s | bytes / synapse | peak memory (MB) | rate (Hz) | spike digest |",
               "|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for r in results["scaling"]:
@@ -417,8 +422,8 @@ def main():
         results["benchmarks"].append({"name": bench["name"], "title": bench["title"], "summary": summary,
                                       "checks": model_checks(bench["name"], summary), "runs": runs})
     if not only or "scaling" in only:
-        for n, k, threads, ms in scaling_runs(args.quick):
-            cmd = [CUBA_BIN, "--json", "--reps", "1", "--threads", threads, "--neurons", n, "--indegree", k,
+        for n, k, threads, ms, reps in scaling_runs(args.quick):
+            cmd = [CUBA_BIN, "--json", "--reps", reps, "--threads", threads, "--neurons", n, "--indegree", k,
                    "--duration-ms", ms]
             r = run_once(list(map(str, cmd)), timeout_s=1800)
             r.setdefault("neurons", n)
