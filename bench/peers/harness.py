@@ -361,17 +361,16 @@ def write_markdown(results, path, before_after):
         lines.append("Same model? " + "; ".join(f"{k}: {desc}{'' if ok else ' (**out of range**)'}"
                                                   for k, desc, ok in x["checks"]))
     lines += ["", "## Scaling (dendra, CUBA-like network, expected in-degree K, weights x 80/K)", "",
-              "Loop: the median of the repetitions in one process (5 at K = 80 in a full run, 2 in a quick"
-              " one; 1 for the larger synapse counts).", "",
-              "| neurons | K | synapses | threads | simulated ms | loop (s) | s per biological s | synaptic events / s | bytes / synapse | peak memory (MB) | rate (Hz) | spike digest |",
-              "|---|---|---|---|---|---|---|---|---|---|---|---|"]
+              "Loop: the median of `reps` repetitions in one process.", "",
+              "| neurons | K | synapses | threads | simulated ms | reps | loop (s) | s per biological s | synaptic events / s | bytes / synapse | peak memory (MB) | rate (Hz) | spike digest |",
+              "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for r in results["scaling"]:
         if "error" in r:
-            lines.append(f"| {r['neurons']} | {r['indegree']} | | {r['threads']} | | failed: {r['error']} | | | | | | |")
+            lines.append(f"| {r['neurons']} | {r['indegree']} | | {r['threads']} | | | failed: {r['error']} | | | | | | |")
             continue
         per_bio = r["loop_s_median"] / (r["duration_ms"] / 1000.0)
         lines.append(f"| {r['neurons']} | {r['indegree']:g} | {int(r['synapses'])} | {r['threads']} | {r['duration_ms']:g} | "
-                     f"{r['loop_s_median']:.3f} | {per_bio:.3f} | {r['events_per_s_median'] / 1e6:.1f} M | "
+                     f"{r.get('reps', 1):g} | {r['loop_s_median']:.3f} | {per_bio:.3f} | {r['events_per_s_median'] / 1e6:.1f} M | "
                      f"{r['bytes_per_synapse']:.2f} | {r['peak_rss_mb']:.0f} | {r['rate_mean_hz']:.2f} | `{r['spike_digest']}` |")
     if results.get("wright2025"):
         w = results["wright2025"]
