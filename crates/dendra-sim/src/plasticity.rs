@@ -164,6 +164,8 @@ pub(crate) struct Plastic {
     /// postsynaptic or branch events; `post_syn` also empty when it is the identity).
     post_ptr: Vec<u32>,
     post_syn: Vec<u32>,
+    /// Each rule's presynaptic traces of the source being processed (reused per spike).
+    pre_now: Vec<[f64; 2]>,
     /// Presynaptic spikes (source indices) by arrival step slot.
     pending: Vec<Vec<u32>>,
     comp: usize,
@@ -211,9 +213,6 @@ fn reverse_index(csr: &Csr, n_source: usize, n_local: usize) -> (Vec<u32>, Vec<u
     }
     (counts, post_syn)
 }
-
-/// Rules per projection whose presynaptic samples are kept on the stack at a presynaptic spike.
-const MAX_RULES_INLINE: usize = 4;
 
 impl Plastic {
     /// Plasticity for projection `proj_index` onto receptor `receptor` of `template`, whose
@@ -309,6 +308,7 @@ impl Plastic {
             Vec::new()
         };
         Some(Plastic {
+            pre_now: vec![[0.0; 2]; rules.len()],
             runners,
             bap_now: vec![0.0; n_local],
             dt_ms: clock.dt_ms(),
@@ -570,12 +570,8 @@ impl Plastic {
     ) {
         let (lo, hi) = (csr.row_ptr[s] as usize, csr.row_ptr[s + 1] as usize);
         // The source's traces are the same for all its synapses: sample them once per rule.
-        let mut pre_now = [[0.0; 2]; MAX_RULES_INLINE];
-        let sampled = self.rules.len() <= MAX_RULES_INLINE;
-        if sampled {
-            for (j, r) in self.rules.iter().enumerate() {
-                pre_now[j] = r.pre.sample(s, t_ms);
-            }
+        for (now, r) in self.pre_now.iter_mut().zip(&self.rules) {
+            *now = r.pre.sample(s, t_ms);
         }
         let spec =
             self.rules
@@ -603,10 +599,7 @@ impl Plastic {
                 if !block.rule_enabled(self.rules[j].template_rule, i) {
                     continue;
                 }
-                let pre = match pre_now.get(j) {
-                    Some(&p) if sampled => p,
-                    _ => self.rules[j].pre.sample(s, t_ms),
-                };
+                let pre = self.pre_now[j];
                 self.apply(
                     j,
                     k,

@@ -285,36 +285,45 @@ fn plastic_runs_are_thread_invariant() {
     }
 }
 
-#[test]
-fn delayed_reward_scales_weight_change_by_eligibility_decay() {
-    // One pre->post pairing (pre arrives 10 ms before the post spike), then a reward `delay`
-    // ms later: the change is proportional to exp(-delay / τ_c).
+/// The pre->post pair network (pre arriving near 88.5 ms, the post spike at 100 ms) under a
+/// reward-gated rule (no consolidation, ticks every 100 ms, `w_max` 10) listening to one
+/// dopamine modulator (τ 200 ms, no baseline), with a release of 1 at `reward_ms`.
+fn reward_pair_network(reward_ms: f64) -> (NetworkDesc, RewardModulated) {
     let rule = RewardModulated {
         tau_cons_ms: f64::INFINITY,
         tick_ms: 100.0,
         w_max: 10.0,
         ..RewardModulated::default()
     };
+    let mut net = stdp_pair_network(88.5, 100.0);
+    if let PopulationKind::Neurons(t) = &mut net.populations[0].kind {
+        let t = Arc::make_mut(t);
+        t.rules[0].rule = AnyRule::RewardModulated(rule);
+        t.rules[0].modulator = Some(0);
+    }
+    net.modulators.push(ModulatorDesc {
+        name: "dopamine".into(),
+        params: ModulatorParams {
+            tau_ms: 200.0,
+            baseline: 0.0,
+            history_ms: 1e5,
+        },
+    });
+    net.releases.push(Release {
+        modulator: 0,
+        t_ms: reward_ms,
+        amount: 1.0,
+    });
+    (net, rule)
+}
+
+#[test]
+fn delayed_reward_scales_weight_change_by_eligibility_decay() {
+    // One pre->post pairing (pre arrives 10 ms before the post spike), then a reward `delay`
+    // ms later: the change is proportional to exp(-delay / τ_c).
+    let tau_c_ms = reward_pair_network(0.0).1.tau_c_ms;
     let run = |delay: f64| {
-        let mut net = stdp_pair_network(88.5, 100.0);
-        if let PopulationKind::Neurons(t) = &mut net.populations[0].kind {
-            let t = Arc::make_mut(t);
-            t.rules[0].rule = AnyRule::RewardModulated(rule);
-            t.rules[0].modulator = Some(0);
-        }
-        net.modulators.push(ModulatorDesc {
-            name: "dopamine".into(),
-            params: ModulatorParams {
-                tau_ms: 200.0,
-                baseline: 0.0,
-                history_ms: 1e5,
-            },
-        });
-        net.releases.push(Release {
-            modulator: 0,
-            t_ms: 200.0 + delay,
-            amount: 1.0,
-        });
+        let (net, _) = reward_pair_network(200.0 + delay);
         let mut sim = Simulation::new(&net, &RunConfig { seed: 1, threads: 1 }).unwrap();
         sim.run(200.0 + delay + 4000.0).unwrap();
         f64::from(sim.synapses(0)[0].weight) - 0.5
@@ -323,7 +332,7 @@ fn delayed_reward_scales_weight_change_by_eligibility_decay() {
     assert!(base > 0.0, "a rewarded causal pairing potentiates: {base}");
     for delay in [500.0, 1000.0, 2000.0] {
         let ratio = run(delay) / base;
-        let expected = (-delay / rule.tau_c_ms).exp();
+        let expected = (-delay / tau_c_ms).exp();
         assert!(
             (ratio - expected).abs() < 2e-3,
             "delay {delay}: ratio {ratio} vs {expected}"
@@ -654,34 +663,10 @@ fn releasing_an_unknown_modulator_is_an_error_not_a_panic() {
 fn a_reward_gated_rule_learns_nothing_from_a_reward_in_its_ablation_window() {
     // One causal pairing near 100 ms, a reward at 700 ms. Ablating the rule over 300-3000 ms
     // must leave the weight as if the reward had not come (the rule used to integrate the
-    // reward when it resumed; by 3000 ms eligibility x dopamine has decayed by e^-14); ablating it after the reward's effect has decayed must not
-    // change what was learned.
-    let rule = RewardModulated {
-        tau_cons_ms: f64::INFINITY,
-        tick_ms: 100.0,
-        w_max: 10.0,
-        ..RewardModulated::default()
-    };
+    // reward when it resumed; by 3000 ms eligibility x dopamine has decayed by e^-14);
+    // ablating it after the reward's effect has decayed must not change what was learned.
     let run = |ablation: Option<Window>| {
-        let mut net = stdp_pair_network(88.5, 100.0);
-        if let PopulationKind::Neurons(t) = &mut net.populations[0].kind {
-            let t = Arc::make_mut(t);
-            t.rules[0].rule = AnyRule::RewardModulated(rule);
-            t.rules[0].modulator = Some(0);
-        }
-        net.modulators.push(ModulatorDesc {
-            name: "dopamine".into(),
-            params: ModulatorParams {
-                tau_ms: 200.0,
-                baseline: 0.0,
-                history_ms: 1e5,
-            },
-        });
-        net.releases.push(Release {
-            modulator: 0,
-            t_ms: 700.0,
-            amount: 1.0,
-        });
+        let (mut net, _) = reward_pair_network(700.0);
         if let Some(window) = ablation {
             stim(&mut net, window, StimulusKind::DisableRule { rule: 0 });
         }
