@@ -275,12 +275,16 @@ impl NetworkDesc {
                 ));
             }
             if probe.signal == ProbeSignal::Adaptation
-                && !matches!(t.soma.spike, crate::soma::SpikeMechanism::Exponential { .. })
+                && !matches!(
+                    t.soma.spike,
+                    crate::soma::SpikeMechanism::Exponential { .. }
+                        | crate::soma::SpikeMechanism::Quadratic { .. }
+                )
             {
                 return Err(ParamError::new(
                     format!("{key}.signal"),
-                    "an AdEx population for the adaptation current",
-                    "a LIF population",
+                    "an AdEx or quadratic population for the adaptation (recovery) current",
+                    "a population without one",
                 ));
             }
             let steps = probe.interval_ms / self.dt_ms;

@@ -15,7 +15,7 @@ pub enum ProbeSignal {
     /// Current injected by a voltage clamp on a compartment (pA, averaged over each step; 0
     /// when not clamped).
     ClampCurrent(usize),
-    /// AdEx adaptation current `w` (pA).
+    /// Adaptation current `w` of an AdEx soma, or recovery `U` of a quadratic one (pA).
     Adaptation,
     /// The plateau gain (branch strength) of a compartment (1 without strength plasticity).
     BranchStrength(usize),

@@ -30,6 +30,37 @@ pub enum SpikeMechanism {
         /// Adaptation time constant `τ_w` (ms, > 0).
         tau_w_ms: f64,
     },
+    /// Izhikevich's quadratic model (Izhikevich 2003; dimensional form of Izhikevich 2007,
+    /// *Dynamical Systems in Neuroscience*, ch. 8):
+    ///
+    /// `C dV/dt = k (V - V_r)(V - V_t) - U + I`, `dU/dt = a (b (V - V_r) - U)`;
+    /// at `V >= v_peak_mv`: `V <- v_reset_mv` (the model's `c`), `U <- U + d`.
+    ///
+    /// The soma's leak (`g_leak_ns`, `e_leak_mv`) is not part of this model: the engine
+    /// integrates it exactly and adds it back into the nonlinear current, so it only sets the
+    /// linear part the exact propagator takes (a value near the quadratic's slope at rest,
+    /// `k (2 V - V_r - V_t)`, is the most accurate). `U` starts on its nullcline,
+    /// `b (V_0 - V_r)`. The 2003 form `v' = 0.04 v^2 + 5 v + 140 - u + I`,
+    /// `u' = a (b v - u)` is `C = 1 pF`, `k = 0.04`, `V_r, V_t = -82.656, -42.344 mV` (the
+    /// roots of `0.04 v^2 + 5 v + 140`) with `U = u - b V_r` and a constant current
+    /// `-b V_r` pA (see [`SpikeMechanism::izhikevich_2003`]). While somatic spikes are blocked,
+    /// the quadratic is evaluated at most at `V_t` (no regenerative upstroke).
+    Quadratic {
+        /// Curvature `k` (nS/mV = pA/mV², > 0).
+        k_ns_per_mv: f64,
+        /// Resting potential `V_r` (mV).
+        v_r_mv: f64,
+        /// Instantaneous threshold `V_t` (mV, above `V_r`).
+        v_t_mv: f64,
+        /// Spike cut-off `V_peak` (mV, above `V_t`).
+        v_peak_mv: f64,
+        /// Recovery rate `a` (1/ms, > 0).
+        a_per_ms: f64,
+        /// Recovery sensitivity `b` (nS).
+        b_ns: f64,
+        /// Recovery increment at a spike `d` (pA).
+        d_pa: f64,
+    },
     /// Escape noise (point process, as in Urbanczik & Senn 2014 / NEST's `pp_` models): in each
     /// step the soma spikes with probability `1 - exp(-φ(V) dt)`,
     /// `φ(V) = φ_max / (1 + k exp(β (θ - V)))`; the potential is not reset, and no spike follows
@@ -44,6 +75,32 @@ pub enum SpikeMechanism {
         /// Midpoint `θ` (mV).
         theta_mv: f64,
     },
+}
+
+impl SpikeMechanism {
+    /// Izhikevich's 2003 model `v' = 0.04 v^2 + 5 v + 140 - u + I`, `u' = a (b v - u)`, spike
+    /// at 30 mV, in the dimensional form of [`SpikeMechanism::Quadratic`] (for `C = 1 pF`).
+    /// Returns the mechanism and the constant current (pA) that the 2003 form adds, `-b V_r`:
+    /// give it to the soma as a step current (or bias). Regular spiking: `a = 0.02, b = 0.2,
+    /// d = 8` (reset -65 mV); fast spiking: `a = 0.1, b = 0.2, d = 2`.
+    pub fn izhikevich_2003(a_per_ms: f64, b_ns: f64, d_pa: f64) -> (SpikeMechanism, f64) {
+        // Roots of 0.04 v^2 + 5 v + 140.
+        let disc = (25.0_f64 - 4.0 * 0.04 * 140.0).sqrt();
+        let v_r_mv = (-5.0 - disc) / 0.08;
+        let v_t_mv = (-5.0 + disc) / 0.08;
+        (
+            SpikeMechanism::Quadratic {
+                k_ns_per_mv: 0.04,
+                v_r_mv,
+                v_t_mv,
+                v_peak_mv: 30.0,
+                a_per_ms,
+                b_ns,
+                d_pa,
+            },
+            -b_ns * v_r_mv,
+        )
+    }
 }
 
 /// Parameters of the soma (compartment 0 of every neuron).
@@ -86,11 +143,14 @@ impl SomaParams {
         self.c_m_pf / self.g_leak_ns
     }
 
-    /// The potential at which a spike is registered: `v_th_mv` (LIF) or `v_peak_mv` (AdEx).
+    /// The potential at which a spike is registered: `v_th_mv` (LIF) or `v_peak_mv` (AdEx,
+    /// quadratic).
     pub fn spike_detect_mv(&self) -> f64 {
         match self.spike {
             SpikeMechanism::Threshold { v_th_mv } => v_th_mv,
-            SpikeMechanism::Exponential { v_peak_mv, .. } => v_peak_mv,
+            SpikeMechanism::Exponential { v_peak_mv, .. } | SpikeMechanism::Quadratic { v_peak_mv, .. } => {
+                v_peak_mv
+            }
             SpikeMechanism::Escape { .. } => f64::INFINITY,
         }
     }
@@ -132,6 +192,42 @@ impl SomaParams {
                         "spike.v_peak_mv",
                         format!("a cut-off above v_t_mv ({v_t_mv} mV)"),
                         v_peak_mv,
+                    ));
+                }
+            }
+            SpikeMechanism::Quadratic {
+                k_ns_per_mv,
+                v_r_mv,
+                v_t_mv,
+                v_peak_mv,
+                a_per_ms,
+                b_ns,
+                d_pa,
+            } => {
+                positive("spike.k_ns_per_mv", k_ns_per_mv)?;
+                finite("spike.v_r_mv", v_r_mv)?;
+                positive("spike.a_per_ms", a_per_ms)?;
+                finite("spike.b_ns", b_ns)?;
+                finite("spike.d_pa", d_pa)?;
+                if !v_t_mv.is_finite() || v_t_mv <= v_r_mv {
+                    return Err(ParamError::new(
+                        "spike.v_t_mv",
+                        format!("a threshold above v_r_mv ({v_r_mv} mV)"),
+                        v_t_mv,
+                    ));
+                }
+                if !v_peak_mv.is_finite() || v_peak_mv <= v_t_mv {
+                    return Err(ParamError::new(
+                        "spike.v_peak_mv",
+                        format!("a cut-off above v_t_mv ({v_t_mv} mV)"),
+                        v_peak_mv,
+                    ));
+                }
+                if self.v_reset_mv >= v_peak_mv {
+                    return Err(ParamError::new(
+                        "v_reset_mv",
+                        format!("a reset below spike.v_peak_mv ({v_peak_mv} mV)"),
+                        self.v_reset_mv,
                     ));
                 }
             }

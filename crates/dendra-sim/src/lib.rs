@@ -5,6 +5,7 @@
 //! - [`propagator`]: exact integration of each template's linear dynamics;
 //! - [`neurons`]: the per-step update of a slice of a population (spikes, bAPs, plateaus,
 //!   clamps, manipulations);
+//! - [`soma_current`]: the AdEx and Izhikevich (quadratic) somatic currents;
 //! - [`sources`]: Poisson, inhomogeneous Poisson and data-driven spike sources;
 //! - [`connect`]: seeded connectivity stored by source (CSR);
 //! - [`stimuli`]: stimuli compiled to steps and local neurons;
@@ -23,6 +24,7 @@ pub mod neurons;
 mod plasticity;
 pub mod propagator;
 pub mod record;
+pub mod soma_current;
 pub mod sources;
 pub mod stimuli;
 mod traces;

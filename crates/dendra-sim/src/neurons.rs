@@ -6,8 +6,9 @@
 //! 1. stimuli whose window opens or closes at `n` update the block/Kir masks;
 //! 2. the external current `u` (pA per compartment) is assembled from current clamps,
 //!    photocurrents, the Kir conductance, plateau currents, conductance-based synapses
-//!    (`g (E - V)` with `g` averaged exactly over the step), all at `t_n`, and the AdEx current
-//!    by a second-order predictor-corrector (see `adex_current`);
+//!    (`g (E - V)` with `g` averaged exactly over the step), all at `t_n`, and the AdEx or
+//!    quadratic (Izhikevich) current by a second-order predictor-corrector (see
+//!    [`crate::soma_current`]);
 //! 3. the exact propagator advances `x` (see [`crate::propagator`]);
 //! 4. synaptic input arriving at `t_{n+1}` is added to the receptor states;
 //! 5. refractory somata are held at `V_reset`; a soma at or above threshold spikes (unless its
@@ -31,18 +32,8 @@ use dendra_rules::rules::CoactivityRegister;
 use crate::kernel::{self, Integrate, Threshold};
 
 use crate::propagator::Propagator;
+use crate::soma_current::SomaCurrent;
 use crate::stimuli::{LocalStimulus, injects_current};
-
-#[derive(Debug, Clone, Copy)]
-struct AdexConsts {
-    v_t_mv: f64,
-    delta_t_mv: f64,
-    g_leak_ns: f64,
-    e_leak_mv: f64,
-    a_ns: f64,
-    b_pa: f64,
-    decay_w: f64,
-}
 
 #[derive(Debug, Clone, Copy)]
 struct EscapeConsts {
@@ -96,7 +87,8 @@ pub struct NeuronBlock {
     v_detect_mv: f64,
     v_reset_mv: f64,
     t_ref_steps: u64,
-    adex: Option<AdexConsts>,
+    /// The AdEx or quadratic current, if the soma has one; its recovery variable is `w`.
+    soma_current: Option<SomaCurrent>,
     /// Escape-noise spiking, its per-neuron random streams and refractory ends.
     escape: Option<EscapeConsts>,
     escape_rng: Vec<rand_chacha::ChaCha8Rng>,
@@ -164,25 +156,7 @@ impl NeuronBlock {
         let n_comp = template.n_compartments();
         let n_rec = template.receptors.len();
         let soma = &template.soma;
-        let adex = match soma.spike {
-            SpikeMechanism::Threshold { .. } | SpikeMechanism::Escape { .. } => None,
-            SpikeMechanism::Exponential {
-                v_t_mv,
-                delta_t_mv,
-                a_ns,
-                b_pa,
-                tau_w_ms,
-                ..
-            } => Some(AdexConsts {
-                v_t_mv,
-                delta_t_mv,
-                g_leak_ns: soma.g_leak_ns,
-                e_leak_mv: soma.e_leak_mv,
-                a_ns,
-                b_pa,
-                decay_w: (-dt / tau_w_ms).exp(),
-            }),
-        };
+        let soma_current = SomaCurrent::of(soma, dt);
         let escape = match soma.spike {
             SpikeMechanism::Escape {
                 phi_max_hz,
@@ -245,7 +219,7 @@ impl NeuronBlock {
         let has_clamp = stimuli
             .iter()
             .any(|s| matches!(s.kind, StimulusKind::VoltageClamp { .. }));
-        let uses_u = adex.is_some()
+        let uses_u = soma_current.is_some()
             || !plateaus.is_empty()
             || !cond.is_empty()
             || stimuli.iter().any(|s| injects_current(&s.kind));
@@ -284,8 +258,11 @@ impl NeuronBlock {
             v_detect_mv: soma.spike_detect_mv(),
             v_reset_mv: soma.v_reset_mv,
             t_ref_steps,
-            w: if adex.is_some() { vec![0.0; n] } else { Vec::new() },
-            adex,
+            w: match soma_current {
+                Some(sc) => x[..n].iter().map(|&v| sc.initial_recovery(v)).collect(),
+                None => Vec::new(),
+            },
+            soma_current,
             hist: if bap.is_empty() { Vec::new() } else { vec![0; n] },
             bap_blocked: vec![false; n_comp * st],
             post_events: Vec::with_capacity(n),
@@ -504,33 +481,23 @@ impl NeuronBlock {
                 self.u[cr.comp * st + i] += g * (cr.e_rev_mv - v);
             }
         }
-        if self.adex.is_some() {
-            self.adex_current();
+        if self.soma_current.is_some() {
+            self.soma_current();
         }
     }
 
-    /// The AdEx current `N = g_L ΔT exp((V - V_T)/ΔT) - w` (the exponential term is dropped while
-    /// spikes are blocked, and evaluated at most at `V_peak`).
-    #[inline]
-    fn adex_n(ad: &AdexConsts, v: f64, w: f64, blocked: bool, v_peak: f64) -> f64 {
-        let exp_term = if blocked {
-            0.0
-        } else {
-            ad.g_leak_ns * ad.delta_t_mv * ((v.min(v_peak) - ad.v_t_mv) / ad.delta_t_mv).exp()
-        };
-        exp_term - w
-    }
-
-    /// Second-order (exponential trapezoidal) treatment of the AdEx current: a predictor step of
-    /// the soma with `N(V_n, w_n)` gives `V*`; the step then uses `(N(V_n, w_n) + N(V*, w*)) / 2`,
-    /// and `w` is advanced exactly for the mean potential `(V_n + V*) / 2`.
-    fn adex_current(&mut self) {
-        let Some(ad) = self.adex else { return };
+    /// Second-order (exponential trapezoidal) treatment of the AdEx or quadratic current: a
+    /// predictor step of the soma with `N(V_n, w_n)` gives `V*`; the step then uses
+    /// `(N(V_n, w_n) + N(V*, w*)) / 2`, and `w` is advanced exactly for the mean potential
+    /// `(V_n + V*) / 2` (see [`crate::soma_current`]).
+    fn soma_current(&mut self) {
+        let Some(sc) = self.soma_current else { return };
         let (nn, st) = (self.n, self.stride);
         let v_peak = self.v_detect_mv;
         for i in 0..nn {
             let (v, w) = (self.x[i], self.w[i]);
-            let n0 = Self::adex_n(&ad, v, w, self.spike_blocked[i], v_peak);
+            let blocked = self.spike_blocked[i];
+            let n0 = sc.current(v, w, blocked, v_peak);
             // Predictor: soma row of the propagator with the start-of-step current.
             let mut v_star = self.prop.offset[0];
             for &(j, coef) in &self.prop.rows[0] {
@@ -540,11 +507,11 @@ impl NeuronBlock {
                 let extra = if c == 0 { n0 } else { 0.0 };
                 v_star += coef * (self.u[c * st + i] + extra);
             }
-            let w_star = w * ad.decay_w + ad.a_ns * (v.min(v_peak) - ad.e_leak_mv) * (1.0 - ad.decay_w);
-            let n1 = Self::adex_n(&ad, v_star, w_star, self.spike_blocked[i], v_peak);
+            let w_star = sc.recovery_after(w, v, v_peak);
+            let n1 = sc.current(v_star, w_star, blocked, v_peak);
             self.u[i] += 0.5 * (n0 + n1);
             let v_mean = 0.5 * (v.min(v_peak) + v_star.min(v_peak));
-            self.w[i] = w * ad.decay_w + ad.a_ns * (v_mean - ad.e_leak_mv) * (1.0 - ad.decay_w);
+            self.w[i] = sc.recovery_after(w, v_mean, v_peak);
         }
     }
 
@@ -593,9 +560,9 @@ impl NeuronBlock {
         for &i in spikes {
             self.post_events.push((i, 0, 1.0));
         }
-        if let Some(ad) = self.adex {
+        if let Some(sc) = self.soma_current {
             for &i in spikes.iter() {
-                self.w[i as usize] += ad.b_pa;
+                self.w[i as usize] += sc.spike_increment();
             }
         }
         if !self.hist.is_empty() {

@@ -670,7 +670,7 @@ pub enum SignalSpec {
     ReceptorConductance,
     /// Voltage-clamp current (pA).
     ClampCurrent,
-    /// AdEx adaptation current (pA).
+    /// Adaptation (recovery) current of an AdEx or quadratic soma (pA).
     Adaptation,
     /// Branch strength of a plateau compartment.
     BranchStrength,

@@ -354,3 +354,26 @@ fn session_errors_are_located() {
     )));
     assert!(e.key.starts_with("stimuli[1]"), "{e}");
 }
+
+#[test]
+fn quadratic_soma_is_parsed_and_checked() {
+    let quadratic = "soma = { c_m_pf = 1.0, g_leak_ns = 0.6, e_leak_mv = -65.0, v_reset_mv = -65.0, \
+                     t_ref_ms = 0.0, spike = { kind = \"quadratic\", k_ns_per_mv = 0.04, v_r_mv = -82.66, \
+                     v_t_mv = -42.34, v_peak_mv = 30.0, a_per_ms = 0.02, b_ns = 0.2, d_pa = 8.0 } }";
+    let ok = with("soma = { t_ref_ms = 2.0 }", quadratic);
+    let plan = Spec::parse("ok.toml", &ok).unwrap().plan().unwrap();
+    let dendra_model::PopulationKind::Neurons(t) = &plan.network.populations[1].kind else {
+        panic!("exc is a neuron population");
+    };
+    assert!(matches!(
+        t.soma.spike,
+        dendra_model::SpikeMechanism::Quadratic { d_pa: 8.0, .. }
+    ));
+    let t = with(
+        "soma = { t_ref_ms = 2.0 }",
+        &quadratic.replace("v_t_mv = -42.34", "v_t_mv = -90.0"),
+    );
+    let e = err(&t);
+    assert!(e.key.ends_with("spike.v_t_mv"), "{e}");
+    assert!(e.message.contains("above v_r_mv"), "{e}");
+}
