@@ -41,6 +41,8 @@ pub enum Purpose {
     Measurement = 11,
     /// Analysis resampling: circular shifts, cross-validation folds, shuffled labels.
     Analysis = 12,
+    /// Noise currents of stimuli (group: the stimulus, index: the neuron).
+    NoiseCurrent = 13,
 }
 
 /// The full name of a random stream.

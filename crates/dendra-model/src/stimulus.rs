@@ -1,8 +1,8 @@
-//! Stimuli and manipulations on a schedule: current and voltage clamp, optogenetics, spike and
-//! bAP block, a Kir-like potassium conductance.
+//! Stimuli and manipulations on a schedule: current clamp (step, ramp, noise), voltage clamp,
+//! optogenetics, spike and bAP block, a Kir-like potassium conductance.
 
 use dendra_core::ParamError;
-use dendra_core::error::{ParamResult, finite, in_range, non_negative};
+use dendra_core::error::{ParamResult, finite, in_range, non_negative, positive};
 
 /// A time window `[start_ms, stop_ms)`.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -63,6 +63,18 @@ pub enum Waveform {
         from_pa: f64,
         /// Amplitude at the end (pA).
         to_pa: f64,
+    },
+    /// Gaussian noise current, drawn independently for each neuron and held constant over
+    /// intervals of `interval_ms` counted from the window's start (NEST's `noise_generator`):
+    /// `I = mean_pa + std_pa ξ`, `ξ ~ N(0, 1)` fresh in each interval. Seeded per stimulus and
+    /// neuron, so the draws do not depend on the thread count.
+    Noise {
+        /// Mean (pA).
+        mean_pa: f64,
+        /// Standard deviation (pA, >= 0).
+        std_pa: f64,
+        /// How long each draw is held (ms, > 0; rounded to whole steps, at least one).
+        interval_ms: f64,
     },
 }
 
@@ -167,6 +179,15 @@ impl Stimulus {
                     Waveform::Step { amplitude_pa } => {
                         finite("waveform.amplitude_pa", amplitude_pa)?;
                     }
+                    Waveform::Noise {
+                        mean_pa,
+                        std_pa,
+                        interval_ms,
+                    } => {
+                        finite("waveform.mean_pa", mean_pa)?;
+                        non_negative("waveform.std_pa", std_pa)?;
+                        positive("waveform.interval_ms", interval_ms)?;
+                    }
                     Waveform::Ramp { from_pa, to_pa } => {
                         finite("waveform.from_pa", from_pa)?;
                         finite("waveform.to_pa", to_pa)?;
@@ -203,10 +224,12 @@ impl Stimulus {
 }
 
 impl Waveform {
-    /// Amplitude (pA) at `t_ms` inside `window`.
+    /// Amplitude (pA) at `t_ms` inside `window` (for noise, its mean: the engine adds each
+    /// neuron's own draw).
     pub fn amplitude_pa(&self, window: &Window, t_ms: f64) -> f64 {
         match *self {
             Waveform::Step { amplitude_pa } => amplitude_pa,
+            Waveform::Noise { mean_pa, .. } => mean_pa,
             Waveform::Ramp { from_pa, to_pa } => {
                 let span = window.stop_ms - window.start_ms;
                 if span <= 0.0 {

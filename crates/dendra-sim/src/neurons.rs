@@ -443,7 +443,7 @@ impl NeuronBlock {
     fn assemble_input(&mut self, n: u64, t_ms: f64) {
         let (nn, st) = (self.n, self.stride);
         self.u.fill(0.0);
-        for s in self.stimuli.iter().filter(|s| s.active(n)) {
+        for s in self.stimuli.iter_mut().filter(|s| s.active(n)) {
             let c = match s.kind {
                 StimulusKind::CurrentClamp { compartment, .. } => compartment,
                 StimulusKind::Optogenetic { .. } => 0,
@@ -453,6 +453,11 @@ impl NeuronBlock {
             let lane = &mut self.u[c * st..(c + 1) * st];
             for &i in &s.neurons {
                 lane[i as usize] += amp;
+            }
+            if let Some(noise) = &mut s.noise {
+                for (&i, &dev) in s.neurons.iter().zip(noise.at_step(n, s.start_step)) {
+                    lane[i as usize] += dev;
+                }
             }
         }
         if !self.kir_g.is_empty() {

@@ -2,8 +2,10 @@
 //! neuron indices.
 
 use dendra_core::{Clock, Purpose, StreamKey};
-use dendra_model::{Selection, Stimulus, StimulusKind, Window};
-use rand::RngExt;
+use dendra_model::{Selection, Stimulus, StimulusKind, Waveform, Window};
+use rand::{RngExt, SeedableRng};
+use rand_distr::StandardNormal;
+use rand_pcg::Pcg64Mcg;
 
 use crate::error::SimResult;
 
@@ -20,6 +22,35 @@ pub struct LocalStimulus {
     pub neurons: Vec<u32>,
     /// What it does.
     pub kind: StimulusKind,
+    /// Per-neuron draws of a noise current.
+    pub noise: Option<NoiseDraws>,
+}
+
+/// The per-neuron part of a noise current: one generator per selected neuron (a 16-byte PCG
+/// seeded from the stream of the stimulus and the neuron), and the current draws.
+#[derive(Debug, Clone)]
+pub struct NoiseDraws {
+    /// Steps each draw is held.
+    interval_steps: u64,
+    /// Standard deviation (pA).
+    std_pa: f64,
+    rng: Vec<Pcg64Mcg>,
+    /// This interval's deviation from the mean (pA), one per selected neuron.
+    values_pa: Vec<f64>,
+}
+
+impl NoiseDraws {
+    /// The deviations from the mean (pA) during step `n` of a stimulus that starts at
+    /// `start_step`, one per selected neuron, drawn afresh at the start of each interval.
+    pub fn at_step(&mut self, n: u64, start_step: u64) -> &[f64] {
+        if (n - start_step).is_multiple_of(self.interval_steps) {
+            for (v, rng) in self.values_pa.iter_mut().zip(&mut self.rng) {
+                let z: f64 = rng.sample(StandardNormal);
+                *v = self.std_pa * z;
+            }
+        }
+        &self.values_pa
+    }
 }
 
 impl LocalStimulus {
@@ -83,12 +114,42 @@ pub fn compile(
     } else {
         u64::MAX
     };
+    let noise = match stim.kind {
+        StimulusKind::CurrentClamp {
+            waveform: Waveform::Noise {
+                std_pa, interval_ms, ..
+            },
+            ..
+        } => {
+            let interval_steps = clock.steps("waveform.interval_ms", interval_ms)?.max(1);
+            let rng = neurons
+                .iter()
+                .map(|&i| {
+                    let key = StreamKey::new(
+                        seed,
+                        Purpose::NoiseCurrent,
+                        stim_index as u32,
+                        u64::from(first + i),
+                    );
+                    Pcg64Mcg::from_rng(&mut key.rng())
+                })
+                .collect();
+            Some(NoiseDraws {
+                interval_steps,
+                std_pa,
+                rng,
+                values_pa: vec![0.0; neurons.len()],
+            })
+        }
+        _ => None,
+    };
     Ok(LocalStimulus {
         start_step,
         stop_step,
         window: stim.window,
         neurons,
         kind: stim.kind.clone(),
+        noise,
     })
 }
 
@@ -142,6 +203,7 @@ mod tests {
                     to_pa: 100.0,
                 },
             },
+            noise: None,
         };
         assert!((stim.current_pa(2.5) - 25.0).abs() < 1e-12);
         assert!(stim.active(99) && !stim.active(100));

@@ -829,3 +829,82 @@ fn heterogeneous_delays_spread_arrivals_uniformly_and_exactly() {
         assert!((60..140).contains(&n), "delays in [{lo}, {}): {n}", lo + 1.0);
     }
 }
+
+#[test]
+fn noise_current_has_its_mean_and_deviation_is_held_and_independent() {
+    // A membrane so fast (τ = 0.01 ms) that V = E_L + I/g at every step: the potential reads
+    // the injected current.
+    let soma = SomaParams {
+        c_m_pf: 1.0,
+        g_leak_ns: 100.0,
+        e_leak_mv: 0.0,
+        ..passive_soma()
+    };
+    let (mean_pa, std_pa, interval_steps) = (50.0, 20.0, 10usize);
+    let n = 4;
+    let mut net = single(NeuronTemplate::point("n", soma, vec![]), n);
+    stim(
+        &mut net,
+        Window::ALWAYS,
+        StimulusKind::CurrentClamp {
+            compartment: 0,
+            waveform: Waveform::Noise {
+                mean_pa,
+                std_pa,
+                interval_ms: interval_steps as f64 * DT,
+            },
+        },
+    );
+    probe(&mut net, ProbeSignal::Potential(0), n);
+    let t_ms = 2000.0;
+    let currents: Vec<Vec<f64>> = {
+        let (_, traces) = run(&net, t_ms);
+        traces
+            .iter()
+            .map(|tr| {
+                // Held over each interval: every sample after the first step of an interval
+                // equals the one at its end.
+                for w in tr.values[1..].chunks(interval_steps) {
+                    for &v in &w[1..] {
+                        assert!((v - w[w.len() - 1]).abs() < 1e-3, "not held: {w:?}");
+                    }
+                }
+                tr.values[interval_steps..]
+                    .iter()
+                    .step_by(interval_steps)
+                    .map(|&v| 100.0 * v)
+                    .collect()
+            })
+            .collect()
+    };
+    let all: Vec<f64> = currents.iter().flatten().copied().collect();
+    let m = all.iter().sum::<f64>() / all.len() as f64;
+    let sd = (all.iter().map(|x| (x - m).powi(2)).sum::<f64>() / all.len() as f64).sqrt();
+    assert!(all.len() >= 7000, "{} draws", all.len());
+    assert!((m - mean_pa).abs() < 1.0, "mean {m} pA");
+    assert!((sd - std_pa).abs() < 1.0, "sd {sd} pA");
+    // Independent across neurons and across intervals.
+    let corr = |a: &[f64], b: &[f64]| {
+        let k = a.len().min(b.len());
+        a[..k]
+            .iter()
+            .zip(&b[..k])
+            .map(|(x, y)| (x - m) * (y - m))
+            .sum::<f64>()
+            / k as f64
+            / (sd * sd)
+    };
+    assert!(corr(&currents[0], &currents[1]).abs() < 0.1);
+    assert!(corr(&currents[0][1..], &currents[0]).abs() < 0.1);
+    // The draws do not depend on the thread count.
+    let traces_with = |threads| {
+        let mut sim = dendra_sim::Simulation::new(&net, &dendra_sim::RunConfig { seed: 3, threads })
+            .expect("valid network");
+        sim.run(50.0).expect("run");
+        sim.traces()
+    };
+    let (one, three) = (traces_with(1), traces_with(3));
+    for (a, b) in one.iter().zip(&three) {
+        assert_eq!(a.values, b.values);
+    }
+}

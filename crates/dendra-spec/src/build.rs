@@ -559,6 +559,19 @@ impl<'s> Builder<'s> {
                     to_pa: *to_pa,
                 },
             },
+            ActionSpec::Noise {
+                compartment,
+                mean_pa,
+                std_pa,
+                interval_ms,
+            } => StimulusKind::CurrentClamp {
+                compartment: comp(compartment)?,
+                waveform: Waveform::Noise {
+                    mean_pa: *mean_pa,
+                    std_pa: *std_pa,
+                    interval_ms: *interval_ms,
+                },
+            },
             ActionSpec::VoltageClamp { compartment, hold_mv } => StimulusKind::VoltageClamp {
                 compartment: comp(compartment)?,
                 hold_mv: *hold_mv,

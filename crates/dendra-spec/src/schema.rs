@@ -141,6 +141,10 @@ pub struct CompartmentSpec {
     pub plateau: Option<PlateauParams>,
 }
 
+fn one_ms() -> f64 {
+    1.0
+}
+
 fn soma_name() -> String {
     "soma".to_string()
 }
@@ -518,6 +522,21 @@ pub enum ActionSpec {
         from_pa: f64,
         /// Current at the end (pA).
         to_pa: f64,
+    },
+    /// Gaussian noise current, independent for each neuron, each draw held for `interval_ms`
+    /// (NEST's `noise_generator`).
+    Noise {
+        /// Compartment. Default `soma`.
+        #[serde(default = "soma_name")]
+        compartment: String,
+        /// Mean (pA). Default 0.
+        #[serde(default)]
+        mean_pa: f64,
+        /// Standard deviation (pA).
+        std_pa: f64,
+        /// How long each draw is held (ms). Default 1.
+        #[serde(default = "one_ms")]
+        interval_ms: f64,
     },
     /// Hold a compartment's potential (the clamp current can be recorded).
     VoltageClamp {

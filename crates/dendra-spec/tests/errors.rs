@@ -377,3 +377,23 @@ fn quadratic_soma_is_parsed_and_checked() {
     assert!(e.key.ends_with("spike.v_t_mv"), "{e}");
     assert!(e.message.contains("above v_r_mv"), "{e}");
 }
+
+#[test]
+fn noise_stimulus_is_parsed_and_checked() {
+    let ok =
+        format!("{BASE}\n[[stimuli]]\npopulation = \"exc\"\naction = {{ kind = \"noise\", std_pa = 5.0 }}\n");
+    let plan = Spec::parse("ok.toml", &ok).unwrap().plan().unwrap();
+    assert!(matches!(
+        plan.network.stimuli[0].kind,
+        dendra_model::StimulusKind::CurrentClamp {
+            waveform: dendra_model::Waveform::Noise {
+                mean_pa: 0.0,
+                std_pa: 5.0,
+                interval_ms: 1.0
+            },
+            ..
+        }
+    ));
+    let e = err(&ok.replace("std_pa = 5.0", "std_pa = -5.0"));
+    assert!(e.key.ends_with("std_pa"), "{e}");
+}
