@@ -552,6 +552,57 @@ impl Simulation {
         Ok(())
     }
 
+    /// Set the weight (pA or nS) of every synapse from `source` to `target` in projection
+    /// `proj` now, e.g. the chosen synapse of Izhikevich 2007 that starts at 0; their rule
+    /// states start afresh, as for a newly formed synapse. Returns how many synapses were set
+    /// (an error if none: no such projection or pair).
+    pub fn set_weight(&mut self, proj: usize, source: u32, target: u32, weight: f64) -> SimResult<usize> {
+        if !weight.is_finite() {
+            return Err(SimError::Config(format!(
+                "set_weight: expected a finite weight, found {weight}"
+            )));
+        }
+        let mut count = 0;
+        for w in &mut self.workers {
+            let Some(lp) = w.projections.get_mut(proj) else {
+                break;
+            };
+            let first = match &w.blocks[lp.target] {
+                Block::Neurons(b) => b.first,
+                Block::Source(s) => s.first,
+            };
+            let Some(local) = target.checked_sub(first) else {
+                continue;
+            };
+            let csr = &mut lp.csr;
+            let Some(row) = csr.row_ptr.get(source as usize..source as usize + 2) else {
+                continue;
+            };
+            let hits: Vec<usize> = (row[0] as usize..row[1] as usize)
+                .filter(|&k| csr.target[k] == local)
+                .collect();
+            if hits.is_empty() {
+                continue;
+            }
+            if let Some(shared) = csr.shared_weight.take() {
+                csr.weight = vec![shared; csr.target.len()];
+            }
+            for k in hits {
+                csr.weight[k] = weight as f32;
+                if let Some(p) = &mut lp.plastic {
+                    p.set_weight(k, weight);
+                }
+                count += 1;
+            }
+        }
+        if count == 0 {
+            return Err(SimError::Config(format!(
+                "set_weight: projection {proj} has no synapse from source {source} to target {target}"
+            )));
+        }
+        Ok(count)
+    }
+
     /// Mute (`true`) or unmute source population `population` from now on, e.g. a cue that ends
     /// when the animal responds. Muted sources still draw their spikes, so unmuting resumes the
     /// same streams; results stay identical for any thread count.

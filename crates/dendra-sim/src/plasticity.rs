@@ -431,6 +431,17 @@ impl Plastic {
         }
     }
 
+    /// Synapse `k` now has weight `w` (set from outside): the first weight component holds it,
+    /// the others and the rule states start afresh.
+    pub(crate) fn set_weight(&mut self, k: usize, w: f64) {
+        for (j, c) in self.components.iter_mut().enumerate() {
+            c[k] = if j == 0 { w as f32 } else { 0.0 };
+        }
+        for r in &mut self.runners {
+            r.reset(k, w);
+        }
+    }
+
     /// Prune spines below the size threshold; let empty slots form new synapses at random
     /// positions. Randomness is keyed by (step, source, global target), so it does not depend on
     /// the partition.

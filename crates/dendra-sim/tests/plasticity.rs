@@ -690,3 +690,24 @@ fn a_reward_gated_rule_learns_nothing_from_a_reward_in_its_ablation_window() {
     }));
     assert!((after - learned).abs() < 1e-3 * learned, "{after} vs {learned}");
 }
+
+#[test]
+fn set_weight_changes_one_synapse_static_or_plastic_and_rejects_missing_pairs() {
+    let net = stdp_pair_network(88.5, 100.0);
+    for threads in [1, 2] {
+        let mut sim = Simulation::new(&net, &RunConfig { seed: 1, threads }).unwrap();
+        // The plastic synapse now starts at 0, and the (shared-weight, static) drive is removed.
+        assert_eq!(sim.set_weight(0, 0, 0, 0.0).unwrap(), 1);
+        assert_eq!(sim.set_weight(1, 0, 0, 0.0).unwrap(), 1);
+        assert_eq!(sim.synapses(0)[0].weight, 0.0);
+        assert_eq!(sim.synapses(1)[0].weight, 0.0);
+        sim.run(200.0).unwrap();
+        assert!(sim.spikes().times_of(0, 0).is_empty(), "the drive is gone");
+        // Without postsynaptic spikes pair STDP only depresses, and 0 is its lower bound.
+        assert_eq!(sim.synapses(0)[0].weight, 0.0);
+        assert!(sim.set_weight(0, 0, 5, 1.0).is_err(), "no such target");
+        assert!(sim.set_weight(0, 3, 0, 1.0).is_err(), "no such source");
+        assert!(sim.set_weight(7, 0, 0, 1.0).is_err(), "no such projection");
+        assert!(sim.set_weight(0, 0, 0, f64::NAN).is_err(), "not a weight");
+    }
+}
