@@ -7,7 +7,7 @@
 //! |---|---|
 //! | `cuba` | Vogels & Abbott (2005) CUBA network: 4000 LIF neurons, 1 s ([`cuba`]) |
 //! | `song2000` | Song, Miller & Abbott (2000): bimodal weights from additive STDP, 100 s ([`song2000`]) |
-//! | `izhikevich2007` | Izhikevich (2007): the distal reward problem, STDP x dopamine; not yet robust ([`izhikevich2007`]) |
+//! | `izhikevich2007` | Izhikevich (2007): the distal reward problem, STDP x dopamine, in the paper's network of Izhikevich neurons ([`izhikevich2007`]) |
 //! | `multirule` | Benchmark: 100 neurons, basal STDP + apical reward-gated + distal co-activity, 10 s ([`multirule`]) |
 //! | `urbanczik2014` | Urbanczik & Senn (2014): a dendrite learns to predict somatic spiking ([`urbanczik2014`]) |
 //! | `digits`, `mnist`, `fmnist`, `continual` | NeuroAI benchmarks: multi-rule units vs uniform, point, feedback alignment and backprop ([`learning`]) |
@@ -221,7 +221,7 @@ pub fn builtins() -> &'static [Builtin] {
         },
         Builtin {
             name: "izhikevich2007",
-            description: "Izhikevich 2007 distal reward (work in progress: not yet robust across seeds), 1000 LIF, 1 h",
+            description: "Izhikevich 2007 distal reward, 1000 Izhikevich neurons, 1 h",
             spec: include_str!("../../../examples/izhikevich2007.toml"),
             run: Some(izhikevich2007::run),
             check: check_params::<izhikevich2007::Izhikevich2007Params>,

@@ -552,6 +552,24 @@ impl Simulation {
         Ok(())
     }
 
+    /// The weight (pA or nS) of the first synapse from `source` to `target` in projection
+    /// `proj`, if there is one: a cheap look-up of one row, for following a few synapses
+    /// during a run (see [`Simulation::synapses`] for all of them).
+    pub fn weight(&self, proj: usize, source: u32, target: u32) -> Option<f64> {
+        self.workers.iter().find_map(|w| {
+            let lp = w.projections.get(proj)?;
+            let first = match &w.blocks[lp.target] {
+                Block::Neurons(b) => b.first,
+                Block::Source(s) => s.first,
+            };
+            let local = target.checked_sub(first)?;
+            let row = lp.csr.row_ptr.get(source as usize..source as usize + 2)?;
+            (row[0] as usize..row[1] as usize)
+                .find(|&k| lp.csr.target[k] == local)
+                .map(|k| f64::from(lp.csr.weight_of(k)))
+        })
+    }
+
     /// Set the weight (pA or nS) of every synapse from `source` to `target` in projection
     /// `proj` now, e.g. the chosen synapse of Izhikevich 2007 that starts at 0; their rule
     /// states start afresh, as for a newly formed synapse. Returns how many synapses were set

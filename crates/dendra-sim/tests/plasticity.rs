@@ -701,6 +701,8 @@ fn set_weight_changes_one_synapse_static_or_plastic_and_rejects_missing_pairs() 
         assert_eq!(sim.set_weight(1, 0, 0, 0.0).unwrap(), 1);
         assert_eq!(sim.synapses(0)[0].weight, 0.0);
         assert_eq!(sim.synapses(1)[0].weight, 0.0);
+        assert_eq!(sim.weight(1, 0, 0), Some(0.0));
+        assert_eq!(sim.weight(1, 0, 3), None);
         sim.run(200.0).unwrap();
         assert!(sim.spikes().times_of(0, 0).is_empty(), "the drive is gone");
         // Without postsynaptic spikes pair STDP only depresses, and 0 is its lower bound.
