@@ -221,7 +221,7 @@ pub fn builtins() -> &'static [Builtin] {
         },
         Builtin {
             name: "izhikevich2007",
-            description: "Izhikevich 2007 distal reward, 1000 Izhikevich neurons, 1 h",
+            description: "Izhikevich 2007 distal reward, 1000 Izhikevich neurons, 20 of the paper's 60 min",
             spec: include_str!("../../../examples/izhikevich2007.toml"),
             run: Some(izhikevich2007::run),
             check: check_params::<izhikevich2007::Izhikevich2007Params>,
