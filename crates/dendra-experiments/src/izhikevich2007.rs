@@ -38,6 +38,9 @@
 //!   `η = 0.5` (10 minutes: 0.35-0.37), measured before the reward criterion waited for n1's
 //!   spike to reach n2.
 //!
+//! Outputs: besides spikes and final weights, the chosen synapse's weight once a second
+//! (`weights.parquet`, figure `weights_time`: the paper's Fig. 1 trace).
+//!
 //! Summary keys: `duration_ms`, `seed`, `rewards`, `rewards_last_quarter`, `chosen_w_over_max`,
 //! `chosen_mean_last_quarter_over_max` (its mean over the last quarter of the run, sampled
 //! once a second), `t_chosen_above_0.9_s` (when the chosen synapse first reached 0.9 of the
@@ -52,7 +55,7 @@ use dendra_model::rules::rules::RewardModulated;
 use dendra_model::{
     AnyRule, CompartmentRule, Connectivity, InitialPotential, ModulatorDesc, NetworkDesc, NeuronTemplate,
     Population, PopulationKind, ProjectionDesc, ReceptorParams, Selection, SomaParams, SpikeMechanism,
-    Stimulus, StimulusKind, Waveform, WeightDist, Window,
+    Stimulus, StimulusKind, Waveform, WeightDist, WeightProbeDesc, Window,
 };
 use rand::RngExt;
 
@@ -229,16 +232,28 @@ pub fn run(spec: &dendra_spec::Spec, options: &RunOptions) -> Result<Outcome, Ex
 
 /// Run with `p`.
 pub fn run_with(p: &Izhikevich2007Params, options: &RunOptions) -> Result<Outcome, ExperimentError> {
-    let net = network(p);
-    let mut sim = crate::simulation(&net, options)?;
-    // The chosen synapse: the first excitatory target of excitatory neuron 0; it starts at
-    // `w_chosen_init_pa`.
-    let chosen = sim
+    let mut net = network(p);
+    // The chosen synapse: the first excitatory target of excitatory neuron 0 (connectivity
+    // depends only on the seed, so a first build finds it); it starts at `w_chosen_init_pa`
+    // and its weight is recorded once a second.
+    let chosen = crate::simulation(&net, options)?
         .synapses(0)
         .into_iter()
         .find(|s| s.source == 0)
-        .expect("neuron 0 has targets");
+        .ok_or_else(|| {
+            dendra_core::ParamError::new(
+                "p_exc",
+                "a probability that gives excitatory neuron 0 an excitatory target",
+                p.p_exc,
+            )
+        })?;
     let (n1, n2) = (chosen.source, chosen.target);
+    net.recording.weights.push(WeightProbeDesc {
+        projection: 0,
+        interval_ms: 1000.0,
+        synapses: vec![(n1, n2)],
+    });
+    let mut sim = crate::simulation(&net, options)?;
     sim.set_weight(0, n1, n2, p.w_chosen_init_pa)?;
     let mut rng = StreamKey::new(options.seed, Purpose::Task, 0, 0).rng();
     let chunk = 10.0;

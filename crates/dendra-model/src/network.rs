@@ -247,6 +247,23 @@ impl NetworkDesc {
                     wp.interval_ms,
                 ));
             }
+            let proj = &self.projections[wp.projection];
+            let sizes = (
+                self.populations.get(proj.source).map_or(0, |p| p.size),
+                self.populations.get(proj.target).map_or(0, |p| p.size),
+            );
+            for (j, &(s, t)) in wp.synapses.iter().enumerate() {
+                if s >= sizes.0 || t >= sizes.1 {
+                    return Err(ParamError::new(
+                        format!("{key}.synapses[{j}]"),
+                        format!(
+                            "a (source, target) pair in 0..{} x 0..{} (the projection's populations)",
+                            sizes.0, sizes.1
+                        ),
+                        format!("({s}, {t})"),
+                    ));
+                }
+            }
         }
         for (k, &p) in self.recording.spikes.iter().enumerate() {
             if p >= self.populations.len() {

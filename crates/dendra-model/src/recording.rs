@@ -34,13 +34,30 @@ pub struct ProbeDesc {
     pub interval_ms: f64,
 }
 
-/// Sample every weight of a projection every `interval_ms`.
+/// Sample the weights of a projection every `interval_ms`: all of them, or those between the
+/// listed `(source, target)` pairs (as NEST's `weight_recorder` restricted to senders and
+/// targets).
 #[derive(Debug, Clone, PartialEq)]
 pub struct WeightProbeDesc {
     /// Projection index.
     pub projection: usize,
     /// Sampling interval (ms, a whole number of steps).
     pub interval_ms: f64,
+    /// `(source, target)` pairs whose synapses are sampled (indices in the source and target
+    /// populations); empty: every synapse of the projection. A pair must name at least one
+    /// synapse when the network is built.
+    pub synapses: Vec<(u32, u32)>,
+}
+
+impl WeightProbeDesc {
+    /// Sample every synapse of `projection` every `interval_ms`.
+    pub fn all(projection: usize, interval_ms: f64) -> Self {
+        WeightProbeDesc {
+            projection,
+            interval_ms,
+            synapses: Vec::new(),
+        }
+    }
 }
 
 /// Everything recorded during a run.

@@ -119,6 +119,16 @@ struct Worker {
     events: u64,
 }
 
+impl Worker {
+    /// Population index of this worker's first neuron (or source) of population `pop`.
+    fn first_of(&self, pop: usize) -> u32 {
+        match &self.blocks[pop] {
+            Block::Neurons(b) => b.first,
+            Block::Source(s) => s.first,
+        }
+    }
+}
+
 /// One synapse of a projection.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct SynapseRow {
@@ -305,12 +315,21 @@ impl Simulation {
                 .weights
                 .iter()
                 .enumerate()
-                .map(|(k, wp)| LocalWeightProbe {
-                    probe: k,
-                    projection: wp.projection,
-                    every_steps: ((wp.interval_ms / clock.dt_ms()).round() as u64).max(1),
-                    interval_ms: wp.interval_ms,
-                    samples: Vec::new(),
+                .map(|(k, wp)| {
+                    let (first, _) = part(
+                        net.populations[projections[wp.projection].target].size,
+                        threads,
+                        w,
+                    );
+                    LocalWeightProbe {
+                        probe: k,
+                        projection: wp.projection,
+                        every_steps: ((wp.interval_ms / clock.dt_ms()).round() as u64).max(1),
+                        interval_ms: wp.interval_ms,
+                        selected: (!wp.synapses.is_empty())
+                            .then(|| selected_synapses(&projections[wp.projection].csr, first, &wp.synapses)),
+                        samples: Vec::new(),
+                    }
                 })
                 .collect();
             let modulators = net.modulators.iter().map(|m| Modulator::new(m.params)).collect();
@@ -370,6 +389,22 @@ impl Simulation {
                 .map(build_worker)
                 .collect::<SimResult<_>>()?
         };
+        // Every (source, target) pair a weight probe names must hold a synapse in some worker.
+        for (q, wp) in net.recording.weights.iter().enumerate() {
+            for &(source, target) in &wp.synapses {
+                let found = workers.iter().any(|w| {
+                    let lp = &w.projections[wp.projection];
+                    let first = w.first_of(lp.target);
+                    !selected_synapses(&lp.csr, first, &[(source, target)]).is_empty()
+                });
+                if !found {
+                    return Err(SimError::Config(format!(
+                        "recording.weights[{q}]: projection `{}` has no synapse from source {source} to target {target}",
+                        net.projections[wp.projection].name
+                    )));
+                }
+            }
+        }
         let buffers = (0..threads)
             .map(|w| {
                 let make = || {
@@ -558,15 +593,9 @@ impl Simulation {
     pub fn weight(&self, proj: usize, source: u32, target: u32) -> Option<f64> {
         self.workers.iter().find_map(|w| {
             let lp = w.projections.get(proj)?;
-            let first = match &w.blocks[lp.target] {
-                Block::Neurons(b) => b.first,
-                Block::Source(s) => s.first,
-            };
-            let local = target.checked_sub(first)?;
-            let row = lp.csr.row_ptr.get(source as usize..source as usize + 2)?;
-            (row[0] as usize..row[1] as usize)
-                .find(|&k| lp.csr.target[k] == local)
-                .map(|k| f64::from(lp.csr.weight_of(k)))
+            let first = w.first_of(lp.target);
+            let k = *selected_synapses(&lp.csr, first, &[(source, target)]).first()?;
+            Some(f64::from(lp.csr.weight_of(k)))
         })
     }
 
@@ -582,26 +611,16 @@ impl Simulation {
         }
         let mut count = 0;
         for w in &mut self.workers {
-            let Some(lp) = w.projections.get_mut(proj) else {
+            let Some(target_pop) = w.projections.get(proj).map(|lp| lp.target) else {
                 break;
             };
-            let first = match &w.blocks[lp.target] {
-                Block::Neurons(b) => b.first,
-                Block::Source(s) => s.first,
-            };
-            let Some(local) = target.checked_sub(first) else {
-                continue;
-            };
-            let csr = &mut lp.csr;
-            let Some(row) = csr.row_ptr.get(source as usize..source as usize + 2) else {
-                continue;
-            };
-            let hits: Vec<usize> = (row[0] as usize..row[1] as usize)
-                .filter(|&k| csr.target[k] == local)
-                .collect();
+            let first = w.first_of(target_pop);
+            let lp = &mut w.projections[proj];
+            let hits = selected_synapses(&lp.csr, first, &[(source, target)]);
             if hits.is_empty() {
                 continue;
             }
+            let csr = &mut lp.csr;
             if let Some(shared) = csr.shared_weight.take() {
                 csr.weight = vec![shared; csr.target.len()];
             }
@@ -653,30 +672,47 @@ impl Simulation {
             .map(|(q, wp)| {
                 let proj = wp.projection;
                 // Canonical order: (source, global target); map each worker's CSR position to it.
+                // (source, global target, worker, position of the synapse in that worker's
+                // samples of one time point).
                 let mut order: Vec<(u32, u32, usize, usize)> = Vec::new();
+                let mut per_sample = Vec::with_capacity(self.workers.len());
                 for (w, worker) in self.workers.iter().enumerate() {
                     let lp = &worker.projections[proj];
                     let Block::Neurons(b) = &worker.blocks[lp.target] else {
+                        per_sample.push(0);
                         continue;
                     };
                     let csr = &lp.csr;
-                    for s in 0..csr.row_ptr.len() - 1 {
-                        for k in csr.row_ptr[s] as usize..csr.row_ptr[s + 1] as usize {
-                            order.push((s as u32, b.first + csr.target[k], w, k));
+                    let source_of = |k: usize| csr.row_ptr.partition_point(|&p| p as usize <= k) - 1;
+                    match &worker.weight_probes[q].selected {
+                        Some(ks) => {
+                            for (j, &k) in ks.iter().enumerate() {
+                                order.push((source_of(k) as u32, b.first + csr.target[k], w, j));
+                            }
+                            per_sample.push(ks.len());
+                        }
+                        None => {
+                            for s in 0..csr.row_ptr.len() - 1 {
+                                for k in csr.row_ptr[s] as usize..csr.row_ptr[s + 1] as usize {
+                                    order.push((s as u32, b.first + csr.target[k], w, k));
+                                }
+                            }
+                            per_sample.push(csr.len());
                         }
                     }
                 }
                 order.sort_unstable();
-                let n_samples = self.workers[0].weight_probes[q].samples.len()
-                    / self.workers[0].projections[proj].csr.len().max(1);
+                let n_samples = (0..self.workers.len())
+                    .find(|&w| per_sample[w] > 0)
+                    .map_or(0, |w| {
+                        self.workers[w].weight_probes[q].samples.len() / per_sample[w]
+                    });
                 let values = (0..n_samples)
                     .map(|t| {
                         order
                             .iter()
-                            .map(|&(_, _, w, k)| {
-                                let wp = &self.workers[w].weight_probes[q];
-                                let len = self.workers[w].projections[proj].csr.len();
-                                wp.samples[t * len + k]
+                            .map(|&(_, _, w, j)| {
+                                self.workers[w].weight_probes[q].samples[t * per_sample[w] + j]
                             })
                             .collect()
                     })
@@ -698,10 +734,7 @@ impl Simulation {
         let mut rows = Vec::new();
         for w in &self.workers {
             let lp = &w.projections[proj];
-            let first = match &w.blocks[lp.target] {
-                Block::Neurons(b) => b.first,
-                Block::Source(s) => s.first,
-            };
+            let first = w.first_of(lp.target);
             let csr = &lp.csr;
             for s in 0..csr.row_ptr.len() - 1 {
                 for k in csr.row_ptr[s] as usize..csr.row_ptr[s + 1] as usize {
@@ -725,6 +758,23 @@ impl Simulation {
         rows.sort_by_key(|r| (r.source, r.target));
         rows
     }
+}
+
+/// Positions in `csr` (a worker's share of a projection whose local targets start at
+/// `first`) of the synapses between the given `(source, global target)` pairs, in CSR order.
+fn selected_synapses(csr: &Csr, first: u32, pairs: &[(u32, u32)]) -> Vec<usize> {
+    let mut ks: Vec<usize> = pairs
+        .iter()
+        .filter_map(|&(source, target)| {
+            let local = target.checked_sub(first)?;
+            let row = csr.row_ptr.get(source as usize..source as usize + 2)?;
+            Some((row[0] as usize..row[1] as usize).filter(move |&k| csr.target[k] == local))
+        })
+        .flatten()
+        .collect();
+    ks.sort_unstable();
+    ks.dedup();
+    ks
 }
 
 /// Deliver the spikes of step `n` through a projection whose synapses have their own delays:
@@ -791,8 +841,11 @@ impl Worker {
         }
         for wp in &mut self.weight_probes {
             if n.is_multiple_of(wp.every_steps) {
-                wp.samples
-                    .extend_from_slice(&self.projections[wp.projection].csr.weight);
+                let csr = &self.projections[wp.projection].csr;
+                match &wp.selected {
+                    Some(ks) => wp.samples.extend(ks.iter().map(|&k| csr.weight_of(k))),
+                    None => wp.samples.extend((0..csr.len()).map(|k| csr.weight_of(k))),
+                }
             }
         }
         for probe in &mut self.probes {

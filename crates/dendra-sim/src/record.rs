@@ -100,5 +100,7 @@ pub(crate) struct LocalWeightProbe {
     pub projection: usize,
     pub every_steps: u64,
     pub interval_ms: f64,
+    /// The sampled synapses' positions in the worker's CSR (`None`: all of them).
+    pub selected: Option<Vec<usize>>,
     pub samples: Vec<f32>,
 }

@@ -250,10 +250,7 @@ fn one_shared_weight_runs_like_per_synapse_weights() {
     }
     let mut per_synapse = shared.clone();
     per_synapse.recording.weights = (0..per_synapse.projections.len())
-        .map(|projection| WeightProbeDesc {
-            projection,
-            interval_ms: 100.0,
-        })
+        .map(|projection| WeightProbeDesc::all(projection, 100.0))
         .collect();
     let run = |net: &NetworkDesc, threads| {
         let mut sim = Simulation::new(net, &RunConfig { seed: 4, threads }).unwrap();

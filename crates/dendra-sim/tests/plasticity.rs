@@ -268,10 +268,7 @@ fn ablating_one_compartment_rule_leaves_the_other_intact() {
 #[test]
 fn plastic_runs_are_thread_invariant() {
     let mut net = two_rule_network(13);
-    net.recording.weights.push(WeightProbeDesc {
-        projection: 1,
-        interval_ms: 100.0,
-    });
+    net.recording.weights.push(WeightProbeDesc::all(1, 100.0));
     let run = |threads| {
         let mut sim = Simulation::new(&net, &RunConfig { seed: 2, threads }).unwrap();
         sim.run(1000.0).unwrap();
@@ -712,4 +709,51 @@ fn set_weight_changes_one_synapse_static_or_plastic_and_rejects_missing_pairs() 
         assert!(sim.set_weight(7, 0, 0, 1.0).is_err(), "no such projection");
         assert!(sim.set_weight(0, 0, 0, f64::NAN).is_err(), "not a weight");
     }
+}
+
+#[test]
+fn a_weight_probe_on_chosen_synapses_records_exactly_their_weights() {
+    let mut net = two_rule_network(13);
+    net.recording.weights.push(WeightProbeDesc::all(1, 100.0));
+    let all = {
+        let mut sim = Simulation::new(&net, &RunConfig { seed: 2, threads: 1 }).unwrap();
+        sim.run(1000.0).unwrap();
+        sim.weight_traces().remove(0)
+    };
+    // Three synapses of the full probe (first, middle, last), asked for out of order.
+    let pick = [all.source.len() - 1, 0, all.source.len() / 2];
+    let pairs: Vec<(u32, u32)> = pick.iter().map(|&i| (all.source[i], all.target[i])).collect();
+    let mut chosen = net.clone();
+    chosen.recording.weights[0].synapses = pairs.clone();
+    for threads in [1, 2, 3] {
+        let mut sim = Simulation::new(&chosen, &RunConfig { seed: 2, threads }).unwrap();
+        sim.run(1000.0).unwrap();
+        let tr = sim.weight_traces().remove(0);
+        // The full probe's synapses between the pairs, in its order (a pair may hold more
+        // than one synapse).
+        let idx: Vec<usize> = (0..all.source.len())
+            .filter(|&i| pairs.contains(&(all.source[i], all.target[i])))
+            .collect();
+        assert!(idx.len() >= 3);
+        assert_eq!(tr.source, idx.iter().map(|&i| all.source[i]).collect::<Vec<_>>());
+        assert_eq!(tr.target, idx.iter().map(|&i| all.target[i]).collect::<Vec<_>>());
+        assert_eq!(tr.values.len(), all.values.len());
+        for (row, full) in tr.values.iter().zip(&all.values) {
+            let want: Vec<f32> = idx.iter().map(|&i| full[i]).collect();
+            assert_eq!(row, &want, "{threads} threads");
+        }
+    }
+    // A pair without a synapse is an error at build time, an out-of-range pair at validation.
+    let mut missing = net.clone();
+    let absent = (0..13u32)
+        .flat_map(|s| (0..13u32).map(move |t| (s, t)))
+        .find(|&(s, t)| !(0..all.source.len()).any(|i| all.source[i] == s && all.target[i] == t))
+        .expect("some pair is unconnected");
+    missing.recording.weights[0].synapses = vec![absent];
+    let config = RunConfig { seed: 2, threads: 2 };
+    let e = Simulation::new(&missing, &config).err().expect("refused");
+    assert!(e.to_string().contains("no synapse from source"), "{e}");
+    missing.recording.weights[0].synapses = vec![(0, 10_000)];
+    let e = Simulation::new(&missing, &config).err().expect("refused");
+    assert!(e.to_string().contains("synapses[0]"), "{e}");
 }

@@ -748,6 +748,7 @@ impl<'s> Builder<'s> {
             weights.push(WeightProbeDesc {
                 projection,
                 interval_ms: w.interval_ms,
+                synapses: w.synapses.clone(),
             });
         }
         Ok(RecordingDesc {

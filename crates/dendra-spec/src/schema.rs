@@ -695,7 +695,7 @@ pub enum SignalSpec {
     BranchStrength,
 }
 
-/// `[[recording.weights]]`: every synapse weight of a projection, sampled.
+/// `[[recording.weights]]`: the synapse weights of a projection, sampled.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct WeightProbeSpec {
@@ -703,4 +703,8 @@ pub struct WeightProbeSpec {
     pub projection: String,
     /// Sampling interval (ms).
     pub interval_ms: f64,
+    /// Only the synapses between these `[source, target]` pairs (population indices). Default:
+    /// every synapse of the projection.
+    #[serde(default)]
+    pub synapses: Vec<(u32, u32)>,
 }

@@ -397,3 +397,15 @@ fn noise_stimulus_is_parsed_and_checked() {
     let e = err(&ok.replace("std_pa = 5.0", "std_pa = -5.0"));
     assert!(e.key.ends_with("std_pa"), "{e}");
 }
+
+#[test]
+fn a_weight_probe_may_name_synapses_and_they_are_checked() {
+    let ok = format!(
+        "{BASE}\n[[recording.weights]]\nprojection = \"input->exc\"\ninterval_ms = 10.0\nsynapses = [[0, 1], [9, 4]]\n"
+    );
+    let plan = Spec::parse("ok.toml", &ok).unwrap().plan().unwrap();
+    assert_eq!(plan.network.recording.weights[0].synapses, vec![(0, 1), (9, 4)]);
+    let e = err(&ok.replace("[9, 4]", "[9, 5]"));
+    assert!(e.key.ends_with("synapses[1]"), "{e}");
+    assert!(e.message.contains("0..10 x 0..5"), "{e}");
+}
