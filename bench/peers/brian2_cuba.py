@@ -9,8 +9,10 @@ E_L -49 mV, V_th -50 mV, V_reset -60 mV, refractory 5 ms, tau_e 5 ms, tau_i 10 m
 w_e 1.62 mV, w_i -9 mV, delay 0.1 ms, dt 0.1 ms, 1 s, V(0) ~ U(-60, -50) mV.
 """
 import argparse
+import atexit
 import json
 import os
+import shutil
 import tempfile
 import time
 
@@ -29,7 +31,11 @@ def main():
     args = ap.parse_args()
 
     if args.device == "cpp_standalone":
-        build = args.build_dir or tempfile.mkdtemp(prefix="brian2_cuba_")
+        build = args.build_dir
+        if build is None:
+            # A build directory of our own: removed at exit.
+            build = tempfile.mkdtemp(prefix="brian2_cuba_")
+            atexit.register(shutil.rmtree, build, ignore_errors=True)
         b2.set_device("cpp_standalone", directory=build, build_on_run=True)
         b2.prefs.devices.cpp_standalone.openmp_threads = 0 if args.threads <= 1 else args.threads
     else:

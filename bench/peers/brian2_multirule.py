@@ -27,8 +27,10 @@ Prints one JSON line: loop time (Brian2's own run timer in standalone mode), pro
 and the mean weight (pA) per compartment.
 """
 import argparse
+import atexit
 import json
 import os
+import shutil
 import tempfile
 import time
 
@@ -49,7 +51,9 @@ def main():
     ap.add_argument("--duration-s", type=float, default=10.0)
     args = ap.parse_args()
     if args.device == "cpp_standalone":
-        b2.set_device("cpp_standalone", directory=tempfile.mkdtemp(prefix="brian2_multirule_"), build_on_run=True)
+        build = tempfile.mkdtemp(prefix="brian2_multirule_")
+        atexit.register(shutil.rmtree, build, ignore_errors=True)  # the generated code, at exit
+        b2.set_device("cpp_standalone", directory=build, build_on_run=True)
         b2.prefs.devices.cpp_standalone.openmp_threads = 0
     b2.seed(args.seed)
     rng = np.random.default_rng(args.seed)

@@ -8,8 +8,10 @@ Prints one JSON line: loop time, process time, output rate, fractions of weights
 < 0.1 of g_max.
 """
 import argparse
+import atexit
 import json
 import os
+import shutil
 import tempfile
 import time
 
@@ -26,7 +28,9 @@ def main():
     ap.add_argument("--duration-s", type=float, default=100.0)
     args = ap.parse_args()
     if args.device == "cpp_standalone":
-        b2.set_device("cpp_standalone", directory=tempfile.mkdtemp(prefix="brian2_song_"), build_on_run=True)
+        build = tempfile.mkdtemp(prefix="brian2_song_")
+        atexit.register(shutil.rmtree, build, ignore_errors=True)  # the generated code, at exit
+        b2.set_device("cpp_standalone", directory=build, build_on_run=True)
     b2.seed(args.seed)
     b2.defaultclock.dt = 0.1 * b2.ms
     N, taum, taupre, taupost = 1000, 10 * b2.ms, 20 * b2.ms, 20 * b2.ms

@@ -16,6 +16,7 @@ import datetime
 import json
 import os
 import platform
+import shutil
 import statistics
 import subprocess
 import sys
@@ -114,8 +115,18 @@ def _single_thread_env():
 # Contenders: name -> command
 
 
-def dendra_run(name, threads, seed, extra=()):
+# Output directories of dendra's runs, removed when the harness ends.
+SCRATCH = []
+
+
+def scratch_dir(name):
     out = os.path.join(tempfile.gettempdir(), f"dendra-bench-{name}-{os.getpid()}")
+    SCRATCH.append(out)
+    return out
+
+
+def dendra_run(name, threads, seed, extra=()):
+    out = scratch_dir(name)
     return [DENDRA, "run", name, "--out", out, "--force", "--threads", str(threads), "--seed", str(seed),
             "--json", *extra]
 
@@ -432,7 +443,7 @@ def main():
             print(f"[{time.monotonic() - started:6.0f} s] scaling {n} neurons, K {k}, {threads} thread(s): "
                   + (f"loop {r['loop_s_median']:.3f} s" if "error" not in r else r["error"]), flush=True)
     if not args.quick and (not only or "wright2025" in only):
-        r = run_once([DENDRA, "demo", "--out", os.path.join(tempfile.gettempdir(), f"dendra-bench-demo-{os.getpid()}"),
+        r = run_once([DENDRA, "demo", "--out", scratch_dir("demo"),
                       "--force", "--threads", "2", "--json"], timeout_s=1800)
         results["wright2025"] = r
         print(f"[{time.monotonic() - started:6.0f} s] wright2025 demo: "
@@ -451,4 +462,8 @@ def main():
 
 
 if __name__ == "__main__":
-    main()
+    try:
+        main()
+    finally:
+        for d in SCRATCH:
+            shutil.rmtree(d, ignore_errors=True)

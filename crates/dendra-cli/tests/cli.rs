@@ -15,12 +15,33 @@ fn dendra(args: &[&str]) -> (i32, String, String) {
     )
 }
 
-/// A fresh scratch directory for one test.
-fn scratch(name: &str) -> PathBuf {
+/// A fresh scratch directory for one test, removed when the test ends.
+struct Scratch(PathBuf);
+
+impl std::ops::Deref for Scratch {
+    type Target = Path;
+    fn deref(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl AsRef<Path> for Scratch {
+    fn as_ref(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn scratch(name: &str) -> Scratch {
     let d = std::env::temp_dir().join(format!("dendra-cli-{name}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&d);
     std::fs::create_dir_all(&d).unwrap();
-    d
+    Scratch(d)
 }
 
 fn s(p: &Path) -> &str {
@@ -216,7 +237,7 @@ fn tool_or_skip(name: &str, probe: &[&str]) -> bool {
 
 /// A scratch directory holding the outputs of a short run of the `compartments` example (every
 /// kind of table and figure).
-fn compartments_outputs(name: &str) -> (PathBuf, PathBuf) {
+fn compartments_outputs(name: &str) -> (Scratch, PathBuf) {
     let dir = scratch(name);
     let out = dir.join("out");
     let (code, _, err) = dendra(&[
@@ -303,7 +324,7 @@ fn report_on_damaged_outputs_is_bad_input_not_a_crash() {
 }
 
 /// A small `wright2025` run (one animal per group, three sessions) and its output directory.
-fn small_study(name: &str) -> (PathBuf, PathBuf) {
+fn small_study(name: &str) -> (Scratch, PathBuf) {
     let dir = scratch(name);
     let (code, spec, _) = dendra(&["show", "wright2025"]);
     assert_eq!(code, 0);
