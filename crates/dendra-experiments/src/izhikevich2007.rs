@@ -53,9 +53,9 @@ use dendra_core::{Purpose, StreamKey};
 use dendra_model::rules::ModulatorParams;
 use dendra_model::rules::rules::RewardModulated;
 use dendra_model::{
-    AnyRule, CompartmentRule, Connectivity, InitialPotential, ModulatorDesc, NetworkDesc, NeuronTemplate,
-    Population, PopulationKind, ProjectionDesc, ReceptorParams, Selection, SomaParams, SpikeMechanism,
-    Stimulus, StimulusKind, Waveform, WeightDist, WeightProbeDesc, Window,
+    AnyRule, CompartmentRule, Connectivity, ModulatorDesc, NetworkDesc, NeuronTemplate, Population,
+    PopulationKind, ProjectionDesc, ReceptorParams, Selection, SomaParams, Stimulus, StimulusKind, Waveform,
+    WeightDist, WeightProbeDesc, Window,
 };
 use rand::RngExt;
 
@@ -122,23 +122,13 @@ impl Default for Izhikevich2007Params {
 
 /// An Izhikevich 2003 neuron (`C = 1 pF`) and the constant current its 2003 form adds.
 fn izhikevich_template(name: &str, a: f64, d: f64, rule: &CompartmentRule) -> (NeuronTemplate, f64) {
-    let (spike, bias_pa) = SpikeMechanism::izhikevich_2003(a, 0.2, d);
-    let soma = SomaParams {
-        c_m_pf: 1.0,
-        // Near the quadratic's slope at rest: only splits exact and corrected parts.
-        g_leak_ns: 0.6,
-        e_leak_mv: -65.0,
-        v_reset_mv: -65.0,
-        t_ref_ms: 0.0,
-        spike_amplitude_mv: 100.0,
-        spike,
-    };
+    let (soma, bias_pa) = SomaParams::izhikevich_2003(a, 0.2, -65.0, d);
     let receptors = vec![
         ReceptorParams::current("exc", 0, 1.0),
         ReceptorParams::current("inh", 0, 1.0),
     ];
+    // Starts at rest, -65 mV, as the paper's program.
     let mut t = NeuronTemplate::point(name, soma, receptors);
-    t.initial = InitialPotential::Fixed(-65.0);
     t.rules.push(rule.clone());
     (t, bias_pa)
 }

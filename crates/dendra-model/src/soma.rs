@@ -138,6 +138,25 @@ impl Default for SomaParams {
 }
 
 impl SomaParams {
+    /// A soma of Izhikevich's 2003 model (see [`SpikeMechanism::izhikevich_2003`]): `C = 1 pF`
+    /// (so 1 pA is 1 mV/ms), reset to `c_mv`, no refractory period, resting at -65 mV (the
+    /// paper's initial potential; the leak, 0.6 nS, is the quadratic's slope there and only
+    /// splits the exact and corrected parts of the step). Returns the soma and the constant
+    /// current (pA) the 2003 form adds, to be injected as a step current or bias.
+    pub fn izhikevich_2003(a_per_ms: f64, b_ns: f64, c_mv: f64, d_pa: f64) -> (SomaParams, f64) {
+        let (spike, bias_pa) = SpikeMechanism::izhikevich_2003(a_per_ms, b_ns, d_pa);
+        let soma = SomaParams {
+            c_m_pf: 1.0,
+            g_leak_ns: 0.6,
+            e_leak_mv: -65.0,
+            v_reset_mv: c_mv,
+            t_ref_ms: 0.0,
+            spike_amplitude_mv: 100.0,
+            spike,
+        };
+        (soma, bias_pa)
+    }
+
     /// Membrane time constant `C/g_L` (ms).
     pub fn tau_m_ms(&self) -> f64 {
         self.c_m_pf / self.g_leak_ns

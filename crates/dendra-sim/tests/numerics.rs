@@ -504,17 +504,7 @@ fn quadratic_matches_izhikevich_2003_reference_integration() {
         ("FS", 0.1, 0.2, -65.0, 2.0, 10.0),
         ("CH", 0.02, 0.2, -50.0, 2.0, 10.0),
     ] {
-        let (spike, bias_pa) = SpikeMechanism::izhikevich_2003(a, b, d);
-        let soma = SomaParams {
-            c_m_pf: 1.0,
-            // The quadratic's slope at rest; only the split between exact and corrected parts.
-            g_leak_ns: 0.6,
-            e_leak_mv: -65.0,
-            v_reset_mv: c,
-            t_ref_ms: 0.0,
-            spike_amplitude_mv: 100.0,
-            spike,
-        };
+        let (soma, bias_pa) = SomaParams::izhikevich_2003(a, b, c, d);
         let mut net = single(NeuronTemplate::point("izh", soma, vec![]), 1);
         stim(
             &mut net,
@@ -562,16 +552,7 @@ fn quadratic_matches_izhikevich_2003_reference_integration() {
 
 #[test]
 fn quadratic_soma_with_blocked_spikes_stays_bounded() {
-    let (spike, bias_pa) = SpikeMechanism::izhikevich_2003(0.02, 0.2, 8.0);
-    let soma = SomaParams {
-        c_m_pf: 1.0,
-        g_leak_ns: 0.6,
-        e_leak_mv: -65.0,
-        v_reset_mv: -65.0,
-        t_ref_ms: 0.0,
-        spike_amplitude_mv: 100.0,
-        spike,
-    };
+    let (soma, bias_pa) = SomaParams::izhikevich_2003(0.02, 0.2, -65.0, 8.0);
     let mut net = single(NeuronTemplate::point("izh", soma, vec![]), 1);
     stim(
         &mut net,
