@@ -56,7 +56,8 @@ pub struct RunStats {
     /// Synapses in the network.
     pub synapses: u64,
     /// Bytes held by the synapse arrays (targets, weights, positions, row pointers) and by the
-    /// per-synapse plasticity state (rule states, weight components, reverse index).
+    /// per-synapse plasticity state (rule states, weight components, reverse index, co-activity
+    /// register entries).
     pub synapse_bytes: u64,
     /// Bytes of plasticity state kept per neuron rather than per synapse: presynaptic traces
     /// (per source), postsynaptic traces, voltage filters and drive archives (per target).
@@ -266,6 +267,8 @@ impl Simulation {
                 });
             }
             let mut projections = Vec::with_capacity(plans.len());
+            // Next free co-activity key per (target population, register slot).
+            let mut next_key: Vec<((usize, usize), u64)> = Vec::new();
             for (k, plan) in plans.iter().enumerate() {
                 let d = plan.desc;
                 let (first, n) = part(net.populations[d.target].size, threads, w);
@@ -274,6 +277,27 @@ impl Simulation {
                     unreachable!("validated: projections target neuron populations")
                 };
                 let comp = target.template().receptors[d.receptor].compartment;
+                let register = match target.register_slot(comp) {
+                    Some(slot) => {
+                        let at = match next_key.iter().position(|&(ps, _)| ps == (d.target, slot)) {
+                            Some(at) => at,
+                            None => {
+                                next_key.push(((d.target, slot), 0));
+                                next_key.len() - 1
+                            }
+                        };
+                        let base = next_key[at].1;
+                        next_key[at].1 += csr.len() as u64;
+                        if next_key[at].1 > u64::from(u32::MAX) {
+                            return Err(SimError::TooLarge(format!(
+                                "compartment {comp} of population `{}` receives more than 2^32 - 1 synapses on one worker; use more threads",
+                                net.populations[d.target].name
+                            )));
+                        }
+                        Some((slot, base as u32))
+                    }
+                    None => None,
+                };
                 let plastic = Plastic::new(
                     target.template(),
                     d.receptor,
@@ -283,10 +307,21 @@ impl Simulation {
                     n,
                     delays[k],
                     &clock,
-                    target.register_slot(comp),
+                    register,
                     first,
                     seed,
                 );
+                // Each register gets room for all its synapses now: no reallocation in the run,
+                // and its memory is known at build.
+                if let (Some((slot, _)), Block::Neurons(target)) = (register, &mut blocks[d.target]) {
+                    let mut per_target = vec![0usize; n];
+                    for &t in &csr.target {
+                        per_target[t as usize] += 1;
+                    }
+                    for (i, &count) in per_target.iter().enumerate() {
+                        target.register(slot, i).reserve(count);
+                    }
+                }
                 if plastic.is_some() && !csr.delay_extra.is_empty() {
                     return Err(SimError::Config(format!(
                         "projection `{}`: plastic synapses need one delay per projection (delay_max_ms is for static synapses)",
@@ -430,6 +465,16 @@ impl Simulation {
                     .map(|p| (p.csr.heap_bytes() + p.plastic.as_ref().map_or(0, Plastic::heap_bytes)) as u64)
             })
             .sum();
+        // Co-activity registers hold an entry per synapse onto their compartment.
+        let register_bytes: u64 = workers
+            .iter()
+            .flat_map(|w| &w.blocks)
+            .map(|b| match b {
+                Block::Neurons(nb) => nb.register_bytes() as u64,
+                _ => 0,
+            })
+            .sum();
+        let synapse_bytes = synapse_bytes + register_bytes;
         let plasticity_neuron_bytes: u64 = workers
             .iter()
             .flat_map(|w| w.projections.iter().filter_map(|p| p.plastic.as_ref()))

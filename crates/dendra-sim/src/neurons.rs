@@ -267,7 +267,7 @@ impl NeuronBlock {
             bap_blocked: vec![false; n_comp * st],
             post_events: Vec::with_capacity(n),
             registers: (0..register_comps.len() * n)
-                .map(|_| CoactivityRegister::with_capacity(32))
+                .map(|_| CoactivityRegister::default())
                 .collect(),
             register_comps,
             rule_disabled: vec![false; template.rules.len() * st],
@@ -688,6 +688,11 @@ impl NeuronBlock {
     /// The co-activity register of local neuron `i` in register slot `slot`.
     pub fn register(&mut self, slot: usize, i: usize) -> &mut CoactivityRegister {
         &mut self.registers[slot * self.n + i]
+    }
+
+    /// Bytes held by the co-activity registers.
+    pub fn register_bytes(&self) -> usize {
+        self.registers.iter().map(CoactivityRegister::heap_bytes).sum()
     }
 
     /// Whether the template's rule `rule` is on for local neuron `i`.

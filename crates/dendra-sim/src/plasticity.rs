@@ -171,7 +171,9 @@ pub(crate) struct Plastic {
     comp: usize,
     /// Co-activity: the register slot of the target compartment in the block, if any.
     register: Option<usize>,
-    key_base: u64,
+    /// Key of CSR position 0 in the register (keys are unique among the projections onto one
+    /// compartment of a worker's neurons).
+    key_base: u32,
     /// Structural plasticity: parameters, check period (steps), and which slots hold a synapse.
     structural: Option<(StructuralParams, u64)>,
     alive: Vec<bool>,
@@ -228,7 +230,7 @@ impl Plastic {
         n_local: usize,
         delay_steps: u64,
         clock: &Clock,
-        register: Option<usize>,
+        register: Option<(usize, u32)>,
         first: u32,
         seed: u64,
     ) -> Option<Plastic> {
@@ -324,8 +326,8 @@ impl Plastic {
             post_syn,
             pending: (0..slots).map(|_| Vec::with_capacity(64)).collect(),
             comp,
-            register,
-            key_base: (proj_index as u64) << 32,
+            register: register.map(|(slot, _)| slot),
+            key_base: register.map_or(0, |(_, base)| base),
         })
     }
 
@@ -427,7 +429,7 @@ impl Plastic {
         if let Some((sp, every)) = self.structural
             && (m + 1).is_multiple_of(every)
         {
-            self.remodel(m, &sp, csr);
+            self.remodel(m, &sp, csr, block);
         }
     }
 
@@ -445,13 +447,19 @@ impl Plastic {
     /// Prune spines below the size threshold; let empty slots form new synapses at random
     /// positions. Randomness is keyed by (step, source, global target), so it does not depend on
     /// the partition.
-    fn remodel(&mut self, m: u64, sp: &StructuralParams, csr: &mut Csr) {
+    fn remodel(&mut self, m: u64, sp: &StructuralParams, csr: &mut Csr, block: &mut NeuronBlock) {
         let p_form = 1.0 - (-sp.formation_rate_hz * sp.check_ms / 1000.0).exp();
         for s in 0..csr.row_ptr.len() - 1 {
             for k in csr.row_ptr[s] as usize..csr.row_ptr[s + 1] as usize {
                 if self.alive[k] {
                     if sp.spine.pruned(sp.spine.size(f64::from(csr.weight[k]))) {
                         self.alive[k] = false;
+                        // A pruned spine is no one's co-active neighbour any more.
+                        if let (Some(slot), Some(&pos)) = (self.register, csr.position_um.get(k)) {
+                            block
+                                .register(slot, csr.target[k] as usize)
+                                .forget(pos, self.key_base + k as u32);
+                        }
                         for c in &mut self.components {
                             c[k] = 0.0;
                         }
@@ -602,7 +610,7 @@ impl Plastic {
                     let pos = csr.position_um.get(k).copied().unwrap_or(0.0);
                     block
                         .register(slot, i)
-                        .count_and_record(t_ms, pos, self.key_base | k as u64, &spec)
+                        .count_and_record(t_ms, pos, self.key_base + k as u32, &spec)
                 }
                 None => 0,
             };

@@ -757,3 +757,57 @@ fn a_weight_probe_on_chosen_synapses_records_exactly_their_weights() {
     let e = Simulation::new(&missing, &config).err().expect("refused");
     assert!(e.to_string().contains("synapses[0]"), "{e}");
 }
+
+/// Two projections onto one tuft share its co-activity register: a synapse of one counts the
+/// other's as a neighbour, even at the very same position (each has its own key), and a
+/// synapse further than the radius does not count.
+#[test]
+fn projections_onto_one_branch_are_each_others_coactive_neighbours() {
+    let tuft = CompartmentParams::new("tuft", Role::at(Site::ApicalTuft), 0, 100.0);
+    let rule = LocalCoactivity {
+        a_plus: 0.1,
+        a_minus: 0.01,
+        bounds: WeightBounds::hard(0.0, 10.0),
+        ..LocalCoactivity::default()
+    };
+    let t = NeuronTemplate {
+        name: "pyr".into(),
+        soma: SomaParams::default(),
+        compartments: vec![tuft],
+        receptors: vec![
+            ReceptorParams::current("a", 1, 3.0),
+            ReceptorParams::current("b", 1, 3.0),
+        ],
+        initial: InitialPotential::Rest,
+        rules: vec![CompartmentRule {
+            compartment: 1,
+            receptors: vec![],
+            rule: AnyRule::LocalCoactivity(rule),
+            modulator: None,
+            structural: None,
+        }],
+    };
+    let mut net = single(t, 1);
+    // Source 0 of `a` at 20 µm; sources 0 and 1 of `b` at 20 µm and 60 µm.
+    net.populations.push(train_source("a", vec![vec![10.0]]));
+    net.populations
+        .push(train_source("b", vec![vec![5.0], vec![8.0]]));
+    let listed = |pairs: Vec<(u32, u32)>, at: Vec<f64>, source, receptor| ProjectionDesc {
+        connectivity: Connectivity::Explicit(pairs),
+        placement: Placement::Listed(at),
+        ..projection("p", source, 0, receptor, 1.0, 1.0)
+    };
+    net.projections = vec![
+        listed(vec![(0, 0)], vec![20.0], 1, 0),
+        listed(vec![(0, 0), (1, 0)], vec![20.0, 60.0], 2, 1),
+    ];
+    net.projections[1].name = "q".into();
+    let mut sim = Simulation::new(&net, &RunConfig::default()).unwrap();
+    sim.run(50.0).unwrap();
+    let w_a = sim.synapses(0)[0].weight;
+    let w_b: Vec<f32> = sim.synapses(1).iter().map(|s| s.weight).collect();
+    let w = |n: f64| (1.0 + rule.a_plus * n - rule.a_minus) as f32;
+    // b0 (5 ms) and b1 (8 ms) had no active neighbour; a0 (10 ms) had b0, 0 µm away.
+    assert_eq!(w_b, vec![w(0.0), w(0.0)]);
+    assert_eq!(w_a, w(1.0));
+}

@@ -1,151 +1,191 @@
 //! The co-activity signal of one branch for [`LocalCoactivity`](crate::rules::LocalCoactivity):
 //! how many *other* synapses within a radius were active within a window.
 //!
-//! The register keeps each recent input spike as `(time, position, synapse key)`, in spatial
-//! bins of fixed width (the radius of the first query). A query at position `x` with radius
-//! `r` scans only the bins that overlap `[x - r, x + r]`, so on a branch of length `L` it reads
-//! about `3r / L` of the window's events instead of all of them. Within a bin the events are
-//! one array in time order with a moving start, scanned in one branch-free pass; a bin is
-//! compacted when half of it has expired. No allocation once each bin's largest occupancy in a
-//! window has been reached.
+//! The register holds one entry per synapse that has spiked: its position, an opaque key that
+//! tells it from its neighbours, and the time of its last input spike, kept sorted by position.
+//! A query at position `x` finds the synapse's own entry by binary search, then walks outwards
+//! on both sides while the neighbours are within the radius, counting those whose last spike
+//! falls in the window. A synapse counts once however often it spiked, because it has one
+//! entry. The cost of a query is a search plus the neighbours within the radius, independent
+//! of the input rate and the window; the memory is one 16-byte entry per synapse. No
+//! allocation once every synapse of the branch has spiked once.
 
 use crate::rule::CoactivitySpec;
 
-/// Bins at most (positions beyond the last bin share it, so any position is valid).
-const MAX_BINS: usize = 1024;
-
 /// Recent presynaptic activity on one branch. The key only distinguishes a synapse from its
 /// neighbours (it is never used to reach the synapse).
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct CoactivityRegister {
-    /// Width of a bin (µm); fixed by the first query (0: not yet).
-    bin_um: f64,
-    bins: Vec<Bin>,
-    /// Capacity of a new bin.
-    capacity: usize,
-    /// Keys of the neighbours found by the current call (reused).
-    seen: Vec<u64>,
+    /// Sorted by (position, key).
+    entries: Vec<Entry>,
+    /// Smallest and largest position ever held (µm): the span a search interpolates in.
+    lo_um: f32,
+    hi_um: f32,
 }
 
-/// One input spike held by a register.
+impl Default for CoactivityRegister {
+    fn default() -> Self {
+        CoactivityRegister {
+            entries: Vec::new(),
+            lo_um: f32::INFINITY,
+            hi_um: f32::NEG_INFINITY,
+        }
+    }
+}
+
+/// One synapse's entry.
 #[derive(Debug, Clone, Copy)]
-struct Event {
-    t_ms: f64,
-    key: u64,
+struct Entry {
+    /// Time of its last input spike (ms; `-inf` before the first).
+    last_ms: f64,
     position_um: f32,
+    key: u32,
 }
 
-/// The events of one spatial bin, in time order from `head`, in one contiguous array (a query
-/// touches a few cache lines per bin).
-#[derive(Debug, Clone, Default)]
-struct Bin {
-    events: Vec<Event>,
-    /// First live event.
-    head: usize,
-}
-
-impl Bin {
-    fn with_capacity(capacity: usize) -> Self {
-        Bin {
-            events: Vec::with_capacity(capacity),
-            head: 0,
-        }
+impl Entry {
+    /// Whether this entry sorts before `(position_um, key)`.
+    #[inline]
+    fn before(&self, position_um: f32, key: u32) -> bool {
+        self.position_um
+            .total_cmp(&position_um)
+            .then(self.key.cmp(&key))
+            .is_lt()
     }
 
-    /// Drop the events at or before `oldest_ms` (times arrive in order).
-    fn expire(&mut self, oldest_ms: f64) {
-        while self.head < self.events.len() && self.events[self.head].t_ms <= oldest_ms {
-            self.head += 1;
-        }
-        if self.head > 16 && 2 * self.head >= self.events.len() {
-            self.events.drain(..self.head);
-            self.head = 0;
-        }
-    }
-
-    /// Append to `seen` (from `m` on) the keys of live events within `radius_um` of
-    /// `position_um` other than `key`; the new length of the found prefix.
-    fn neighbours(
-        &self,
-        position_um: f32,
-        radius_um: f64,
-        key: u64,
-        seen: &mut Vec<u64>,
-        mut m: usize,
-    ) -> usize {
-        let live = &self.events[self.head..];
-        seen.resize(m + live.len(), 0);
-        // Written unconditionally and kept where the test holds.
-        for e in live {
-            seen[m] = e.key;
-            m += usize::from(e.key != key && f64::from((e.position_um - position_um).abs()) <= radius_um);
-        }
-        m
+    #[inline]
+    fn is(&self, position_um: f32, key: u32) -> bool {
+        self.key == key && self.position_um.to_bits() == position_um.to_bits()
     }
 }
 
 impl CoactivityRegister {
-    /// An empty register whose bins start with room for `capacity` events each.
+    /// An empty register with room for `capacity` synapses.
     pub fn with_capacity(capacity: usize) -> Self {
         CoactivityRegister {
-            capacity,
+            entries: Vec::with_capacity(capacity),
             ..CoactivityRegister::default()
         }
     }
 
-    /// The bin of `position_um` (clamped to the valid bins, which keeps every neighbour of a
-    /// position inside the bin range of its query).
-    fn bin_of(&self, position_um: f64) -> usize {
-        if self.bin_um.is_finite() && self.bin_um > 0.0 {
-            (position_um / self.bin_um)
-                .floor()
-                .clamp(0.0, (MAX_BINS - 1) as f64) as usize
-        } else {
-            0
+    /// Make room for `additional` more synapses (exactly).
+    pub fn reserve(&mut self, additional: usize) {
+        self.entries.reserve_exact(additional);
+    }
+
+    /// The first entry not before `(position_um, key)`. The search starts where the position
+    /// falls in the span of positions held and gallops outwards from there: on a branch whose
+    /// synapses are spread along it, that is within a few entries of the answer, on the cache
+    /// lines the neighbour scan reads anyway (a plain binary search touched a new line at
+    /// almost every step).
+    fn locate(&self, position_um: f32, key: u32) -> usize {
+        let e = &self.entries;
+        let n = e.len();
+        if n == 0 {
+            return 0;
         }
+        let span = f64::from(self.hi_um) - f64::from(self.lo_um);
+        let frac = if span > 0.0 {
+            (f64::from(position_um) - f64::from(self.lo_um)) / span
+        } else {
+            0.0
+        };
+        // NaN (a NaN position) saturates to 0.
+        let guess = ((frac * (n - 1) as f64).round() as usize).min(n - 1);
+        // Entries below `lo` are before the key, entries from `hi` on are not.
+        let (lo, hi);
+        let mut step = 1;
+        if e[guess].before(position_um, key) {
+            let mut below = guess + 1;
+            hi = loop {
+                let probe = guess + step;
+                if probe >= n {
+                    break n;
+                }
+                if !e[probe].before(position_um, key) {
+                    break probe;
+                }
+                below = probe + 1;
+                step *= 2;
+            };
+            lo = below;
+        } else {
+            let mut above = guess;
+            lo = loop {
+                if step > guess {
+                    break 0;
+                }
+                let probe = guess - step;
+                if e[probe].before(position_um, key) {
+                    break probe + 1;
+                }
+                above = probe;
+                step *= 2;
+            };
+            hi = above;
+        }
+        lo + e[lo..hi].partition_point(|x| x.before(position_um, key))
+    }
+
+    /// The index of the entry of `(position_um, key)`, added if it has none.
+    #[inline]
+    fn entry(&mut self, position_um: f32, key: u32) -> usize {
+        let at = self.locate(position_um, key);
+        if self.entries.get(at).is_none_or(|e| !e.is(position_um, key)) {
+            self.lo_um = self.lo_um.min(position_um);
+            self.hi_um = self.hi_um.max(position_um);
+            self.entries.insert(
+                at,
+                Entry {
+                    last_ms: f64::NEG_INFINITY,
+                    position_um,
+                    key,
+                },
+            );
+        }
+        at
     }
 
     /// Count other synapses within `radius_um` of `position_um` active in `(t - window, t]`,
-    /// then record this spike. Each neighbour counts once however often it spiked.
-    pub fn count_and_record(&mut self, t_ms: f64, position_um: f32, key: u64, spec: &CoactivitySpec) -> u32 {
-        if self.bin_um == 0.0 {
-            // Bins as wide as the radius: a query reads three of them. A zero radius (only
-            // synapses at the same spot) gets 1 µm bins.
-            self.bin_um = if spec.radius_um > 0.0 { spec.radius_um } else { 1.0 };
-        }
-        let x = f64::from(position_um);
+    /// then record this spike of synapse `key` (at `position_um`). Each neighbour counts once
+    /// however often it spiked.
+    pub fn count_and_record(&mut self, t_ms: f64, position_um: f32, key: u32, spec: &CoactivitySpec) -> u32 {
+        let at = self.entry(position_um, key);
         let oldest = t_ms - spec.window_ms;
-        let own = self.bin_of(x);
-        if self.bins.len() <= own {
-            let capacity = self.capacity;
-            self.bins.resize_with(own + 1, || Bin::with_capacity(capacity));
+        let within = |e: &Entry| f64::from((e.position_um - position_um).abs()) <= spec.radius_um;
+        let mut n = 0u32;
+        // Distances grow monotonically away from `at` (sorted positions, monotone rounding).
+        for e in self.entries[..at].iter().rev().take_while(|e| within(e)) {
+            n += u32::from(e.last_ms > oldest);
         }
-        let lo = self.bin_of(x - spec.radius_um);
-        let hi = self.bin_of(x + spec.radius_um).min(self.bins.len() - 1);
-        let mut m = 0;
-        for bin in &mut self.bins[lo..=hi] {
-            bin.expire(oldest);
-            m = bin.neighbours(position_um, spec.radius_um, key, &mut self.seen, m);
+        for e in self.entries[at + 1..].iter().take_while(|e| within(e)) {
+            n += u32::from(e.last_ms > oldest);
         }
-        // Distinct keys among the (few) neighbours.
-        let near = &self.seen[..m];
-        let n = (0..m).filter(|&i| !near[..i].contains(&near[i])).count() as u32;
-        self.bins[own].events.push(Event {
-            t_ms,
-            key,
-            position_um,
-        });
+        self.entries[at].last_ms = t_ms;
         n
     }
 
-    /// Events held (including expired ones in bins not visited since they expired).
-    pub fn len(&self) -> usize {
-        self.bins.iter().map(|b| b.events.len() - b.head).sum()
+    /// Remove the entry of synapse `key` at `position_um` (a pruned synapse, or one that moves):
+    /// it no longer counts as anyone's neighbour.
+    pub fn forget(&mut self, position_um: f32, key: u32) {
+        let at = self.locate(position_um, key);
+        if self.entries.get(at).is_some_and(|e| e.is(position_um, key)) {
+            self.entries.remove(at);
+        }
     }
 
-    /// Whether no event is held.
+    /// Synapses held (those that have spiked and were not forgotten).
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// Whether no synapse is held.
     pub fn is_empty(&self) -> bool {
-        self.len() == 0
+        self.entries.is_empty()
+    }
+
+    /// Bytes of heap held.
+    pub fn heap_bytes(&self) -> usize {
+        std::mem::size_of::<Entry>() * self.entries.capacity()
     }
 }
 
@@ -180,11 +220,37 @@ mod tests {
         );
         // 70 ms later the earlier spikes are outside the window.
         assert_eq!(reg.count_and_record(85.0, 21.0, 5, &SPEC), 0);
+        assert_eq!(reg.len(), 5);
+    }
+
+    #[test]
+    fn synapses_at_the_same_position_are_distinct_neighbours() {
+        let mut reg = CoactivityRegister::default();
+        assert_eq!(reg.count_and_record(0.0, 30.0, 7, &SPEC), 0);
+        assert_eq!(reg.count_and_record(1.0, 30.0, 3, &SPEC), 1);
+        assert_eq!(reg.count_and_record(2.0, 30.0, 9, &SPEC), 2);
+        assert_eq!(
+            reg.count_and_record(3.0, 30.0, 3, &SPEC),
+            2,
+            "7 and 9, not itself"
+        );
+        assert_eq!(reg.len(), 3);
+    }
+
+    #[test]
+    fn a_forgotten_synapse_is_no_neighbour() {
+        let mut reg = CoactivityRegister::default();
+        reg.count_and_record(0.0, 30.0, 1, &SPEC);
+        reg.count_and_record(1.0, 35.0, 2, &SPEC);
+        reg.forget(30.0, 1);
+        reg.forget(30.0, 5); // not held: nothing happens
+        assert_eq!(reg.len(), 1);
+        assert_eq!(reg.count_and_record(2.0, 31.0, 3, &SPEC), 1, "only synapse 2");
     }
 
     /// The count from first principles: distinct other keys within the radius in the window.
-    fn brute_force(events: &[(f64, f32, u64)], t_ms: f64, x: f32, key: u64, spec: &CoactivitySpec) -> u32 {
-        let mut keys: Vec<u64> = events
+    fn brute_force(events: &[(f64, f32, u32)], t_ms: f64, x: f32, key: u32, spec: &CoactivitySpec) -> u32 {
+        let mut keys: Vec<u32> = events
             .iter()
             .filter(|&&(t, y, k)| {
                 k != key && t > t_ms - spec.window_ms && f64::from((y - x).abs()) <= spec.radius_um
@@ -197,9 +263,9 @@ mod tests {
     }
 
     #[test]
-    fn binned_counts_equal_brute_force_at_any_radius_and_position() {
-        // Positions on a 100 µm branch and beyond both ends (clamped bins), radii smaller and
-        // larger than the first query's (which fixes the bin width), and the infinite radius.
+    fn counts_equal_brute_force_at_any_radius_and_position() {
+        // Positions on a 100 µm branch and beyond both ends, shared positions, radii of every
+        // size (zero and infinite included) on separate registers and mixed in one.
         let radii = [10.0, 3.0, 25.0, 0.0, 250.0, f64::INFINITY];
         let mut state = 0x9e37_79b9_7f4a_7c15_u64;
         let mut next = || {
@@ -208,19 +274,29 @@ mod tests {
                 .wrapping_add(1_442_695_040_888_963_407);
             (state >> 33) as f64 / (1u64 << 31) as f64
         };
-        for &radius_um in &radii {
-            let spec = CoactivitySpec {
-                radius_um,
-                window_ms: 50.0,
-            };
+        for round in 0..=radii.len() {
             let mut reg = CoactivityRegister::with_capacity(4);
             let mut events = Vec::new();
             let mut t = 0.0;
-            for _ in 0..3000 {
+            for step in 0..3000 {
+                // Round `radii.len()` mixes all radii in one register.
+                let radius_um = radii[if round < radii.len() {
+                    round
+                } else {
+                    step % radii.len()
+                }];
+                let spec = CoactivitySpec {
+                    radius_um,
+                    window_ms: if step % 3 == 0 { 20.0 } else { 50.0 },
+                };
                 t += (10.0 * next()).floor() * 0.1;
-                let key = (next() * 60.0) as u64;
-                // Each key has its own position, some outside [0, 100].
-                let x = ((key as f64 * 7.3) % 120.0 - 10.0) as f32;
+                let key = (next() * 60.0) as u32;
+                // Each key has its own position, some outside [0, 100]; keys 0-4 share one.
+                let x = if key < 5 {
+                    42.0
+                } else {
+                    ((f64::from(key) * 7.3) % 120.0 - 10.0) as f32
+                };
                 let expected = brute_force(&events, t, x, key, &spec);
                 assert_eq!(
                     reg.count_and_record(t, x, key, &spec),
@@ -229,23 +305,7 @@ mod tests {
                 );
                 events.push((t, x, key));
             }
+            assert_eq!(reg.len(), 60);
         }
-    }
-
-    #[test]
-    fn bin_width_from_the_first_query_serves_other_radii() {
-        let wide = CoactivitySpec {
-            radius_um: 30.0,
-            window_ms: 50.0,
-        };
-        let mut reg = CoactivityRegister::default();
-        reg.count_and_record(0.0, 50.0, 1, &SPEC);
-        // 10 µm bins; a 30 µm query reaches three bins each way.
-        assert_eq!(reg.count_and_record(1.0, 78.0, 2, &wide), 1);
-        assert_eq!(
-            reg.count_and_record(2.0, 79.0, 3, &SPEC),
-            1,
-            "only synapse 2 within 10 µm"
-        );
     }
 }
