@@ -53,6 +53,6 @@ pub use drive::{CompartmentSignals, DriveArchive};
 pub use modulator::{Modulator, ModulatorParams};
 pub use rate::{RateCompartment, RateTerms, TermsOut};
 pub use rule::{CoactivitySpec, Needs, Rule, TraceSpec};
-pub use signals::{LocalSignals, RateSignals};
+pub use signals::{LocalSignals, RateSignals, Stamp};
 pub use spine::{SizeClass, SpineParams, StructuralParams};
 pub use trace::Trace;

@@ -10,8 +10,12 @@ use crate::rate::RateCompartment;
 /// increment of the presynaptic traces, a bAP's increment of the postsynaptic traces).
 #[derive(Debug, Clone, Copy)]
 pub struct LocalSignals<'a> {
-    /// Time of the event (ms).
+    /// Time of the event (ms): `step · dt_ms`.
     pub t_ms: f64,
+    /// The step the event ends (`t_ms = step · dt_ms`), which [`Stamp`]s count.
+    pub step: u64,
+    /// Step width (ms).
+    pub dt_ms: f64,
     /// Presynaptic traces of this synapse's input, with the time constants the rule declared in
     /// [`crate::Needs::pre`] (unused slots are 0).
     pub pre: [f64; 2],
@@ -46,6 +50,8 @@ impl Default for LocalSignals<'_> {
     fn default() -> Self {
         LocalSignals {
             t_ms: 0.0,
+            step: 0,
+            dt_ms: 0.0,
             pre: [0.0; 2],
             post: [0.0; 2],
             bap: 0.0,
@@ -59,6 +65,39 @@ impl Default for LocalSignals<'_> {
         }
     }
 }
+
+impl LocalSignals<'_> {
+    /// Signals at the end of step `step` of width `dt_ms` (`t_ms = step · dt_ms`), all others
+    /// at their defaults.
+    pub fn at_step(step: u64, dt_ms: f64) -> Self {
+        LocalSignals {
+            t_ms: step as f64 * dt_ms,
+            step,
+            dt_ms,
+            ..LocalSignals::default()
+        }
+    }
+
+    /// This event's [`Stamp`].
+    pub fn stamp(&self) -> Stamp {
+        Stamp(self.step as u32)
+    }
+
+    /// The time (ms) of the event stamped `stamp`, exactly as it was then (`t_ms` of that step),
+    /// for a stamp less than 2^32 steps old (an older one reads as a whole multiple of 2^32 steps
+    /// more recent; never later than now).
+    pub fn time_of(&self, stamp: Stamp) -> f64 {
+        let back = (self.step as u32).wrapping_sub(stamp.0);
+        self.step.saturating_sub(u64::from(back)) as f64 * self.dt_ms
+    }
+}
+
+/// A 4-byte time stamp for per-synapse state: the step of an event modulo 2^32 (with 0.1 ms
+/// steps, about 5 days). Where a rule's periodic tick (or its events) refresh a synapse's stamp
+/// more often than that, [`LocalSignals::time_of`] recovers the exact time, at half the bytes
+/// of an `f64` time. The default stamps step 0 (time 0).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Stamp(u32);
 
 /// What a synapse senses in the rate engine over one update of length `dt_ms` (one sample).
 #[derive(Debug, Clone, Copy, Default)]
@@ -90,5 +129,36 @@ impl RateSignals {
             modulator: self.modulator,
             teaching: self.teaching,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_stamp_gives_back_the_exact_time_of_its_step_across_the_wrap() {
+        let dt = 0.1;
+        for (then, now) in [
+            (0_u64, 7_u64),
+            (12_345, 12_345 + 10_000),
+            ((1 << 32) - 3, (1 << 32) + 5),
+            (5 << 32, (5 << 32) + 999),
+        ] {
+            let stamp = LocalSignals::at_step(then, dt).stamp();
+            let sig = LocalSignals::at_step(now, dt);
+            assert_eq!(
+                sig.time_of(stamp),
+                LocalSignals::at_step(then, dt).t_ms,
+                "{then} -> {now}"
+            );
+        }
+        // A stamp 2^32 + 2 steps old reads as 2 steps old, never as a future time.
+        let old = LocalSignals::at_step(10, dt).stamp();
+        assert_eq!(
+            LocalSignals::at_step((1 << 32) + 12, dt).time_of(old),
+            ((1u64 << 32) + 10) as f64 * dt
+        );
+        assert_eq!(LocalSignals::at_step(3, dt).time_of(Stamp::default()), 0.0);
     }
 }

@@ -29,10 +29,11 @@ use crate::neurons::NeuronBlock;
 use crate::traces::TraceSet;
 
 /// The signals of one synapse (on local target `i`) for rule `r`.
+#[allow(clippy::too_many_arguments)]
 fn signals<'a>(
     r: &'a PlasticRule,
     comp: usize,
-    t_ms: f64,
+    (t_ms, step, dt_ms): (f64, u64, f64),
     pre: [f64; 2],
     i: usize,
     block: &NeuronBlock,
@@ -40,6 +41,8 @@ fn signals<'a>(
 ) -> LocalSignals<'a> {
     LocalSignals {
         t_ms,
+        step,
+        dt_ms,
         pre,
         post: r.post.sample(i, t_ms),
         bap: 0.0,
@@ -183,6 +186,8 @@ pub(crate) struct Plastic {
     bap_now: Vec<f64>,
     /// Step width (ms).
     dt_ms: f64,
+    /// The step whose end is being processed (`t_ms = now_step · dt_ms`).
+    now_step: u64,
     /// Population index of local target 0, and the run's seed (partition-independent keys).
     first: u32,
     seed: u64,
@@ -314,6 +319,7 @@ impl Plastic {
             runners,
             bap_now: vec![0.0; n_local],
             dt_ms: clock.dt_ms(),
+            now_step: 0,
             structural,
             alive,
             length_um: template.length_um(comp),
@@ -388,6 +394,8 @@ impl Plastic {
         block: &mut NeuronBlock,
         modulators: &[Modulator],
     ) {
+        // Events at the end of step m happen at t_ms = (m + 1) · dt.
+        self.now_step = m + 1;
         if self
             .rules
             .iter()
@@ -549,9 +557,19 @@ impl Plastic {
             runners,
             components,
             comp,
+            now_step,
+            dt_ms,
             ..
         } = self;
-        let mut sig = signals(&rules[j], *comp, t_ms, pre, i, block, modulators);
+        let mut sig = signals(
+            &rules[j],
+            *comp,
+            (t_ms, *now_step, *dt_ms),
+            pre,
+            i,
+            block,
+            modulators,
+        );
         sig.bap = extra.0;
         sig.coactive = extra.1;
         let mut w = if components.is_empty() {

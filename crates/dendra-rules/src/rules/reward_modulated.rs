@@ -22,7 +22,7 @@
 
 use crate::rate::{RateCompartment, RateTerms};
 use crate::rule::{Needs, Rule, TraceSpec};
-use crate::signals::LocalSignals;
+use crate::signals::{LocalSignals, Stamp};
 
 /// Three-factor, reward-gated plasticity with consolidation.
 #[derive(Debug, Clone, Copy, PartialEq, serde::Deserialize)]
@@ -46,7 +46,8 @@ pub struct RewardModulated {
     pub w_min: f64,
     /// Upper weight bound. Default 1.
     pub w_max: f64,
-    /// Period of the lazy catch-up tick (ms). Default 1000.
+    /// Period of the lazy catch-up tick (ms). Default 1000. It also keeps each synapse's
+    /// 4-byte [`Stamp`] exact, which needs a tick within 2^32 steps (about 5 days at 0.1 ms).
     pub tick_ms: f64,
 }
 
@@ -67,43 +68,32 @@ impl Default for RewardModulated {
     }
 }
 
-/// Per-synapse state of [`RewardModulated`].
-#[derive(Debug, Clone, Copy, PartialEq)]
+/// Per-synapse state of [`RewardModulated`] (12 bytes).
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
 pub struct RewardState {
     /// Eligibility just after the last update.
     pub c: f32,
     /// Labile weight component `L` (the stable one is `w - L`).
     pub labile: f32,
-    /// Time of the last update (ms); NaN before the first.
-    pub t_ms: f64,
-}
-
-impl Default for RewardState {
-    fn default() -> Self {
-        RewardState {
-            c: 0.0,
-            labile: 0.0,
-            t_ms: f64::NAN,
-        }
-    }
+    /// When the synapse was last brought up to date (step 0 before its first update; the
+    /// periodic tick keeps it recent).
+    pub updated: Stamp,
 }
 
 impl RewardModulated {
     /// Bring `c`, `L` and `w` from the last update to `t`.
     fn advance(&self, w: &mut f64, s: &mut RewardState, sig: &LocalSignals) {
         let t = sig.t_ms;
-        if s.t_ms.is_nan() {
-            s.t_ms = t;
-            return;
-        }
-        let dt = t - s.t_ms;
+        let t_last = sig.time_of(s.updated);
+        let dt = t - t_last;
         if dt <= 0.0 {
             return;
         }
         let c0 = f64::from(s.c);
-        let gain = sig
-            .modulator
-            .map_or(0.0, |m| self.eta * m.integral_with(c0, self.tau_c_ms, s.t_ms, t));
+        let gain = match sig.modulator {
+            Some(m) if c0 != 0.0 => self.eta * m.integral_with(c0, self.tau_c_ms, t_last, t),
+            _ => 0.0,
+        };
         let mut labile = f64::from(s.labile);
         let stable = *w - labile;
         // Strang splitting: half the consolidation, the reward-gated gain, the other half.
@@ -122,7 +112,7 @@ impl RewardModulated {
         *w = total;
         s.labile = labile as f32;
         s.c = (c0 * (-dt / self.tau_c_ms).exp()) as f32;
-        s.t_ms = t;
+        s.updated = sig.stamp();
     }
 }
 
@@ -210,11 +200,10 @@ mod tests {
         let mut s = rule.init(w);
         fn sig(t: f64, pre: f64, m: &Modulator) -> LocalSignals<'_> {
             LocalSignals {
-                t_ms: t,
                 pre: [pre, 0.0],
                 bap: 1.0,
                 modulator: Some(m),
-                ..LocalSignals::default()
+                ..LocalSignals::at_step((t / 0.1).round() as u64, 0.1)
             }
         }
         rule.on_pre(&mut w, &mut s, &sig(0.0, 0.0, &m));
@@ -250,13 +239,12 @@ mod tests {
         let mut w = 0.5;
         let mut s = rule.init(w);
         let m = Modulator::new(ModulatorParams::default());
-        for (t, pre) in [(0.0, 0.0), (10.0, 0.6)] {
+        for (t, pre) in [(0.0_f64, 0.0), (10.0, 0.6)] {
             let sig = LocalSignals {
-                t_ms: t,
                 pre: [pre, 0.0],
                 bap: 1.0,
                 modulator: Some(&m),
-                ..LocalSignals::default()
+                ..LocalSignals::at_step((t / 0.1).round() as u64, 0.1)
             };
             rule.on_post(&mut w, &mut s, &sig);
         }
