@@ -11,20 +11,20 @@ use criterion::{Criterion, criterion_group, criterion_main};
 use dendra_rules::rules::{CoactivityRegister, LocalCoactivity, PairStdp, RewardModulated};
 use dendra_rules::{LocalSignals, Modulator, ModulatorParams, Rule};
 
-fn signals(t_ms: f64) -> LocalSignals<'static> {
+/// Signals at the end of `step` (0.1 ms steps).
+fn signals(step: u64) -> LocalSignals<'static> {
     LocalSignals {
-        t_ms,
         pre: [0.4, 0.0],
         post: [0.3, 0.0],
         bap: 0.7,
-        ..LocalSignals::default()
+        ..LocalSignals::at_step(step, 0.1)
     }
 }
 
 fn stdp(c: &mut Criterion) {
     let rule = PairStdp::default();
     let mut w = 0.5;
-    let sig = signals(10.0);
+    let sig = signals(100);
     c.bench_function("rule/pair_stdp/on_pre", |b| {
         b.iter(|| rule.on_pre(black_box(&mut w), &mut (), black_box(&sig)))
     });
@@ -43,13 +43,13 @@ fn reward(c: &mut Criterion) {
     let mut w = 0.5;
     // One presynaptic spike every 150 ms of simulated time: each update integrates eligibility
     // x neuromodulator over the gap since the last one.
-    let mut t_ms = 0.0;
+    let mut step = 0;
     c.bench_function("rule/reward_modulated/on_pre_150ms_gap", |b| {
         b.iter(|| {
-            t_ms = (t_ms + 150.0) % 10_000.0;
+            step = (step + 1500) % 100_000;
             let sig = LocalSignals {
                 modulator: Some(&modulator),
-                ..signals(t_ms)
+                ..signals(step)
             };
             rule.on_pre(black_box(&mut w), &mut state, black_box(&sig))
         })
@@ -59,20 +59,20 @@ fn reward(c: &mut Criterion) {
 fn coactivity(c: &mut Criterion) {
     let rule = LocalCoactivity::default();
     let spec = rule.needs().coactivity.expect("the rule counts co-activity");
-    // One distal branch of 100 um with 100 synapses at 6.5 Hz: about 32 events in a 50 ms window.
-    let mut register = CoactivityRegister::with_capacity(64);
-    let mut k = 0u64;
+    // One distal branch of 100 um with 100 synapses at 6.5 Hz (one input spike every ~1.5 ms,
+    // about 32 in a 50 ms window).
+    let mut register = CoactivityRegister::with_capacity(100);
+    let mut k = 0u32;
     let mut w = 0.5;
     c.bench_function("rule/local_coactivity/count_and_on_pre", |b| {
         b.iter(|| {
-            k += 1;
-            let t_ms = k as f64 * (1000.0 / 650.0);
-            let position_um = ((k * 37) % 100) as f32;
-            let n = register.count_and_record(t_ms, position_um, k % 100, &spec);
-            let sig = LocalSignals {
-                coactive: n,
-                ..signals(t_ms)
-            };
+            k = k.wrapping_add(1);
+            let step = u64::from(k) * 15;
+            let sig = signals(step);
+            let key = k % 100;
+            let position_um = ((key * 37) % 100) as f32;
+            let n = register.count_and_record(sig.t_ms, position_um, key, &spec);
+            let sig = LocalSignals { coactive: n, ..sig };
             rule.on_pre(black_box(&mut w), &mut (), black_box(&sig))
         })
     });
