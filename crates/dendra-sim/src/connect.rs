@@ -93,6 +93,10 @@ pub struct ProjectionPlan<'a> {
     pub seed: u64,
     /// Per-synapse delays as `(min, max)` steps, if heterogeneous.
     pub delay_steps: Option<(u64, u64)>,
+    /// Whether the built CSR stores positions (on a compartment with a length). When nothing
+    /// in the run reads them, they are left out and [`ProjectionPlan::positions`] draws them
+    /// again on demand (they come from their own stream).
+    pub keep_positions: bool,
 }
 
 impl<'a> ProjectionPlan<'a> {
@@ -126,6 +130,7 @@ impl<'a> ProjectionPlan<'a> {
             explicit,
             seed,
             delay_steps: None,
+            keep_positions: true,
         }
     }
 
@@ -192,6 +197,17 @@ impl<'a> ProjectionPlan<'a> {
 
     /// Build the CSR of the synapses onto targets `[first, first + n)` (local indices).
     pub fn build(&self, first: u32, n: usize) -> SimResult<Csr> {
+        self.build_with(first, n, self.keep_positions)
+    }
+
+    /// The positions (µm) of the synapses onto targets `first..first + n`, in the CSR order of
+    /// [`ProjectionPlan::build`] (empty on a compartment without length), drawn again from
+    /// their streams: what `build` would have stored.
+    pub fn positions(&self, first: u32, n: usize) -> SimResult<Vec<f32>> {
+        Ok(self.build_with(first, n, true)?.position_um)
+    }
+
+    fn build_with(&self, first: u32, n: usize, keep_positions: bool) -> SimResult<Csr> {
         let mut counts = vec![0u64; self.n_source as usize + 1];
         let mut buf = Vec::new();
         for j in first..first + n as u32 {
@@ -216,7 +232,7 @@ impl<'a> ProjectionPlan<'a> {
         let mut cursor: Vec<u32> = row_ptr[..self.n_source as usize].to_vec();
         let mut target = vec![0u32; total];
         let mut weight = vec![0f32; total];
-        let with_pos = self.length_um > 0.0;
+        let with_pos = self.length_um > 0.0 && keep_positions;
         let mut position_um = if with_pos { vec![0f32; total] } else { Vec::new() };
         let mut delay_extra = if self.delay_steps.is_some() {
             vec![0u8; total]

@@ -21,7 +21,7 @@ use std::sync::RwLock;
 use std::time::Instant;
 
 use dendra_core::Clock;
-use dendra_model::{NetworkDesc, PopulationKind, WeightDist};
+use dendra_model::{NetworkDesc, NeuronTemplate, PopulationKind, ProjectionDesc, WeightDist};
 use dendra_rules::Modulator;
 
 use crate::barrier::SpinBarrier;
@@ -55,7 +55,8 @@ pub struct RunStats {
     pub steps: u64,
     /// Synapses in the network.
     pub synapses: u64,
-    /// Bytes held by the synapse arrays (targets, weights, positions, row pointers) and by the
+    /// Bytes held by the synapse arrays (targets, weights, row pointers, and positions where
+    /// the run reads them: co-activity, structural plasticity) and by the
     /// per-synapse plasticity state (rule states, weight components, reverse index, co-activity
     /// register entries).
     pub synapse_bytes: u64,
@@ -128,6 +129,14 @@ impl Worker {
             Block::Source(s) => s.first,
         }
     }
+
+    /// Number of this worker's neurons (or sources) of population `pop`.
+    fn len_of(&self, pop: usize) -> usize {
+        match &self.blocks[pop] {
+            Block::Neurons(b) => b.n,
+            Block::Source(s) => s.n,
+        }
+    }
 }
 
 /// One synapse of a projection.
@@ -156,8 +165,30 @@ pub struct Simulation {
     workers: Vec<Worker>,
     /// `buffers[w][parity][pop]`: spikes published by worker `w`.
     buffers: Vec<[RwLock<Vec<Vec<u32>>>; 2]>,
+    /// Per projection, how to draw its positions again if its CSR does not store them.
+    position_recipes: Vec<Option<PositionRecipe>>,
     step: u64,
     stats: RunStats,
+}
+
+/// What it takes to draw a projection's synapse positions again.
+struct PositionRecipe {
+    desc: ProjectionDesc,
+    n_source: u32,
+    n_target: u32,
+    length_um: f64,
+    seed: u64,
+}
+
+/// Whether the engine reads the positions of synapses onto `receptor` of `template` during a
+/// run: for a co-activity register on their compartment, or for structural plasticity (which
+/// moves them).
+fn engine_reads_positions(template: &NeuronTemplate, receptor: usize) -> bool {
+    let comp = template.receptors[receptor].compartment;
+    template.rules.iter().any(|r| {
+        (r.compartment == comp && r.rule.needs().coactivity.is_some())
+            || (r.applies_to(receptor, comp) && r.structural.is_some())
+    })
 }
 
 /// Split `size` into `parts` contiguous ranges; returns range `k` as `(first, len)`.
@@ -233,7 +264,21 @@ impl Simulation {
                     seed,
                 );
                 plan.delay_steps = delay_ranges[k].filter(|r| r.1 > r.0);
+                plan.keep_positions = engine_reads_positions(t, p.receptor);
                 plan
+            })
+            .collect();
+        // Positions nothing in the run reads are drawn again when the synapses are listed.
+        let position_recipes = plans
+            .iter()
+            .map(|plan| {
+                (plan.length_um > 0.0 && !plan.keep_positions).then(|| PositionRecipe {
+                    desc: plan.desc.clone(),
+                    n_target: net.populations[plan.desc.target].size,
+                    n_source: plan.n_source,
+                    length_um: plan.length_um,
+                    seed,
+                })
             })
             .collect();
 
@@ -485,6 +530,7 @@ impl Simulation {
             threads,
             workers,
             buffers,
+            position_recipes,
             step: 0,
             stats: RunStats {
                 synapses,
@@ -781,6 +827,12 @@ impl Simulation {
             let lp = &w.projections[proj];
             let first = w.first_of(lp.target);
             let csr = &lp.csr;
+            let drawn = self.position_recipes[proj].as_ref().map(|r| {
+                let plan = ProjectionPlan::new(&r.desc, proj, r.n_source, r.n_target, r.length_um, r.seed);
+                plan.positions(first, w.len_of(lp.target))
+                    .expect("the same plan built this worker's synapses before")
+            });
+            let positions = drawn.as_deref().unwrap_or(&csr.position_um);
             for s in 0..csr.row_ptr.len() - 1 {
                 for k in csr.row_ptr[s] as usize..csr.row_ptr[s + 1] as usize {
                     let plastic = lp.plastic.as_ref();
@@ -788,7 +840,7 @@ impl Simulation {
                         source: s as u32,
                         target: first + csr.target[k],
                         weight: csr.weight_of(k),
-                        position_um: csr.position_um.get(k).copied(),
+                        position_um: positions.get(k).copied(),
                         alive: plastic.is_none_or(|p| p.is_alive(k)),
                         spine_size: plastic
                             .and_then(|p| p.spine_size(f64::from(csr.weight_of(k))))

@@ -811,3 +811,51 @@ fn projections_onto_one_branch_are_each_others_coactive_neighbours() {
     assert_eq!(w_b, vec![w(0.0), w(0.0)]);
     assert_eq!(w_a, w(1.0));
 }
+
+/// Positions that nothing in the run reads are not stored but drawn again when the synapses
+/// are listed: the list equals that of a run which stores them (a co-activity rule with zero
+/// amplitudes on the same compartment), on any thread count.
+#[test]
+fn positions_drawn_again_equal_stored_ones() {
+    let listed = |store: bool, threads: usize| {
+        let mut net = two_rule_network(7);
+        if store {
+            let NeuronTemplate { rules, .. } = Arc::make_mut(match &mut net.populations[0].kind {
+                PopulationKind::Neurons(t) => t,
+                PopulationKind::Source(_) => unreachable!(),
+            });
+            rules.push(CompartmentRule {
+                compartment: 1,
+                receptors: vec![],
+                rule: AnyRule::LocalCoactivity(LocalCoactivity {
+                    a_plus: 0.0,
+                    a_minus: 0.0,
+                    ..LocalCoactivity::default()
+                }),
+                modulator: None,
+                structural: None,
+            });
+        }
+        let mut sim = Simulation::new(&net, &RunConfig { seed: 3, threads }).unwrap();
+        sim.run(20.0).unwrap();
+        let stored_bytes = sim.stats().synapse_bytes;
+        let positions: Vec<Option<f32>> = sim.synapses(0).iter().map(|s| s.position_um).collect();
+        (positions, stored_bytes)
+    };
+    let (stored, bytes_stored) = listed(true, 1);
+    assert_eq!(stored.len(), 7 * 30);
+    assert!(
+        stored
+            .iter()
+            .all(|p| p.is_some_and(|x| (0.0..=120.0).contains(&x)))
+    );
+    for threads in [1, 3] {
+        let (drawn, bytes_drawn) = listed(false, threads);
+        assert_eq!(drawn, stored, "{threads} threads");
+        if threads == 1 {
+            // Per basal synapse: 4 bytes of position, a 16-byte register entry and, with two
+            // rules on the compartment, two 4-byte weight components.
+            assert_eq!(bytes_stored - bytes_drawn, 28 * 7 * 30);
+        }
+    }
+}
