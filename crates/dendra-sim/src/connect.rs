@@ -19,6 +19,10 @@ use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, Normal};
 
 use crate::error::{SimError, SimResult};
+use crate::prefetch::{prefetch, prefetch_slice};
+
+/// How many spikes ahead delivery starts loading a row (and twice as many, a row pointer).
+const ROWS_AHEAD: usize = 4;
 
 /// The synapses of one projection onto one worker's targets.
 #[derive(Debug, Clone)]
@@ -32,13 +36,36 @@ pub struct Csr {
     /// The weight of every synapse, when all are equal and none can change (see
     /// [`Csr::share_weight`]); `weight` is then empty.
     pub shared_weight: Option<f32>,
-    /// Position along the target compartment (µm), empty if the compartment has no length.
+    /// Position along the target compartment (µm); empty if the compartment has no length or
+    /// nothing in the run reads positions (see [`ProjectionPlan::keep_positions`]).
     pub position_um: Vec<f32>,
     /// Per-synapse delay above the projection's minimum (steps), empty when all are equal.
     pub delay_extra: Vec<u8>,
 }
 
 impl Csr {
+    /// While delivering `spikes[e]`, start loading what later spikes of the list will read:
+    /// the row pointer of the spike `2 ROWS_AHEAD` on and the row (targets, weights, delays) of
+    /// the spike `ROWS_AHEAD` on. Sources spike in no order, so each row is a cache miss of its
+    /// own; overlapping them makes delivery of a large network about a quarter faster (see
+    /// bench/notes.md).
+    #[inline(always)]
+    pub fn prefetch_rows(&self, spikes: &[u32], e: usize) {
+        if let Some(&far) = spikes.get(e + 2 * ROWS_AHEAD) {
+            prefetch(&self.row_ptr[far as usize]);
+        }
+        if let Some(&near) = spikes.get(e + ROWS_AHEAD) {
+            let row = self.row_ptr[near as usize] as usize..self.row_ptr[near as usize + 1] as usize;
+            prefetch_slice(&self.target[row.clone()]);
+            if self.shared_weight.is_none() {
+                prefetch_slice(&self.weight[row.clone()]);
+            }
+            if !self.delay_extra.is_empty() {
+                prefetch_slice(&self.delay_extra[row]);
+            }
+        }
+    }
+
     /// Number of synapses.
     pub fn len(&self) -> usize {
         self.target.len()

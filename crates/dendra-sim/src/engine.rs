@@ -887,7 +887,9 @@ fn deliver_spread(
     let mut events = 0;
     for buffer in buffers {
         let published = buffer[parity].read().unwrap_or_else(|e| e.into_inner());
-        for &s in &published[proj.source] {
+        let spikes = &published[proj.source];
+        for (e, &s) in spikes.iter().enumerate() {
+            csr.prefetch_rows(spikes, e);
             let (lo, hi) = (
                 csr.row_ptr[s as usize] as usize,
                 csr.row_ptr[s as usize + 1] as usize,
@@ -997,7 +999,9 @@ impl Worker {
             let lane = target.ring_lane(n + 1 + proj.delay_steps, proj.receptor);
             for buffer in buffers {
                 let published = buffer[parity].read().unwrap_or_else(|e| e.into_inner());
-                for &s in &published[proj.source] {
+                let spikes = &published[proj.source];
+                for (e, &s) in spikes.iter().enumerate() {
+                    csr.prefetch_rows(spikes, e);
                     let (lo, hi) = (
                         csr.row_ptr[s as usize] as usize,
                         csr.row_ptr[s as usize + 1] as usize,

@@ -12,7 +12,8 @@
 //! - [`engine`]: workers, the two-phase step loop and delay rings ([`Simulation`]);
 //! - `plasticity`: the bridge to `dendra-rules` (traces, bAP events, co-activity, ticks), with
 //!   `traces`: each rule's declared traces per neuron, stored densely;
-//! - [`record`]: recorded spikes, traces and weights.
+//! - [`record`]: recorded spikes, traces and weights;
+//! - `prefetch`: cache prefetch hints for the latency-bound gathers of spike delivery.
 #![warn(missing_docs)]
 
 pub mod barrier;
@@ -22,6 +23,7 @@ pub mod error;
 pub mod kernel;
 pub mod neurons;
 mod plasticity;
+mod prefetch;
 pub mod propagator;
 pub mod record;
 pub mod soma_current;
