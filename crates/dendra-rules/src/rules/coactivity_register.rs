@@ -2,22 +2,31 @@
 //! how many *other* synapses within a radius were active within a window.
 //!
 //! The register holds one entry per synapse that has spiked: its position, an opaque key that
-//! tells it from its neighbours, and the time of its last input spike, kept sorted by position.
-//! A query at position `x` finds the synapse's own entry by binary search, then walks outwards
-//! on both sides while the neighbours are within the radius, counting those whose last spike
-//! falls in the window. A synapse counts once however often it spiked, because it has one
-//! entry. The cost of a query is a search plus the neighbours within the radius, independent
-//! of the input rate and the window; the memory is one 16-byte entry per synapse. No
-//! allocation once every synapse of the branch has spiked once.
+//! tells it from its neighbours, and the time of its last input spike, kept sorted by position
+//! (three parallel columns). A query at position `x` finds the synapse's own entry (a search
+//! that starts where `x` falls in the span of positions held), then walks outwards on both
+//! sides, a block of entries at a time with branch-free tests, while the neighbours are within
+//! the radius, counting those whose last spike falls in the window. A synapse counts once
+//! however often it spiked, because it has one entry. The cost of a query is a short search
+//! plus the neighbours within the radius, independent of the input rate and the window; the
+//! memory is 16 bytes per synapse. No allocation once every synapse of the branch has spiked
+//! once (or once [`CoactivityRegister::reserve`] made room for all).
 
 use crate::rule::CoactivitySpec;
+
+/// Entries a side of a query examines per block, branch-free.
+const BLOCK: usize = 8;
 
 /// Recent presynaptic activity on one branch. The key only distinguishes a synapse from its
 /// neighbours (it is never used to reach the synapse).
 #[derive(Debug, Clone)]
 pub struct CoactivityRegister {
-    /// Sorted by (position, key).
-    entries: Vec<Entry>,
+    /// Positions (µm), sorted by (position, key).
+    position_um: Vec<f32>,
+    /// Keys, parallel to `position_um`.
+    key: Vec<u32>,
+    /// Time of each synapse's last input spike (ms; `-inf` before the first), parallel.
+    last_ms: Vec<f64>,
     /// Smallest and largest position ever held (µm): the span a search interpolates in.
     lo_um: f32,
     hi_um: f32,
@@ -26,50 +35,43 @@ pub struct CoactivityRegister {
 impl Default for CoactivityRegister {
     fn default() -> Self {
         CoactivityRegister {
-            entries: Vec::new(),
+            position_um: Vec::new(),
+            key: Vec::new(),
+            last_ms: Vec::new(),
             lo_um: f32::INFINITY,
             hi_um: f32::NEG_INFINITY,
         }
     }
 }
 
-/// One synapse's entry.
-#[derive(Debug, Clone, Copy)]
-struct Entry {
-    /// Time of its last input spike (ms; `-inf` before the first).
-    last_ms: f64,
-    position_um: f32,
-    key: u32,
-}
-
-impl Entry {
-    /// Whether this entry sorts before `(position_um, key)`.
-    #[inline]
-    fn before(&self, position_um: f32, key: u32) -> bool {
-        self.position_um
-            .total_cmp(&position_um)
-            .then(self.key.cmp(&key))
-            .is_lt()
-    }
-
-    #[inline]
-    fn is(&self, position_um: f32, key: u32) -> bool {
-        self.key == key && self.position_um.to_bits() == position_um.to_bits()
-    }
-}
-
 impl CoactivityRegister {
     /// An empty register with room for `capacity` synapses.
     pub fn with_capacity(capacity: usize) -> Self {
-        CoactivityRegister {
-            entries: Vec::with_capacity(capacity),
-            ..CoactivityRegister::default()
-        }
+        let mut r = CoactivityRegister::default();
+        r.reserve(capacity);
+        r
     }
 
     /// Make room for `additional` more synapses (exactly).
     pub fn reserve(&mut self, additional: usize) {
-        self.entries.reserve_exact(additional);
+        self.position_um.reserve_exact(additional);
+        self.key.reserve_exact(additional);
+        self.last_ms.reserve_exact(additional);
+    }
+
+    /// Whether entry `j` sorts before `(position_um, key)`.
+    #[inline]
+    fn before(&self, j: usize, position_um: f32, key: u32) -> bool {
+        self.position_um[j]
+            .total_cmp(&position_um)
+            .then(self.key[j].cmp(&key))
+            .is_lt()
+    }
+
+    /// Whether entry `j` is that of `(position_um, key)`.
+    #[inline]
+    fn is(&self, j: usize, position_um: f32, key: u32) -> bool {
+        self.key[j] == key && self.position_um[j].to_bits() == position_um.to_bits()
     }
 
     /// The first entry not before `(position_um, key)`. The search starts where the position
@@ -78,8 +80,7 @@ impl CoactivityRegister {
     /// lines the neighbour scan reads anyway (a plain binary search touched a new line at
     /// almost every step).
     fn locate(&self, position_um: f32, key: u32) -> usize {
-        let e = &self.entries;
-        let n = e.len();
+        let n = self.position_um.len();
         if n == 0 {
             return 0;
         }
@@ -92,16 +93,16 @@ impl CoactivityRegister {
         // NaN (a NaN position) saturates to 0.
         let guess = ((frac * (n - 1) as f64).round() as usize).min(n - 1);
         // Entries below `lo` are before the key, entries from `hi` on are not.
-        let (lo, hi);
+        let (mut lo, mut hi);
         let mut step = 1;
-        if e[guess].before(position_um, key) {
+        if self.before(guess, position_um, key) {
             let mut below = guess + 1;
             hi = loop {
                 let probe = guess + step;
                 if probe >= n {
                     break n;
                 }
-                if !e[probe].before(position_um, key) {
+                if !self.before(probe, position_um, key) {
                     break probe;
                 }
                 below = probe + 1;
@@ -115,7 +116,7 @@ impl CoactivityRegister {
                     break 0;
                 }
                 let probe = guess - step;
-                if e[probe].before(position_um, key) {
+                if self.before(probe, position_um, key) {
                     break probe + 1;
                 }
                 above = probe;
@@ -123,24 +124,27 @@ impl CoactivityRegister {
             };
             hi = above;
         }
-        lo + e[lo..hi].partition_point(|x| x.before(position_um, key))
+        while lo < hi {
+            let mid = lo + (hi - lo) / 2;
+            if self.before(mid, position_um, key) {
+                lo = mid + 1;
+            } else {
+                hi = mid;
+            }
+        }
+        lo
     }
 
     /// The index of the entry of `(position_um, key)`, added if it has none.
     #[inline]
     fn entry(&mut self, position_um: f32, key: u32) -> usize {
         let at = self.locate(position_um, key);
-        if self.entries.get(at).is_none_or(|e| !e.is(position_um, key)) {
+        if at == self.position_um.len() || !self.is(at, position_um, key) {
             self.lo_um = self.lo_um.min(position_um);
             self.hi_um = self.hi_um.max(position_um);
-            self.entries.insert(
-                at,
-                Entry {
-                    last_ms: f64::NEG_INFINITY,
-                    position_um,
-                    key,
-                },
-            );
+            self.position_um.insert(at, position_um);
+            self.key.insert(at, key);
+            self.last_ms.insert(at, f64::NEG_INFINITY);
         }
         at
     }
@@ -151,42 +155,78 @@ impl CoactivityRegister {
     pub fn count_and_record(&mut self, t_ms: f64, position_um: f32, key: u32, spec: &CoactivitySpec) -> u32 {
         let at = self.entry(position_um, key);
         let oldest = t_ms - spec.window_ms;
-        let within = |e: &Entry| f64::from((e.position_um - position_um).abs()) <= spec.radius_um;
-        let mut n = 0u32;
-        // Distances grow monotonically away from `at` (sorted positions, monotone rounding).
-        for e in self.entries[..at].iter().rev().take_while(|e| within(e)) {
-            n += u32::from(e.last_ms > oldest);
+        let (r, pos, last) = (spec.radius_um, &self.position_um, &self.last_ms);
+        let mut n = 0;
+        // Distances grow away from `at` (sorted positions, monotone rounding), so a side ends
+        // after the first block holding an entry outside the radius.
+        let mut j = at + 1;
+        while j < pos.len() {
+            let end = (j + BLOCK).min(pos.len());
+            let (inside, active) = count_block(&pos[j..end], &last[j..end], position_um, r, oldest);
+            n += active;
+            if inside < end - j {
+                break;
+            }
+            j = end;
         }
-        for e in self.entries[at + 1..].iter().take_while(|e| within(e)) {
-            n += u32::from(e.last_ms > oldest);
+        let mut j = at;
+        while j > 0 {
+            let start = j.saturating_sub(BLOCK);
+            let (inside, active) = count_block(&pos[start..j], &last[start..j], position_um, r, oldest);
+            n += active;
+            if inside < j - start {
+                break;
+            }
+            j = start;
         }
-        self.entries[at].last_ms = t_ms;
-        n
+        self.last_ms[at] = t_ms;
+        n as u32
     }
 
     /// Remove the entry of synapse `key` at `position_um` (a pruned synapse, or one that moves):
     /// it no longer counts as anyone's neighbour.
     pub fn forget(&mut self, position_um: f32, key: u32) {
         let at = self.locate(position_um, key);
-        if self.entries.get(at).is_some_and(|e| e.is(position_um, key)) {
-            self.entries.remove(at);
+        if at < self.position_um.len() && self.is(at, position_um, key) {
+            self.position_um.remove(at);
+            self.key.remove(at);
+            self.last_ms.remove(at);
         }
     }
 
     /// Synapses held (those that have spiked and were not forgotten).
     pub fn len(&self) -> usize {
-        self.entries.len()
+        self.position_um.len()
     }
 
     /// Whether no synapse is held.
     pub fn is_empty(&self) -> bool {
-        self.entries.is_empty()
+        self.position_um.is_empty()
     }
 
     /// Bytes of heap held.
     pub fn heap_bytes(&self) -> usize {
-        std::mem::size_of::<Entry>() * self.entries.capacity()
+        4 * self.position_um.capacity() + 4 * self.key.capacity() + 8 * self.last_ms.capacity()
     }
+}
+
+/// Of the entries `(pos[q], last[q])` of one block, how many lie within `radius_um` of
+/// `position_um`, and how many of those spiked after `oldest_ms` (branch-free).
+#[inline]
+fn count_block(
+    pos: &[f32],
+    last: &[f64],
+    position_um: f32,
+    radius_um: f64,
+    oldest_ms: f64,
+) -> (usize, usize) {
+    let (mut inside, mut active) = (0, 0);
+    for (&p, &l) in pos.iter().zip(last) {
+        let near = f64::from((p - position_um).abs()) <= radius_um;
+        inside += usize::from(near);
+        active += usize::from(near & (l > oldest_ms));
+    }
+    (inside, active)
 }
 
 #[cfg(test)]
