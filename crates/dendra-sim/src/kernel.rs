@@ -48,71 +48,81 @@ pub fn integrate(args: Integrate<'_>) {
     {
         if std::arch::is_x86_feature_detected!("avx512f") {
             // SAFETY: the CPU supports AVX-512F, checked just above.
-            return unsafe { integrate_avx512(args) };
+            return unsafe { dispatch!(args, avx512) };
         }
         if std::arch::is_x86_feature_detected!("avx2") {
             // SAFETY: the CPU supports AVX2, checked just above.
-            return unsafe { integrate_avx2(args) };
+            return unsafe { dispatch!(args, avx2) };
         }
     }
-    integrate_generic(args)
+    dispatch!(args, portable)
 }
 
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx512f")]
-fn integrate_avx512(args: Integrate<'_>) {
-    integrate_generic(args)
-}
-
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2")]
-fn integrate_avx2(args: Integrate<'_>) {
-    integrate_generic(args)
-}
-
-/// Pick the register-resident kernel for templates of up to 8 state variables, else the
-/// sparse chunked one.
-#[inline(always)]
-fn integrate_generic(args: Integrate<'_>) {
-    macro_rules! small {
-        ($ns:literal) => {
-            if args.u.is_some() {
-                integrate_small::<$ns, true>(args)
-            } else {
-                integrate_small::<$ns, false>(args)
-            }
-        };
-    }
-    if let Some(r) = point_receptors(args.prop) {
-        macro_rules! point {
-            ($r:literal) => {
-                if args.u.is_some() {
-                    integrate_point::<$r, true>(args)
+/// Call the kernel for `$args`'s template: the register-resident point kernel for one
+/// compartment with up to 4 receptors, the small one for up to 8 state variables, else the
+/// sparse chunked one. Each (kernel, size, input) combination is a function of its own, so the
+/// compiler allocates registers for one loop at a time (one function holding all of them
+/// spilled loop constants to the stack, at up to 3x the time, depending on unrelated code).
+macro_rules! dispatch {
+    ($args:expr, $isa:ident) => {{
+        let args = $args;
+        let has_u = args.u.is_some();
+        macro_rules! pick {
+            ($kernel:ident, $n:literal) => {
+                if has_u {
+                    $isa::$kernel::<$n, true>(args)
                 } else {
-                    integrate_point::<$r, false>(args)
+                    $isa::$kernel::<$n, false>(args)
                 }
             };
         }
-        match r {
-            1 => return point!(1),
-            2 => return point!(2),
-            3 => return point!(3),
-            4 => return point!(4),
-            _ => {}
+        match (point_receptors(args.prop), args.prop.n_state) {
+            (Some(1), _) => pick!(point, 1),
+            (Some(2), _) => pick!(point, 2),
+            (Some(3), _) => pick!(point, 3),
+            (Some(4), _) => pick!(point, 4),
+            (_, 1) => pick!(small, 1),
+            (_, 2) => pick!(small, 2),
+            (_, 3) => pick!(small, 3),
+            (_, 4) => pick!(small, 4),
+            (_, 5) => pick!(small, 5),
+            (_, 6) => pick!(small, 6),
+            (_, 7) => pick!(small, 7),
+            (_, 8) => pick!(small, 8),
+            _ => $isa::sparse(args),
         }
-    }
-    match args.prop.n_state {
-        1 => small!(1),
-        2 => small!(2),
-        3 => small!(3),
-        4 => small!(4),
-        5 => small!(5),
-        6 => small!(6),
-        7 => small!(7),
-        8 => small!(8),
-        _ => integrate_sparse(args),
-    }
+    }};
 }
+use dispatch;
+
+/// The kernels compiled for an instruction set (the same source, the same operations), or
+/// for the portable baseline without an attribute.
+macro_rules! isa_kernels {
+    ($(#[$m:meta])* mod $isa:ident, $(#[$f:meta])*) => {
+        $(#[$m])*
+        mod $isa {
+            use super::{Integrate, integrate_point, integrate_small, integrate_sparse};
+
+            $(#[$f])*
+            pub(super) fn point<const R: usize, const HAS_U: bool>(args: Integrate<'_>) {
+                integrate_point::<R, HAS_U>(args)
+            }
+
+            $(#[$f])*
+            pub(super) fn small<const NS: usize, const HAS_U: bool>(args: Integrate<'_>) {
+                integrate_small::<NS, HAS_U>(args)
+            }
+
+            $(#[$f])*
+            pub(super) fn sparse(args: Integrate<'_>) {
+                integrate_sparse(args)
+            }
+        }
+    };
+}
+isa_kernels!(#[cfg(target_arch = "x86_64")] mod avx512, #[target_feature(enable = "avx512f")]);
+isa_kernels!(#[cfg(target_arch = "x86_64")] mod avx2, #[target_feature(enable = "avx2")]);
+isa_kernels!(mod portable,);
 
 /// The first `N` rows (of `stride` values each) of `buf` as lane chunks; rows beyond the
 /// buffer's height are empty. A fixed-size array of views, so nothing is allocated per step.
@@ -148,7 +158,7 @@ fn integrate_point<const R: usize, const HAS_U: bool>(args: Integrate<'_>) {
         spike,
         ..
     } = args;
-    let (free_at, inhibit, rule, spikes) = spike.into_parts();
+    let (free_at, inhibit, rule, fired, spikes) = spike.into_parts();
     let ns = R + 1;
     let c0 = prop.offset[0];
     let p_vv = prop.phi_dense[0];
@@ -168,7 +178,6 @@ fn integrate_point<const R: usize, const HAS_U: bool>(args: Integrate<'_>) {
     let chunks = v_row.len();
     assert!(free_at.len() >= chunks && inhibit.len() >= chunks && (!HAS_U || u_row.len() == chunks));
     assert!(ir.iter().all(|r| r.len() == chunks) && rr.iter().all(|r| r.len() == chunks));
-    let mut fired = [0u64; LANES];
     for c in 0..chunks {
         let v = v_row[c];
         let mut acc = [c0; LANES];
@@ -196,11 +205,10 @@ fn integrate_point<const R: usize, const HAS_U: bool>(args: Integrate<'_>) {
             ir[r][c] = out;
             rr[r][c] = [0.0f32; LANES];
         }
-        if detect(&mut acc, &mut free_at[c], &inhibit[c], rule, &mut fired) {
-            push_fired(&fired, c * LANES, spikes);
-        }
+        fired[c] = detect(&mut acc, &mut free_at[c], &inhibit[c], rule);
         v_row[c] = acc;
     }
+    push_fired(&fired[..chunks], spikes);
 }
 
 /// All `NS` states of [`LANES`] neurons stay in registers through the step: `Φ` (skipping its
@@ -217,7 +225,7 @@ fn integrate_small<const NS: usize, const HAS_U: bool>(args: Integrate<'_>) {
         spike,
         ..
     } = args;
-    let (free_at, inhibit, rule, spikes) = spike.into_parts();
+    let (free_at, inhibit, rule, fired, spikes) = spike.into_parts();
     let nc = prop.n_comp;
     let chunks = stride / LANES;
     let mut phi = [[0.0f64; NS]; NS];
@@ -240,7 +248,6 @@ fn integrate_small<const NS: usize, const HAS_U: bool>(args: Integrate<'_>) {
     assert!(xr.iter().all(|r| r.len() == chunks));
     assert!(ur[..if HAS_U { nc } else { 0 }].iter().all(|r| r.len() == chunks));
     assert!(rr[..NS - nc].iter().all(|r| r.len() == chunks));
-    let mut fired = [0u64; LANES];
     for c in 0..chunks {
         let xs: [[f64; LANES]; NS] = std::array::from_fn(|j| xr[j][c]);
         for k in 0..NS {
@@ -271,12 +278,13 @@ fn integrate_small<const NS: usize, const HAS_U: bool>(args: Integrate<'_>) {
                 }
                 *lane = [0.0f32; LANES];
             }
-            if k == 0 && detect(&mut acc, &mut free_at[c], &inhibit[c], rule, &mut fired) {
-                push_fired(&fired, c * LANES, spikes);
+            if k == 0 {
+                fired[c] = detect(&mut acc, &mut free_at[c], &inhibit[c], rule);
             }
             xr[k][c] = acc;
         }
     }
+    push_fired(&fired[..chunks], spikes);
 }
 
 /// Chunked sparse kernel for larger templates: each row of `Φ` is a pass over a chunk.
@@ -346,6 +354,11 @@ pub struct Threshold<'a> {
     pub v_detect_mv: f64,
     /// Refractory period (steps).
     pub t_ref_steps: u64,
+    /// Scratch of one byte per lane chunk (length: stride / LANES): which lanes spiked. The
+    /// kernels store masks here and append the spikes after their loop, so the loop makes no
+    /// call (a call clobbers every vector register, and with one in the loop the compiler kept
+    /// the loop's constants on the stack, at up to 3x the time).
+    pub fired: &'a mut [u8],
     /// Local indices of spiking neurons are appended here, ascending.
     pub spikes: &'a mut Vec<u32>,
 }
@@ -353,49 +366,48 @@ pub struct Threshold<'a> {
 impl<'a> Threshold<'a> {
     /// The refractory stamps, the inhibition mask, the scalar rule and the spike output.
     #[inline(always)]
-    fn into_parts(self) -> (&'a mut [u64], &'a [u8], Detector, &'a mut Vec<u32>) {
+    fn into_parts(self) -> (&'a mut [u64], &'a [u8], Detector, &'a mut [u8], &'a mut Vec<u32>) {
         let rule = Detector {
             step: self.step,
             v_reset_mv: self.v_reset_mv,
             v_detect_mv: self.v_detect_mv,
             t_ref_steps: self.t_ref_steps,
         };
-        (self.free_at, self.inhibit, rule, self.spikes)
+        (self.free_at, self.inhibit, rule, self.fired, self.spikes)
     }
 }
 
-/// Threshold logic on one chunk of [`LANES`] somata; `fired[l]` is 1 where lane `l` spiked.
-/// Returns whether any lane spiked.
+/// Threshold logic on one chunk of [`LANES`] somata; returns the lanes that spiked as a bit
+/// mask (bit `l`: lane `l`). A mask, not an array of flags: the compiler keeps it in a mask
+/// register, where an array of flags was at times spilled to the stack in the hot loop.
 #[inline(always)]
-fn detect(
-    v: &mut [f64; LANES],
-    free_at: &mut [u64; LANES],
-    inhibit: &[u8; LANES],
-    rule: Detector,
-    fired: &mut [u64; LANES],
-) -> bool {
+fn detect(v: &mut [f64; LANES], free_at: &mut [u64; LANES], inhibit: &[u8; LANES], rule: Detector) -> u8 {
     let Detector {
         step,
         v_reset_mv,
         v_detect_mv,
         t_ref_steps,
     } = rule;
+    let mut flags = [0u64; LANES];
     for l in 0..LANES {
         let resting = step >= free_at[l];
         let spike = resting & (v[l] >= v_detect_mv) & (inhibit[l] == 0);
         v[l] = if spike | !resting { v_reset_mv } else { v[l] };
-        fired[l] = spike as u64;
+        flags[l] = spike as u64;
     }
-    let any = fired.iter().fold(0, |a, &f| a | f) != 0;
-    if any {
-        // Refractory during steps step+1 ..= step+t_ref.
-        for l in 0..LANES {
-            if fired[l] != 0 {
-                free_at[l] = step + 1 + t_ref_steps;
-            }
+    // (Lane flags folded, not a bit mask built lane by lane: the compiler vectorises this.)
+    if flags.iter().fold(0, |a, &f| a | f) == 0 {
+        return 0;
+    }
+    let mut fired = 0u8;
+    for l in 0..LANES {
+        if flags[l] != 0 {
+            fired |= 1 << l;
+            // Refractory during steps step+1 ..= step+t_ref.
+            free_at[l] = step + 1 + t_ref_steps;
         }
     }
-    any
+    fired
 }
 
 /// The scalar parameters of [`detect`].
@@ -407,29 +419,155 @@ struct Detector {
     t_ref_steps: u64,
 }
 
-#[inline(always)]
-fn push_fired(fired: &[u64; LANES], base: usize, spikes: &mut Vec<u32>) {
-    for (l, &f) in fired.iter().enumerate() {
-        if f != 0 {
-            spikes.push((base + l) as u32);
+/// Append the lanes set in each chunk's mask of `fired` to `spikes`, ascending. Masks are
+/// read eight at a time: most are zero.
+fn push_fired(fired: &[u8], spikes: &mut Vec<u32>) {
+    let (words, rest) = fired.as_chunks::<8>();
+    let push = |c: usize, mask: u8, spikes: &mut Vec<u32>| {
+        for l in 0..LANES {
+            if mask >> l & 1 != 0 {
+                spikes.push((c * LANES + l) as u32);
+            }
         }
+    };
+    for (w, word) in words.iter().enumerate() {
+        if u64::from_ne_bytes(*word) != 0 {
+            for (b, &mask) in word.iter().enumerate() {
+                push(8 * w + b, mask, spikes);
+            }
+        }
+    }
+    for (b, &mask) in rest.iter().enumerate() {
+        push(8 * words.len() + b, mask, spikes);
     }
 }
 
 /// Spike detection over somatic potentials `v` (length: stride), for the sparse kernel.
 fn threshold(v: &mut [f64], spike: Threshold<'_>) {
-    let (free_at, inhibit, rule, spikes) = spike.into_parts();
+    let (free_at, inhibit, rule, fired, spikes) = spike.into_parts();
     for base in (0..v.len()).step_by(LANES) {
         let chunk: &mut [f64; LANES] = (&mut v[base..base + LANES])
             .try_into()
             .expect("stride is whole lanes");
-        let mut fired = [0u64; LANES];
         let f: &mut [u64; LANES] = (&mut free_at[base..base + LANES])
             .try_into()
             .expect("whole lanes");
         let inh: &[u8; LANES] = (&inhibit[base..base + LANES]).try_into().expect("whole lanes");
-        if detect(chunk, f, inh, rule, &mut fired) {
-            push_fired(&fired, base, spikes);
+        fired[base / LANES] = detect(chunk, f, inh, rule);
+    }
+    push_fired(&fired[..v.len() / LANES], spikes);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use dendra_model::{CompartmentParams, NeuronTemplate, ReceptorParams, Role, Site, SomaParams};
+
+    /// A template with `dendrites` dendritic compartments in a chain and `receptors` current
+    /// receptors spread over the compartments.
+    fn template(dendrites: usize, receptors: usize) -> NeuronTemplate {
+        let mut t = NeuronTemplate::point(
+            "t",
+            SomaParams::default(),
+            (0..receptors)
+                .map(|r| ReceptorParams::current("r", r % (dendrites + 1), 2.0 + r as f64))
+                .collect(),
+        );
+        t.compartments = (0..dendrites)
+            .map(|d| CompartmentParams::new("d", Role::at(Site::Basal), d, 100.0))
+            .collect();
+        t
+    }
+
+    /// The state after `steps` steps of `isa`'s kernels from a fixed, varied start (some
+    /// neurons above threshold, some refractory, some inhibited; with and without input).
+    fn run(isa: &str, t: &NeuronTemplate, with_u: bool) -> (Vec<f64>, Vec<f32>, Vec<u64>, Vec<u32>) {
+        let prop = Propagator::new(t, 0.1);
+        let n = 37;
+        let stride = padded(n);
+        let ns = prop.n_state;
+        let wave = |k: usize, a: f64| (k as f64 * 0.618_034).fract() * a;
+        let mut x: Vec<f64> = (0..ns * stride)
+            .map(|k| {
+                if k < stride {
+                    -70.0 + wave(k, 25.0)
+                } else {
+                    wave(k, 50.0)
+                }
+            })
+            .collect();
+        let mut ring: Vec<f32> = (0..(ns - prop.n_comp) * stride)
+            .map(|k| wave(k, 30.0) as f32)
+            .collect();
+        let u: Vec<f64> = (0..prop.n_comp * stride).map(|k| wave(k, 200.0)).collect();
+        let mut free_at: Vec<u64> = (0..stride).map(|i| if i % 5 == 0 { 2 } else { 0 }).collect();
+        let inhibit: Vec<u8> = (0..stride).map(|i| u8::from(i % 7 == 0 || i >= n)).collect();
+        let mut scratch = vec![0.0; ns * CHUNK];
+        let mut fired = vec![0u8; stride / LANES];
+        let mut spikes = Vec::new();
+        for step in 0..4u64 {
+            let args = Integrate {
+                prop: &prop,
+                x: &mut x,
+                scratch: &mut scratch,
+                u: with_u.then_some(&u[..]),
+                ring: &mut ring,
+                stride,
+                spike: Threshold {
+                    free_at: &mut free_at,
+                    step,
+                    inhibit: &inhibit,
+                    v_reset_mv: -65.0,
+                    v_detect_mv: -52.0,
+                    t_ref_steps: 3,
+                    fired: &mut fired,
+                    spikes: &mut spikes,
+                },
+            };
+            match isa {
+                #[cfg(target_arch = "x86_64")]
+                // SAFETY: called only where the CPU has the feature (checked by the caller).
+                "avx512" => unsafe { dispatch!(args, avx512) },
+                #[cfg(target_arch = "x86_64")]
+                // SAFETY: as above.
+                "avx2" => unsafe { dispatch!(args, avx2) },
+                _ => dispatch!(args, portable),
+            }
+            spikes.push(u32::MAX); // step separator
+        }
+        (x, ring, free_at, spikes)
+    }
+
+    #[test]
+    fn every_instruction_set_gives_the_same_bits_as_the_portable_kernels() {
+        let mut isas = vec![];
+        #[cfg(target_arch = "x86_64")]
+        {
+            if std::arch::is_x86_feature_detected!("avx512f") {
+                isas.push("avx512");
+            }
+            if std::arch::is_x86_feature_detected!("avx2") {
+                isas.push("avx2");
+            }
+        }
+        // Point (1 and 3 receptors), small (3 compartments, 3 receptors: 6 states) and sparse
+        // (6 compartments, 4 receptors: 10 states) kernels.
+        for (dendrites, receptors) in [(0, 1), (0, 3), (2, 3), (5, 4)] {
+            let t = template(dendrites, receptors);
+            for with_u in [false, true] {
+                let reference = run("portable", &t, with_u);
+                assert!(
+                    reference.3.len() > 4,
+                    "some neurons spike ({dendrites}, {receptors})"
+                );
+                for isa in &isas {
+                    assert_eq!(
+                        run(isa, &t, with_u),
+                        reference,
+                        "{isa}, {dendrites} dendrites, {receptors} receptors, input {with_u}"
+                    );
+                }
+            }
         }
     }
 }

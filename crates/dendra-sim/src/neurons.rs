@@ -104,6 +104,8 @@ pub struct NeuronBlock {
     u: Vec<f64>,
     /// First step after each neuron's refractory period.
     free_at: Vec<u64>,
+    /// Per lane chunk, the lanes that spiked in this step (the kernel's scratch).
+    fired: Vec<u8>,
     w: Vec<f64>,
     hist: Vec<u64>,
     spike_blocked: Vec<bool>,
@@ -292,6 +294,7 @@ impl NeuronBlock {
                 Vec::new()
             },
             free_at: vec![0; st],
+            fired: vec![0; st / kernel::LANES],
             spike_blocked: vec![false; n],
             kir_g: if has_kir { vec![0.0; n] } else { Vec::new() },
             kir_ge: if has_kir { vec![0.0; n] } else { Vec::new() },
@@ -370,6 +373,7 @@ impl NeuronBlock {
                 v_reset_mv: self.v_reset_mv,
                 v_detect_mv: self.v_detect_mv,
                 t_ref_steps: self.t_ref_steps,
+                fired: &mut self.fired,
                 spikes,
             },
         });
