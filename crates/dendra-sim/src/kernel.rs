@@ -176,7 +176,8 @@ fn integrate_point<const R: usize, const HAS_U: bool>(args: Integrate<'_>) {
     let (free_at, _) = free_at.as_chunks_mut::<LANES>();
     let (inhibit, _) = inhibit.as_chunks::<LANES>();
     let chunks = v_row.len();
-    assert!(free_at.len() >= chunks && inhibit.len() >= chunks && (!HAS_U || u_row.len() == chunks));
+    assert!(free_at.len() >= chunks && inhibit.len() >= chunks && fired.len() >= chunks);
+    assert!(!HAS_U || u_row.len() == chunks);
     assert!(ir.iter().all(|r| r.len() == chunks) && rr.iter().all(|r| r.len() == chunks));
     for c in 0..chunks {
         let v = v_row[c];
@@ -244,7 +245,7 @@ fn integrate_small<const NS: usize, const HAS_U: bool>(args: Integrate<'_>) {
         std::array::from_fn(|_| u_rows.next().map_or(&[][..], |r| r.as_chunks().0));
     let (free_at, _) = free_at.as_chunks_mut::<LANES>();
     let (inhibit, _) = inhibit.as_chunks::<LANES>();
-    assert!(free_at.len() >= chunks && inhibit.len() >= chunks);
+    assert!(free_at.len() >= chunks && inhibit.len() >= chunks && fired.len() >= chunks);
     assert!(xr.iter().all(|r| r.len() == chunks));
     assert!(ur[..if HAS_U { nc } else { 0 }].iter().all(|r| r.len() == chunks));
     assert!(rr[..NS - nc].iter().all(|r| r.len() == chunks));

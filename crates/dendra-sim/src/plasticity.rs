@@ -29,7 +29,6 @@ use crate::neurons::NeuronBlock;
 use crate::traces::TraceSet;
 
 /// The signals of one synapse (on local target `i`) for rule `r`.
-#[allow(clippy::too_many_arguments)]
 fn signals<'a>(
     r: &'a PlasticRule,
     comp: usize,
