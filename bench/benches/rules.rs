@@ -59,6 +59,7 @@ fn reward(c: &mut Criterion) {
 fn coactivity(c: &mut Criterion) {
     let rule = LocalCoactivity::default();
     let spec = rule.needs().coactivity.expect("the rule counts co-activity");
+    let near = spec.in_steps(signals(0).dt_ms);
     // One distal branch of 100 um with 100 synapses at 6.5 Hz (one input spike every ~1.5 ms,
     // about 32 in a 50 ms window).
     let mut register = CoactivityRegister::with_capacity(100);
@@ -71,7 +72,7 @@ fn coactivity(c: &mut Criterion) {
             let sig = signals(step);
             let key = k % 100;
             let position_um = ((key * 37) % 100) as f32;
-            let n = register.count_and_record(sig.t_ms, position_um, key, &spec);
+            let n = register.count_and_record(sig.stamp(), position_um, key, &near);
             let sig = LocalSignals { coactive: n, ..sig };
             rule.on_pre(black_box(&mut w), &mut (), black_box(&sig))
         })

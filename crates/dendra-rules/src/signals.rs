@@ -97,7 +97,14 @@ impl LocalSignals<'_> {
 /// more often than that, [`LocalSignals::time_of`] recovers the exact time, at half the bytes
 /// of an `f64` time. The default stamps step 0 (time 0).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Stamp(u32);
+pub struct Stamp(pub(crate) u32);
+
+impl Stamp {
+    /// The stamp of step `step` (its value modulo 2^32).
+    pub fn of_step(step: u64) -> Stamp {
+        Stamp(step as u32)
+    }
+}
 
 /// What a synapse senses in the rate engine over one update of length `dt_ms` (one sample).
 #[derive(Debug, Clone, Copy, Default)]

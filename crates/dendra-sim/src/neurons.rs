@@ -27,7 +27,8 @@ use dendra_model::{
 };
 use rand::RngExt;
 
-use dendra_rules::rules::CoactivityRegister;
+use dendra_rules::Stamp;
+use dendra_rules::rules::{CoactivityRegister, REFRESH_STEPS};
 
 use crate::kernel::{self, Integrate, Threshold};
 
@@ -353,6 +354,12 @@ impl NeuronBlock {
         }
         if self.stimuli.iter().any(|s| s.edge(n)) {
             self.refresh_masks(n);
+        }
+        if n > 0 && n.is_multiple_of(REFRESH_STEPS) {
+            // Keep the registers' stamps from wrapping (events so far are stamped at most `n`).
+            for r in &mut self.registers {
+                r.refresh(Stamp::of_step(n));
+            }
         }
         if self.uses_u {
             self.assemble_input(n, clock.time_ms(n));

@@ -19,6 +19,8 @@
 
 use dendra_core::{Clock, Purpose, StreamKey};
 use dendra_model::{CompartmentRule, NeuronTemplate};
+use dendra_rules::Stamp;
+use dendra_rules::rules::Neighbourhood;
 use dendra_rules::{
     AnyRule, CompartmentSignals, DriveArchive, LocalSignals, Modulator, Needs, Rule, StructuralParams,
 };
@@ -173,6 +175,8 @@ pub(crate) struct Plastic {
     comp: usize,
     /// Co-activity: the register slot of the target compartment in the block, if any.
     register: Option<usize>,
+    /// The co-activity query of the rule that reads it (radius 0 and an empty window if none).
+    neighbourhood: Neighbourhood,
     /// Key of CSR position 0 in the register (keys are unique among the projections onto one
     /// compartment of a worker's neurons).
     key_base: u32,
@@ -303,6 +307,13 @@ impl Plastic {
         } else {
             (Vec::new(), Vec::new())
         };
+        let neighbourhood = rules.iter().find_map(|r| r.needs.coactivity).map_or(
+            Neighbourhood {
+                radius_um: 0.0,
+                window_steps: 0,
+            },
+            |spec| spec.in_steps(clock.dt_ms()),
+        );
         let slots = delay_steps as usize + 1;
         let structural = acting.iter().find_map(|(_, cr)| cr.structural).map(|sp| {
             let steps = ((sp.check_ms / clock.dt_ms()).round() as u64).max(1);
@@ -332,6 +343,7 @@ impl Plastic {
             pending: (0..slots).map(|_| Vec::with_capacity(64)).collect(),
             comp,
             register: register.map(|(slot, _)| slot),
+            neighbourhood,
             key_base: register.map_or(0, |(_, base)| base),
         })
     }
@@ -609,14 +621,7 @@ impl Plastic {
         for (now, r) in self.pre_now.iter_mut().zip(&self.rules) {
             *now = r.pre.sample(s, t_ms);
         }
-        let spec =
-            self.rules
-                .iter()
-                .find_map(|r| r.needs.coactivity)
-                .unwrap_or(dendra_rules::CoactivitySpec {
-                    radius_um: 0.0,
-                    window_ms: 0.0,
-                });
+        let now = Stamp::of_step(self.now_step);
         for k in lo..hi {
             if !self.is_alive(k) {
                 continue;
@@ -625,9 +630,12 @@ impl Plastic {
             let coactive = match self.register {
                 Some(slot) => {
                     let pos = csr.position_um.get(k).copied().unwrap_or(0.0);
-                    block
-                        .register(slot, i)
-                        .count_and_record(t_ms, pos, self.key_base + k as u32, &spec)
+                    block.register(slot, i).count_and_record(
+                        now,
+                        pos,
+                        self.key_base + k as u32,
+                        &self.neighbourhood,
+                    )
                 }
                 None => 0,
             };

@@ -2,17 +2,59 @@
 //! how many *other* synapses within a radius were active within a window.
 //!
 //! The register holds one entry per synapse that has spiked: its position, an opaque key that
-//! tells it from its neighbours, and the time of its last input spike, kept sorted by position
-//! (three parallel columns). A query at position `x` finds the synapse's own entry (a search
+//! tells it from its neighbours, and the [`Stamp`] (step modulo 2^32) of its last input spike,
+//! kept sorted by position (three parallel 4-byte columns). A query at position `x` finds the synapse's own entry (a search
 //! that starts where `x` falls in the span of positions held), then walks outwards on both
 //! sides, a block of entries at a time with branch-free tests, while the neighbours are within
 //! the radius, counting those whose last spike falls in the window. A synapse counts once
 //! however often it spiked, because it has one entry. The cost of a query is a short search
 //! plus the neighbours within the radius, independent of the input rate and the window; the
-//! memory is 16 bytes per synapse. No allocation once every synapse of the branch has spiked
+//! memory is 12 bytes per synapse. No allocation once every synapse of the branch has spiked
 //! once (or once [`CoactivityRegister::reserve`] made room for all).
+//!
+//! Ages are differences of stamps (wrapping), so a stamp must never grow 2^32 steps old:
+//! [`CoactivityRegister::refresh`], called at least once every [`REFRESH_STEPS`] steps, caps
+//! every age at 2^31 steps, which reads as "not active" for any window (windows are capped
+//! below 2^31 steps, about 2.5 days at 0.1 ms).
 
 use crate::rule::CoactivitySpec;
+use crate::signals::Stamp;
+
+/// The age (steps) of a synapse that has not spiked for at least this long, and of a new entry.
+const LONG_AGO: u32 = 1 << 31;
+
+/// How often (steps) [`CoactivityRegister::refresh`] must run at the least: ages then stay below
+/// 2^32 steps between refreshes.
+pub const REFRESH_STEPS: u64 = 1 << 30;
+
+/// A co-activity query in steps: the radius (µm) and the window, as the number of steps a
+/// neighbour's last spike may be old (strictly less) to count.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Neighbourhood {
+    /// Only synapses within this distance (µm) count.
+    pub radius_um: f64,
+    /// Only synapses whose last spike is fewer than this many steps old count.
+    pub window_steps: u32,
+}
+
+impl CoactivitySpec {
+    /// This spec on steps of `dt_ms`: a spike `window_ms` old or older does not count, so the
+    /// window holds the ages below `window_ms / dt_ms` (a ratio within 10^-9 of an integer is
+    /// taken as that integer). Windows are capped at 2^31 steps.
+    pub fn in_steps(&self, dt_ms: f64) -> Neighbourhood {
+        let ratio = self.window_ms / dt_ms;
+        let steps = if (ratio - ratio.round()).abs() <= 1e-9 * ratio.abs().max(1.0) {
+            ratio.round()
+        } else {
+            ratio.ceil()
+        };
+        Neighbourhood {
+            radius_um: self.radius_um,
+            // NaN and negative windows saturate to 0 (nothing counts).
+            window_steps: steps.clamp(0.0, f64::from(LONG_AGO)) as u32,
+        }
+    }
+}
 
 /// Entries a side of a query examines per block, branch-free.
 const BLOCK: usize = 8;
@@ -25,8 +67,8 @@ pub struct CoactivityRegister {
     position_um: Vec<f32>,
     /// Keys, parallel to `position_um`.
     key: Vec<u32>,
-    /// Time of each synapse's last input spike (ms; `-inf` before the first), parallel.
-    last_ms: Vec<f64>,
+    /// Stamp of each synapse's last input spike (one [`LONG_AGO`] before its first), parallel.
+    last: Vec<u32>,
     /// Smallest and largest position ever held (µm): the span a search interpolates in.
     lo_um: f32,
     hi_um: f32,
@@ -37,7 +79,7 @@ impl Default for CoactivityRegister {
         CoactivityRegister {
             position_um: Vec::new(),
             key: Vec::new(),
-            last_ms: Vec::new(),
+            last: Vec::new(),
             lo_um: f32::INFINITY,
             hi_um: f32::NEG_INFINITY,
         }
@@ -56,7 +98,7 @@ impl CoactivityRegister {
     pub fn reserve(&mut self, additional: usize) {
         self.position_um.reserve_exact(additional);
         self.key.reserve_exact(additional);
-        self.last_ms.reserve_exact(additional);
+        self.last.reserve_exact(additional);
     }
 
     /// Whether entry `j` sorts before `(position_um, key)`.
@@ -135,34 +177,36 @@ impl CoactivityRegister {
         lo
     }
 
-    /// The index of the entry of `(position_um, key)`, added if it has none.
+    /// The index of the entry of `(position_um, key)`, added if it has none (last spike long
+    /// ago, as of `now`).
     #[inline]
-    fn entry(&mut self, position_um: f32, key: u32) -> usize {
+    fn entry(&mut self, now: u32, position_um: f32, key: u32) -> usize {
         let at = self.locate(position_um, key);
         if at == self.position_um.len() || !self.is(at, position_um, key) {
             self.lo_um = self.lo_um.min(position_um);
             self.hi_um = self.hi_um.max(position_um);
             self.position_um.insert(at, position_um);
             self.key.insert(at, key);
-            self.last_ms.insert(at, f64::NEG_INFINITY);
+            self.last.insert(at, now.wrapping_sub(LONG_AGO));
         }
         at
     }
 
-    /// Count other synapses within `radius_um` of `position_um` active in `(t - window, t]`,
-    /// then record this spike of synapse `key` (at `position_um`). Each neighbour counts once
-    /// however often it spiked.
-    pub fn count_and_record(&mut self, t_ms: f64, position_um: f32, key: u32, spec: &CoactivitySpec) -> u32 {
-        let at = self.entry(position_um, key);
-        let oldest = t_ms - spec.window_ms;
-        let (r, pos, last) = (spec.radius_um, &self.position_um, &self.last_ms);
+    /// Count other synapses within the radius of `position_um` whose last spike is younger
+    /// than the window, then record this spike of synapse `key` (at `position_um`), stamped
+    /// `now`. Each neighbour counts once however often it spiked.
+    pub fn count_and_record(&mut self, now: Stamp, position_um: f32, key: u32, near: &Neighbourhood) -> u32 {
+        let now = now.0;
+        let at = self.entry(now, position_um, key);
+        let (r, pos, last) = (near.radius_um, &self.position_um, &self.last);
+        let window = near.window_steps;
         let mut n = 0;
         // Distances grow away from `at` (sorted positions, monotone rounding), so a side ends
         // after the first block holding an entry outside the radius.
         let mut j = at + 1;
         while j < pos.len() {
             let end = (j + BLOCK).min(pos.len());
-            let (inside, active) = count_block(&pos[j..end], &last[j..end], position_um, r, oldest);
+            let (inside, active) = count_block(&pos[j..end], &last[j..end], position_um, r, now, window);
             n += active;
             if inside < end - j {
                 break;
@@ -172,15 +216,26 @@ impl CoactivityRegister {
         let mut j = at;
         while j > 0 {
             let start = j.saturating_sub(BLOCK);
-            let (inside, active) = count_block(&pos[start..j], &last[start..j], position_um, r, oldest);
+            let (inside, active) = count_block(&pos[start..j], &last[start..j], position_um, r, now, window);
             n += active;
             if inside < j - start {
                 break;
             }
             j = start;
         }
-        self.last_ms[at] = t_ms;
+        self.last[at] = now;
         n as u32
+    }
+
+    /// Cap every age at 2^31 steps as of `now`, so that no stamp wraps: call at least once every
+    /// [`REFRESH_STEPS`] steps. Counts are unchanged (no window reaches 2^31 steps).
+    pub fn refresh(&mut self, now: Stamp) {
+        let now = now.0;
+        for l in &mut self.last {
+            if now.wrapping_sub(*l) >= LONG_AGO {
+                *l = now.wrapping_sub(LONG_AGO);
+            }
+        }
     }
 
     /// Remove the entry of synapse `key` at `position_um` (a pruned synapse, or one that moves):
@@ -190,7 +245,7 @@ impl CoactivityRegister {
         if at < self.position_um.len() && self.is(at, position_um, key) {
             self.position_um.remove(at);
             self.key.remove(at);
-            self.last_ms.remove(at);
+            self.last.remove(at);
         }
     }
 
@@ -206,25 +261,27 @@ impl CoactivityRegister {
 
     /// Bytes of heap held.
     pub fn heap_bytes(&self) -> usize {
-        4 * self.position_um.capacity() + 4 * self.key.capacity() + 8 * self.last_ms.capacity()
+        4 * (self.position_um.capacity() + self.key.capacity() + self.last.capacity())
     }
 }
 
 /// Of the entries `(pos[q], last[q])` of one block, how many lie within `radius_um` of
-/// `position_um`, and how many of those spiked after `oldest_ms` (branch-free).
+/// `position_um`, and how many of those spiked fewer than `window` steps before `now`
+/// (branch-free).
 #[inline]
 fn count_block(
     pos: &[f32],
-    last: &[f64],
+    last: &[u32],
     position_um: f32,
     radius_um: f64,
-    oldest_ms: f64,
+    now: u32,
+    window: u32,
 ) -> (usize, usize) {
     let (mut inside, mut active) = (0, 0);
     for (&p, &l) in pos.iter().zip(last) {
         let near = f64::from((p - position_um).abs()) <= radius_um;
         inside += usize::from(near);
-        active += usize::from(near & (l > oldest_ms));
+        active += usize::from(near & (now.wrapping_sub(l) < window));
     }
     (inside, active)
 }
@@ -237,63 +294,56 @@ mod tests {
         radius_um: 10.0,
         window_ms: 50.0,
     };
+    const DT_MS: f64 = 0.1;
+
+    /// A query at `t_ms` (a whole number of 0.1 ms steps).
+    fn at(reg: &mut CoactivityRegister, t_ms: f64, x: f32, key: u32, spec: &CoactivitySpec) -> u32 {
+        let step = (t_ms / DT_MS).round() as u64;
+        reg.count_and_record(Stamp::of_step(step), x, key, &spec.in_steps(DT_MS))
+    }
 
     #[test]
     fn counts_only_neighbours_inside_radius_and_window() {
         let mut reg = CoactivityRegister::default();
-        assert_eq!(reg.count_and_record(0.0, 20.0, 1, &SPEC), 0);
-        assert_eq!(reg.count_and_record(5.0, 45.0, 2, &SPEC), 0, "25 µm away");
-        assert_eq!(
-            reg.count_and_record(10.0, 29.0, 3, &SPEC),
-            1,
-            "9 µm from synapse 1"
-        );
-        assert_eq!(
-            reg.count_and_record(12.0, 20.0, 1, &SPEC),
-            1,
-            "itself excluded, 3 counts"
-        );
-        assert_eq!(
-            reg.count_and_record(15.0, 29.5, 4, &SPEC),
-            2,
-            "synapse 1 once, and 3"
-        );
+        assert_eq!(at(&mut reg, 0.0, 20.0, 1, &SPEC), 0);
+        assert_eq!(at(&mut reg, 5.0, 45.0, 2, &SPEC), 0, "25 µm away");
+        assert_eq!(at(&mut reg, 10.0, 29.0, 3, &SPEC), 1, "9 µm from synapse 1");
+        assert_eq!(at(&mut reg, 12.0, 20.0, 1, &SPEC), 1, "itself excluded, 3 counts");
+        assert_eq!(at(&mut reg, 15.0, 29.5, 4, &SPEC), 2, "synapse 1 once, and 3");
         // 70 ms later the earlier spikes are outside the window.
-        assert_eq!(reg.count_and_record(85.0, 21.0, 5, &SPEC), 0);
+        assert_eq!(at(&mut reg, 85.0, 21.0, 5, &SPEC), 0);
         assert_eq!(reg.len(), 5);
     }
 
     #[test]
     fn synapses_at_the_same_position_are_distinct_neighbours() {
         let mut reg = CoactivityRegister::default();
-        assert_eq!(reg.count_and_record(0.0, 30.0, 7, &SPEC), 0);
-        assert_eq!(reg.count_and_record(1.0, 30.0, 3, &SPEC), 1);
-        assert_eq!(reg.count_and_record(2.0, 30.0, 9, &SPEC), 2);
-        assert_eq!(
-            reg.count_and_record(3.0, 30.0, 3, &SPEC),
-            2,
-            "7 and 9, not itself"
-        );
+        assert_eq!(at(&mut reg, 0.0, 30.0, 7, &SPEC), 0);
+        assert_eq!(at(&mut reg, 1.0, 30.0, 3, &SPEC), 1);
+        assert_eq!(at(&mut reg, 2.0, 30.0, 9, &SPEC), 2);
+        assert_eq!(at(&mut reg, 3.0, 30.0, 3, &SPEC), 2, "7 and 9, not itself");
         assert_eq!(reg.len(), 3);
     }
 
     #[test]
     fn a_forgotten_synapse_is_no_neighbour() {
         let mut reg = CoactivityRegister::default();
-        reg.count_and_record(0.0, 30.0, 1, &SPEC);
-        reg.count_and_record(1.0, 35.0, 2, &SPEC);
+        at(&mut reg, 0.0, 30.0, 1, &SPEC);
+        at(&mut reg, 1.0, 35.0, 2, &SPEC);
         reg.forget(30.0, 1);
         reg.forget(30.0, 5); // not held: nothing happens
         assert_eq!(reg.len(), 1);
-        assert_eq!(reg.count_and_record(2.0, 31.0, 3, &SPEC), 1, "only synapse 2");
+        assert_eq!(at(&mut reg, 2.0, 31.0, 3, &SPEC), 1, "only synapse 2");
     }
 
-    /// The count from first principles: distinct other keys within the radius in the window.
-    fn brute_force(events: &[(f64, f32, u32)], t_ms: f64, x: f32, key: u32, spec: &CoactivitySpec) -> u32 {
+    /// The count from first principles: distinct other keys within the radius in the window
+    /// (times as steps).
+    fn brute_force(events: &[(u64, f32, u32)], step: u64, x: f32, key: u32, spec: &CoactivitySpec) -> u32 {
+        let window_steps = (spec.window_ms / DT_MS).round() as u64;
         let mut keys: Vec<u32> = events
             .iter()
-            .filter(|&&(t, y, k)| {
-                k != key && t > t_ms - spec.window_ms && f64::from((y - x).abs()) <= spec.radius_um
+            .filter(|&&(s, y, k)| {
+                k != key && step - s < window_steps && f64::from((y - x).abs()) <= spec.radius_um
             })
             .map(|e| e.2)
             .collect();
@@ -317,7 +367,8 @@ mod tests {
         for round in 0..=radii.len() {
             let mut reg = CoactivityRegister::with_capacity(4);
             let mut events = Vec::new();
-            let mut t = 0.0;
+            // Steps start just before the stamps wrap, so the walk crosses it.
+            let mut now = (1u64 << 32) - 6000;
             for step in 0..3000 {
                 // Round `radii.len()` mixes all radii in one register.
                 let radius_um = radii[if round < radii.len() {
@@ -329,7 +380,7 @@ mod tests {
                     radius_um,
                     window_ms: if step % 3 == 0 { 20.0 } else { 50.0 },
                 };
-                t += (10.0 * next()).floor() * 0.1;
+                now += (10.0 * next()).floor() as u64;
                 let key = (next() * 60.0) as u32;
                 // Each key has its own position, some outside [0, 100]; keys 0-4 share one.
                 let x = if key < 5 {
@@ -337,15 +388,64 @@ mod tests {
                 } else {
                     ((f64::from(key) * 7.3) % 120.0 - 10.0) as f32
                 };
-                let expected = brute_force(&events, t, x, key, &spec);
+                let expected = brute_force(&events, now, x, key, &spec);
+                let near = spec.in_steps(DT_MS);
                 assert_eq!(
-                    reg.count_and_record(t, x, key, &spec),
+                    reg.count_and_record(Stamp::of_step(now), x, key, &near),
                     expected,
-                    "r {radius_um}, t {t}"
+                    "r {radius_um}, step {now}"
                 );
-                events.push((t, x, key));
+                events.push((now, x, key));
             }
             assert_eq!(reg.len(), 60);
         }
+    }
+
+    #[test]
+    fn windows_in_steps_hold_the_ages_below_window_over_dt() {
+        let spec = |window_ms| CoactivitySpec {
+            radius_um: 1.0,
+            window_ms,
+        };
+        assert_eq!(spec(50.0).in_steps(0.1).window_steps, 500);
+        assert_eq!(
+            spec(0.3).in_steps(0.1).window_steps,
+            3,
+            "0.3 / 0.1 = 2.9999999999999996"
+        );
+        assert_eq!(
+            spec(0.25).in_steps(0.1).window_steps,
+            3,
+            "2.5 steps: ages 0, 1, 2"
+        );
+        assert_eq!(spec(0.0).in_steps(0.1).window_steps, 0);
+        assert_eq!(spec(f64::NAN).in_steps(0.1).window_steps, 0);
+        assert_eq!(spec(f64::INFINITY).in_steps(0.1).window_steps, LONG_AGO);
+    }
+
+    #[test]
+    fn refreshed_entries_stay_inactive_however_long_they_were_silent() {
+        let near = CoactivitySpec {
+            radius_um: 10.0,
+            window_ms: 1e300,
+        }
+        .in_steps(DT_MS);
+        assert_eq!(near.window_steps, LONG_AGO, "the longest window there is");
+        let mut reg = CoactivityRegister::default();
+        reg.count_and_record(Stamp::of_step(0), 30.0, 1, &near);
+        // Synapse 1 stays silent for 5 x 2^32 steps; the register is refreshed as required.
+        let mut now = 0;
+        while now < 5 << 32 {
+            now += REFRESH_STEPS;
+            reg.refresh(Stamp::of_step(now));
+        }
+        assert_eq!(reg.count_and_record(Stamp::of_step(now + 7), 31.0, 2, &near), 0);
+        // Without the refreshes, synapse 1's stamp would read as 7 steps old here.
+        let mut stale = CoactivityRegister::default();
+        stale.count_and_record(Stamp::of_step(0), 30.0, 1, &near);
+        assert_eq!(
+            stale.count_and_record(Stamp::of_step((5 << 32) + 7), 31.0, 2, &near),
+            1
+        );
     }
 }
