@@ -7,9 +7,11 @@
 //! compressed sparse rows indexed by the source: `row_ptr[s]..row_ptr[s+1]` are the synapses of
 //! source `s`, sorted by target. Building is two passes over the targets (count, then fill),
 //! regenerating the partners from the streams rather than holding them, so the peak memory is
-//! the final CSR. A static synapse costs 8 bytes (u32 target + f32 weight) plus a 4-byte
-//! position on dendritic compartments with a length; a static projection whose synapses all
-//! have one weight stores it once ([`Csr::share_weight`]), so each synapse costs 4 bytes.
+//! the final CSR. A static synapse costs 6 bytes (a u16 local target, see [`Targets`], and an
+//! f32 weight; 8 with a u32 target when the worker holds more than 2^16 of the target
+//! population) plus a 4-byte position on dendritic compartments with a length where the run
+//! reads it; a static projection whose synapses all have one weight stores it once
+//! ([`Csr::share_weight`]), so each synapse costs 2 (or 4) bytes.
 
 use dendra_core::{Purpose, StreamKey};
 use dendra_model::{Connectivity, Placement, ProjectionDesc, WeightDist};
@@ -20,6 +22,7 @@ use rand_distr::{Distribution, Normal};
 
 use crate::error::{SimError, SimResult};
 use crate::prefetch::{prefetch, prefetch_slice};
+use crate::targets::{TargetRow, Targets, add_row};
 
 /// How many spikes ahead delivery starts loading a row (and twice as many, a row pointer).
 const ROWS_AHEAD: usize = 4;
@@ -30,7 +33,7 @@ pub struct Csr {
     /// `row_ptr[s]..row_ptr[s+1]` index the synapses of source `s`.
     pub row_ptr: Vec<u32>,
     /// Local target index of each synapse.
-    pub target: Vec<u32>,
+    pub target: Targets,
     /// Weight of each synapse (pA or nS); empty when `shared_weight` holds the one weight of all.
     pub weight: Vec<f32>,
     /// The weight of every synapse, when all are equal and none can change (see
@@ -56,7 +59,7 @@ impl Csr {
         }
         if let Some(&near) = spikes.get(e + ROWS_AHEAD) {
             let row = self.row_ptr[near as usize] as usize..self.row_ptr[near as usize + 1] as usize;
-            prefetch_slice(&self.target[row.clone()]);
+            self.target.prefetch(row.clone());
             if self.shared_weight.is_none() {
                 prefetch_slice(&self.weight[row.clone()]);
             }
@@ -74,6 +77,17 @@ impl Csr {
     /// Whether there are no synapses.
     pub fn is_empty(&self) -> bool {
         self.target.is_empty()
+    }
+
+    /// Add the weights of synapses `lo..hi` (one row) to their targets' entries of `lane`.
+    #[inline(always)]
+    pub(crate) fn add_row(&self, lo: usize, hi: usize, lane: &mut [f32]) {
+        let weights = self.shared_weight.is_none().then(|| &self.weight[lo..hi]);
+        let shared = self.shared_weight.unwrap_or(0.0);
+        match self.target.row(lo..hi) {
+            TargetRow::Narrow(row) => add_row(lane, row, weights, shared),
+            TargetRow::Wide(row) => add_row(lane, row, weights, shared),
+        }
     }
 
     /// Weight of synapse `k`.
@@ -97,7 +111,8 @@ impl Csr {
 
     /// Bytes of the arrays (row pointers included).
     pub fn heap_bytes(&self) -> usize {
-        4 * (self.row_ptr.len() + self.target.len() + self.weight.len() + self.position_um.len())
+        4 * (self.row_ptr.len() + self.weight.len() + self.position_um.len())
+            + self.target.heap_bytes()
             + self.delay_extra.len()
     }
 }
@@ -257,7 +272,7 @@ impl<'a> ProjectionPlan<'a> {
         let row_ptr: Vec<u32> = counts.iter().map(|&c| c as u32).collect();
         let total = total as usize;
         let mut cursor: Vec<u32> = row_ptr[..self.n_source as usize].to_vec();
-        let mut target = vec![0u32; total];
+        let mut target = Targets::zeros(total, n);
         let mut weight = vec![0f32; total];
         let with_pos = self.length_um > 0.0 && keep_positions;
         let mut position_um = if with_pos { vec![0f32; total] } else { Vec::new() };
@@ -285,7 +300,7 @@ impl<'a> ProjectionPlan<'a> {
             for (n, &s) in buf.iter().enumerate() {
                 let at = cursor[s as usize] as usize;
                 cursor[s as usize] += 1;
-                target[at] = j - first;
+                target.set(at, j - first);
                 weight[at] = draw_weight(&self.desc.weight, &mut wrng) as f32;
                 if with_pos {
                     position_um[at] = match listed {
@@ -376,7 +391,14 @@ mod tests {
         for s in 0..500usize {
             let row = |c: &Csr, off: u32| -> Vec<(u32, f32, f32, u8)> {
                 (c.row_ptr[s] as usize..c.row_ptr[s + 1] as usize)
-                    .map(|k| (c.target[k] + off, c.weight[k], c.position_um[k], c.delay_extra[k]))
+                    .map(|k| {
+                        (
+                            c.target.get(k) + off,
+                            c.weight[k],
+                            c.position_um[k],
+                            c.delay_extra[k],
+                        )
+                    })
                     .collect()
             };
             let mut joined = row(&a, 0);
@@ -410,7 +432,9 @@ mod tests {
         let sd = (expected * 0.98f64).sqrt();
         assert!((csr.len() as f64 - expected).abs() < 5.0 * sd, "{}", csr.len());
         for s in 0..4000usize {
-            let row = &csr.target[csr.row_ptr[s] as usize..csr.row_ptr[s + 1] as usize];
+            let row: Vec<u32> = (csr.row_ptr[s] as usize..csr.row_ptr[s + 1] as usize)
+                .map(|k| csr.target.get(k))
+                .collect();
             assert!(!row.contains(&(s as u32)));
             assert!(row.windows(2).all(|w| w[0] < w[1]), "sorted, no multapses");
         }
@@ -456,7 +480,7 @@ mod tests {
             let csr = plan.build(first, n).unwrap();
             for s in 0..4 {
                 for k in csr.row_ptr[s] as usize..csr.row_ptr[s + 1] as usize {
-                    found.push((s as u32, csr.target[k] + first, csr.position_um[k]));
+                    found.push((s as u32, csr.target.get(k) + first, csr.position_um[k]));
                 }
             }
         }

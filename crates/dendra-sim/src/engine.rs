@@ -360,7 +360,7 @@ impl Simulation {
                 // and its memory is known at build.
                 if let (Some((slot, _)), Block::Neurons(target)) = (register, &mut blocks[d.target]) {
                     let mut per_target = vec![0usize; n];
-                    for &t in &csr.target {
+                    for t in csr.target.iter() {
                         per_target[t as usize] += 1;
                     }
                     for (i, &count) in per_target.iter().enumerate() {
@@ -713,7 +713,7 @@ impl Simulation {
             }
             let csr = &mut lp.csr;
             if let Some(shared) = csr.shared_weight.take() {
-                csr.weight = vec![shared; csr.target.len()];
+                csr.weight = vec![shared; csr.len()];
             }
             for k in hits {
                 csr.weight[k] = weight as f32;
@@ -778,14 +778,14 @@ impl Simulation {
                     match &worker.weight_probes[q].selected {
                         Some(ks) => {
                             for (j, &k) in ks.iter().enumerate() {
-                                order.push((source_of(k) as u32, b.first + csr.target[k], w, j));
+                                order.push((source_of(k) as u32, b.first + csr.target.get(k), w, j));
                             }
                             per_sample.push(ks.len());
                         }
                         None => {
                             for s in 0..csr.row_ptr.len() - 1 {
                                 for k in csr.row_ptr[s] as usize..csr.row_ptr[s + 1] as usize {
-                                    order.push((s as u32, b.first + csr.target[k], w, k));
+                                    order.push((s as u32, b.first + csr.target.get(k), w, k));
                                 }
                             }
                             per_sample.push(csr.len());
@@ -838,7 +838,7 @@ impl Simulation {
                     let plastic = lp.plastic.as_ref();
                     rows.push(SynapseRow {
                         source: s as u32,
-                        target: first + csr.target[k],
+                        target: first + csr.target.get(k),
                         weight: csr.weight_of(k),
                         position_um: positions.get(k).copied(),
                         alive: plastic.is_none_or(|p| p.is_alive(k)),
@@ -865,7 +865,7 @@ fn selected_synapses(csr: &Csr, first: u32, pairs: &[(u32, u32)]) -> Vec<usize> 
         .filter_map(|&(source, target)| {
             let local = target.checked_sub(first)?;
             let row = csr.row_ptr.get(source as usize..source as usize + 2)?;
-            Some((row[0] as usize..row[1] as usize).filter(move |&k| csr.target[k] == local))
+            Some((row[0] as usize..row[1] as usize).filter(move |&k| csr.target.get(k) == local))
         })
         .flatten()
         .collect();
@@ -897,7 +897,7 @@ fn deliver_spread(
             events += (hi - lo) as u64;
             for k in lo..hi {
                 let arrival = n + 1 + proj.delay_steps + u64::from(csr.delay_extra[k]);
-                target.ring_lane(arrival, proj.receptor)[csr.target[k] as usize] += csr.weight_of(k);
+                target.ring_lane(arrival, proj.receptor)[csr.target.get(k) as usize] += csr.weight_of(k);
             }
         }
     }
@@ -1014,15 +1014,7 @@ impl Worker {
                         plastic.queue(n + proj.delay_steps, s);
                     }
                     self.events += (hi - lo) as u64;
-                    if let Some(wgt) = csr.shared_weight {
-                        for &t in &csr.target[lo..hi] {
-                            lane[t as usize] += wgt;
-                        }
-                    } else {
-                        for (&t, &wgt) in csr.target[lo..hi].iter().zip(&csr.weight[lo..hi]) {
-                            lane[t as usize] += wgt;
-                        }
-                    }
+                    csr.add_row(lo, hi, lane);
                 }
             }
         }

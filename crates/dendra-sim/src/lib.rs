@@ -7,7 +7,8 @@
 //!   clamps, manipulations);
 //! - [`soma_current`]: the AdEx and Izhikevich (quadratic) somatic currents;
 //! - [`sources`]: Poisson, inhomogeneous Poisson and data-driven spike sources;
-//! - [`connect`]: seeded connectivity stored by source (CSR);
+//! - [`connect`]: seeded connectivity stored by source (CSR), with [`targets`]: local target
+//!   indices of 2 or 4 bytes;
 //! - [`stimuli`]: stimuli compiled to steps and local neurons;
 //! - [`engine`]: workers, the two-phase step loop and delay rings ([`Simulation`]);
 //! - `plasticity`: the bridge to `dendra-rules` (traces, bAP events, co-activity, ticks), with
@@ -29,6 +30,7 @@ pub mod record;
 pub mod soma_current;
 pub mod sources;
 pub mod stimuli;
+pub mod targets;
 mod traces;
 
 pub use engine::{RunConfig, RunStats, Simulation, SynapseRow};

@@ -202,7 +202,7 @@ pub(crate) struct Plastic {
 /// be the identity (position `e` holds synapse `e`).
 fn reverse_index(csr: &Csr, n_source: usize, n_local: usize) -> (Vec<u32>, Vec<u32>) {
     let mut counts = vec![0u32; n_local + 1];
-    for &t in &csr.target {
+    for t in csr.target.iter() {
         counts[t as usize + 1] += 1;
     }
     for i in 1..counts.len() {
@@ -212,7 +212,7 @@ fn reverse_index(csr: &Csr, n_source: usize, n_local: usize) -> (Vec<u32>, Vec<u
     let mut post_syn = vec![0u32; csr.len()];
     for s in 0..n_source {
         for k in csr.row_ptr[s] as usize..csr.row_ptr[s + 1] as usize {
-            let t = csr.target[k] as usize;
+            let t = csr.target.get(k) as usize;
             post_syn[cursor[t] as usize] = k as u32;
             cursor[t] += 1;
         }
@@ -476,7 +476,7 @@ impl Plastic {
                         // A pruned spine is no one's co-active neighbour any more.
                         if let (Some(slot), Some(&pos)) = (self.register, csr.position_um.get(k)) {
                             block
-                                .register(slot, csr.target[k] as usize)
+                                .register(slot, csr.target.get(k) as usize)
                                 .forget(pos, self.key_base + k as u32);
                         }
                         for c in &mut self.components {
@@ -485,7 +485,7 @@ impl Plastic {
                         csr.weight[k] = 0.0;
                     }
                 } else if p_form > 0.0 {
-                    let target = u64::from(self.first + csr.target[k]);
+                    let target = u64::from(self.first + csr.target.get(k));
                     let key = m
                         .wrapping_mul(0x9e37_79b9_7f4a_7c15)
                         .wrapping_add((s as u64) << 32 | target)
@@ -626,7 +626,7 @@ impl Plastic {
             if !self.is_alive(k) {
                 continue;
             }
-            let i = csr.target[k] as usize;
+            let i = csr.target.get(k) as usize;
             let coactive = match self.register {
                 Some(slot) => {
                     let pos = csr.position_um.get(k).copied().unwrap_or(0.0);
@@ -730,7 +730,7 @@ impl Plastic {
         for s in 0..csr.row_ptr.len() - 1 {
             let pre = self.rules[j].pre.sample(s, t_ms);
             for k in csr.row_ptr[s] as usize..csr.row_ptr[s + 1] as usize {
-                let i = csr.target[k] as usize;
+                let i = csr.target.get(k) as usize;
                 if !self.is_alive(k) {
                     continue;
                 }
