@@ -7,7 +7,7 @@
 //! compressed sparse rows indexed by the source: `row_ptr[s]..row_ptr[s+1]` are the synapses of
 //! source `s`, sorted by target. Building is two passes over the targets (count, then fill),
 //! regenerating the partners from the streams rather than holding them, so the peak memory is
-//! the final CSR. A static synapse costs 6 bytes (a u16 local target, see [`Targets`], and an
+//! the final CSR. A static synapse costs 6 bytes (a u16 local target, see [`Indices`], and an
 //! f32 weight; 8 with a u32 target when the worker holds more than 2^16 of the target
 //! population) plus a 4-byte position on dendritic compartments with a length where the run
 //! reads it; a static projection whose synapses all have one weight stores it once
@@ -21,8 +21,8 @@ use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, Normal};
 
 use crate::error::{SimError, SimResult};
+use crate::indices::{IndexRow, Indices, add_row};
 use crate::prefetch::{prefetch, prefetch_slice};
-use crate::targets::{TargetRow, Targets, add_row};
 
 /// How many spikes ahead delivery starts loading a row (and twice as many, a row pointer).
 const ROWS_AHEAD: usize = 4;
@@ -33,7 +33,7 @@ pub struct Csr {
     /// `row_ptr[s]..row_ptr[s+1]` index the synapses of source `s`.
     pub row_ptr: Vec<u32>,
     /// Local target index of each synapse.
-    pub target: Targets,
+    pub target: Indices,
     /// Weight of each synapse (pA or nS); empty when `shared_weight` holds the one weight of all.
     pub weight: Vec<f32>,
     /// The weight of every synapse, when all are equal and none can change (see
@@ -85,8 +85,8 @@ impl Csr {
         let weights = self.shared_weight.is_none().then(|| &self.weight[lo..hi]);
         let shared = self.shared_weight.unwrap_or(0.0);
         match self.target.row(lo..hi) {
-            TargetRow::Narrow(row) => add_row(lane, row, weights, shared),
-            TargetRow::Wide(row) => add_row(lane, row, weights, shared),
+            IndexRow::Narrow(row) => add_row(lane, row, weights, shared),
+            IndexRow::Wide(row) => add_row(lane, row, weights, shared),
         }
     }
 
@@ -272,7 +272,7 @@ impl<'a> ProjectionPlan<'a> {
         let row_ptr: Vec<u32> = counts.iter().map(|&c| c as u32).collect();
         let total = total as usize;
         let mut cursor: Vec<u32> = row_ptr[..self.n_source as usize].to_vec();
-        let mut target = Targets::zeros(total, n);
+        let mut target = Indices::zeros(total, n);
         let mut weight = vec![0f32; total];
         let with_pos = self.length_um > 0.0 && keep_positions;
         let mut position_um = if with_pos { vec![0f32; total] } else { Vec::new() };

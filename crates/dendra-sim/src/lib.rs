@@ -7,7 +7,7 @@
 //!   clamps, manipulations);
 //! - [`soma_current`]: the AdEx and Izhikevich (quadratic) somatic currents;
 //! - [`sources`]: Poisson, inhomogeneous Poisson and data-driven spike sources;
-//! - [`connect`]: seeded connectivity stored by source (CSR), with [`targets`]: local target
+//! - [`connect`]: seeded connectivity stored by source (CSR), with [`indices`]: local
 //!   indices of 2 or 4 bytes;
 //! - [`stimuli`]: stimuli compiled to steps and local neurons;
 //! - [`engine`]: workers, the two-phase step loop and delay rings ([`Simulation`]);
@@ -21,6 +21,7 @@ pub mod barrier;
 pub mod connect;
 pub mod engine;
 pub mod error;
+pub mod indices;
 pub mod kernel;
 pub mod neurons;
 mod plasticity;
@@ -30,7 +31,6 @@ pub mod record;
 pub mod soma_current;
 pub mod sources;
 pub mod stimuli;
-pub mod targets;
 mod traces;
 
 pub use engine::{RunConfig, RunStats, Simulation, SynapseRow};

@@ -6,7 +6,7 @@
 //! - for each rule, its per-synapse state, the presynaptic traces it declared (one set per
 //!   source terminal) and the postsynaptic traces it declared (one set per target neuron: the
 //!   bAPs arriving in that neuron's compartment), all decayed lazily in closed form;
-//! - a reverse index from each local target to its synapses, for bAP events;
+//! - a reverse index from each local target to the sources of its synapses, for bAP events;
 //! - a queue of presynaptic spikes by arrival step, so that a spike's plasticity happens when it
 //!   arrives at the synapse (`t_spike + delay`), in time order with the bAPs there.
 //!
@@ -27,6 +27,7 @@ use dendra_rules::{
 use rand::RngExt;
 
 use crate::connect::Csr;
+use crate::indices::Indices;
 use crate::neurons::NeuronBlock;
 use crate::traces::TraceSet;
 
@@ -164,10 +165,8 @@ pub(crate) struct Plastic {
     runners: Vec<Box<dyn Runner>>,
     /// Weight components, one per rule, when more than one rule acts (else empty).
     components: Vec<Vec<f32>>,
-    /// Reverse index from local targets to their synapses (`post_ptr` empty unless a rule has
-    /// postsynaptic or branch events; `post_syn` also empty when it is the identity).
-    post_ptr: Vec<u32>,
-    post_syn: Vec<u32>,
+    /// How bAP and branch events find the synapses of a target.
+    reverse: Reverse,
     /// Each rule's presynaptic traces of the source being processed (reused per spike).
     pre_now: Vec<[f64; 2]>,
     /// Presynaptic spikes (source indices) by arrival step slot.
@@ -197,31 +196,59 @@ pub(crate) struct Plastic {
     proj_index: usize,
 }
 
-/// For each of `n_local` targets, the range (`ptr[i]..ptr[i + 1]`) of its synapses' CSR
-/// positions in the returned list, in (source, synapse) order; the list is empty when it would
-/// be the identity (position `e` holds synapse `e`).
-fn reverse_index(csr: &Csr, n_source: usize, n_local: usize) -> (Vec<u32>, Vec<u32>) {
-    let mut counts = vec![0u32; n_local + 1];
-    for t in csr.target.iter() {
-        counts[t as usize + 1] += 1;
+/// How a worker finds the synapses onto one of its targets (for bAP and branch events).
+enum Reverse {
+    /// No rule has events at the target.
+    Unused,
+    /// The worker has a single target: every synapse is its own, in CSR order.
+    Single,
+    /// `sources[ptr[i]..ptr[i + 1]]` are the sources with a synapse onto local target `i`
+    /// (ascending, each once); a source's synapses onto `i` follow from its CSR row, which is
+    /// sorted by target. Sources take 2 bytes each where they fit (see [`Indices`]), half of
+    /// what the synapses' CSR positions would.
+    Lists { ptr: Vec<u32>, sources: Indices },
+}
+
+impl Reverse {
+    /// The reverse index of `csr` (`n_source` rows) onto `n_local` targets.
+    fn of(csr: &Csr, n_source: usize, n_local: usize) -> Reverse {
+        if n_local == 1 {
+            return Reverse::Single;
+        }
+        // Each (source, target) pair once: a row's targets are ascending.
+        let pairs = |mut each: Box<dyn FnMut(usize, u32) + '_>| {
+            for s in 0..n_source {
+                let mut last = None;
+                for k in csr.row_ptr[s] as usize..csr.row_ptr[s + 1] as usize {
+                    let t = csr.target.get(k);
+                    if last != Some(t) {
+                        each(s, t);
+                        last = Some(t);
+                    }
+                }
+            }
+        };
+        let mut ptr = vec![0u32; n_local + 1];
+        pairs(Box::new(|_, t| ptr[t as usize + 1] += 1));
+        for i in 1..ptr.len() {
+            ptr[i] += ptr[i - 1];
+        }
+        let mut cursor = ptr[..n_local].to_vec();
+        let mut sources = Indices::zeros(ptr[n_local] as usize, n_source);
+        pairs(Box::new(|s, t| {
+            sources.set(cursor[t as usize] as usize, s as u32);
+            cursor[t as usize] += 1;
+        }));
+        Reverse::Lists { ptr, sources }
     }
-    for i in 1..counts.len() {
-        counts[i] += counts[i - 1];
-    }
-    let mut cursor = counts[..n_local].to_vec();
-    let mut post_syn = vec![0u32; csr.len()];
-    for s in 0..n_source {
-        for k in csr.row_ptr[s] as usize..csr.row_ptr[s + 1] as usize {
-            let t = csr.target.get(k) as usize;
-            post_syn[cursor[t] as usize] = k as u32;
-            cursor[t] += 1;
+
+    /// Bytes held.
+    fn heap_bytes(&self) -> usize {
+        match self {
+            Reverse::Lists { ptr, sources } => 4 * ptr.len() + sources.heap_bytes(),
+            Reverse::Unused | Reverse::Single => 0,
         }
     }
-    // The identity (e.g. a single target: CSR order is already target order) is not stored.
-    if post_syn.iter().enumerate().all(|(e, &k)| e == k as usize) {
-        return (counts, Vec::new());
-    }
-    (counts, post_syn)
 }
 
 impl Plastic {
@@ -300,12 +327,11 @@ impl Plastic {
         let (runners, rules): (Vec<Box<dyn Runner>>, Vec<PlasticRule>) = rules.into_iter().unzip();
         // A single rule works on the CSR weights directly.
         let components = if rules.len() > 1 { initial } else { Vec::new() };
-        // Reverse index (only for rules with events at the target): synapses of each local
-        // target, in (source, synapse) order.
-        let (post_ptr, post_syn) = if rules.iter().any(|r| r.needs.post_events || r.needs.branch_events) {
-            reverse_index(csr, n_source, n_local)
+        // Reverse index (only for rules with events at the target).
+        let reverse = if rules.iter().any(|r| r.needs.post_events || r.needs.branch_events) {
+            Reverse::of(csr, n_source, n_local)
         } else {
-            (Vec::new(), Vec::new())
+            Reverse::Unused
         };
         let neighbourhood = rules.iter().find_map(|r| r.needs.coactivity).map_or(
             Neighbourhood {
@@ -338,8 +364,7 @@ impl Plastic {
             proj_index,
             rules,
             components,
-            post_ptr,
-            post_syn,
+            reverse,
             pending: (0..slots).map(|_| Vec::with_capacity(64)).collect(),
             comp,
             register: register.map(|(slot, _)| slot),
@@ -348,17 +373,9 @@ impl Plastic {
         })
     }
 
-    /// The source of CSR position `k` (binary search in the row pointers; used at bAP events,
-    /// which are rarer than presynaptic ones, so the reverse index stores no sources).
-    #[inline]
-    fn source_of(csr: &Csr, k: usize) -> usize {
-        csr.row_ptr.partition_point(|&p| p as usize <= k) - 1
-    }
-
     /// Bytes held per synapse by plasticity (reverse index, rule states, extra components).
     pub(crate) fn heap_bytes(&self) -> usize {
-        4 * self.post_syn.len()
-            + 4 * self.post_ptr.len()
+        self.reverse.heap_bytes()
             + self.runners.iter().map(|r| r.state_bytes()).sum::<usize>()
             + 4 * self.components.iter().map(Vec::len).sum::<usize>()
             + self.alive.len()
@@ -679,14 +696,30 @@ impl Plastic {
         if !block.rule_enabled(self.rules[j].template_rule, i) {
             return;
         }
-        for e in self.post_ptr[i] as usize..self.post_ptr[i + 1] as usize {
-            let k = self.post_syn.get(e).map_or(e, |&k| k as usize);
-            if !self.is_alive(k) {
-                continue;
-            }
-            let s = Self::source_of(csr, k);
+        let sources = match &self.reverse {
+            Reverse::Lists { ptr, .. } => ptr[i] as usize..ptr[i + 1] as usize,
+            Reverse::Single => 0..csr.row_ptr.len() - 1,
+            Reverse::Unused => 0..0,
+        };
+        // In (source, synapse) order.
+        for e in sources {
+            let (s, row) = match &self.reverse {
+                Reverse::Lists { sources, .. } => {
+                    let s = sources.get(e) as usize;
+                    let row = csr.row_ptr[s] as usize..csr.row_ptr[s + 1] as usize;
+                    (s, csr.target.lower_bound(row.clone(), i as u32)..row.end)
+                }
+                _ => (e, csr.row_ptr[e] as usize..csr.row_ptr[e + 1] as usize),
+            };
             let pre = self.rules[j].pre.sample(s, t_ms);
-            self.apply(j, k, i, event, pre, extra, t_ms, csr, block, modulators);
+            for k in row {
+                if csr.target.get(k) as usize != i {
+                    break;
+                }
+                if self.is_alive(k) {
+                    self.apply(j, k, i, event, pre, extra, t_ms, csr, block, modulators);
+                }
+            }
         }
     }
 

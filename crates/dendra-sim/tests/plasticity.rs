@@ -859,3 +859,52 @@ fn positions_drawn_again_equal_stored_ones() {
         }
     }
 }
+
+/// bAP events find every synapse onto the spiking neuron, a repeated pair (two synapses from
+/// one source onto one target) included, and no other: through the reverse index by source
+/// (3 targets on one thread) and on a single target per worker (3 threads).
+#[test]
+fn a_bap_reaches_each_synapse_onto_its_neuron_once_repeated_pairs_included() {
+    let rule = PairStdp::default();
+    let mut net = stdp_pair_network(100.0, 103.0);
+    net.populations[0].size = 3;
+    net.populations[1] = train_source("pre", vec![vec![100.0], vec![100.0]]);
+    // Source 0 reaches neuron 1 twice; only neuron 1 gets the drive that makes it spike.
+    let pairs = vec![(0, 0), (0, 1), (1, 2), (0, 1), (1, 1)];
+    net.projections[0].connectivity = Connectivity::Explicit(pairs.clone());
+    net.projections[1].connectivity = Connectivity::Explicit(vec![(0, 1)]);
+    let mut lists = Vec::new();
+    for threads in [1, 3] {
+        let mut sim = Simulation::new(&net, &RunConfig { seed: 1, threads }).unwrap();
+        sim.run(200.0).unwrap();
+        let spikes = sim.spikes();
+        assert_eq!(spikes.len(), 1, "{threads} threads");
+        assert_eq!(spikes.neuron[0], 1);
+        let lag = spikes.t_ms[0] - 101.5;
+        let mut rows: Vec<(u32, u32, f32)> = sim
+            .synapses(0)
+            .iter()
+            .map(|r| (r.source, r.target, r.weight))
+            .collect();
+        rows.sort_by(|a, b| a.partial_cmp(b).unwrap());
+        let grown = (0.5 + rule.window(0.5, lag)) as f32;
+        assert!(grown > 0.5);
+        let expected = vec![
+            (0, 0, 0.5),
+            (0, 1, grown),
+            (0, 1, grown),
+            (1, 1, grown),
+            (1, 2, 0.5),
+        ];
+        for (got, want) in rows.iter().zip(&expected) {
+            assert_eq!((got.0, got.1), (want.0, want.1));
+            assert!(
+                (got.2 - want.2).abs() < 1e-6,
+                "{threads} threads: {got:?} vs {want:?}"
+            );
+        }
+        assert_eq!(rows.len(), pairs.len());
+        lists.push(rows);
+    }
+    assert_eq!(lists[0], lists[1], "one thread and three give the same weights");
+}
