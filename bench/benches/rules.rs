@@ -9,7 +9,7 @@ use std::hint::black_box;
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use dendra_rules::rules::{CoactivityRegister, LocalCoactivity, PairStdp, RewardModulated};
-use dendra_rules::{LocalSignals, Modulator, ModulatorParams, Rule};
+use dendra_rules::{LocalSignals, Modulator, ModulatorParams, PositionScale, Rule};
 
 /// Signals at the end of `step` (0.1 ms steps).
 fn signals(step: u64) -> LocalSignals<'static> {
@@ -59,7 +59,7 @@ fn reward(c: &mut Criterion) {
 fn coactivity(c: &mut Criterion) {
     let rule = LocalCoactivity::default();
     let spec = rule.needs().coactivity.expect("the rule counts co-activity");
-    let near = spec.in_steps(signals(0).dt_ms);
+    let near = spec.neighbourhood(signals(0).dt_ms, &PositionScale::new(100.0));
     // One distal branch of 100 um with 100 synapses at 6.5 Hz (one input spike every ~1.5 ms,
     // about 32 in a 50 ms window).
     let mut register = CoactivityRegister::with_capacity(100);
@@ -71,8 +71,8 @@ fn coactivity(c: &mut Criterion) {
             let step = u64::from(k) * 15;
             let sig = signals(step);
             let key = k % 100;
-            let position_um = ((key * 37) % 100) as f32;
-            let n = register.count_and_record(sig.stamp(), position_um, key, &near);
+            let position = ((key * 37) % 100) as u16 * 655;
+            let n = register.count_and_record(sig.stamp(), position, key, &near);
             let sig = LocalSignals { coactive: n, ..sig };
             rule.on_pre(black_box(&mut w), &mut (), black_box(&sig))
         })

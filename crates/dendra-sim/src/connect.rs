@@ -9,11 +9,12 @@
 //! regenerating the partners from the streams rather than holding them, so the peak memory is
 //! the final CSR. A static synapse costs 6 bytes (a u16 local target, see [`Indices`], and an
 //! f32 weight; 8 with a u32 target when the worker holds more than 2^16 of the target
-//! population) plus a 4-byte position on dendritic compartments with a length where the run
-//! reads it; a static projection whose synapses all have one weight stores it once
+//! population) plus a 2-byte position code ([`PositionScale`]) on dendritic compartments with a
+//! length where the run reads it; a static projection whose synapses all have one weight stores it once
 //! ([`Csr::share_weight`]), so each synapse costs 2 (or 4) bytes.
 
 use dendra_core::{Purpose, StreamKey};
+use dendra_model::rules::PositionScale;
 use dendra_model::{Connectivity, Placement, ProjectionDesc, WeightDist};
 use rand::RngExt;
 use rand::seq::index;
@@ -39,9 +40,12 @@ pub struct Csr {
     /// The weight of every synapse, when all are equal and none can change (see
     /// [`Csr::share_weight`]); `weight` is then empty.
     pub shared_weight: Option<f32>,
-    /// Position along the target compartment (µm); empty if the compartment has no length or
-    /// nothing in the run reads positions (see [`ProjectionPlan::keep_positions`]).
-    pub position_um: Vec<f32>,
+    /// Position code of each synapse along the target compartment (see
+    /// [`Csr::position_um`]); empty if the compartment has no length or nothing in the run reads
+    /// positions (see [`ProjectionPlan::keep_positions`]).
+    pub position: Vec<u16>,
+    /// How `position` codes positions on the target compartment.
+    pub position_scale: PositionScale,
     /// Per-synapse delay above the projection's minimum (steps), empty when all are equal.
     pub delay_extra: Vec<u8>,
 }
@@ -90,6 +94,11 @@ impl Csr {
         }
     }
 
+    /// Position of synapse `k` along its compartment (µm), if stored.
+    pub fn position_um(&self, k: usize) -> Option<f32> {
+        self.position.get(k).map(|&q| self.position_scale.decode(q))
+    }
+
     /// Weight of synapse `k`.
     #[inline]
     pub fn weight_of(&self, k: usize) -> f32 {
@@ -111,7 +120,8 @@ impl Csr {
 
     /// Bytes of the arrays (row pointers included).
     pub fn heap_bytes(&self) -> usize {
-        4 * (self.row_ptr.len() + self.weight.len() + self.position_um.len())
+        4 * (self.row_ptr.len() + self.weight.len())
+            + 2 * self.position.len()
             + self.target.heap_bytes()
             + self.delay_extra.len()
     }
@@ -242,11 +252,11 @@ impl<'a> ProjectionPlan<'a> {
         self.build_with(first, n, self.keep_positions)
     }
 
-    /// The positions (µm) of the synapses onto targets `first..first + n`, in the CSR order of
-    /// [`ProjectionPlan::build`] (empty on a compartment without length), drawn again from
+    /// The position codes of the synapses onto targets `first..first + n`, in the CSR order
+    /// of [`ProjectionPlan::build`] (empty on a compartment without length), drawn again from
     /// their streams: what `build` would have stored.
-    pub fn positions(&self, first: u32, n: usize) -> SimResult<Vec<f32>> {
-        Ok(self.build_with(first, n, true)?.position_um)
+    pub fn positions(&self, first: u32, n: usize) -> SimResult<Vec<u16>> {
+        Ok(self.build_with(first, n, true)?.position)
     }
 
     fn build_with(&self, first: u32, n: usize, keep_positions: bool) -> SimResult<Csr> {
@@ -275,7 +285,8 @@ impl<'a> ProjectionPlan<'a> {
         let mut target = Indices::zeros(total, n);
         let mut weight = vec![0f32; total];
         let with_pos = self.length_um > 0.0 && keep_positions;
-        let mut position_um = if with_pos { vec![0f32; total] } else { Vec::new() };
+        let scale = PositionScale::new(self.length_um);
+        let mut position = if with_pos { vec![0u16; total] } else { Vec::new() };
         let mut delay_extra = if self.delay_steps.is_some() {
             vec![0u8; total]
         } else {
@@ -303,10 +314,10 @@ impl<'a> ProjectionPlan<'a> {
                 target.set(at, j - first);
                 weight[at] = draw_weight(&self.desc.weight, &mut wrng) as f32;
                 if with_pos {
-                    position_um[at] = match listed {
+                    position[at] = scale.encode(match listed {
                         Some((positions, pairs)) => positions[pairs[n].1 as usize].min(self.length_um),
                         None => draw_position(&self.desc.placement, self.length_um, &centres_um, &mut prng),
-                    } as f32;
+                    });
                 }
                 if let Some((lo, hi)) = self.delay_steps {
                     // Uniform over the whole steps lo..=hi.
@@ -320,7 +331,8 @@ impl<'a> ProjectionPlan<'a> {
             target,
             weight,
             shared_weight: None,
-            position_um,
+            position,
+            position_scale: scale,
             delay_extra,
         })
     }
@@ -389,13 +401,13 @@ mod tests {
         let b = plan.build(200, 300).unwrap();
         assert_eq!(whole.len(), a.len() + b.len());
         for s in 0..500usize {
-            let row = |c: &Csr, off: u32| -> Vec<(u32, f32, f32, u8)> {
+            let row = |c: &Csr, off: u32| -> Vec<(u32, f32, u16, u8)> {
                 (c.row_ptr[s] as usize..c.row_ptr[s + 1] as usize)
                     .map(|k| {
                         (
                             c.target.get(k) + off,
                             c.weight[k],
-                            c.position_um[k],
+                            c.position[k],
                             c.delay_extra[k],
                         )
                     })
@@ -438,7 +450,7 @@ mod tests {
             assert!(!row.contains(&(s as u32)));
             assert!(row.windows(2).all(|w| w[0] < w[1]), "sorted, no multapses");
         }
-        assert!(csr.position_um.is_empty());
+        assert!(csr.position.is_empty());
     }
 
     #[test]
@@ -464,7 +476,13 @@ mod tests {
         };
         let csr = ProjectionPlan::new(&d, 0, 10, 10, 100.0, 1).build(0, 10).unwrap();
         assert_eq!(csr.len(), 100);
-        assert!(csr.position_um.iter().all(|&x| (20.0..=30.0).contains(&x)));
+        // Within the range, to the resolution of the codes.
+        let step = csr.position_scale.step_um() as f32;
+        assert!(
+            (0..csr.len())
+                .filter_map(|k| csr.position_um(k))
+                .all(|x| (20.0 - step..=30.0 + step).contains(&x))
+        );
         assert!(csr.weight.iter().all(|&w| (1.0..2.0).contains(&w)));
     }
 
@@ -480,7 +498,7 @@ mod tests {
             let csr = plan.build(first, n).unwrap();
             for s in 0..4 {
                 for k in csr.row_ptr[s] as usize..csr.row_ptr[s + 1] as usize {
-                    found.push((s as u32, csr.target.get(k) + first, csr.position_um[k]));
+                    found.push((s as u32, csr.target.get(k) + first, csr.position_um(k).unwrap()));
                 }
             }
         }
@@ -490,14 +508,18 @@ mod tests {
         parts.sort_by(|a, b| a.partial_cmp(b).unwrap());
         let mut whole = whole.to_vec();
         whole.sort_by(|a, b| a.partial_cmp(b).unwrap());
-        // Position 500 is clipped to the 100 µm compartment.
+        // Position 500 is clipped to the 100 µm compartment; positions are kept to the
+        // resolution of their codes (100 / 65535 µm).
+        let scale = PositionScale::new(100.0);
+        let coded = |x: f64| scale.decode(scale.encode(x));
         let expect = vec![
             (0, 1, 100.0),
             (1, 0, 20.0),
-            (1, 0, 40.0),
-            (2, 1, 30.0),
-            (3, 0, 10.0),
+            (1, 0, coded(40.0)),
+            (2, 1, coded(30.0)),
+            (3, 0, coded(10.0)),
         ];
+        assert!((coded(10.0) - 10.0).abs() <= 0.5 * scale.step_um() as f32);
         assert_eq!(whole, expect);
         assert_eq!(parts, expect);
     }
@@ -510,7 +532,7 @@ mod tests {
             spread_um: 1.0,
         };
         let csr = ProjectionPlan::new(&d, 0, 200, 1, 200.0, 1).build(0, 1).unwrap();
-        let mut xs: Vec<f32> = csr.position_um.clone();
+        let mut xs: Vec<f32> = (0..csr.len()).filter_map(|k| csr.position_um(k)).collect();
         xs.sort_by(f32::total_cmp);
         assert!(xs.iter().all(|&x| (0.0..=200.0).contains(&x)));
         // Two tight groups: all but one gap between neighbours are small.

@@ -832,7 +832,7 @@ impl Simulation {
                 plan.positions(first, w.len_of(lp.target))
                     .expect("the same plan built this worker's synapses before")
             });
-            let positions = drawn.as_deref().unwrap_or(&csr.position_um);
+            let positions = drawn.as_deref().unwrap_or(&csr.position);
             for s in 0..csr.row_ptr.len() - 1 {
                 for k in csr.row_ptr[s] as usize..csr.row_ptr[s + 1] as usize {
                     let plastic = lp.plastic.as_ref();
@@ -840,7 +840,7 @@ impl Simulation {
                         source: s as u32,
                         target: first + csr.target.get(k),
                         weight: csr.weight_of(k),
-                        position_um: positions.get(k).copied(),
+                        position_um: positions.get(k).map(|&q| csr.position_scale.decode(q)),
                         alive: plastic.is_none_or(|p| p.is_alive(k)),
                         spine_size: plastic
                             .and_then(|p| p.spine_size(f64::from(csr.weight_of(k))))

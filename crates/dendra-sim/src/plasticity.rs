@@ -335,10 +335,10 @@ impl Plastic {
         };
         let neighbourhood = rules.iter().find_map(|r| r.needs.coactivity).map_or(
             Neighbourhood {
-                radius_um: 0.0,
+                reach: 0,
                 window_steps: 0,
             },
-            |spec| spec.in_steps(clock.dt_ms()),
+            |spec| spec.neighbourhood(clock.dt_ms(), &csr.position_scale),
         );
         let slots = delay_steps as usize + 1;
         let structural = acting.iter().find_map(|(_, cr)| cr.structural).map(|sp| {
@@ -491,7 +491,7 @@ impl Plastic {
                     if sp.spine.pruned(sp.spine.size(f64::from(csr.weight[k]))) {
                         self.alive[k] = false;
                         // A pruned spine is no one's co-active neighbour any more.
-                        if let (Some(slot), Some(&pos)) = (self.register, csr.position_um.get(k)) {
+                        if let (Some(slot), Some(&pos)) = (self.register, csr.position.get(k)) {
                             block
                                 .register(slot, csr.target.get(k) as usize)
                                 .forget(pos, self.key_base + k as u32);
@@ -515,8 +515,8 @@ impl Plastic {
                             c[k] = if j == 0 { sp.new_weight as f32 } else { 0.0 };
                         }
                         csr.weight[k] = sp.new_weight as f32;
-                        if let Some(pos) = csr.position_um.get_mut(k) {
-                            *pos = (self.length_um * rng.random::<f64>()) as f32;
+                        if let Some(pos) = csr.position.get_mut(k) {
+                            *pos = csr.position_scale.encode(self.length_um * rng.random::<f64>());
                         }
                         for r in &mut self.runners {
                             r.reset(k, sp.new_weight);
@@ -646,7 +646,7 @@ impl Plastic {
             let i = csr.target.get(k) as usize;
             let coactive = match self.register {
                 Some(slot) => {
-                    let pos = csr.position_um.get(k).copied().unwrap_or(0.0);
+                    let pos = csr.position.get(k).copied().unwrap_or(0);
                     block.register(slot, i).count_and_record(
                         now,
                         pos,

@@ -853,9 +853,9 @@ fn positions_drawn_again_equal_stored_ones() {
         let (drawn, bytes_drawn) = listed(false, threads);
         assert_eq!(drawn, stored, "{threads} threads");
         if threads == 1 {
-            // Per basal synapse: 4 bytes of position, a 12-byte register entry and, with two
-            // rules on the compartment, two 4-byte weight components.
-            assert_eq!(bytes_stored - bytes_drawn, 24 * 7 * 30);
+            // Per basal synapse: a 2-byte position code, a 10-byte register entry and, with
+            // two rules on the compartment, two 4-byte weight components.
+            assert_eq!(bytes_stored - bytes_drawn, 20 * 7 * 30);
         }
     }
 }

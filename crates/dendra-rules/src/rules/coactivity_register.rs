@@ -1,15 +1,15 @@
 //! The co-activity signal of one branch for [`LocalCoactivity`](crate::rules::LocalCoactivity):
 //! how many *other* synapses within a radius were active within a window.
 //!
-//! The register holds one entry per synapse that has spiked: its position, an opaque key that
-//! tells it from its neighbours, and the [`Stamp`] (step modulo 2^32) of its last input spike,
-//! kept sorted by position (three parallel 4-byte columns). A query at position `x` finds the synapse's own entry (a search
+//! The register holds one entry per synapse that has spiked: its position (a 16-bit code, see
+//! [`PositionScale`]), an opaque key that tells it from its neighbours, and the [`Stamp`] (step
+//! modulo 2^32) of its last input spike, kept sorted by position (three parallel columns). A query at position `x` finds the synapse's own entry (a search
 //! that starts where `x` falls in the span of positions held), then walks outwards on both
 //! sides, a block of entries at a time with branch-free tests, while the neighbours are within
 //! the radius, counting those whose last spike falls in the window. A synapse counts once
 //! however often it spiked, because it has one entry. The cost of a query is a short search
 //! plus the neighbours within the radius, independent of the input rate and the window; the
-//! memory is 12 bytes per synapse. No allocation once every synapse of the branch has spiked
+//! memory is 10 bytes per synapse. No allocation once every synapse of the branch has spiked
 //! once (or once [`CoactivityRegister::reserve`] made room for all).
 //!
 //! Ages are differences of stamps (wrapping), so a stamp must never grow 2^32 steps old:
@@ -17,6 +17,7 @@
 //! every age at 2^31 steps, which reads as "not active" for any window (windows are capped
 //! below 2^31 steps, about 2.5 days at 0.1 ms).
 
+use crate::position::PositionScale;
 use crate::rule::CoactivitySpec;
 use crate::signals::Stamp;
 
@@ -27,21 +28,22 @@ const LONG_AGO: u32 = 1 << 31;
 /// 2^32 steps between refreshes.
 pub const REFRESH_STEPS: u64 = 1 << 30;
 
-/// A co-activity query in steps: the radius (µm) and the window, as the number of steps a
-/// neighbour's last spike may be old (strictly less) to count.
-#[derive(Debug, Clone, Copy, PartialEq)]
+/// A co-activity query in the register's units: the radius as a difference of position codes
+/// and the window as the number of steps a neighbour's last spike may be old (strictly less).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Neighbourhood {
-    /// Only synapses within this distance (µm) count.
-    pub radius_um: f64,
+    /// Only synapses whose position codes differ by at most this much count.
+    pub reach: u32,
     /// Only synapses whose last spike is fewer than this many steps old count.
     pub window_steps: u32,
 }
 
 impl CoactivitySpec {
-    /// This spec on steps of `dt_ms`: a spike `window_ms` old or older does not count, so the
-    /// window holds the ages below `window_ms / dt_ms` (a ratio within 10^-9 of an integer is
-    /// taken as that integer). Windows are capped at 2^31 steps.
-    pub fn in_steps(&self, dt_ms: f64) -> Neighbourhood {
+    /// This spec on steps of `dt_ms` and positions coded by `scale`: the radius becomes
+    /// [`PositionScale::reach`]; a spike `window_ms` old or older does not count, so the window
+    /// holds the ages below `window_ms / dt_ms` (a ratio within 10^-9 of an integer is taken as
+    /// that integer). Windows are capped at 2^31 steps.
+    pub fn neighbourhood(&self, dt_ms: f64, scale: &PositionScale) -> Neighbourhood {
         let ratio = self.window_ms / dt_ms;
         let steps = if (ratio - ratio.round()).abs() <= 1e-9 * ratio.abs().max(1.0) {
             ratio.round()
@@ -49,7 +51,7 @@ impl CoactivitySpec {
             ratio.ceil()
         };
         Neighbourhood {
-            radius_um: self.radius_um,
+            reach: scale.reach(self.radius_um),
             // NaN and negative windows saturate to 0 (nothing counts).
             window_steps: steps.clamp(0.0, f64::from(LONG_AGO)) as u32,
         }
@@ -63,25 +65,25 @@ const BLOCK: usize = 8;
 /// neighbours (it is never used to reach the synapse).
 #[derive(Debug, Clone)]
 pub struct CoactivityRegister {
-    /// Positions (µm), sorted by (position, key).
-    position_um: Vec<f32>,
+    /// Position codes, sorted by (position, key).
+    position: Vec<u16>,
     /// Keys, parallel to `position_um`.
     key: Vec<u32>,
     /// Stamp of each synapse's last input spike (one [`LONG_AGO`] before its first), parallel.
     last: Vec<u32>,
-    /// Smallest and largest position ever held (µm): the span a search interpolates in.
-    lo_um: f32,
-    hi_um: f32,
+    /// Smallest and largest position ever held: the span a search interpolates in.
+    lo: u16,
+    hi: u16,
 }
 
 impl Default for CoactivityRegister {
     fn default() -> Self {
         CoactivityRegister {
-            position_um: Vec::new(),
+            position: Vec::new(),
             key: Vec::new(),
             last: Vec::new(),
-            lo_um: f32::INFINITY,
-            hi_um: f32::NEG_INFINITY,
+            lo: u16::MAX,
+            hi: 0,
         }
     }
 }
@@ -96,55 +98,52 @@ impl CoactivityRegister {
 
     /// Make room for `additional` more synapses (exactly).
     pub fn reserve(&mut self, additional: usize) {
-        self.position_um.reserve_exact(additional);
+        self.position.reserve_exact(additional);
         self.key.reserve_exact(additional);
         self.last.reserve_exact(additional);
     }
 
-    /// Whether entry `j` sorts before `(position_um, key)`.
+    /// Whether entry `j` sorts before `(position, key)`.
     #[inline]
-    fn before(&self, j: usize, position_um: f32, key: u32) -> bool {
-        self.position_um[j]
-            .total_cmp(&position_um)
-            .then(self.key[j].cmp(&key))
-            .is_lt()
+    fn before(&self, j: usize, position: u16, key: u32) -> bool {
+        (self.position[j], self.key[j]) < (position, key)
     }
 
-    /// Whether entry `j` is that of `(position_um, key)`.
+    /// Whether entry `j` is that of `(position, key)`.
     #[inline]
-    fn is(&self, j: usize, position_um: f32, key: u32) -> bool {
-        self.key[j] == key && self.position_um[j].to_bits() == position_um.to_bits()
+    fn is(&self, j: usize, position: u16, key: u32) -> bool {
+        self.key[j] == key && self.position[j] == position
     }
 
-    /// The first entry not before `(position_um, key)`. The search starts where the position
+    /// The first entry not before `(position, key)`. The search starts where the position
     /// falls in the span of positions held and gallops outwards from there: on a branch whose
     /// synapses are spread along it, that is within a few entries of the answer, on the cache
     /// lines the neighbour scan reads anyway (a plain binary search touched a new line at
     /// almost every step).
-    fn locate(&self, position_um: f32, key: u32) -> usize {
-        let n = self.position_um.len();
+    fn locate(&self, position: u16, key: u32) -> usize {
+        let n = self.position.len();
         if n == 0 {
             return 0;
         }
-        let span = f64::from(self.hi_um) - f64::from(self.lo_um);
+        // Entries are held, so lo <= hi; a position outside the span saturates to an end.
+        let span = f64::from(self.hi) - f64::from(self.lo);
         let frac = if span > 0.0 {
-            (f64::from(position_um) - f64::from(self.lo_um)) / span
+            (f64::from(position) - f64::from(self.lo)) / span
         } else {
             0.0
         };
-        // NaN (a NaN position) saturates to 0.
         let guess = ((frac * (n - 1) as f64).round() as usize).min(n - 1);
         // Entries below `lo` are before the key, entries from `hi` on are not.
         let (mut lo, mut hi);
         let mut step = 1;
-        if self.before(guess, position_um, key) {
+        if self.before(guess, position, key) {
             let mut below = guess + 1;
             hi = loop {
                 let probe = guess + step;
                 if probe >= n {
                     break n;
                 }
-                if !self.before(probe, position_um, key) {
+                if !self.before(probe, position, key) {
                     break probe;
                 }
                 below = probe + 1;
@@ -158,7 +157,7 @@ impl CoactivityRegister {
                     break 0;
                 }
                 let probe = guess - step;
-                if self.before(probe, position_um, key) {
+                if self.before(probe, position, key) {
                     break probe + 1;
                 }
                 above = probe;
@@ -168,7 +167,7 @@ impl CoactivityRegister {
         }
         while lo < hi {
             let mid = lo + (hi - lo) / 2;
-            if self.before(mid, position_um, key) {
+            if self.before(mid, position, key) {
                 lo = mid + 1;
             } else {
                 hi = mid;
@@ -177,28 +176,28 @@ impl CoactivityRegister {
         lo
     }
 
-    /// The index of the entry of `(position_um, key)`, added if it has none (last spike long
+    /// The index of the entry of `(position, key)`, added if it has none (last spike long
     /// ago, as of `now`).
     #[inline]
-    fn entry(&mut self, now: u32, position_um: f32, key: u32) -> usize {
-        let at = self.locate(position_um, key);
-        if at == self.position_um.len() || !self.is(at, position_um, key) {
-            self.lo_um = self.lo_um.min(position_um);
-            self.hi_um = self.hi_um.max(position_um);
-            self.position_um.insert(at, position_um);
+    fn entry(&mut self, now: u32, position: u16, key: u32) -> usize {
+        let at = self.locate(position, key);
+        if at == self.position.len() || !self.is(at, position, key) {
+            self.lo = self.lo.min(position);
+            self.hi = self.hi.max(position);
+            self.position.insert(at, position);
             self.key.insert(at, key);
             self.last.insert(at, now.wrapping_sub(LONG_AGO));
         }
         at
     }
 
-    /// Count other synapses within the radius of `position_um` whose last spike is younger
-    /// than the window, then record this spike of synapse `key` (at `position_um`), stamped
-    /// `now`. Each neighbour counts once however often it spiked.
-    pub fn count_and_record(&mut self, now: Stamp, position_um: f32, key: u32, near: &Neighbourhood) -> u32 {
+    /// Count other synapses within reach of `position` whose last spike is younger than the
+    /// window, then record this spike of synapse `key` (at `position`), stamped `now`. Each
+    /// neighbour counts once however often it spiked.
+    pub fn count_and_record(&mut self, now: Stamp, position: u16, key: u32, near: &Neighbourhood) -> u32 {
         let now = now.0;
-        let at = self.entry(now, position_um, key);
-        let (r, pos, last) = (near.radius_um, &self.position_um, &self.last);
+        let at = self.entry(now, position, key);
+        let (r, pos, last) = (near.reach, &self.position, &self.last);
         let window = near.window_steps;
         let mut n = 0;
         // Distances grow away from `at` (sorted positions, monotone rounding), so a side ends
@@ -206,7 +205,7 @@ impl CoactivityRegister {
         let mut j = at + 1;
         while j < pos.len() {
             let end = (j + BLOCK).min(pos.len());
-            let (inside, active) = count_block(&pos[j..end], &last[j..end], position_um, r, now, window);
+            let (inside, active) = count_block(&pos[j..end], &last[j..end], position, r, now, window);
             n += active;
             if inside < end - j {
                 break;
@@ -216,7 +215,7 @@ impl CoactivityRegister {
         let mut j = at;
         while j > 0 {
             let start = j.saturating_sub(BLOCK);
-            let (inside, active) = count_block(&pos[start..j], &last[start..j], position_um, r, now, window);
+            let (inside, active) = count_block(&pos[start..j], &last[start..j], position, r, now, window);
             n += active;
             if inside < j - start {
                 break;
@@ -238,12 +237,12 @@ impl CoactivityRegister {
         }
     }
 
-    /// Remove the entry of synapse `key` at `position_um` (a pruned synapse, or one that moves):
+    /// Remove the entry of synapse `key` at `position` (a pruned synapse, or one that moves):
     /// it no longer counts as anyone's neighbour.
-    pub fn forget(&mut self, position_um: f32, key: u32) {
-        let at = self.locate(position_um, key);
-        if at < self.position_um.len() && self.is(at, position_um, key) {
-            self.position_um.remove(at);
+    pub fn forget(&mut self, position: u16, key: u32) {
+        let at = self.locate(position, key);
+        if at < self.position.len() && self.is(at, position, key) {
+            self.position.remove(at);
             self.key.remove(at);
             self.last.remove(at);
         }
@@ -251,35 +250,34 @@ impl CoactivityRegister {
 
     /// Synapses held (those that have spiked and were not forgotten).
     pub fn len(&self) -> usize {
-        self.position_um.len()
+        self.position.len()
     }
 
     /// Whether no synapse is held.
     pub fn is_empty(&self) -> bool {
-        self.position_um.is_empty()
+        self.position.is_empty()
     }
 
     /// Bytes of heap held.
     pub fn heap_bytes(&self) -> usize {
-        4 * (self.position_um.capacity() + self.key.capacity() + self.last.capacity())
+        2 * self.position.capacity() + 4 * (self.key.capacity() + self.last.capacity())
     }
 }
 
-/// Of the entries `(pos[q], last[q])` of one block, how many lie within `radius_um` of
-/// `position_um`, and how many of those spiked fewer than `window` steps before `now`
-/// (branch-free).
+/// Of the entries `(pos[q], last[q])` of one block, how many lie within `reach` of `position`,
+/// and how many of those spiked fewer than `window` steps before `now` (branch-free).
 #[inline]
 fn count_block(
-    pos: &[f32],
+    pos: &[u16],
     last: &[u32],
-    position_um: f32,
-    radius_um: f64,
+    position: u16,
+    reach: u32,
     now: u32,
     window: u32,
 ) -> (usize, usize) {
     let (mut inside, mut active) = (0, 0);
     for (&p, &l) in pos.iter().zip(last) {
-        let near = f64::from((p - position_um).abs()) <= radius_um;
+        let near = (i32::from(p) - i32::from(position)).unsigned_abs() <= reach;
         inside += usize::from(near);
         active += usize::from(near & (now.wrapping_sub(l) < window));
     }
@@ -295,55 +293,66 @@ mod tests {
         window_ms: 50.0,
     };
     const DT_MS: f64 = 0.1;
+    /// A branch 65535 µm long: a code is a whole µm.
+    const MICRONS: PositionScale = PositionScale::unit();
 
-    /// A query at `t_ms` (a whole number of 0.1 ms steps).
-    fn at(reg: &mut CoactivityRegister, t_ms: f64, x: f32, key: u32, spec: &CoactivitySpec) -> u32 {
+    /// A query at `t_ms` (a whole number of 0.1 ms steps) at `x` µm.
+    fn at(reg: &mut CoactivityRegister, t_ms: f64, x: u16, key: u32, spec: &CoactivitySpec) -> u32 {
         let step = (t_ms / DT_MS).round() as u64;
-        reg.count_and_record(Stamp::of_step(step), x, key, &spec.in_steps(DT_MS))
+        reg.count_and_record(Stamp::of_step(step), x, key, &spec.neighbourhood(DT_MS, &MICRONS))
     }
 
     #[test]
     fn counts_only_neighbours_inside_radius_and_window() {
         let mut reg = CoactivityRegister::default();
-        assert_eq!(at(&mut reg, 0.0, 20.0, 1, &SPEC), 0);
-        assert_eq!(at(&mut reg, 5.0, 45.0, 2, &SPEC), 0, "25 µm away");
-        assert_eq!(at(&mut reg, 10.0, 29.0, 3, &SPEC), 1, "9 µm from synapse 1");
-        assert_eq!(at(&mut reg, 12.0, 20.0, 1, &SPEC), 1, "itself excluded, 3 counts");
-        assert_eq!(at(&mut reg, 15.0, 29.5, 4, &SPEC), 2, "synapse 1 once, and 3");
+        assert_eq!(at(&mut reg, 0.0, 20, 1, &SPEC), 0);
+        assert_eq!(at(&mut reg, 5.0, 45, 2, &SPEC), 0, "25 µm away");
+        assert_eq!(at(&mut reg, 10.0, 29, 3, &SPEC), 1, "9 µm from synapse 1");
+        assert_eq!(at(&mut reg, 12.0, 20, 1, &SPEC), 1, "itself excluded, 3 counts");
+        assert_eq!(
+            at(&mut reg, 15.0, 30, 4, &SPEC),
+            2,
+            "synapse 1 (10 µm) once, and 3"
+        );
+        assert_eq!(
+            at(&mut reg, 16.0, 41, 6, &SPEC),
+            1,
+            "11 µm from 3, 10 from 4, 4 from 2 (old)"
+        );
         // 70 ms later the earlier spikes are outside the window.
-        assert_eq!(at(&mut reg, 85.0, 21.0, 5, &SPEC), 0);
-        assert_eq!(reg.len(), 5);
+        assert_eq!(at(&mut reg, 85.0, 21, 5, &SPEC), 0);
+        assert_eq!(reg.len(), 6);
     }
 
     #[test]
     fn synapses_at_the_same_position_are_distinct_neighbours() {
         let mut reg = CoactivityRegister::default();
-        assert_eq!(at(&mut reg, 0.0, 30.0, 7, &SPEC), 0);
-        assert_eq!(at(&mut reg, 1.0, 30.0, 3, &SPEC), 1);
-        assert_eq!(at(&mut reg, 2.0, 30.0, 9, &SPEC), 2);
-        assert_eq!(at(&mut reg, 3.0, 30.0, 3, &SPEC), 2, "7 and 9, not itself");
+        assert_eq!(at(&mut reg, 0.0, 30, 7, &SPEC), 0);
+        assert_eq!(at(&mut reg, 1.0, 30, 3, &SPEC), 1);
+        assert_eq!(at(&mut reg, 2.0, 30, 9, &SPEC), 2);
+        assert_eq!(at(&mut reg, 3.0, 30, 3, &SPEC), 2, "7 and 9, not itself");
         assert_eq!(reg.len(), 3);
     }
 
     #[test]
     fn a_forgotten_synapse_is_no_neighbour() {
         let mut reg = CoactivityRegister::default();
-        at(&mut reg, 0.0, 30.0, 1, &SPEC);
-        at(&mut reg, 1.0, 35.0, 2, &SPEC);
-        reg.forget(30.0, 1);
-        reg.forget(30.0, 5); // not held: nothing happens
+        at(&mut reg, 0.0, 30, 1, &SPEC);
+        at(&mut reg, 1.0, 35, 2, &SPEC);
+        reg.forget(30, 1);
+        reg.forget(30, 5); // not held: nothing happens
         assert_eq!(reg.len(), 1);
-        assert_eq!(at(&mut reg, 2.0, 31.0, 3, &SPEC), 1, "only synapse 2");
+        assert_eq!(at(&mut reg, 2.0, 31, 3, &SPEC), 1, "only synapse 2");
     }
 
     /// The count from first principles: distinct other keys within the radius in the window
-    /// (times as steps).
-    fn brute_force(events: &[(u64, f32, u32)], step: u64, x: f32, key: u32, spec: &CoactivitySpec) -> u32 {
+    /// (times as steps, positions in µm).
+    fn brute_force(events: &[(u64, u16, u32)], step: u64, x: u16, key: u32, spec: &CoactivitySpec) -> u32 {
         let window_steps = (spec.window_ms / DT_MS).round() as u64;
         let mut keys: Vec<u32> = events
             .iter()
             .filter(|&&(s, y, k)| {
-                k != key && step - s < window_steps && f64::from((y - x).abs()) <= spec.radius_um
+                k != key && step - s < window_steps && f64::from(y.abs_diff(x)) <= spec.radius_um
             })
             .map(|e| e.2)
             .collect();
@@ -354,8 +363,8 @@ mod tests {
 
     #[test]
     fn counts_equal_brute_force_at_any_radius_and_position() {
-        // Positions on a 100 µm branch and beyond both ends, shared positions, radii of every
-        // size (zero and infinite included) on separate registers and mixed in one.
+        // Positions on the first 120 µm of a branch, shared positions, radii of every size (zero
+        // and infinite included) on separate registers and mixed in one.
         let radii = [10.0, 3.0, 25.0, 0.0, 250.0, f64::INFINITY];
         let mut state = 0x9e37_79b9_7f4a_7c15_u64;
         let mut next = || {
@@ -382,14 +391,14 @@ mod tests {
                 };
                 now += (10.0 * next()).floor() as u64;
                 let key = (next() * 60.0) as u32;
-                // Each key has its own position, some outside [0, 100]; keys 0-4 share one.
+                // Each key has its own position; keys 0-4 share one.
                 let x = if key < 5 {
-                    42.0
+                    42
                 } else {
-                    ((f64::from(key) * 7.3) % 120.0 - 10.0) as f32
+                    ((f64::from(key) * 7.3) % 120.0) as u16
                 };
                 let expected = brute_force(&events, now, x, key, &spec);
-                let near = spec.in_steps(DT_MS);
+                let near = spec.neighbourhood(DT_MS, &MICRONS);
                 assert_eq!(
                     reg.count_and_record(Stamp::of_step(now), x, key, &near),
                     expected,
@@ -407,20 +416,13 @@ mod tests {
             radius_um: 1.0,
             window_ms,
         };
-        assert_eq!(spec(50.0).in_steps(0.1).window_steps, 500);
-        assert_eq!(
-            spec(0.3).in_steps(0.1).window_steps,
-            3,
-            "0.3 / 0.1 = 2.9999999999999996"
-        );
-        assert_eq!(
-            spec(0.25).in_steps(0.1).window_steps,
-            3,
-            "2.5 steps: ages 0, 1, 2"
-        );
-        assert_eq!(spec(0.0).in_steps(0.1).window_steps, 0);
-        assert_eq!(spec(f64::NAN).in_steps(0.1).window_steps, 0);
-        assert_eq!(spec(f64::INFINITY).in_steps(0.1).window_steps, LONG_AGO);
+        let steps = |window_ms| spec(window_ms).neighbourhood(0.1, &MICRONS).window_steps;
+        assert_eq!(steps(50.0), 500);
+        assert_eq!(steps(0.3), 3, "0.3 / 0.1 = 2.9999999999999996");
+        assert_eq!(steps(0.25), 3, "2.5 steps: ages 0, 1, 2");
+        assert_eq!(steps(0.0), 0);
+        assert_eq!(steps(f64::NAN), 0);
+        assert_eq!(steps(f64::INFINITY), LONG_AGO);
     }
 
     #[test]
@@ -429,22 +431,22 @@ mod tests {
             radius_um: 10.0,
             window_ms: 1e300,
         }
-        .in_steps(DT_MS);
+        .neighbourhood(DT_MS, &MICRONS);
         assert_eq!(near.window_steps, LONG_AGO, "the longest window there is");
         let mut reg = CoactivityRegister::default();
-        reg.count_and_record(Stamp::of_step(0), 30.0, 1, &near);
+        reg.count_and_record(Stamp::of_step(0), 30, 1, &near);
         // Synapse 1 stays silent for 5 x 2^32 steps; the register is refreshed as required.
         let mut now = 0;
         while now < 5 << 32 {
             now += REFRESH_STEPS;
             reg.refresh(Stamp::of_step(now));
         }
-        assert_eq!(reg.count_and_record(Stamp::of_step(now + 7), 31.0, 2, &near), 0);
+        assert_eq!(reg.count_and_record(Stamp::of_step(now + 7), 31, 2, &near), 0);
         // Without the refreshes, synapse 1's stamp would read as 7 steps old here.
         let mut stale = CoactivityRegister::default();
-        stale.count_and_record(Stamp::of_step(0), 30.0, 1, &near);
+        stale.count_and_record(Stamp::of_step(0), 30, 1, &near);
         assert_eq!(
-            stale.count_and_record(Stamp::of_step((5 << 32) + 7), 31.0, 2, &near),
+            stale.count_and_record(Stamp::of_step((5 << 32) + 7), 31, 2, &near),
             1
         );
     }
