@@ -50,7 +50,10 @@ pub enum WeightDist {
     },
 }
 
-/// Where synapses sit along the target compartment (µm from its proximal end).
+/// Where synapses sit along the target compartment (µm from its proximal end). The engine keeps
+/// each position to 1/65535 of the compartment's length (a 16-bit code: 1.5 nm on a 100 µm
+/// branch), so a listed 10 µm on a 100 µm branch reads back as 10.0008 µm; the ends and whole
+/// multiples of the step are exact.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Placement {
     /// Uniformly along the whole branch.
