@@ -18,6 +18,7 @@
 #![warn(missing_docs)]
 
 pub mod barrier;
+mod calendar;
 pub mod connect;
 pub mod engine;
 pub mod error;

@@ -10,16 +10,17 @@
 //! accepted with probability `rate(t) / peak`. Spikes that fall into the same step are emitted
 //! once per spike (the target receives the weight that many times). A spike at time `t` is
 //! stamped at the first grid time `>= t`. Pending spikes are kept in
-//! a binary heap, so the cost grows with spikes, not with sources × steps.
-
-use std::cmp::Reverse;
-use std::collections::BinaryHeap;
+//! a calendar queue by step (one pending spike per source), so the cost grows with spikes, not
+//! with sources × steps, and filing or taking a spike costs the same however many sources
+//! there are.
 
 use dendra_core::{Clock, Purpose, StreamKey};
 use dendra_model::{RateProfile, SourceParams};
 use rand::RngExt;
 use rand::SeedableRng;
 use rand_pcg::Pcg64Mcg;
+
+use crate::calendar::Calendar;
 
 /// One worker's slice of a source population.
 #[derive(Debug)]
@@ -43,8 +44,8 @@ enum Kind {
         /// seeded from the source's own keyed stream.
         rng: Vec<Pcg64Mcg>,
         next_ms: Vec<f64>,
-        /// Pending `(step, local index)`, earliest first.
-        heap: BinaryHeap<Reverse<(u64, u32)>>,
+        /// Pending spikes: the local index of each source under the step of its next spike.
+        pending: Box<Calendar>,
         peak_hz: f64,
         profile: Option<RateProfile>,
     },
@@ -107,17 +108,17 @@ impl SourceBlock {
             })
             .collect();
         let mut next_ms = vec![f64::INFINITY; n];
-        let mut heap = BinaryHeap::with_capacity(n);
+        let mut pending = Box::new(Calendar::new(n));
         for i in 0..n {
             if let Some(t) = next_spike(&mut rng[i], 0.0, peak_hz, profile.as_ref()) {
                 next_ms[i] = t;
-                heap.push(Reverse((emission_step(t, dt_ms), i as u32)));
+                pending.push(emission_step(t, dt_ms), i as u32);
             }
         }
         Kind::Poisson {
             rng,
             next_ms,
-            heap,
+            pending,
             peak_hz,
             profile,
         }
@@ -137,22 +138,19 @@ impl SourceBlock {
             Kind::Poisson {
                 rng,
                 next_ms,
-                heap,
+                pending,
                 peak_hz,
                 profile,
             } => {
-                while let Some(&Reverse((step, i))) = heap.peek() {
-                    if step > n {
-                        break;
-                    }
-                    heap.pop();
+                let dt_ms = self.dt_ms;
+                pending.take(n, |pending, i| {
                     let iu = i as usize;
                     spikes.push(i);
                     if let Some(t) = next_spike(&mut rng[iu], next_ms[iu], *peak_hz, profile.as_ref()) {
                         next_ms[iu] = t;
-                        heap.push(Reverse((emission_step(t, self.dt_ms), i)));
+                        pending.push(emission_step(t, dt_ms), i);
                     }
-                }
+                });
             }
             Kind::Trains { events, cursor } => {
                 while *cursor < events.len() && events[*cursor].0 <= n {
