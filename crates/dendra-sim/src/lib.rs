@@ -6,7 +6,8 @@
 //! - [`neurons`]: the per-step update of a slice of a population (spikes, bAPs, plateaus,
 //!   clamps, manipulations);
 //! - [`soma_current`]: the AdEx and Izhikevich (quadratic) somatic currents;
-//! - [`sources`]: Poisson, inhomogeneous Poisson and data-driven spike sources;
+//! - [`sources`]: Poisson, inhomogeneous Poisson and data-driven spike sources, with
+//!   `calendar`: their pending spikes by step;
 //! - [`connect`]: seeded connectivity stored by source (CSR), with [`indices`]: local
 //!   indices of 2 or 4 bytes;
 //! - [`stimuli`]: stimuli compiled to steps and local neurons;
