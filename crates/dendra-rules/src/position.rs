@@ -65,14 +65,19 @@ impl PositionScale {
         if self.length_um == 0.0 {
             return u32::from(u16::MAX);
         }
-        // A ratio within 10^-9 of a whole number of steps is that number.
-        let codes = radius_um / self.length_um * TOP;
-        let whole = if (codes - codes.round()).abs() <= 1e-9 * codes.max(1.0) {
-            codes.round()
-        } else {
-            codes.floor()
-        };
-        whole.min(TOP) as u32
+        snap_whole(radius_um / self.length_um * TOP).floor().min(TOP) as u32
+    }
+}
+
+/// `x`, or the whole number nearest to it when within 10^-9 of it (relative to `x`, at least
+/// absolute), so that a ratio such as 0.3 / 0.1 = 2.9999999999999996 counts as 3 before it is
+/// rounded up or down.
+pub(crate) fn snap_whole(x: f64) -> f64 {
+    let nearest = x.round();
+    if (x - nearest).abs() <= 1e-9 * x.abs().max(1.0) {
+        nearest
+    } else {
+        x
     }
 }
 

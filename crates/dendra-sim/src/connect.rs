@@ -10,8 +10,8 @@
 //! the final CSR. A static synapse costs 6 bytes (a u16 local target, see [`Indices`], and an
 //! f32 weight; 8 with a u32 target when the worker holds more than 2^16 of the target
 //! population) plus a 2-byte position code ([`PositionScale`]) on dendritic compartments with a
-//! length where the run reads it; a static projection whose synapses all have one weight stores it once
-//! ([`Csr::share_weight`]), so each synapse costs 2 (or 4) bytes.
+//! length where the run reads it; a static projection whose synapses all have one weight
+//! stores it once ([`Csr::share_weight`]), so each synapse costs 2 (or 4) bytes.
 
 use dendra_core::{Purpose, StreamKey};
 use dendra_model::rules::PositionScale;

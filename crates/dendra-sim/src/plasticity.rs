@@ -182,8 +182,6 @@ pub(crate) struct Plastic {
     /// Structural plasticity: parameters, check period (steps), and which slots hold a synapse.
     structural: Option<(StructuralParams, u64)>,
     alive: Vec<bool>,
-    /// Length of the target compartment (µm), for new positions.
-    length_um: f64,
     /// bAP strength arriving at each local target's compartment in the current step.
     bap_now: Vec<f64>,
     /// Step width (ms).
@@ -215,30 +213,17 @@ impl Reverse {
         if n_local == 1 {
             return Reverse::Single;
         }
-        // Each (source, target) pair once: a row's targets are ascending.
-        let pairs = |mut each: Box<dyn FnMut(usize, u32) + '_>| {
-            for s in 0..n_source {
-                let mut last = None;
-                for k in csr.row_ptr[s] as usize..csr.row_ptr[s + 1] as usize {
-                    let t = csr.target.get(k);
-                    if last != Some(t) {
-                        each(s, t);
-                        last = Some(t);
-                    }
-                }
-            }
-        };
         let mut ptr = vec![0u32; n_local + 1];
-        pairs(Box::new(|_, t| ptr[t as usize + 1] += 1));
+        each_pair(csr, n_source, |_, t| ptr[t as usize + 1] += 1);
         for i in 1..ptr.len() {
             ptr[i] += ptr[i - 1];
         }
         let mut cursor = ptr[..n_local].to_vec();
         let mut sources = Indices::zeros(ptr[n_local] as usize, n_source);
-        pairs(Box::new(|s, t| {
+        each_pair(csr, n_source, |s, t| {
             sources.set(cursor[t as usize] as usize, s as u32);
             cursor[t as usize] += 1;
-        }));
+        });
         Reverse::Lists { ptr, sources }
     }
 
@@ -247,6 +232,21 @@ impl Reverse {
         match self {
             Reverse::Lists { ptr, sources } => 4 * ptr.len() + sources.heap_bytes(),
             Reverse::Unused | Reverse::Single => 0,
+        }
+    }
+}
+
+/// Call `each(source, target)` once per (source, target) pair with a synapse in `csr`, in
+/// source order (a row's targets are ascending, so repeated pairs are adjacent).
+fn each_pair(csr: &Csr, n_source: usize, mut each: impl FnMut(usize, u32)) {
+    for s in 0..n_source {
+        let mut last = None;
+        for k in csr.row_ptr[s] as usize..csr.row_ptr[s + 1] as usize {
+            let t = csr.target.get(k);
+            if last != Some(t) {
+                each(s, t);
+                last = Some(t);
+            }
         }
     }
 }
@@ -358,7 +358,6 @@ impl Plastic {
             now_step: 0,
             structural,
             alive,
-            length_um: template.length_um(comp),
             first,
             seed,
             proj_index,
@@ -516,7 +515,8 @@ impl Plastic {
                         }
                         csr.weight[k] = sp.new_weight as f32;
                         if let Some(pos) = csr.position.get_mut(k) {
-                            *pos = csr.position_scale.encode(self.length_um * rng.random::<f64>());
+                            let scale = csr.position_scale;
+                            *pos = scale.encode(scale.length_um() * rng.random::<f64>());
                         }
                         for r in &mut self.runners {
                             r.reset(k, sp.new_weight);

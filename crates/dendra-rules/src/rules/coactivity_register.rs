@@ -3,9 +3,9 @@
 //!
 //! The register holds one entry per synapse that has spiked: its position (a 16-bit code, see
 //! [`PositionScale`]), an opaque key that tells it from its neighbours, and the [`Stamp`] (step
-//! modulo 2^32) of its last input spike, kept sorted by position (three parallel columns). A query at position `x` finds the synapse's own entry (a search
-//! that starts where `x` falls in the span of positions held), then walks outwards on both
-//! sides, a block of entries at a time with branch-free tests, while the neighbours are within
+//! modulo 2^32) of its last input spike, kept sorted by position (three parallel columns). A
+//! query at position `x` finds the synapse's own entry (a search that starts where `x` falls in
+//! the span of positions held), then walks outwards on both sides, a block of entries at a time with branch-free tests, while the neighbours are within
 //! the radius, counting those whose last spike falls in the window. A synapse counts once
 //! however often it spiked, because it has one entry. The cost of a query is a short search
 //! plus the neighbours within the radius, independent of the input rate and the window; the
@@ -14,10 +14,10 @@
 //!
 //! Ages are differences of stamps (wrapping), so a stamp must never grow 2^32 steps old:
 //! [`CoactivityRegister::refresh`], called at least once every [`REFRESH_STEPS`] steps, caps
-//! every age at 2^31 steps, which reads as "not active" for any window (windows are capped
-//! below 2^31 steps, about 2.5 days at 0.1 ms).
+//! every age at 2^31 steps, which reads as "not active" for any window (windows are capped at
+//! 2^31 steps, about 2.5 days at 0.1 ms, and count only younger ages).
 
-use crate::position::PositionScale;
+use crate::position::{PositionScale, snap_whole};
 use crate::rule::CoactivitySpec;
 use crate::signals::Stamp;
 
@@ -44,12 +44,7 @@ impl CoactivitySpec {
     /// holds the ages below `window_ms / dt_ms` (a ratio within 10^-9 of an integer is taken as
     /// that integer). Windows are capped at 2^31 steps.
     pub fn neighbourhood(&self, dt_ms: f64, scale: &PositionScale) -> Neighbourhood {
-        let ratio = self.window_ms / dt_ms;
-        let steps = if (ratio - ratio.round()).abs() <= 1e-9 * ratio.abs().max(1.0) {
-            ratio.round()
-        } else {
-            ratio.ceil()
-        };
+        let steps = snap_whole(self.window_ms / dt_ms).ceil();
         Neighbourhood {
             reach: scale.reach(self.radius_um),
             // NaN and negative windows saturate to 0 (nothing counts).
@@ -67,7 +62,7 @@ const BLOCK: usize = 8;
 pub struct CoactivityRegister {
     /// Position codes, sorted by (position, key).
     position: Vec<u16>,
-    /// Keys, parallel to `position_um`.
+    /// Keys, parallel to `position`.
     key: Vec<u32>,
     /// Stamp of each synapse's last input spike (one [`LONG_AGO`] before its first), parallel.
     last: Vec<u32>,
