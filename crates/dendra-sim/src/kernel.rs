@@ -58,9 +58,9 @@ pub fn integrate(args: Integrate<'_>) {
     dispatch!(args, portable)
 }
 
-/// Call the kernel for `$args`'s template: the register-resident point kernel for one
-/// compartment with up to 4 receptors, the small one for up to 8 state variables, else the
-/// sparse chunked one. Each (kernel, size, input) combination is a function of its own, so the
+/// Call the kernel for `$args`'s template: the register-resident dendritic kernel for 1 to 4
+/// compartments (a point neuron is one) with 1 to 4 decaying receptors, the small one for up to
+/// 8 state variables, else the sparse chunked one. Each (kernel, size, input) combination is a function of its own, so the
 /// compiler allocates registers for one loop at a time (one function holding all of them
 /// spilled loop constants to the stack, at up to 3x the time, depending on unrelated code).
 macro_rules! dispatch {
@@ -76,19 +76,41 @@ macro_rules! dispatch {
                 }
             };
         }
-        match (point_receptors(args.prop), args.prop.n_state) {
-            (Some(1), _) => pick!(point, 1),
-            (Some(2), _) => pick!(point, 2),
-            (Some(3), _) => pick!(point, 3),
-            (Some(4), _) => pick!(point, 4),
-            (_, 1) => pick!(small, 1),
-            (_, 2) => pick!(small, 2),
-            (_, 3) => pick!(small, 3),
-            (_, 4) => pick!(small, 4),
-            (_, 5) => pick!(small, 5),
-            (_, 6) => pick!(small, 6),
-            (_, 7) => pick!(small, 7),
-            (_, 8) => pick!(small, 8),
+        macro_rules! dendritic {
+            ($nc:literal, $nr:literal) => {
+                if has_u {
+                    $isa::dendritic::<$nc, $nr, true>(args)
+                } else {
+                    $isa::dendritic::<$nc, $nr, false>(args)
+                }
+            };
+        }
+        let decaying = decaying_receptors(args.prop);
+        match (args.prop.n_comp, decaying, args.prop.n_state) {
+            (1, Some(1), _) => dendritic!(1, 1),
+            (1, Some(2), _) => dendritic!(1, 2),
+            (1, Some(3), _) => dendritic!(1, 3),
+            (1, Some(4), _) => dendritic!(1, 4),
+            (2, Some(1), _) => dendritic!(2, 1),
+            (2, Some(2), _) => dendritic!(2, 2),
+            (2, Some(3), _) => dendritic!(2, 3),
+            (2, Some(4), _) => dendritic!(2, 4),
+            (3, Some(1), _) => dendritic!(3, 1),
+            (3, Some(2), _) => dendritic!(3, 2),
+            (3, Some(3), _) => dendritic!(3, 3),
+            (3, Some(4), _) => dendritic!(3, 4),
+            (4, Some(1), _) => dendritic!(4, 1),
+            (4, Some(2), _) => dendritic!(4, 2),
+            (4, Some(3), _) => dendritic!(4, 3),
+            (4, Some(4), _) => dendritic!(4, 4),
+            (_, _, 1) => pick!(small, 1),
+            (_, _, 2) => pick!(small, 2),
+            (_, _, 3) => pick!(small, 3),
+            (_, _, 4) => pick!(small, 4),
+            (_, _, 5) => pick!(small, 5),
+            (_, _, 6) => pick!(small, 6),
+            (_, _, 7) => pick!(small, 7),
+            (_, _, 8) => pick!(small, 8),
             _ => $isa::sparse(args),
         }
     }};
@@ -101,11 +123,13 @@ macro_rules! isa_kernels {
     ($(#[$m:meta])* mod $isa:ident, $(#[$f:meta])*) => {
         $(#[$m])*
         mod $isa {
-            use super::{Integrate, integrate_point, integrate_small, integrate_sparse};
+            use super::{Integrate, integrate_dendritic, integrate_small, integrate_sparse};
 
             $(#[$f])*
-            pub(super) fn point<const R: usize, const HAS_U: bool>(args: Integrate<'_>) {
-                integrate_point::<R, HAS_U>(args)
+            pub(super) fn dendritic<const NC: usize, const NR: usize, const HAS_U: bool>(
+                args: Integrate<'_>,
+            ) {
+                integrate_dendritic::<NC, NR, HAS_U>(args)
             }
 
             $(#[$f])*
@@ -132,23 +156,26 @@ fn lane_rows_mut<T, const N: usize>(buf: &mut [T], stride: usize) -> [&mut [[T; 
     std::array::from_fn(|_| rows.next().map_or(&mut [][..], |r| r.as_chunks_mut().0))
 }
 
-/// The number of receptors if the template is a point neuron whose receptor states only decay
-/// (`Φ` is zero off the diagonal in receptor rows), else `None`.
-fn point_receptors(prop: &Propagator) -> Option<usize> {
-    let ns = prop.n_state;
-    if prop.n_comp != 1 || ns < 2 {
+/// The number of receptors if every receptor state only decays (`Φ` is zero off the diagonal in
+/// receptor rows, and their offsets are zero), else `None`.
+fn decaying_receptors(prop: &Propagator) -> Option<usize> {
+    let (ns, nc) = (prop.n_state, prop.n_comp);
+    if ns <= nc {
         return None;
     }
-    let pure_decay = (1..ns).all(|k| (0..ns).all(|j| j == k || prop.phi_dense[k * ns + j] == 0.0));
-    let no_offset = (1..ns).all(|k| prop.offset[k] == 0.0);
-    (pure_decay && no_offset).then_some(ns - 1)
+    let pure_decay = (nc..ns).all(|k| (0..ns).all(|j| j == k || prop.phi_dense[k * ns + j] == 0.0));
+    let no_offset = (nc..ns).all(|k| prop.offset[k] == 0.0);
+    (pure_decay && no_offset).then_some(ns - nc)
 }
 
-/// Point neuron with `R` decaying receptors: `V' = c + Φ_vv V + Σ_r Φ_vr I_r (+ Ψ u)`,
-/// `I_r' = Φ_rr I_r + arrivals_r`, then spike detection; [`LANES`] neurons at a time, all in
-/// registers. The same operations, in the same order, as the general kernels.
+/// `NC` compartments with `NR` decaying receptors: each compartment row of `Φ` taken whole
+/// (`V_k' = c_k + Σ_j Φ_kj x_j (+ Σ_c Ψ_kc u_c)`, over every state `j`), each receptor row a
+/// decay plus the arrivals, then spike detection on the soma; [`LANES`] neurons at a time, all
+/// in registers, with every loop bound a constant, so that nothing is branched on per chunk.
+/// The same operations in the same order as [`integrate_small`] (which skips the zeros of `Φ`;
+/// a compartment row has none, the coupled potentials spreading every input).
 #[inline(always)]
-fn integrate_point<const R: usize, const HAS_U: bool>(args: Integrate<'_>) {
+fn integrate_dendritic<const NC: usize, const NR: usize, const HAS_U: bool>(args: Integrate<'_>) {
     let Integrate {
         prop,
         x,
@@ -159,55 +186,77 @@ fn integrate_point<const R: usize, const HAS_U: bool>(args: Integrate<'_>) {
         ..
     } = args;
     let (free_at, inhibit, rule, fired, spikes) = spike.into_parts();
-    let ns = R + 1;
-    let c0 = prop.offset[0];
-    let p_vv = prop.phi_dense[0];
-    let p_vr: [f64; R] = std::array::from_fn(|r| prop.phi_dense[1 + r]);
-    let decay: [f64; R] = std::array::from_fn(|r| prop.phi_dense[(1 + r) * ns + 1 + r]);
-    let psi = prop.psi_dense[0];
-    let (v_row, rest) = x.split_at_mut(stride);
-    let v_row = v_row.as_chunks_mut::<LANES>().0;
-    let ir: [&mut [[f64; LANES]]; R] = lane_rows_mut(rest, stride);
-    let rr: [&mut [[f32; LANES]]; R] = lane_rows_mut(ring, stride);
-    let u_row: &[[f64; LANES]] = match u {
-        Some(u) if HAS_U => u[..stride].as_chunks().0,
-        _ => &[],
-    };
+    let ns = NC + NR;
+    let chunks = stride / LANES;
+    // Compartment rows of Φ (all NC + NR columns, flattened) and Ψ, the offsets, the decays.
+    let phi: [[f64; 8]; NC] = std::array::from_fn(|k| {
+        std::array::from_fn(|j| if j < ns { prop.phi_dense[k * ns + j] } else { 0.0 })
+    });
+    let psi: [[f64; NC]; NC] = std::array::from_fn(|k| std::array::from_fn(|c| prop.psi_dense[k * NC + c]));
+    let psi_r: [[f64; NC]; NR] =
+        std::array::from_fn(|r| std::array::from_fn(|c| prop.psi_dense[(NC + r) * NC + c]));
+    let off: [f64; NC] = std::array::from_fn(|k| prop.offset[k]);
+    let decay: [f64; NR] = std::array::from_fn(|r| prop.phi_dense[(NC + r) * ns + NC + r]);
+    let (v_rows, r_rows) = x.split_at_mut(NC * stride);
+    let vr: [&mut [[f64; LANES]]; NC] = lane_rows_mut(v_rows, stride);
+    let ir: [&mut [[f64; LANES]]; NR] = lane_rows_mut(r_rows, stride);
+    let rr: [&mut [[f32; LANES]]; NR] = lane_rows_mut(ring, stride);
+    let mut u_rows = u.unwrap_or(&[]).chunks_exact(stride);
+    let ur: [&[[f64; LANES]]; NC] =
+        std::array::from_fn(|_| u_rows.next().map_or(&[][..], |r| r.as_chunks().0));
     let (free_at, _) = free_at.as_chunks_mut::<LANES>();
     let (inhibit, _) = inhibit.as_chunks::<LANES>();
-    let chunks = v_row.len();
     assert!(free_at.len() >= chunks && inhibit.len() >= chunks && fired.len() >= chunks);
-    assert!(!HAS_U || u_row.len() == chunks);
-    assert!(ir.iter().all(|r| r.len() == chunks) && rr.iter().all(|r| r.len() == chunks));
+    assert!(vr.iter().all(|r| r.len() == chunks) && ir.iter().all(|r| r.len() == chunks));
+    assert!(rr.iter().all(|r| r.len() == chunks));
+    assert!(!HAS_U || ur.iter().all(|r| r.len() == chunks));
     for c in 0..chunks {
-        let v = v_row[c];
-        let mut acc = [c0; LANES];
-        for l in 0..LANES {
-            acc[l] += p_vv * v[l];
-        }
-        for r in 0..R {
-            let i = &ir[r][c];
-            for l in 0..LANES {
-                acc[l] += p_vr[r] * i[l];
+        let vs: [[f64; LANES]; NC] = std::array::from_fn(|j| vr[j][c]);
+        let is: [[f64; LANES]; NR] = std::array::from_fn(|r| ir[r][c]);
+        let us: [[f64; LANES]; NC] = std::array::from_fn(|cc| if HAS_U { ur[cc][c] } else { [0.0; LANES] });
+        for k in 0..NC {
+            let mut acc = [off[k]; LANES];
+            for j in 0..NC {
+                for l in 0..LANES {
+                    acc[l] += phi[k][j] * vs[j][l];
+                }
             }
-        }
-        if HAS_U {
-            for l in 0..LANES {
-                acc[l] += psi * u_row[c][l];
+            for r in 0..NR {
+                for l in 0..LANES {
+                    acc[l] += phi[k][NC + r] * is[r][l];
+                }
             }
+            if HAS_U {
+                for cc in 0..NC {
+                    for l in 0..LANES {
+                        acc[l] += psi[k][cc] * us[cc][l];
+                    }
+                }
+            }
+            if k == 0 {
+                fired[c] = detect(&mut acc, &mut free_at[c], &inhibit[c], rule);
+            }
+            vr[k][c] = acc;
         }
-        for r in 0..R {
-            // Whole-chunk copies in and out keep this loop vectorised.
-            let (i, a) = (ir[r][c], rr[r][c]);
+        for r in 0..NR {
+            let a = rr[r][c];
             let mut out = [0.0f64; LANES];
             for l in 0..LANES {
-                out[l] = 0.0 + decay[r] * i[l] + f64::from(a[l]);
+                out[l] = 0.0 + decay[r] * is[r][l];
+            }
+            if HAS_U {
+                for cc in 0..NC {
+                    for l in 0..LANES {
+                        out[l] += psi_r[r][cc] * us[cc][l];
+                    }
+                }
+            }
+            for l in 0..LANES {
+                out[l] += f64::from(a[l]);
             }
             ir[r][c] = out;
             rr[r][c] = [0.0f32; LANES];
         }
-        fired[c] = detect(&mut acc, &mut free_at[c], &inhibit[c], rule);
-        v_row[c] = acc;
     }
     push_fired(&fired[..chunks], spikes);
 }
@@ -532,11 +581,46 @@ mod tests {
                 #[cfg(target_arch = "x86_64")]
                 // SAFETY: as above.
                 "avx2" => unsafe { dispatch!(args, avx2) },
+                // The general small kernel, whatever the template.
+                "small" => {
+                    let has_u = args.u.is_some();
+                    macro_rules! small {
+                        ($($n:literal)*) => {
+                            match ns {
+                                $($n if has_u => portable::small::<$n, true>(args),
+                                  $n => portable::small::<$n, false>(args),)*
+                                _ => unreachable!("small templates only"),
+                            }
+                        };
+                    }
+                    small!(1 2 3 4 5 6 7 8)
+                }
                 _ => dispatch!(args, portable),
             }
             spikes.push(u32::MAX); // step separator
         }
         (x, ring, free_at, spikes)
+    }
+
+    #[test]
+    fn the_dendritic_kernel_gives_the_same_bits_as_the_small_one() {
+        for (dendrites, receptors) in [(0, 1), (0, 4), (1, 1), (1, 4), (2, 3), (3, 1), (3, 4)] {
+            let t = template(dendrites, receptors);
+            let prop = Propagator::new(&t, 0.1);
+            assert_eq!(
+                decaying_receptors(&prop),
+                Some(receptors),
+                "dispatched to the dendritic kernel"
+            );
+            for with_u in [false, true] {
+                let (small, dendritic) = (run("small", &t, with_u), run("portable", &t, with_u));
+                assert!(small.3.len() > 4, "some neurons spike");
+                assert_eq!(
+                    dendritic, small,
+                    "{dendrites} dendrites, {receptors} receptors, input {with_u}"
+                );
+            }
+        }
     }
 
     #[test]
@@ -551,9 +635,9 @@ mod tests {
                 isas.push("avx2");
             }
         }
-        // Point (1 and 3 receptors), small (3 compartments, 3 receptors: 6 states) and sparse
-        // (6 compartments, 4 receptors: 10 states) kernels.
-        for (dendrites, receptors) in [(0, 1), (0, 3), (2, 3), (5, 4)] {
+        // Dendritic (1 to 4 compartments, 1 to 4 receptors) and sparse (6 compartments, 4
+        // receptors: 10 states) kernels.
+        for (dendrites, receptors) in [(0, 1), (0, 3), (1, 1), (2, 3), (3, 4), (5, 4)] {
             let t = template(dendrites, receptors);
             for with_u in [false, true] {
                 let reference = run("portable", &t, with_u);

@@ -108,7 +108,11 @@ pub struct NeuronBlock {
     /// Per lane chunk, the lanes that spiked in this step (the kernel's scratch).
     fired: Vec<u8>,
     w: Vec<f64>,
-    hist: Vec<u64>,
+    /// Which neurons spiked in each of the last steps (longest bAP delay + 1 of them), a bit
+    /// set of `words` u64 per step, step `m` in slot `m % slots`: the bAPs of a step are the
+    /// spikes of `delay` steps before, read a word (64 neurons) at a time. Empty without bAPs.
+    recent: Vec<u64>,
+    recent_words: usize,
     spike_blocked: Vec<bool>,
     bap_blocked: Vec<bool>,
     plat_left: Vec<u32>,
@@ -266,7 +270,11 @@ impl NeuronBlock {
                 None => Vec::new(),
             },
             soma_current,
-            hist: if bap.is_empty() { Vec::new() } else { vec![0; n] },
+            recent: match bap.iter().map(|b| b.delay_steps).max() {
+                Some(d) => vec![0; (d as usize + 1) * n.div_ceil(64)],
+                None => Vec::new(),
+            },
+            recent_words: n.div_ceil(64),
             bap_blocked: vec![false; n_comp * st],
             post_events: Vec::with_capacity(n),
             registers: (0..register_comps.len() * n)
@@ -390,9 +398,9 @@ impl NeuronBlock {
         if self.escape.is_some() {
             self.escape_spikes(n, clock.dt_ms(), spikes);
         }
-        self.after_spikes(spikes);
+        self.after_spikes(n, spikes);
         if !self.bap.is_empty() {
-            self.back_propagate();
+            self.back_propagate(n);
         }
         if !self.plateaus.is_empty() {
             self.start_plateaus(n);
@@ -571,7 +579,7 @@ impl NeuronBlock {
     }
 
     /// Spike-triggered adaptation, the bAP history and the somatic postsynaptic events.
-    fn after_spikes(&mut self, spikes: &[u32]) {
+    fn after_spikes(&mut self, n: u64, spikes: &[u32]) {
         // The soma's synapses see the spike itself (compartment 0 is never bAP-blocked).
         for &i in spikes {
             self.post_events.push((i, 0, 1.0));
@@ -581,23 +589,36 @@ impl NeuronBlock {
                 self.w[i as usize] += sc.spike_increment();
             }
         }
-        if !self.hist.is_empty() {
-            for h in self.hist.iter_mut() {
-                *h <<= 1;
-            }
-            for &i in spikes.iter() {
-                self.hist[i as usize] |= 1;
+        if !self.recent.is_empty() {
+            let words = self.recent_words;
+            let slot = (n % (self.recent.len() / words) as u64) as usize;
+            let bits = &mut self.recent[slot * words..(slot + 1) * words];
+            bits.fill(0);
+            for &i in spikes {
+                bits[i as usize / 64] |= 1 << (i % 64);
             }
         }
     }
 
-    fn back_propagate(&mut self) {
-        let (nn, st) = (self.n, self.stride);
+    /// The bAPs arriving in this step (`n`): each compartment's kick, and its postsynaptic
+    /// events, for the spikes of `delay` steps before, in ascending neuron order.
+    fn back_propagate(&mut self, n: u64) {
+        let (st, words) = (self.stride, self.recent_words);
+        let slots = (self.recent.len() / words) as u64;
         for b in &self.bap {
-            for i in 0..nn {
-                if (self.hist[i] >> b.delay_steps) & 1 == 1 && !self.bap_blocked[b.comp * st + i] {
-                    self.x[b.comp * st + i] += b.kick_mv;
-                    self.post_events.push((i as u32, b.comp as u32, b.attenuation));
+            let Some(m) = n.checked_sub(u64::from(b.delay_steps)) else {
+                continue;
+            };
+            let slot = (m % slots) as usize;
+            for (w, &word) in self.recent[slot * words..(slot + 1) * words].iter().enumerate() {
+                let mut bits = word;
+                while bits != 0 {
+                    let i = 64 * w + bits.trailing_zeros() as usize;
+                    bits &= bits - 1;
+                    if !self.bap_blocked[b.comp * st + i] {
+                        self.x[b.comp * st + i] += b.kick_mv;
+                        self.post_events.push((i as u32, b.comp as u32, b.attenuation));
+                    }
                 }
             }
         }
@@ -724,7 +745,7 @@ impl NeuronBlock {
     pub fn heap_bytes(&self) -> usize {
         8 * (self.x.len() + self.scratch.len() + self.u.len() + self.w.len())
             + 4 * self.ring.len()
-            + 8 * (self.hist.len() + self.kir_g.len() + self.kir_ge.len() + self.clamp_i.len())
+            + 8 * (self.recent.len() + self.kir_g.len() + self.kir_ge.len() + self.clamp_i.len())
             + 4 * (self.plat_left.len() + self.plat_refr.len())
             + self.spike_blocked.len()
             + self.bap_blocked.len()
