@@ -4,11 +4,12 @@
 //! The register holds one entry per synapse that has spiked: its position (a 16-bit code, see
 //! [`PositionScale`]), an opaque key that tells it from its neighbours, and the [`Stamp`] (step
 //! modulo 2^32) of its last input spike, kept sorted by position (three parallel columns). A
-//! query at position `x` finds the synapse's own entry (a search that starts where `x` falls in
-//! the span of positions held), then walks outwards on both sides, a block of entries at a time with branch-free tests, while the neighbours are within
-//! the radius, counting those whose last spike falls in the window. A synapse counts once
-//! however often it spiked, because it has one entry. The cost of a query is a short search
-//! plus the neighbours within the radius, independent of the input rate and the window; the
+//! query at position `x` finds the first entry within the radius (a search that starts where
+//! `x - radius` falls in the span of positions held), then passes over the entries within the
+//! radius, a block at a time with branch-free tests, counting those whose last spike falls in
+//! the window and finding the synapse's own entry on the way. A synapse counts once however
+//! often it spiked, because it has one entry. The cost of a query is a short search plus the
+//! neighbours within the radius, independent of the input rate and the window; the
 //! memory is 10 bytes per synapse. No allocation once every synapse of the branch has spiked
 //! once (or once [`CoactivityRegister::reserve`] made room for all).
 //!
@@ -53,8 +54,11 @@ impl CoactivitySpec {
     }
 }
 
-/// Entries a side of a query examines per block, branch-free.
-const BLOCK: usize = 8;
+/// Entries a query examines per block, branch-free.
+const BLOCK: usize = 16;
+
+/// Entries the search for the start of a query's range walks before it turns to a binary search.
+const WALK: usize = 16;
 
 /// Recent presynaptic activity on one branch. The key only distinguishes a synapse from its
 /// neighbours (it is never used to reach the synapse).
@@ -98,71 +102,12 @@ impl CoactivityRegister {
         self.last.reserve_exact(additional);
     }
 
-    /// Whether entry `j` sorts before `(position, key)`.
-    #[inline]
-    fn before(&self, j: usize, position: u16, key: u32) -> bool {
-        (self.position[j], self.key[j]) < (position, key)
-    }
-
-    /// Whether entry `j` is that of `(position, key)`.
-    #[inline]
-    fn is(&self, j: usize, position: u16, key: u32) -> bool {
-        self.key[j] == key && self.position[j] == position
-    }
-
-    /// The first entry not before `(position, key)`. The search starts where the position
-    /// falls in the span of positions held and gallops outwards from there: on a branch whose
-    /// synapses are spread along it, that is within a few entries of the answer, on the cache
-    /// lines the neighbour scan reads anyway (a plain binary search touched a new line at
-    /// almost every step).
+    /// The first entry not before `(position, key)` (a binary search).
     fn locate(&self, position: u16, key: u32) -> usize {
-        let n = self.position.len();
-        if n == 0 {
-            return 0;
-        }
-        // Entries are held, so lo <= hi; a position outside the span saturates to an end.
-        let span = f64::from(self.hi) - f64::from(self.lo);
-        let frac = if span > 0.0 {
-            (f64::from(position) - f64::from(self.lo)) / span
-        } else {
-            0.0
-        };
-        let guess = ((frac * (n - 1) as f64).round() as usize).min(n - 1);
-        // Entries below `lo` are before the key, entries from `hi` on are not.
-        let (mut lo, mut hi);
-        let mut step = 1;
-        if self.before(guess, position, key) {
-            let mut below = guess + 1;
-            hi = loop {
-                let probe = guess + step;
-                if probe >= n {
-                    break n;
-                }
-                if !self.before(probe, position, key) {
-                    break probe;
-                }
-                below = probe + 1;
-                step *= 2;
-            };
-            lo = below;
-        } else {
-            let mut above = guess;
-            lo = loop {
-                if step > guess {
-                    break 0;
-                }
-                let probe = guess - step;
-                if self.before(probe, position, key) {
-                    break probe + 1;
-                }
-                above = probe;
-                step *= 2;
-            };
-            hi = above;
-        }
+        let (mut lo, mut hi) = (0, self.position.len());
         while lo < hi {
             let mid = lo + (hi - lo) / 2;
-            if self.before(mid, position, key) {
+            if (self.position[mid], self.key[mid]) < (position, key) {
                 lo = mid + 1;
             } else {
                 hi = mid;
@@ -171,54 +116,109 @@ impl CoactivityRegister {
         lo
     }
 
-    /// The index of the entry of `(position, key)`, added if it has none (last spike long
-    /// ago, as of `now`).
-    #[inline]
-    fn entry(&mut self, now: u32, position: u16, key: u32) -> usize {
-        let at = self.locate(position, key);
-        if at == self.position.len() || !self.is(at, position, key) {
-            self.lo = self.lo.min(position);
-            self.hi = self.hi.max(position);
-            self.position.insert(at, position);
-            self.key.insert(at, key);
-            self.last.insert(at, now.wrapping_sub(LONG_AGO));
+    /// The first entry whose position is at least `position`. The search starts where the
+    /// position falls in the span of positions held and walks from there: on a branch whose
+    /// synapses are spread along it, that is within a few entries of the answer, on the cache
+    /// lines the scan reads next. After [`WALK`] entries it falls back to a binary search (a
+    /// branch whose synapses cluster).
+    fn first_at_or_above(&self, position: u16) -> usize {
+        let pos = &self.position;
+        let n = pos.len();
+        if n == 0 {
+            return 0;
         }
-        at
+        // Entries are held, so lo <= hi; a position outside the span saturates to an end.
+        let span = u64::from(self.hi - self.lo);
+        let into = u64::from(position.clamp(self.lo, self.hi) - self.lo);
+        let guess = (into * (n as u64 - 1)).checked_div(span).unwrap_or(0) as usize;
+        let mut j = guess;
+        if pos[j] >= position {
+            // The answer is at or below the guess.
+            let stop = j.saturating_sub(WALK);
+            while j > stop && pos[j - 1] >= position {
+                j -= 1;
+            }
+            if j == stop && j > 0 && pos[j - 1] >= position {
+                j = pos[..j].partition_point(|&p| p < position);
+            }
+        } else {
+            // The answer is above the guess.
+            let stop = (j + WALK).min(n);
+            while j < stop && pos[j] < position {
+                j += 1;
+            }
+            if j == stop && j < n && pos[j] < position {
+                j += pos[j..].partition_point(|&p| p < position);
+            }
+        }
+        j
     }
 
     /// Count other synapses within reach of `position` whose last spike is younger than the
     /// window, then record this spike of synapse `key` (at `position`), stamped `now`. Each
     /// neighbour counts once however often it spiked.
+    ///
+    /// The entries within reach are contiguous (sorted positions); one pass over them, a block
+    /// at a time with branch-free tests, counts the active ones and finds the synapse's own
+    /// entry (then taken off the count if it was active). A synapse seen for the first time
+    /// gets an entry in its sorted place, which lies in the range passed over.
     pub fn count_and_record(&mut self, now: Stamp, position: u16, key: u32, near: &Neighbourhood) -> u32 {
         let now = now.0;
-        let at = self.entry(now, position, key);
-        let (r, pos, last) = (near.reach, &self.position, &self.last);
-        let window = near.window_steps;
-        let mut n = 0;
-        // Distances grow away from `at` (sorted positions, monotone rounding), so a side ends
-        // after the first block holding an entry outside the radius.
-        let mut j = at + 1;
-        while j < pos.len() {
-            let end = (j + BLOCK).min(pos.len());
-            let (inside, active) = count_block(&pos[j..end], &last[j..end], position, r, now, window);
-            n += active;
+        let (r, window) = (near.reach, near.window_steps);
+        let below = position.saturating_sub(r.min(u32::from(u16::MAX)) as u16);
+        let above = u32::from(position) + r;
+        let start = self.first_at_or_above(below);
+        let (pos, keys, last) = (&self.position, &self.key, &self.last);
+        let n = pos.len();
+        let query = Query {
+            above,
+            position,
+            key,
+            now,
+            window,
+        };
+        let (mut active, mut own) = (0usize, usize::MAX);
+        let mut j = start;
+        // Entries from `start` on are at least `below`: inside while at most `above`.
+        while j < n {
+            let end = (j + BLOCK).min(n);
+            let (inside, act, mark) = match (
+                pos[j..end].as_array::<BLOCK>(),
+                last[j..end].as_array::<BLOCK>(),
+                keys[j..end].as_array::<BLOCK>(),
+            ) {
+                (Some(p), Some(l), Some(k)) => query.scan(p, l, k),
+                _ => query.scan(&pos[j..end], &last[j..end], &keys[j..end]),
+            };
+            active += act;
+            if mark > 0 {
+                own = j + mark - 1;
+            }
             if inside < end - j {
                 break;
             }
             j = end;
         }
-        let mut j = at;
-        while j > 0 {
-            let start = j.saturating_sub(BLOCK);
-            let (inside, active) = count_block(&pos[start..j], &last[start..j], position, r, now, window);
-            n += active;
-            if inside < j - start {
-                break;
-            }
-            j = start;
+        if own == usize::MAX {
+            // First spike of this synapse: it was no one's neighbour yet and is not counted.
+            let at = start + self.position[start..].partition_point(|&p| p < position);
+            let at = at
+                + self.key[at..]
+                    .iter()
+                    .zip(&self.position[at..])
+                    .take_while(|&(&k, &p)| p == position && k < key)
+                    .count();
+            self.lo = self.lo.min(position);
+            self.hi = self.hi.max(position);
+            self.position.insert(at, position);
+            self.key.insert(at, key);
+            self.last.insert(at, now);
+            return active as u32;
         }
-        self.last[at] = now;
-        n as u32
+        // The synapse's own entry was inside (distance 0): not its own neighbour.
+        active -= usize::from(now.wrapping_sub(last[own]) < window);
+        self.last[own] = now;
+        active as u32
     }
 
     /// Cap every age at 2^31 steps as of `now`, so that no stamp wraps: call at least once every
@@ -236,7 +236,7 @@ impl CoactivityRegister {
     /// it no longer counts as anyone's neighbour.
     pub fn forget(&mut self, position: u16, key: u32) {
         let at = self.locate(position, key);
-        if at < self.position.len() && self.is(at, position, key) {
+        if at < self.position.len() && self.key[at] == key && self.position[at] == position {
             self.position.remove(at);
             self.key.remove(at);
             self.last.remove(at);
@@ -259,24 +259,44 @@ impl CoactivityRegister {
     }
 }
 
-/// Of the entries `(pos[q], last[q])` of one block, how many lie within `reach` of `position`,
-/// and how many of those spiked fewer than `window` steps before `now` (branch-free).
-#[inline]
-fn count_block(
-    pos: &[u16],
-    last: &[u32],
+/// One query's terms, for [`Query::scan`].
+struct Query {
+    /// The largest position code within reach.
+    above: u32,
     position: u16,
-    reach: u32,
+    key: u32,
     now: u32,
     window: u32,
-) -> (usize, usize) {
-    let (mut inside, mut active) = (0, 0);
-    for (&p, &l) in pos.iter().zip(last) {
-        let near = (i32::from(p) - i32::from(position)).unsigned_abs() <= reach;
-        inside += usize::from(near);
-        active += usize::from(near & (now.wrapping_sub(l) < window));
+}
+
+impl Query {
+    /// Of the entries `(pos[q], last[q], keys[q])` of one block (all at least the smallest
+    /// position within reach), how many lie within reach, how many of those spiked within the
+    /// window, and `q + 1` for the query's own entry (0 if the block does not hold it);
+    /// branch-free, so that a block of fixed size is vectorised.
+    #[inline(always)]
+    fn scan<P, L, K>(&self, pos: &P, last: &L, keys: &K) -> (usize, usize, usize)
+    where
+        P: AsRef<[u16]> + ?Sized,
+        L: AsRef<[u32]> + ?Sized,
+        K: AsRef<[u32]> + ?Sized,
+    {
+        let (mut inside, mut active, mut own) = (0u32, 0u32, 0u32);
+        for (q, ((&p, &l), &k)) in pos
+            .as_ref()
+            .iter()
+            .zip(last.as_ref())
+            .zip(keys.as_ref())
+            .enumerate()
+        {
+            let near = u32::from(p) <= self.above;
+            inside += u32::from(near);
+            active += u32::from(near & (self.now.wrapping_sub(l) < self.window));
+            let is_own = (k == self.key) & (p == self.position);
+            own = own.max(if is_own { q as u32 + 1 } else { 0 });
+        }
+        (inside as usize, active as usize, own as usize)
     }
-    (inside, active)
 }
 
 #[cfg(test)]
@@ -358,8 +378,34 @@ mod tests {
 
     #[test]
     fn counts_equal_brute_force_at_any_radius_and_position() {
-        // Positions on the first 120 µm of a branch, shared positions, radii of every size (zero
-        // and infinite included) on separate registers and mixed in one.
+        // Positions on the first 120 µm of a branch; keys 0-4 share one.
+        brute_force_check(60, |key| {
+            if key < 5 {
+                42
+            } else {
+                ((f64::from(key) * 7.3) % 120.0) as u16
+            }
+        });
+    }
+
+    #[test]
+    fn counts_equal_brute_force_where_synapses_cluster() {
+        // Nine in ten synapses crowd the first 38 µm, the rest sit near 65 000 µm: where a
+        // position falls in the span is a poor guess of its entry, so the search for the start
+        // of a range walks far, both ways, and turns to its binary search.
+        brute_force_check(300, |key| {
+            if key % 10 == 0 {
+                65_000 - key as u16
+            } else {
+                (key / 8) as u16
+            }
+        });
+    }
+
+    /// Random queries from `keys` synapses (synapse `key` at `x(key)` µm), checked against the
+    /// brute-force count: radii of every size (zero and infinite included) on separate registers
+    /// and mixed in one, across the wrap of the stamps.
+    fn brute_force_check(keys: u32, x: impl Fn(u32) -> u16) {
         let radii = [10.0, 3.0, 25.0, 0.0, 250.0, f64::INFINITY];
         let mut state = 0x9e37_79b9_7f4a_7c15_u64;
         let mut next = || {
@@ -385,13 +431,8 @@ mod tests {
                     window_ms: if step % 3 == 0 { 20.0 } else { 50.0 },
                 };
                 now += (10.0 * next()).floor() as u64;
-                let key = (next() * 60.0) as u32;
-                // Each key has its own position; keys 0-4 share one.
-                let x = if key < 5 {
-                    42
-                } else {
-                    ((f64::from(key) * 7.3) % 120.0) as u16
-                };
+                let key = (next() * f64::from(keys)) as u32;
+                let x = x(key);
                 let expected = brute_force(&events, now, x, key, &spec);
                 let near = spec.neighbourhood(DT_MS, &MICRONS);
                 assert_eq!(
@@ -401,7 +442,7 @@ mod tests {
                 );
                 events.push((now, x, key));
             }
-            assert_eq!(reg.len(), 60);
+            assert_eq!(reg.len(), keys as usize);
         }
     }
 
