@@ -31,12 +31,22 @@ use crate::indices::Indices;
 use crate::neurons::NeuronBlock;
 use crate::traces::TraceSet;
 
+/// What an event brings to one synapse besides its compartment's state: the traces of its
+/// source and target as the rule declared them, the bAP strength, the co-activity count.
+#[derive(Clone, Copy)]
+struct Inputs {
+    pre: [f64; 2],
+    post: [f64; 2],
+    bap: f64,
+    coactive: u32,
+}
+
 /// The signals of one synapse (on local target `i`) for rule `r`.
 fn signals<'a>(
     r: &'a PlasticRule,
     comp: usize,
     (t_ms, step, dt_ms): (f64, u64, f64),
-    pre: [f64; 2],
+    inputs: Inputs,
     i: usize,
     block: &NeuronBlock,
     modulators: &'a [Modulator],
@@ -45,12 +55,12 @@ fn signals<'a>(
         t_ms,
         step,
         dt_ms,
-        pre,
-        post: r.post.sample(i, t_ms),
-        bap: 0.0,
+        pre: inputs.pre,
+        post: inputs.post,
+        bap: inputs.bap,
         v_mv: block.potential(i, comp),
         plateau: block.in_plateau(i, comp),
-        coactive: 0,
+        coactive: inputs.coactive,
         modulator: r.modulator.map(|m| &modulators[m]),
         teaching: 0.0,
         drive: r.drive.get(i),
@@ -169,6 +179,8 @@ pub(crate) struct Plastic {
     reverse: Reverse,
     /// Each rule's presynaptic traces of the source being processed (reused per spike).
     pre_now: Vec<[f64; 2]>,
+    /// A tick's postsynaptic traces of every local target (reused per tick).
+    post_now: Vec<[f64; 2]>,
     /// Presynaptic spikes (source indices) by arrival step slot.
     pending: Vec<Vec<u32>>,
     comp: usize,
@@ -352,6 +364,7 @@ impl Plastic {
         };
         Some(Plastic {
             pre_now: vec![[0.0; 2]; rules.len()],
+            post_now: Vec::with_capacity(n_local),
             runners,
             bap_now: vec![0.0; n_local],
             dt_ms: clock.dt_ms(),
@@ -393,6 +406,7 @@ impl Plastic {
             })
             .sum::<usize>()
             + std::mem::size_of::<f64>() * self.bap_now.len()
+            + std::mem::size_of::<[f64; 2]>() * self.post_now.capacity()
     }
 
     /// Whether slot `k` holds a synapse (always, without structural plasticity).
@@ -573,8 +587,7 @@ impl Plastic {
         k: usize,
         i: usize,
         event: Event,
-        pre: [f64; 2],
-        extra: (f64, u32),
+        inputs: Inputs,
         t_ms: f64,
         csr: &mut Csr,
         block: &NeuronBlock,
@@ -593,13 +606,11 @@ impl Plastic {
             &rules[j],
             *comp,
             (t_ms, *now_step, *dt_ms),
-            pre,
+            inputs,
             i,
             block,
             modulators,
         );
-        sig.bap = extra.0;
-        sig.coactive = extra.1;
         let mut w = if components.is_empty() {
             f64::from(csr.weight[k])
         } else {
@@ -660,19 +671,13 @@ impl Plastic {
                 if !block.rule_enabled(self.rules[j].template_rule, i) {
                     continue;
                 }
-                let pre = self.pre_now[j];
-                self.apply(
-                    j,
-                    k,
-                    i,
-                    Event::Pre,
-                    pre,
-                    (0.0, coactive),
-                    t_ms,
-                    csr,
-                    block,
-                    modulators,
-                );
+                let inputs = Inputs {
+                    pre: self.pre_now[j],
+                    post: self.rules[j].post.sample(i, t_ms),
+                    bap: 0.0,
+                    coactive,
+                };
+                self.apply(j, k, i, Event::Pre, inputs, t_ms, csr, block, modulators);
             }
         }
         for r in &mut self.rules {
@@ -680,14 +685,15 @@ impl Plastic {
         }
     }
 
-    /// Call `event` of rule `j` on every live synapse onto local target `i`.
+    /// Call `event` of rule `j` on every live synapse onto local target `i`, with a bAP of
+    /// strength `bap` (0 for other events).
     #[allow(clippy::too_many_arguments)]
     fn each_synapse_of(
         &mut self,
         j: usize,
         i: usize,
         event: Event,
-        extra: (f64, u32),
+        bap: f64,
         t_ms: f64,
         csr: &mut Csr,
         block: &NeuronBlock,
@@ -701,6 +707,8 @@ impl Plastic {
             Reverse::Single => 0..csr.row_ptr.len() - 1,
             Reverse::Unused => 0..0,
         };
+        // The target's traces are the same for all its synapses.
+        let post = self.rules[j].post.sample(i, t_ms);
         // In (source, synapse) order.
         for e in sources {
             let (s, row) = match &self.reverse {
@@ -711,13 +719,18 @@ impl Plastic {
                 }
                 _ => (e, csr.row_ptr[e] as usize..csr.row_ptr[e + 1] as usize),
             };
-            let pre = self.rules[j].pre.sample(s, t_ms);
+            let inputs = Inputs {
+                pre: self.rules[j].pre.sample(s, t_ms),
+                post,
+                bap,
+                coactive: 0,
+            };
             for k in row {
                 if csr.target.get(k) as usize != i {
                     break;
                 }
                 if self.is_alive(k) {
-                    self.apply(j, k, i, event, pre, extra, t_ms, csr, block, modulators);
+                    self.apply(j, k, i, event, inputs, t_ms, csr, block, modulators);
                 }
             }
         }
@@ -734,7 +747,7 @@ impl Plastic {
     ) {
         for j in 0..self.rules.len() {
             if self.rules[j].needs.post_events {
-                self.each_synapse_of(j, i, Event::Post, (strength, 0), t_ms, csr, block, modulators);
+                self.each_synapse_of(j, i, Event::Post, strength, t_ms, csr, block, modulators);
             }
             self.rules[j].post.bump(i, t_ms, strength);
         }
@@ -750,7 +763,7 @@ impl Plastic {
     ) {
         for j in 0..self.rules.len() {
             if self.rules[j].needs.branch_events {
-                self.each_synapse_of(j, i, Event::Branch, (0.0, 0), t_ms, csr, block, modulators);
+                self.each_synapse_of(j, i, Event::Branch, 0.0, t_ms, csr, block, modulators);
             }
         }
     }
@@ -760,6 +773,10 @@ impl Plastic {
     /// update involves only itself, so the order does not matter; walking the rows gives each
     /// synapse's source without a search).
     fn on_tick(&mut self, j: usize, t_ms: f64, csr: &mut Csr, block: &NeuronBlock, modulators: &[Modulator]) {
+        // Every target's traces, sampled once.
+        let mut post_now = std::mem::take(&mut self.post_now);
+        post_now.clear();
+        post_now.extend((0..self.bap_now.len()).map(|i| self.rules[j].post.sample(i, t_ms)));
         for s in 0..csr.row_ptr.len() - 1 {
             let pre = self.rules[j].pre.sample(s, t_ms);
             for k in csr.row_ptr[s] as usize..csr.row_ptr[s + 1] as usize {
@@ -772,8 +789,15 @@ impl Plastic {
                 } else {
                     Event::AblatedTick
                 };
-                self.apply(j, k, i, event, pre, (0.0, 0), t_ms, csr, block, modulators);
+                let inputs = Inputs {
+                    pre,
+                    post: post_now[i],
+                    bap: 0.0,
+                    coactive: 0,
+                };
+                self.apply(j, k, i, event, inputs, t_ms, csr, block, modulators);
             }
         }
+        self.post_now = post_now;
     }
 }
