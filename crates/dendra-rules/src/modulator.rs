@@ -9,6 +9,7 @@
 //! [`Modulator::integral_with`] evaluates it exactly over the piecewise-exponential history (as
 //! NEST's `stdp_dopamine_synapse` does with its volume transmitter).
 
+use std::cell::Cell;
 use std::collections::VecDeque;
 
 use dendra_core::error::{ParamResult, finite, positive};
@@ -53,6 +54,10 @@ pub struct Modulator {
     /// `(t_k, d_k)`: time of each release and the concentration just after it, oldest first.
     /// The first entry is the initial condition.
     history: VecDeque<(f64, f64)>,
+    /// `(t, exp(-(t - t_k)/τ_d))` for the latest release `t_k` at the last time asked (NaN:
+    /// none). Every synapse updated in one step asks at the same time, so one exponential serves
+    /// them all; a release clears it.
+    latest: Cell<(f64, f64)>,
 }
 
 impl Modulator {
@@ -60,7 +65,11 @@ impl Modulator {
     pub fn new(params: ModulatorParams) -> Self {
         let mut history = VecDeque::with_capacity(64);
         history.push_back((f64::NEG_INFINITY, params.baseline));
-        Modulator { params, history }
+        Modulator {
+            params,
+            history,
+            latest: Cell::new((f64::NAN, 0.0)),
+        }
     }
 
     /// The parameters.
@@ -87,14 +96,36 @@ impl Modulator {
     pub fn release(&mut self, t_ms: f64, amount: f64) {
         let d = self.at(t_ms) + amount;
         self.history.push_back((t_ms, d));
+        self.latest.set((f64::NAN, 0.0));
         let horizon = t_ms - self.params.history_ms;
         while self.history.len() > 2 && self.history[1].0 < horizon {
             self.history.pop_front();
         }
     }
 
+    /// `exp(-(t - t_k)/τ_d)` for the latest release `t_k` (not after `t_ms`), remembered for
+    /// the next caller at the same time.
+    fn latest_decay(&self, t_k: f64, t_ms: f64) -> f64 {
+        let (t, decay) = self.latest.get();
+        if t == t_ms {
+            return decay;
+        }
+        let decay = (-(t_ms - t_k) / self.params.tau_ms).exp();
+        self.latest.set((t_ms, decay));
+        decay
+    }
+
     /// `∫_{t0}^{t1} c0 exp(-(t - t0)/τc) d(t) dt`, exact over the release history (t0 <= t1).
     pub fn integral_with(&self, c0: f64, tau_c_ms: f64, t0_ms: f64, t1_ms: f64) -> f64 {
+        let decay_c = (-(t1_ms - t0_ms) / tau_c_ms).exp();
+        self.integral_decaying(c0, tau_c_ms, t0_ms, t1_ms, decay_c)
+    }
+
+    /// [`Modulator::integral_with`] for a caller that has the eligibility's decay over the
+    /// interval, `decay_c = exp(-(t1 - t0)/τc)`, at hand (a rule needs it to advance `c` too).
+    /// The modulator's own decay at `t1` since its latest release is shared by every synapse
+    /// updated at `t1`, so the common case (no release since `t0`) costs one exponential.
+    pub fn integral_decaying(&self, c0: f64, tau_c_ms: f64, t0_ms: f64, t1_ms: f64, decay_c: f64) -> f64 {
         if c0 == 0.0 || t1_ms <= t0_ms {
             return 0.0;
         }
@@ -103,32 +134,39 @@ impl Modulator {
         let mut total = 0.0;
         // Baseline part, over the whole interval.
         if b != 0.0 {
-            total += c0 * b * tau_c_ms * (1.0 - (-(t1_ms - t0_ms) / tau_c_ms).exp());
+            total += c0 * b * tau_c_ms * (1.0 - decay_c);
         }
         // Excess part, segment by segment: (d_k - b) exp(-(t - t_k)/τd) on [max(t_k, t0), t_next),
-        // from the segment that holds t0 (the first entry starts at -∞).
+        // from the segment that holds t0 (the first entry starts at -∞, so the walk back from
+        // the latest release, where t0 usually falls, stops there at the latest).
         let tau = 1.0 / (1.0 / tau_c_ms + 1.0 / tau_d);
         let n = self.history.len();
-        let first = self.history.partition_point(|&(t_k, _)| t_k <= t0_ms).max(1) - 1;
+        let mut first = n - 1;
+        while first > 0 && self.history[first].0 > t0_ms {
+            first -= 1;
+        }
         for k in first..n {
             let (t_k, d_k) = self.history[k];
-            let seg_end = if k + 1 < n {
-                self.history[k + 1].0
-            } else {
-                f64::INFINITY
-            };
-            let a = t0_ms.max(t_k);
-            let e = t1_ms.min(seg_end);
-            if e <= a {
-                continue;
-            }
             let excess = if t_k == f64::NEG_INFINITY { 0.0 } else { d_k - b };
             if excess == 0.0 {
                 continue;
             }
             // c0 excess ∫_a^e exp(-(t-t0)/τc - (t-t_k)/τd) dt
             let f = |t: f64| (-(t - t0_ms) / tau_c_ms - (t - t_k) / tau_d).exp();
-            total += c0 * excess * tau * (f(a) - f(e));
+            let a = t0_ms.max(t_k);
+            let f_e = if k + 1 < n {
+                let e = t1_ms.min(self.history[k + 1].0);
+                if e <= a {
+                    continue;
+                }
+                f(e)
+            } else if t1_ms > a {
+                // The latest segment runs to t1: exp(-(t1-t0)/τc) exp(-(t1-t_k)/τd).
+                decay_c * self.latest_decay(t_k, t1_ms)
+            } else {
+                continue;
+            };
+            total += c0 * excess * tau * (f(a) - f_e);
         }
         total
     }
@@ -169,5 +207,31 @@ mod tests {
         }
         assert!((exact - q).abs() < 1e-6 * q.abs(), "{exact} vs {q}");
         assert!((m.at(400.0) - (0.01 + 0.5 * (-1.5f64).exp() + 0.3)).abs() < 1e-12);
+    }
+
+    #[test]
+    fn a_release_clears_the_shared_decay_of_the_latest_segment() {
+        let params = ModulatorParams {
+            tau_ms: 200.0,
+            baseline: 0.0,
+            history_ms: 1e4,
+        };
+        let (c0, tau_c) = (1.5, 800.0);
+        let mut asked = Modulator::new(params);
+        asked.release(100.0, 0.5);
+        // Asked at 500 with the release at 100 the latest: that decay is remembered...
+        let before = asked.integral_with(c0, tau_c, 50.0, 500.0);
+        asked.release(400.0, 0.3);
+        // ... and must not serve the same time once a later release starts a new segment.
+        let mut fresh = Modulator::new(params);
+        fresh.release(100.0, 0.5);
+        fresh.release(400.0, 0.3);
+        let after = asked.integral_with(c0, tau_c, 50.0, 500.0);
+        assert_eq!(after, fresh.integral_with(c0, tau_c, 50.0, 500.0));
+        assert!(after > before, "the second release adds to the integral");
+        // The shared decay gives what the exponential of the sum gives, to rounding.
+        let decay_c = (-(500.0 - 50.0) / tau_c).exp();
+        let shared = fresh.integral_decaying(c0, tau_c, 50.0, 500.0, decay_c);
+        assert!((shared - after).abs() <= 1e-14 * after, "{shared} vs {after}");
     }
 }

@@ -14,7 +14,7 @@
 //! ```
 //!
 //! Between events the rule advances lazily: `∫ c d dt` exactly over the modulator's history (see
-//! [`crate::Modulator::integral_with`]), then the exact relaxation of `L` into `S` over the
+//! [`crate::Modulator::integral_decaying`]), then the exact relaxation of `L` into `S` over the
 //! elapsed time (Strang splitting between the two, error `O((Δt/τ_cons)²)`). A periodic tick
 //! (`tick_ms`) keeps every synapse's last update recent. A single pairing that leaves eligibility
 //! `c_0` and a reward released `D` ms later changes the weight by `η c_0 exp(-D/τ_c) R τ'`, with
@@ -90,8 +90,9 @@ impl RewardModulated {
             return;
         }
         let c0 = f64::from(s.c);
+        let decay_c = (-dt / self.tau_c_ms).exp();
         let gain = match sig.modulator {
-            Some(m) if c0 != 0.0 => self.eta * m.integral_with(c0, self.tau_c_ms, t_last, t),
+            Some(m) if c0 != 0.0 => self.eta * m.integral_decaying(c0, self.tau_c_ms, t_last, t, decay_c),
             _ => 0.0,
         };
         let mut labile = f64::from(s.labile);
@@ -111,7 +112,7 @@ impl RewardModulated {
         labile = total - (stable + moved);
         *w = total;
         s.labile = labile as f32;
-        s.c = (c0 * (-dt / self.tau_c_ms).exp()) as f32;
+        s.c = (c0 * decay_c) as f32;
         s.updated = sig.stamp();
     }
 }
