@@ -83,6 +83,15 @@ impl Csr {
         self.target.is_empty()
     }
 
+    /// The most synapses any source has here.
+    pub fn max_row_len(&self) -> usize {
+        self.row_ptr
+            .windows(2)
+            .map(|w| (w[1] - w[0]) as usize)
+            .max()
+            .unwrap_or(0)
+    }
+
     /// Add the weights of synapses `lo..hi` (one row) to their targets' entries of `lane`.
     #[inline(always)]
     pub(crate) fn add_row(&self, lo: usize, hi: usize, lane: &mut [f32]) {

@@ -41,7 +41,9 @@ struct Inputs {
     coactive: u32,
 }
 
-/// The signals of one synapse (on local target `i`) for rule `r`.
+/// The signals of one synapse (on local target `i`) for rule `r`. Inlined into each rule's
+/// loop, so that the compiler can drop what the rule does not read.
+#[inline(always)]
 fn signals<'a>(
     r: &'a PlasticRule,
     comp: usize,
@@ -68,9 +70,32 @@ fn signals<'a>(
     }
 }
 
+/// The presynaptic spike of one source at one rule: everything the rule's synapses on the
+/// source's row see besides their own state (see [`Runner::pre_row`]).
+struct PreRow<'a> {
+    rule: &'a PlasticRule,
+    comp: usize,
+    /// Time (ms), step and step width (ms) of the event.
+    clock: (f64, u64, f64),
+    /// The source's traces.
+    pre: [f64; 2],
+    /// The row's synapses (CSR positions), their targets, which of them live.
+    row: std::ops::Range<usize>,
+    targets: &'a Indices,
+    alive: &'a [bool],
+    /// Co-activity count of each synapse of the row (indexed from the row's start; empty if
+    /// the compartment keeps no register).
+    coactive: &'a [u32],
+    block: &'a NeuronBlock,
+    modulators: &'a [Modulator],
+}
+
 /// One rule's per-synapse state and its event handlers, with the rule type erased.
-pub(crate) trait Runner: Send {
-    fn pre(&mut self, k: usize, w: &mut f64, sig: &LocalSignals);
+trait Runner: Send {
+    /// The rule's `on_pre` on every live synapse of a source's row whose target has the rule
+    /// enabled, in row order, on the rule's weights `w` (indexed by CSR position). One call per
+    /// spike, so the loop over the row is compiled for the rule.
+    fn pre_row(&mut self, ev: &PreRow, w: &mut [f32]);
     fn post(&mut self, k: usize, w: &mut f64, sig: &LocalSignals);
     fn tick(&mut self, k: usize, w: &mut f64, sig: &LocalSignals);
     fn branch(&mut self, k: usize, w: &mut f64, sig: &LocalSignals);
@@ -87,9 +112,26 @@ struct RuleRunner<R: Rule> {
 }
 
 impl<R: Rule> Runner for RuleRunner<R> {
-    #[inline]
-    fn pre(&mut self, k: usize, w: &mut f64, sig: &LocalSignals) {
-        self.rule.on_pre(w, &mut self.state[k], sig);
+    fn pre_row(&mut self, ev: &PreRow, w: &mut [f32]) {
+        for k in ev.row.clone() {
+            if !(ev.alive.is_empty() || ev.alive[k]) {
+                continue;
+            }
+            let i = ev.targets.get(k) as usize;
+            if !ev.block.rule_enabled(ev.rule.template_rule, i) {
+                continue;
+            }
+            let inputs = Inputs {
+                pre: ev.pre,
+                post: ev.rule.post.sample(i, ev.clock.0),
+                bap: 0.0,
+                coactive: ev.coactive.get(k - ev.row.start).copied().unwrap_or(0),
+            };
+            let sig = signals(ev.rule, ev.comp, ev.clock, inputs, i, ev.block, ev.modulators);
+            let mut wk = f64::from(w[k]);
+            self.rule.on_pre(&mut wk, &mut self.state[k], &sig);
+            w[k] = wk as f32;
+        }
     }
     #[inline]
     fn post(&mut self, k: usize, w: &mut f64, sig: &LocalSignals) {
@@ -155,10 +197,10 @@ struct PlasticRule {
     filter_gain: [f64; 2],
 }
 
-/// Which handler of a rule to call.
+/// Which handler of a rule to call on one synapse (presynaptic spikes go a row at a time,
+/// through [`Runner::pre_row`]).
 #[derive(Clone, Copy)]
 enum Event {
-    Pre,
     Post,
     Tick,
     /// The tick of an ablated rule: its clocks move on (eligibility decays, lazy integrals
@@ -177,8 +219,8 @@ pub(crate) struct Plastic {
     components: Vec<Vec<f32>>,
     /// How bAP and branch events find the synapses of a target.
     reverse: Reverse,
-    /// Each rule's presynaptic traces of the source being processed (reused per spike).
-    pre_now: Vec<[f64; 2]>,
+    /// The co-activity counts of the row being processed (reused per spike).
+    coactive_now: Vec<u32>,
     /// A tick's postsynaptic traces of every local target (reused per tick).
     post_now: Vec<[f64; 2]>,
     /// Presynaptic spikes (source indices) by arrival step slot.
@@ -363,7 +405,7 @@ impl Plastic {
             Vec::new()
         };
         Some(Plastic {
-            pre_now: vec![[0.0; 2]; rules.len()],
+            coactive_now: Vec::with_capacity(csr.max_row_len()),
             post_now: Vec::with_capacity(n_local),
             runners,
             bap_now: vec![0.0; n_local],
@@ -617,7 +659,6 @@ impl Plastic {
             f64::from(components[j][k])
         };
         match event {
-            Event::Pre => runners[j].pre(k, &mut w, &sig),
             Event::Post => runners[j].post(k, &mut w, &sig),
             Event::Tick => runners[j].tick(k, &mut w, &sig),
             Event::AblatedTick => {
@@ -644,42 +685,62 @@ impl Plastic {
         block: &mut NeuronBlock,
         modulators: &[Modulator],
     ) {
-        let (lo, hi) = (csr.row_ptr[s] as usize, csr.row_ptr[s + 1] as usize);
-        // The source's traces are the same for all its synapses: sample them once per rule.
-        for (now, r) in self.pre_now.iter_mut().zip(&self.rules) {
-            *now = r.pre.sample(s, t_ms);
-        }
-        let now = Stamp::of_step(self.now_step);
-        for k in lo..hi {
-            if !self.is_alive(k) {
-                continue;
-            }
-            let i = csr.target.get(k) as usize;
-            let coactive = match self.register {
-                Some(slot) => {
-                    let pos = csr.position.get(k).copied().unwrap_or(0);
-                    block.register(slot, i).count_and_record(
-                        now,
-                        pos,
-                        self.key_base + k as u32,
-                        &self.neighbourhood,
-                    )
+        let row = csr.row_ptr[s] as usize..csr.row_ptr[s + 1] as usize;
+        // Co-activity first: the register sees the row's synapses in order, as its counts are
+        // the same whether or not the rules run in between (they do not touch it).
+        let mut coactive = std::mem::take(&mut self.coactive_now);
+        coactive.clear();
+        if let Some(slot) = self.register {
+            let now = Stamp::of_step(self.now_step);
+            coactive.extend(row.clone().map(|k| {
+                if !self.is_alive(k) {
+                    return 0;
                 }
-                None => 0,
+                let pos = csr.position.get(k).copied().unwrap_or(0);
+                block.register(slot, csr.target.get(k) as usize).count_and_record(
+                    now,
+                    pos,
+                    self.key_base + k as u32,
+                    &self.neighbourhood,
+                )
+            }));
+        }
+        let Plastic {
+            rules,
+            runners,
+            components,
+            comp,
+            now_step,
+            dt_ms,
+            alive,
+            ..
+        } = self;
+        for (j, (rule, runner)) in rules.iter().zip(runners.iter_mut()).enumerate() {
+            let ev = PreRow {
+                rule,
+                comp: *comp,
+                clock: (t_ms, *now_step, *dt_ms),
+                // The source's traces are the same for all its synapses.
+                pre: rule.pre.sample(s, t_ms),
+                row: row.clone(),
+                targets: &csr.target,
+                alive,
+                coactive: &coactive,
+                block,
+                modulators,
             };
-            for j in 0..self.rules.len() {
-                if !block.rule_enabled(self.rules[j].template_rule, i) {
-                    continue;
-                }
-                let inputs = Inputs {
-                    pre: self.pre_now[j],
-                    post: self.rules[j].post.sample(i, t_ms),
-                    bap: 0.0,
-                    coactive,
-                };
-                self.apply(j, k, i, Event::Pre, inputs, t_ms, csr, block, modulators);
+            if components.is_empty() {
+                runner.pre_row(&ev, &mut csr.weight);
+            } else {
+                runner.pre_row(&ev, &mut components[j]);
             }
         }
+        if !components.is_empty() {
+            for k in row {
+                csr.weight[k] = components.iter().map(|c| c[k]).sum();
+            }
+        }
+        self.coactive_now = coactive;
         for r in &mut self.rules {
             r.pre.bump(s, t_ms, 1.0);
         }
