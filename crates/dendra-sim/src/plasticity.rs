@@ -70,35 +70,49 @@ fn signals<'a>(
     }
 }
 
-/// The presynaptic spike of one source at one rule: everything the rule's synapses on the
-/// source's row see besides their own state (see [`Runner::pre_row`]).
-struct PreRow<'a> {
+/// One event at one rule on a run of synapses of one source's row: everything those synapses
+/// see besides their own state (see [`Runner::run`]).
+struct RowEvent<'a> {
+    event: Event,
     rule: &'a PlasticRule,
     comp: usize,
     /// Time (ms), step and step width (ms) of the event.
     clock: (f64, u64, f64),
     /// The source's traces.
     pre: [f64; 2],
-    /// The row's synapses (CSR positions), their targets, which of them live.
+    /// The targets' traces.
+    post: Post<'a>,
+    /// The bAP's strength (0 for other events).
+    bap: f64,
+    /// The synapses (CSR positions, a run of one row), their targets, which of them live.
     row: std::ops::Range<usize>,
     targets: &'a Indices,
     alive: &'a [bool],
-    /// Co-activity count of each synapse of the row (indexed from the row's start; empty if
-    /// the compartment keeps no register).
+    /// Co-activity count of each synapse of the run (indexed from its start; empty for events
+    /// other than presynaptic spikes, or if the compartment keeps no register).
     coactive: &'a [u32],
     block: &'a NeuronBlock,
     modulators: &'a [Modulator],
 }
 
+/// Where a [`RowEvent`] finds its targets' traces.
+#[derive(Clone, Copy)]
+enum Post<'a> {
+    /// Sampled per synapse (presynaptic spikes: every synapse of a row has its own target).
+    Sample,
+    /// Sampled once for every local target (ticks).
+    Table(&'a [[f64; 2]]),
+    /// The same for all (bAP and branch events, whose synapses share their target).
+    Same([f64; 2]),
+}
+
 /// One rule's per-synapse state and its event handlers, with the rule type erased.
 trait Runner: Send {
-    /// The rule's `on_pre` on every live synapse of a source's row whose target has the rule
-    /// enabled, in row order, on the rule's weights `w` (indexed by CSR position). One call per
-    /// spike, so the loop over the row is compiled for the rule.
-    fn pre_row(&mut self, ev: &PreRow, w: &mut [f32]);
-    fn post(&mut self, k: usize, w: &mut f64, sig: &LocalSignals);
-    fn tick(&mut self, k: usize, w: &mut f64, sig: &LocalSignals);
-    fn branch(&mut self, k: usize, w: &mut f64, sig: &LocalSignals);
+    /// The rule's handler of `ev.event` on every live synapse of the run whose target has the
+    /// rule enabled (and on the others too for a tick, see [`Event::Tick`]), in row order, on
+    /// the rule's weights `w` (indexed by CSR position). One call per run of synapses, so that
+    /// the loop over them is compiled for the rule.
+    fn run(&mut self, ev: &RowEvent, w: &mut [f32]);
     fn state_bytes(&self) -> usize;
     /// Re-initialise synapse `k` (a newly formed synapse of weight `w`).
     fn reset(&mut self, k: usize, w: f64);
@@ -112,38 +126,43 @@ struct RuleRunner<R: Rule> {
 }
 
 impl<R: Rule> Runner for RuleRunner<R> {
-    fn pre_row(&mut self, ev: &PreRow, w: &mut [f32]) {
+    fn run(&mut self, ev: &RowEvent, w: &mut [f32]) {
         for k in ev.row.clone() {
             if !(ev.alive.is_empty() || ev.alive[k]) {
                 continue;
             }
             let i = ev.targets.get(k) as usize;
-            if !ev.block.rule_enabled(ev.rule.template_rule, i) {
+            let enabled = ev.block.rule_enabled(ev.rule.template_rule, i);
+            if !enabled && !matches!(ev.event, Event::Tick) {
                 continue;
             }
             let inputs = Inputs {
                 pre: ev.pre,
-                post: ev.rule.post.sample(i, ev.clock.0),
-                bap: 0.0,
+                post: match ev.post {
+                    Post::Sample => ev.rule.post.sample(i, ev.clock.0),
+                    Post::Table(t) => t[i],
+                    Post::Same(p) => p,
+                },
+                bap: ev.bap,
                 coactive: ev.coactive.get(k - ev.row.start).copied().unwrap_or(0),
             };
-            let sig = signals(ev.rule, ev.comp, ev.clock, inputs, i, ev.block, ev.modulators);
+            let mut sig = signals(ev.rule, ev.comp, ev.clock, inputs, i, ev.block, ev.modulators);
             let mut wk = f64::from(w[k]);
-            self.rule.on_pre(&mut wk, &mut self.state[k], &sig);
+            let state = &mut self.state[k];
+            match ev.event {
+                Event::Pre => self.rule.on_pre(&mut wk, state, &sig),
+                Event::Post => self.rule.on_post(&mut wk, state, &sig),
+                Event::Branch => self.rule.on_branch_spike(&mut wk, state, &sig),
+                Event::Tick if enabled => self.rule.on_tick(&mut wk, state, &sig),
+                Event::Tick => {
+                    // An ablated rule's clocks move on without the modulator, its weight stays.
+                    sig.modulator = None;
+                    self.rule.on_tick(&mut wk, state, &sig);
+                    continue;
+                }
+            }
             w[k] = wk as f32;
         }
-    }
-    #[inline]
-    fn post(&mut self, k: usize, w: &mut f64, sig: &LocalSignals) {
-        self.rule.on_post(w, &mut self.state[k], sig);
-    }
-    #[inline]
-    fn tick(&mut self, k: usize, w: &mut f64, sig: &LocalSignals) {
-        self.rule.on_tick(w, &mut self.state[k], sig);
-    }
-    #[inline]
-    fn branch(&mut self, k: usize, w: &mut f64, sig: &LocalSignals) {
-        self.rule.on_branch_spike(w, &mut self.state[k], sig);
     }
     fn state_bytes(&self) -> usize {
         std::mem::size_of::<R::State>() * self.state.len()
@@ -197,16 +216,15 @@ struct PlasticRule {
     filter_gain: [f64; 2],
 }
 
-/// Which handler of a rule to call on one synapse (presynaptic spikes go a row at a time,
-/// through [`Runner::pre_row`]).
+/// Which handler of a rule to call.
 #[derive(Clone, Copy)]
 enum Event {
+    Pre,
     Post,
+    /// The periodic tick. Where the rule is ablated, its clocks move on all the same
+    /// (eligibility decays, lazy integrals start afresh) without a modulator, and the weight is
+    /// left as it was, so that the rule does not learn from the ablated window when it resumes.
     Tick,
-    /// The tick of an ablated rule: its clocks move on (eligibility decays, lazy integrals
-    /// start afresh) without a modulator, and the weight is left as it was, so that the rule
-    /// does not learn from the ablated window when it resumes.
-    AblatedTick,
     Branch,
 }
 
@@ -620,60 +638,44 @@ impl Plastic {
         self.bap_now.fill(0.0);
     }
 
-    /// Run `event` of rule `j` on synapse `k` of target `i` with the given signals' inputs.
+    /// Run `event` of rule `j` on the synapses `row` of source `s` (their traces `post`, a
+    /// bAP of strength `bap`, their co-activity counts `coactive`), then bring their summed
+    /// weights up to date where several rules act.
     #[allow(clippy::too_many_arguments)]
-    #[inline]
-    fn apply(
+    fn run(
         &mut self,
         j: usize,
-        k: usize,
-        i: usize,
         event: Event,
-        inputs: Inputs,
+        (s, row): (usize, std::ops::Range<usize>),
+        (post, bap, coactive): (Post, f64, &[u32]),
         t_ms: f64,
         csr: &mut Csr,
         block: &NeuronBlock,
         modulators: &[Modulator],
     ) {
-        let Plastic {
-            rules,
-            runners,
-            components,
-            comp,
-            now_step,
-            dt_ms,
-            ..
-        } = self;
-        let mut sig = signals(
-            &rules[j],
-            *comp,
-            (t_ms, *now_step, *dt_ms),
-            inputs,
-            i,
+        let rule = &self.rules[j];
+        let ev = RowEvent {
+            event,
+            rule,
+            comp: self.comp,
+            clock: (t_ms, self.now_step, self.dt_ms),
+            pre: rule.pre.sample(s, t_ms),
+            post,
+            bap,
+            row: row.clone(),
+            targets: &csr.target,
+            alive: &self.alive,
+            coactive,
             block,
             modulators,
-        );
-        let mut w = if components.is_empty() {
-            f64::from(csr.weight[k])
-        } else {
-            f64::from(components[j][k])
         };
-        match event {
-            Event::Post => runners[j].post(k, &mut w, &sig),
-            Event::Tick => runners[j].tick(k, &mut w, &sig),
-            Event::AblatedTick => {
-                sig.modulator = None;
-                let mut scratch = w;
-                runners[j].tick(k, &mut scratch, &sig);
-                return;
-            }
-            Event::Branch => runners[j].branch(k, &mut w, &sig),
-        }
-        if components.is_empty() {
-            csr.weight[k] = w as f32;
+        if self.components.is_empty() {
+            self.runners[j].run(&ev, &mut csr.weight);
         } else {
-            components[j][k] = w as f32;
-            csr.weight[k] = components.iter().map(|c| c[k]).sum();
+            self.runners[j].run(&ev, &mut self.components[j]);
+            for k in row {
+                csr.weight[k] = self.components.iter().map(|c| c[k]).sum();
+            }
         }
     }
 
@@ -705,40 +707,18 @@ impl Plastic {
                 )
             }));
         }
-        let Plastic {
-            rules,
-            runners,
-            components,
-            comp,
-            now_step,
-            dt_ms,
-            alive,
-            ..
-        } = self;
-        for (j, (rule, runner)) in rules.iter().zip(runners.iter_mut()).enumerate() {
-            let ev = PreRow {
-                rule,
-                comp: *comp,
-                clock: (t_ms, *now_step, *dt_ms),
-                // The source's traces are the same for all its synapses.
-                pre: rule.pre.sample(s, t_ms),
-                row: row.clone(),
-                targets: &csr.target,
-                alive,
-                coactive: &coactive,
+        for j in 0..self.rules.len() {
+            let args = (Post::Sample, 0.0, &coactive[..]);
+            self.run(
+                j,
+                Event::Pre,
+                (s, row.clone()),
+                args,
+                t_ms,
+                csr,
                 block,
                 modulators,
-            };
-            if components.is_empty() {
-                runner.pre_row(&ev, &mut csr.weight);
-            } else {
-                runner.pre_row(&ev, &mut components[j]);
-            }
-        }
-        if !components.is_empty() {
-            for k in row {
-                csr.weight[k] = components.iter().map(|c| c[k]).sum();
-            }
+            );
         }
         self.coactive_now = coactive;
         for r in &mut self.rules {
@@ -769,7 +749,7 @@ impl Plastic {
             Reverse::Unused => 0..0,
         };
         // The target's traces are the same for all its synapses.
-        let post = self.rules[j].post.sample(i, t_ms);
+        let post = Post::Same(self.rules[j].post.sample(i, t_ms));
         // In (source, synapse) order.
         for e in sources {
             let (s, row) = match &self.reverse {
@@ -780,20 +760,13 @@ impl Plastic {
                 }
                 _ => (e, csr.row_ptr[e] as usize..csr.row_ptr[e + 1] as usize),
             };
-            let inputs = Inputs {
-                pre: self.rules[j].pre.sample(s, t_ms),
-                post,
-                bap,
-                coactive: 0,
-            };
-            for k in row {
-                if csr.target.get(k) as usize != i {
-                    break;
-                }
-                if self.is_alive(k) {
-                    self.apply(j, k, i, event, inputs, t_ms, csr, block, modulators);
-                }
-            }
+            // The run of the row onto `i` (rows are sorted by target).
+            let end = row.start
+                + (row.start..row.end)
+                    .take_while(|&k| csr.target.get(k) as usize == i)
+                    .count();
+            let run = (s, row.start..end);
+            self.run(j, event, run, (post, bap, &[]), t_ms, csr, block, modulators);
         }
     }
 
@@ -830,7 +803,7 @@ impl Plastic {
     }
 
     /// The periodic tick of rule `j` on every live synapse (ablated ones included, see
-    /// [`Event::AblatedTick`]), source by source (each synapse's
+    /// [`Event::Tick`]), source by source (each synapse's
     /// update involves only itself, so the order does not matter; walking the rows gives each
     /// synapse's source without a search).
     fn on_tick(&mut self, j: usize, t_ms: f64, csr: &mut Csr, block: &NeuronBlock, modulators: &[Modulator]) {
@@ -839,25 +812,9 @@ impl Plastic {
         post_now.clear();
         post_now.extend((0..self.bap_now.len()).map(|i| self.rules[j].post.sample(i, t_ms)));
         for s in 0..csr.row_ptr.len() - 1 {
-            let pre = self.rules[j].pre.sample(s, t_ms);
-            for k in csr.row_ptr[s] as usize..csr.row_ptr[s + 1] as usize {
-                let i = csr.target.get(k) as usize;
-                if !self.is_alive(k) {
-                    continue;
-                }
-                let event = if block.rule_enabled(self.rules[j].template_rule, i) {
-                    Event::Tick
-                } else {
-                    Event::AblatedTick
-                };
-                let inputs = Inputs {
-                    pre,
-                    post: post_now[i],
-                    bap: 0.0,
-                    coactive: 0,
-                };
-                self.apply(j, k, i, event, inputs, t_ms, csr, block, modulators);
-            }
+            let row = csr.row_ptr[s] as usize..csr.row_ptr[s + 1] as usize;
+            let args = (Post::Table(&post_now), 0.0, &[][..]);
+            self.run(j, Event::Tick, (s, row), args, t_ms, csr, block, modulators);
         }
         self.post_now = post_now;
     }
