@@ -400,14 +400,28 @@ def write_markdown(results, path, before_after):
 # ---------------------------------------------------------------------------------------------
 
 
+def write_results_md(results, out_dir):
+    """RESULTS.md in `out_dir` from `results` and the profiles and fixes of bench/notes.md."""
+    notes = os.path.join(ROOT, "bench", "notes.md")
+    before_after = open(notes).read() if os.path.exists(notes) else ""
+    write_markdown(results, os.path.join(out_dir, "RESULTS.md"), before_after)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="2 repetitions, no synapse series, no demo (< 5 min)")
     ap.add_argument("--out", default=None, help="output directory (default: bench/, or bench/quick/ with --quick)")
     ap.add_argument("--only", default=None, help="comma-separated benchmark names (cuba_1_thread, ..., scaling, wright2025)")
+    ap.add_argument("--render", action="store_true",
+                    help="run nothing: rewrite RESULTS.md from the results.json already in the output "
+                         "directory and the current bench/notes.md")
     args = ap.parse_args()
     out_dir = args.out or os.path.join(ROOT, "bench", "quick" if args.quick else "")
     os.makedirs(out_dir, exist_ok=True)
+    if args.render:
+        with open(os.path.join(out_dir, "results.json")) as f:
+            write_results_md(json.load(f), out_dir)
+        return
     only = set(args.only.split(",")) if args.only else None
     for exe in (DENDRA, CUBA_BIN):
         if not os.path.exists(exe):
@@ -452,9 +466,7 @@ def main():
     results["harness_s"] = time.monotonic() - started
     with open(os.path.join(out_dir, "results.json"), "w") as f:
         json.dump(results, f, indent=1)
-    notes = os.path.join(ROOT, "bench", "notes.md")
-    before_after = open(notes).read() if os.path.exists(notes) else ""
-    write_markdown(results, os.path.join(out_dir, "RESULTS.md"), before_after)
+    write_results_md(results, out_dir)
     print(f"wrote {os.path.join(out_dir, 'RESULTS.md')} and results.json in {results['harness_s']:.0f} s")
     for t in results["targets"]:
         flag = {True: "MET ", False: "MISS"}.get(t["met"], "----")
