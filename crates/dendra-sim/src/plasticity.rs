@@ -424,7 +424,11 @@ impl Plastic {
         };
         Some(Plastic {
             coactive_now: Vec::with_capacity(csr.max_row_len()),
-            post_now: Vec::with_capacity(n_local),
+            post_now: if rules.iter().any(|r| r.tick_steps > 0) {
+                Vec::with_capacity(n_local)
+            } else {
+                Vec::new()
+            },
             runners,
             bap_now: vec![0.0; n_local],
             dt_ms: clock.dt_ms(),
