@@ -47,7 +47,8 @@ impl ModulatorParams {
     }
 }
 
-/// A modulator's state and recent history.
+/// A modulator's state and recent history. Each thread holds its own copy (the engine keeps
+/// one per worker): it remembers its latest decay in a `Cell`, so it is `Send` but not `Sync`.
 #[derive(Debug, Clone)]
 pub struct Modulator {
     params: ModulatorParams,
