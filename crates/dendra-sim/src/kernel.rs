@@ -60,9 +60,10 @@ pub fn integrate(args: Integrate<'_>) {
 
 /// Call the kernel for `$args`'s template: the register-resident dendritic kernel for 1 to 4
 /// compartments (a point neuron is one) with 1 to 4 decaying receptors, the small one for up to
-/// 8 state variables, else the sparse chunked one. Each (kernel, size, input) combination is a function of its own, so the
-/// compiler allocates registers for one loop at a time (one function holding all of them
-/// spilled loop constants to the stack, at up to 3x the time, depending on unrelated code).
+/// 8 state variables, else the sparse chunked one. Each (kernel, size, input) combination is a
+/// function of its own, so the compiler allocates registers for one loop at a time (one
+/// function holding all of them spilled loop constants to the stack, at up to 3x the time,
+/// depending on unrelated code).
 macro_rules! dispatch {
     ($args:expr, $isa:ident) => {{
         let args = $args;

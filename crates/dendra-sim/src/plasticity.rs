@@ -756,20 +756,14 @@ impl Plastic {
         let post = Post::Same(self.rules[j].post.sample(i, t_ms));
         // In (source, synapse) order.
         for e in sources {
-            let (s, row) = match &self.reverse {
-                Reverse::Lists { sources, .. } => {
-                    let s = sources.get(e) as usize;
-                    let row = csr.row_ptr[s] as usize..csr.row_ptr[s + 1] as usize;
-                    (s, csr.target.lower_bound(row.clone(), i as u32)..row.end)
-                }
-                _ => (e, csr.row_ptr[e] as usize..csr.row_ptr[e + 1] as usize),
+            let s = match &self.reverse {
+                Reverse::Lists { sources, .. } => sources.get(e) as usize,
+                _ => e,
             };
+            let row = csr.row_ptr[s] as usize..csr.row_ptr[s + 1] as usize;
             // The run of the row onto `i` (rows are sorted by target).
-            let end = row.start
-                + (row.start..row.end)
-                    .take_while(|&k| csr.target.get(k) as usize == i)
-                    .count();
-            let run = (s, row.start..end);
+            let start = csr.target.lower_bound(row.clone(), i as u32);
+            let run = (s, start..csr.target.lower_bound(start..row.end, i as u32 + 1));
             self.run(j, event, run, (post, bap, &[]), t_ms, csr, block, modulators);
         }
     }

@@ -161,7 +161,7 @@ impl CoactivityRegister {
     /// The entries within reach are contiguous (sorted positions); one pass over them, a block
     /// at a time with branch-free tests, counts the active ones and finds the synapse's own
     /// entry (then taken off the count if it was active). A synapse seen for the first time
-    /// gets an entry in its sorted place, which lies in the range passed over.
+    /// gets an entry in its sorted place.
     pub fn count_and_record(&mut self, now: Stamp, position: u16, key: u32, near: &Neighbourhood) -> u32 {
         let now = now.0;
         let (r, window) = (near.reach, near.window_steps);
@@ -201,13 +201,7 @@ impl CoactivityRegister {
         }
         if own == usize::MAX {
             // First spike of this synapse: it was no one's neighbour yet and is not counted.
-            let at = start + self.position[start..].partition_point(|&p| p < position);
-            let at = at
-                + self.key[at..]
-                    .iter()
-                    .zip(&self.position[at..])
-                    .take_while(|&(&k, &p)| p == position && k < key)
-                    .count();
+            let at = self.locate(position, key);
             self.lo = self.lo.min(position);
             self.hi = self.hi.max(position);
             self.position.insert(at, position);
