@@ -307,7 +307,7 @@ impl Simulation {
                         )))
                     }
                     PopulationKind::Source(s) => {
-                        Block::Source(SourceBlock::new(k, s, first, n, &clock, seed))
+                        Block::Source(SourceBlock::new(k, s, (first, n), pop.size, &clock, seed))
                     }
                 });
             }

@@ -6,8 +6,8 @@
 //! - [`neurons`]: the per-step update of a slice of a population (spikes, bAPs, plateaus,
 //!   clamps, manipulations);
 //! - [`soma_current`]: the AdEx and Izhikevich (quadratic) somatic currents;
-//! - [`sources`]: Poisson, inhomogeneous Poisson and data-driven spike sources, with
-//!   `calendar`: their pending spikes by step;
+//! - [`sources`]: Poisson (each chunk of sources draws their superposed train),
+//!   inhomogeneous Poisson and data-driven spike sources;
 //! - [`connect`]: seeded connectivity stored by source (CSR), with [`indices`]: local
 //!   indices of 2 or 4 bytes;
 //! - [`stimuli`]: stimuli compiled to steps and local neurons;
@@ -19,7 +19,6 @@
 #![warn(missing_docs)]
 
 pub mod barrier;
-mod calendar;
 pub mod connect;
 pub mod engine;
 pub mod error;
