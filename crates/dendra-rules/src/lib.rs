@@ -57,4 +57,4 @@ pub use rate::{RateCompartment, RateTerms, TermsOut};
 pub use rule::{CoactivitySpec, Needs, Rule, TraceSpec};
 pub use signals::{LocalSignals, RateSignals, Stamp};
 pub use spine::{SizeClass, SpineParams, StructuralParams};
-pub use trace::Trace;
+pub use trace::{Trace, decay};

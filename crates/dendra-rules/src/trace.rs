@@ -48,9 +48,40 @@ impl Trace {
     }
 }
 
+/// Below this argument [`decay`] sums a series instead of calling `exp`.
+const SERIES_BELOW: f64 = 1.0 / 1024.0;
+
+/// `exp(-x)` for `x >= 0` (the factor by which a quantity decays over `x` time constants).
+/// Where `x < 2^-10`, as for slow processes updated often (consolidation over minutes, steps of
+/// milliseconds), a six-term Taylor series, whose truncation error `x^6/720 < 2e-21` is far
+/// below the rounding of `f64`, replaces the call to `exp`; results agree with `exp` to within
+/// one unit in the last place.
+#[inline]
+pub fn decay(x: f64) -> f64 {
+    if x < SERIES_BELOW {
+        1.0 - x * (1.0 - x * (0.5 - x * (1.0 / 6.0 - x * (1.0 / 24.0 - x * (1.0 / 120.0)))))
+    } else {
+        (-x).exp()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn decay_agrees_with_exp_within_one_ulp() {
+        let ulp = |v: f64| f64::from_bits(v.to_bits() + 1) - v;
+        let mut x = 0.0;
+        while x < 4.0 * SERIES_BELOW {
+            let (got, want) = (decay(x), (-x).exp());
+            assert!((got - want).abs() <= ulp(want), "{x}: {got} vs {want}");
+            x += SERIES_BELOW / 997.0;
+        }
+        assert_eq!(decay(0.0), 1.0);
+        assert_eq!(decay(3.0), (-3.0f64).exp());
+        assert_eq!(decay(f64::INFINITY), 0.0);
+    }
 
     #[test]
     fn closed_form_equals_stepwise_decay() {

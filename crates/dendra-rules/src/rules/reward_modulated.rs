@@ -23,6 +23,7 @@
 use crate::rate::{RateCompartment, RateTerms};
 use crate::rule::{Needs, Rule, TraceSpec};
 use crate::signals::{LocalSignals, Stamp};
+use crate::trace::decay;
 
 /// Three-factor, reward-gated plasticity with consolidation.
 #[derive(Debug, Clone, Copy, PartialEq, serde::Deserialize)]
@@ -99,7 +100,7 @@ impl RewardModulated {
         let stable = *w - labile;
         // Strang splitting: half the consolidation, the reward-gated gain, the other half.
         let half = if self.tau_cons_ms.is_finite() {
-            (-dt / (2.0 * self.tau_cons_ms)).exp()
+            decay(dt / (2.0 * self.tau_cons_ms))
         } else {
             1.0
         };
@@ -168,7 +169,7 @@ impl Rule for RewardModulated {
     /// clipping to the bounds removes weight from the labile part first.
     fn rate_apply(&self, w: f64, aux: &mut f64, dw: f64, dt_ms: f64) -> f64 {
         let stay = if self.tau_cons_ms.is_finite() {
-            (-dt_ms / self.tau_cons_ms).exp()
+            decay(dt_ms / self.tau_cons_ms)
         } else {
             1.0
         };
