@@ -312,6 +312,22 @@ def machine():
             "date_utc": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M")}
 
 
+def memory_bandwidth_gbs():
+    """Main-memory bandwidth now (GB/s): the best of 5 passes of `b = 2 a` over 400 MB arrays
+    (read + write counted). On a shared VM it can fall far below the machine's usual figure,
+    and memory-bound benchmarks (and the 2-thread speed-up) with it: recorded beside them."""
+    import numpy as np
+    n = 50_000_000
+    a = np.ones(n)
+    b = np.empty(n)
+    best = float("inf")
+    for _ in range(5):
+        t = time.perf_counter()
+        np.multiply(a, 2.0, out=b)
+        best = min(best, time.perf_counter() - t)
+    return round(16 * n / best / 1e9, 1)
+
+
 def fmt_stats(s, digits=3):
     if not s:
         return "—"
@@ -335,7 +351,9 @@ def write_markdown(results, path, before_after):
         f"Measured {m['date_utc']} UTC by `bash bench/run.sh{' --quick' if results['quick'] else ''}` "
         f"(dendra {m['dendra_commit']}; "
         + ", ".join(f"{k} {v}" for k, v in sorted(versions(results).items())) + ").",
-        f"Machine: {m['cpu']}, {m['cores']} cores, {m['memory_gib']} GiB, {m['os']}, Python {m['python']}.",
+        f"Machine: {m['cpu']}, {m['cores']} cores, {m['memory_gib']} GiB, {m['os']}, Python {m['python']}."
+        + (f" Memory bandwidth (numpy `b = 2 a`, 400 MB arrays, read + write): {m['memory_gbs_before']} GB/s "
+           f"before the runs, {m['memory_gbs_after']} GB/s after." if "memory_gbs_before" in m else ""),
         "Contenders ran alternately (A B C, A B C, ...), one process per run; times are medians "
         "(min–max) in seconds. *Loop*: each program's own simulation timer (dendra `loop_s`, Brian2's "
         "standalone run timer, NEST's `Run()`); *process*: start to exit, measured by the harness "
@@ -428,6 +446,7 @@ def main():
             sys.exit(f"error: {exe} is missing; run `cargo build --release -p dendra-cli -p dendra-bench` "
                      "(bash bench/run.sh does)")
     results = {"quick": args.quick, "machine": machine(), "benchmarks": [], "scaling": []}
+    results["machine"]["memory_gbs_before"] = memory_bandwidth_gbs()
     started = time.monotonic()
     for bench in benchmarks(args.quick):
         if only and bench["name"] not in only:
@@ -462,6 +481,7 @@ def main():
         results["wright2025"] = r
         print(f"[{time.monotonic() - started:6.0f} s] wright2025 demo: "
               + (f"process {r['process_s_measured']:.1f} s" if "error" not in r else r["error"]), flush=True)
+    results["machine"]["memory_gbs_after"] = memory_bandwidth_gbs()
     results["targets"] = targets(results)
     results["harness_s"] = time.monotonic() - started
     with open(os.path.join(out_dir, "results.json"), "w") as f:
