@@ -717,11 +717,6 @@ impl NeuronBlock {
         self.register_comps.iter().position(|&c| c == comp)
     }
 
-    /// The co-activity register of local neuron `i` in register slot `slot`, to read.
-    pub fn register_ref(&self, slot: usize, i: usize) -> &CoactivityRegister {
-        &self.registers[slot * self.n + i]
-    }
-
     /// The co-activity register of local neuron `i` in register slot `slot`.
     pub fn register(&mut self, slot: usize, i: usize) -> &mut CoactivityRegister {
         &mut self.registers[slot * self.n + i]

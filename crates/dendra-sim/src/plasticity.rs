@@ -29,7 +29,6 @@ use rand::RngExt;
 use crate::connect::Csr;
 use crate::indices::Indices;
 use crate::neurons::NeuronBlock;
-use crate::prefetch::prefetch_slice;
 use crate::traces::TraceSet;
 
 /// What an event brings to one synapse besides its compartment's state: the traces of its
@@ -115,8 +114,6 @@ trait Runner: Send {
     /// the loop over them is compiled for the rule.
     fn run(&mut self, ev: &RowEvent, w: &mut [f32]);
     fn state_bytes(&self) -> usize;
-    /// Start loading the states of synapses `row` into the cache (a hint; changes nothing).
-    fn prefetch(&self, row: std::ops::Range<usize>);
     /// Re-initialise synapse `k` (a newly formed synapse of weight `w`).
     fn reset(&mut self, k: usize, w: f64);
     /// The rule's continuous drive for one compartment in one step.
@@ -169,11 +166,6 @@ impl<R: Rule> Runner for RuleRunner<R> {
     }
     fn state_bytes(&self) -> usize {
         std::mem::size_of::<R::State>() * self.state.len()
-    }
-    fn prefetch(&self, row: std::ops::Range<usize>) {
-        if std::mem::size_of::<R::State>() > 0 {
-            prefetch_slice(&self.state[row]);
-        }
     }
     fn reset(&mut self, k: usize, w: f64) {
         self.state[k] = self.rule.init(w);
@@ -518,7 +510,6 @@ impl Plastic {
         }
         let slots = self.pending.len() as u64;
         let slot = (m % slots) as usize;
-        self.prefetch_arrivals(((m + 1) % slots) as usize, csr, block);
         let mut pending = std::mem::take(&mut self.pending[slot]);
         for &s in &pending {
             self.on_pre(s as usize, t_ms, csr, block, modulators);
@@ -552,37 +543,6 @@ impl Plastic {
             && (m + 1).is_multiple_of(every)
         {
             self.remodel(m, &sp, csr, block);
-        }
-    }
-
-    /// Start loading what the arrivals queued in `slot` (those of the next step) will touch:
-    /// their rows' weights and rule states, and the co-activity entries their counts read
-    /// first, which sit at random places in arrays larger than the L2 cache. Issued a step
-    /// ahead, the loads overlap with this step's work.
-    fn prefetch_arrivals(&self, slot: usize, csr: &Csr, block: &NeuronBlock) {
-        for &s in &self.pending[slot] {
-            let row = csr.row_ptr[s as usize] as usize..csr.row_ptr[s as usize + 1] as usize;
-            if let Some(reg) = self.register {
-                for k in row.clone() {
-                    let position = csr.position.get(k).copied().unwrap_or(0);
-                    let (p, keys, last) = block
-                        .register_ref(reg, csr.target.get(k) as usize)
-                        .first_read(position);
-                    prefetch_slice(p);
-                    prefetch_slice(keys);
-                    prefetch_slice(last);
-                }
-            }
-            for r in &self.runners {
-                r.prefetch(row.clone());
-            }
-            match self.components.first() {
-                Some(_) => self
-                    .components
-                    .iter()
-                    .for_each(|c| prefetch_slice(&c[row.clone()])),
-                None => prefetch_slice(&csr.weight[row.clone()]),
-            }
         }
     }
 

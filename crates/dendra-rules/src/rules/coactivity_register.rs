@@ -116,28 +116,6 @@ impl CoactivityRegister {
         lo
     }
 
-    /// The entries a query at `position` reads first (the [`BLOCK`] entries from where the
-    /// search starts, see [`CoactivityRegister::count_and_record`]): positions, keys and
-    /// stamps. For a caller that wants them loaded into the cache ahead of the query.
-    pub fn first_read(&self, position: u16) -> (&[u16], &[u32], &[u32]) {
-        let j = self.guess(position);
-        let end = (j + BLOCK).min(self.position.len());
-        (&self.position[j..end], &self.key[j..end], &self.last[j..end])
-    }
-
-    /// Where `position` falls in the span of positions held, as an entry index (0 if none).
-    #[inline]
-    fn guess(&self, position: u16) -> usize {
-        let n = self.position.len();
-        if n == 0 {
-            return 0;
-        }
-        // Entries are held, so lo <= hi; a position outside the span saturates to an end.
-        let span = u64::from(self.hi - self.lo);
-        let into = u64::from(position.clamp(self.lo, self.hi) - self.lo);
-        (into * (n as u64 - 1)).checked_div(span).unwrap_or(0) as usize
-    }
-
     /// The first entry whose position is at least `position`. The search starts where the
     /// position falls in the span of positions held and walks from there: on a branch whose
     /// synapses are spread along it, that is within a few entries of the answer, on the cache
@@ -149,7 +127,11 @@ impl CoactivityRegister {
         if n == 0 {
             return 0;
         }
-        let mut j = self.guess(position);
+        // Entries are held, so lo <= hi; a position outside the span saturates to an end.
+        let span = u64::from(self.hi - self.lo);
+        let into = u64::from(position.clamp(self.lo, self.hi) - self.lo);
+        let guess = (into * (n as u64 - 1)).checked_div(span).unwrap_or(0) as usize;
+        let mut j = guess;
         if pos[j] >= position {
             // The answer is at or below the guess.
             let stop = j.saturating_sub(WALK);
@@ -455,29 +437,6 @@ mod tests {
                 events.push((now, x, key));
             }
             assert_eq!(reg.len(), keys as usize);
-        }
-    }
-
-    /// What a query reads first, offered for prefetching, holds the first entry within reach
-    /// on a branch whose synapses are spread along it, and nothing on an empty register.
-    #[test]
-    fn first_read_holds_where_a_query_starts() {
-        let mut reg = CoactivityRegister::default();
-        assert!(reg.first_read(40).0.is_empty());
-        for key in 0..100u32 {
-            at(&mut reg, 0.0, (key * 7 % 100) as u16, key, &SPEC);
-        }
-        for x in [0u16, 13, 50, 99] {
-            let (p, k, l) = reg.first_read(x);
-            assert!(p.len() == k.len() && k.len() == l.len() && !p.is_empty());
-            let start = reg.first_at_or_above(x);
-            let offset = p.as_ptr() as usize - reg.position.as_ptr() as usize;
-            let first = offset / std::mem::size_of::<u16>();
-            assert!(
-                (first..first + p.len()).contains(&start),
-                "{x}: {first} +{} vs {start}",
-                p.len()
-            );
         }
     }
 
