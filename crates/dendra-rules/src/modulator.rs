@@ -59,6 +59,9 @@ pub struct Modulator {
     /// none). Every synapse updated in one step asks at the same time, so one exponential serves
     /// them all; a release clears it.
     latest: Cell<(f64, f64)>,
+    /// `(τc, (1/τc + 1/τd)⁻¹)` for the eligibility time constant asked last (NaN: none): the
+    /// combined time constant of the integral, the same for every synapse of a rule.
+    combined: Cell<(f64, f64)>,
 }
 
 impl Modulator {
@@ -70,6 +73,7 @@ impl Modulator {
             params,
             history,
             latest: Cell::new((f64::NAN, 0.0)),
+            combined: Cell::new((f64::NAN, 0.0)),
         }
     }
 
@@ -122,6 +126,18 @@ impl Modulator {
         self.integral_decaying(c0, tau_c_ms, t0_ms, t1_ms, decay_c)
     }
 
+    /// `(1/τc + 1/τd)⁻¹` for the eligibility time constant `tau_c_ms`, remembered for the next
+    /// caller with the same one.
+    fn combined_tau(&self, tau_c_ms: f64) -> f64 {
+        let (tau_c, tau) = self.combined.get();
+        if tau_c == tau_c_ms {
+            return tau;
+        }
+        let tau = 1.0 / (1.0 / tau_c_ms + 1.0 / self.params.tau_ms);
+        self.combined.set((tau_c_ms, tau));
+        tau
+    }
+
     /// [`Modulator::integral_with`] for a caller that has the eligibility's decay over the
     /// interval, `decay_c = exp(-(t1 - t0)/τc)`, at hand (a rule needs it to advance `c` too).
     /// The modulator's own decay at `t1` since its latest release is shared by every synapse
@@ -140,8 +156,21 @@ impl Modulator {
         // Excess part, segment by segment: (d_k - b) exp(-(t - t_k)/τd) on [max(t_k, t0), t_next),
         // from the segment that holds t0 (the first entry starts at -∞, so the walk back from
         // the latest release, where t0 usually falls, stops there at the latest).
-        let tau = 1.0 / (1.0 / tau_c_ms + 1.0 / tau_d);
+        let tau = self.combined_tau(tau_c_ms);
         let n = self.history.len();
+        let (t_k, d_k) = self.history[n - 1];
+        if t0_ms >= t_k {
+            // The common case, no release since t0: the latest segment alone, over [t0, t1]
+            // (the terms of the walk below for it, in the same order; at t0 the eligibility's
+            // term of the exponent is -0, which leaves the modulator's unchanged).
+            let excess = if t_k == f64::NEG_INFINITY { 0.0 } else { d_k - b };
+            if excess != 0.0 {
+                let f_a = (-((t0_ms - t_k) / tau_d)).exp();
+                let f_e = decay_c * self.latest_decay(t_k, t1_ms);
+                total += c0 * excess * tau * (f_a - f_e);
+            }
+            return total;
+        }
         let mut first = n - 1;
         while first > 0 && self.history[first].0 > t0_ms {
             first -= 1;
@@ -186,9 +215,6 @@ mod tests {
         });
         m.release(100.0, 0.5);
         m.release(400.0, 0.3);
-        let (c0, tau_c, t0, t1) = (2.0, 1000.0, 50.0, 900.0);
-        let exact = m.integral_with(c0, tau_c, t0, t1);
-        // Midpoint rule at 1 µs over the piecewise history.
         let d = |t: f64| {
             if t < 100.0 {
                 0.01
@@ -199,14 +225,30 @@ mod tests {
                 0.01 + (d400 - 0.01) * (-(t - 400.0) / 200.0f64).exp()
             }
         };
-        let h = 0.001;
-        let mut q = 0.0;
-        let mut t = t0 + h / 2.0;
-        while t < t1 {
-            q += c0 * (-(t - t0) / tau_c).exp() * d(t) * h;
-            t += h;
+        // Intervals over both releases, and after the latest one (the path without a walk);
+        // two eligibility time constants in turn (the combined one is remembered per caller).
+        for (t0, t1, tau_c) in [
+            (50.0, 900.0, 1000.0),
+            (450.0, 900.0, 1000.0),
+            (450.0, 900.0, 300.0),
+            (50.0, 900.0, 300.0),
+            (400.0, 401.0, 1000.0),
+        ] {
+            let c0 = 2.0;
+            let exact = m.integral_with(c0, tau_c, t0, t1);
+            // Midpoint rule at 1 µs over the piecewise history.
+            let h = 0.001;
+            let mut q = 0.0;
+            let mut t = t0 + h / 2.0;
+            while t < t1 {
+                q += c0 * (-(t - t0) / tau_c).exp() * d(t) * h;
+                t += h;
+            }
+            assert!(
+                (exact - q).abs() < 1e-6 * q.abs(),
+                "[{t0}, {t1}], tau_c {tau_c}: {exact} vs {q}"
+            );
         }
-        assert!((exact - q).abs() < 1e-6 * q.abs(), "{exact} vs {q}");
         assert!((m.at(400.0) - (0.01 + 0.5 * (-1.5f64).exp() + 0.3)).abs() < 1e-12);
     }
 
