@@ -2,7 +2,7 @@
 # dendra against NEST and Brian2 (+ dendrify), side by side; writes bench/RESULTS.md and
 # bench/results.json (with --quick: bench/quick/, in under 5 minutes once the peers are installed).
 #
-# Usage: bash bench/run.sh [--quick] [--only cuba_1_thread,scaling,...]
+# Usage: bash bench/run.sh [--quick] [--only cuba_1_thread,scaling,speedup,...]
 #
 # The first run makes a virtual environment in bench/.venv with the peers from PyPI (brian2 with
 # numpy<2.4, nest-simulator, dendrify; a few minutes); later runs reuse it. Brian2's standalone
