@@ -59,9 +59,6 @@ pub struct Modulator {
     /// none). Every synapse updated in one step asks at the same time, so one exponential serves
     /// them all; a release clears it.
     latest: Cell<(f64, f64)>,
-    /// `(τc, (1/τc + 1/τd)⁻¹)` for the eligibility time constant asked last (NaN: none): the
-    /// combined time constant of the integral, the same for every synapse of a rule.
-    combined: Cell<(f64, f64)>,
 }
 
 impl Modulator {
@@ -73,7 +70,6 @@ impl Modulator {
             params,
             history,
             latest: Cell::new((f64::NAN, 0.0)),
-            combined: Cell::new((f64::NAN, 0.0)),
         }
     }
 
@@ -126,18 +122,6 @@ impl Modulator {
         self.integral_decaying(c0, tau_c_ms, t0_ms, t1_ms, decay_c)
     }
 
-    /// `(1/τc + 1/τd)⁻¹` for the eligibility time constant `tau_c_ms`, remembered for the next
-    /// caller with the same one.
-    fn combined_tau(&self, tau_c_ms: f64) -> f64 {
-        let (tau_c, tau) = self.combined.get();
-        if tau_c == tau_c_ms {
-            return tau;
-        }
-        let tau = 1.0 / (1.0 / tau_c_ms + 1.0 / self.params.tau_ms);
-        self.combined.set((tau_c_ms, tau));
-        tau
-    }
-
     /// [`Modulator::integral_with`] for a caller that has the eligibility's decay over the
     /// interval, `decay_c = exp(-(t1 - t0)/τc)`, at hand (a rule needs it to advance `c` too).
     /// The modulator's own decay at `t1` since its latest release is shared by every synapse
@@ -156,7 +140,7 @@ impl Modulator {
         // Excess part, segment by segment: (d_k - b) exp(-(t - t_k)/τd) on [max(t_k, t0), t_next),
         // from the segment that holds t0 (the first entry starts at -∞, so the walk back from
         // the latest release, where t0 usually falls, stops there at the latest).
-        let tau = self.combined_tau(tau_c_ms);
+        let tau = 1.0 / (1.0 / tau_c_ms + 1.0 / tau_d);
         let n = self.history.len();
         let (t_k, d_k) = self.history[n - 1];
         if t0_ms >= t_k {
@@ -225,8 +209,8 @@ mod tests {
                 0.01 + (d400 - 0.01) * (-(t - 400.0) / 200.0f64).exp()
             }
         };
-        // Intervals over both releases, and after the latest one (the path without a walk);
-        // two eligibility time constants in turn (the combined one is remembered per caller).
+        // Intervals over both releases, and after the latest one (the path without a walk),
+        // for two eligibility time constants.
         for (t0, t1, tau_c) in [
             (50.0, 900.0, 1000.0),
             (450.0, 900.0, 1000.0),
