@@ -188,6 +188,13 @@ def scaling_runs(quick):
 SPEEDUP_NETWORK = {"neurons": 100_000, "indegree": 80, "duration_ms": 1000}
 
 
+def run_cuba(neurons, indegree, threads, duration_ms, reps, timeout_s):
+    """One process of the CUBA-like benchmark binary (`reps` repetitions inside it)."""
+    cmd = [CUBA_BIN, "--json", "--reps", reps, "--threads", threads, "--neurons", neurons,
+           "--indegree", indegree, "--duration-ms", duration_ms]
+    return run_once(list(map(str, cmd)), timeout_s=timeout_s)
+
+
 def speedup_pairs(quick, started):
     """Alternate 1- and 2-thread processes on the 10^5-neuron network; return the pairs and the
     median, min and max of their ratios. A shared VM drifts over minutes, so a ratio of two
@@ -196,12 +203,8 @@ def speedup_pairs(quick, started):
     net = SPEEDUP_NETWORK
     pairs = []
     for rep in range(2 if quick else 7):
-        pair = {}
-        for threads in (1, 2):
-            cmd = [CUBA_BIN, "--json", "--reps", 1, "--threads", threads, "--neurons", net["neurons"],
-                   "--indegree", net["indegree"], "--duration-ms", net["duration_ms"]]
-            pair[threads] = run_once(list(map(str, cmd)), timeout_s=900)
-        one, two = pair[1], pair[2]
+        one, two = (run_cuba(net["neurons"], net["indegree"], threads, net["duration_ms"], 1, 900)
+                    for threads in (1, 2))
         if "error" in one or "error" in two:
             entry = {"rep": rep, "error": one.get("error") or two.get("error")}
         else:
@@ -525,9 +528,7 @@ def main():
                                       "checks": model_checks(bench["name"], summary), "runs": runs})
     if not only or "scaling" in only:
         for n, k, threads, ms, reps in scaling_runs(args.quick):
-            cmd = [CUBA_BIN, "--json", "--reps", reps, "--threads", threads, "--neurons", n, "--indegree", k,
-                   "--duration-ms", ms]
-            r = run_once(list(map(str, cmd)), timeout_s=1800)
+            r = run_cuba(n, k, threads, ms, reps, timeout_s=1800)
             r.setdefault("neurons", n)
             r.setdefault("indegree", k)
             r["threads"] = threads
