@@ -27,11 +27,11 @@ fn song2000_weights_become_bimodal_at_100_s() {
     assert!((5.0..60.0).contains(&rate), "output rate {rate} Hz");
     // Storage: target and weight (6 bytes: a u16 target) and the row pointer of its input (4;
     // one synapse per input), no reverse index (one target: its synapses are the whole CSR), 10
-    // bytes in all; the input's presynaptic trace (16 bytes) is counted per neuron.
+    // bytes in all; the input's presynaptic trace (8 bytes) is counted per neuron.
     let bytes = s.number("bytes_per_synapse").unwrap();
     assert!((bytes - 10.004).abs() < 1e-9, "{bytes} bytes per synapse");
     let traces = s.number("trace_bytes_per_synapse").unwrap();
-    assert!((traces - 16.024).abs() < 1e-9, "{traces} trace bytes per synapse");
+    assert!((traces - 8.016).abs() < 1e-9, "{traces} trace bytes per synapse");
 }
 
 #[test]

@@ -376,8 +376,8 @@ impl Plastic {
                         tick_steps: needs
                             .tick_ms
                             .map_or(0, |ms| ((ms / clock.dt_ms()).round() as u64).max(1)),
-                        pre: TraceSet::new(needs.pre, n_source),
-                        post: TraceSet::new(needs.post, n_local),
+                        pre: TraceSet::new(needs.pre, n_source, clock.dt_ms()),
+                        post: TraceSet::new(needs.post, n_local, clock.dt_ms()),
                         drive: if needs.drive {
                             (0..n_local).map(|_| DriveArchive::with_capacity(1024)).collect()
                         } else {
@@ -501,6 +501,10 @@ impl Plastic {
     ) {
         // Events at the end of step m happen at t_ms = (m + 1) · dt.
         self.now_step = m + 1;
+        for r in &mut self.rules {
+            r.pre.start_step(m + 1);
+            r.post.start_step(m + 1);
+        }
         if self
             .rules
             .iter()
