@@ -372,11 +372,16 @@ def memory_bandwidth_gbs():
         "    t = time.perf_counter(); np.multiply(a, 2.0, out=b); best = min(best, time.perf_counter() - t)\n"
         "print(round(16 * n / best / 1e9, 1))\n"
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
     try:
+        out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
         return float(out.stdout.strip())
-    except ValueError:
-        return None
+    except (subprocess.TimeoutExpired, ValueError):
+        return None  # rendered as "not measured"
+
+
+def gbs(value):
+    """A memory bandwidth for the table: `12.3 GB/s`, or `not measured`."""
+    return "not measured" if value is None else f"{value} GB/s"
 
 
 def fmt_stats(s, digits=3):
@@ -403,8 +408,8 @@ def write_markdown(results, path, before_after):
         f"(dendra {m['dendra_commit']}; "
         + ", ".join(f"{k} {v}" for k, v in sorted(versions(results).items())) + ").",
         f"Machine: {m['cpu']}, {m['cores']} cores, {m['memory_gib']} GiB, {m['os']}, Python {m['python']}."
-        + (f" Memory bandwidth (numpy `b = 2 a`, 400 MB arrays, read + write): {m['memory_gbs_before']} GB/s "
-           f"before the runs, {m['memory_gbs_after']} GB/s after." if "memory_gbs_before" in m else ""),
+        + (f" Memory bandwidth (numpy `b = 2 a`, 400 MB arrays, read + write): {gbs(m['memory_gbs_before'])} "
+           f"before the runs, {gbs(m.get('memory_gbs_after'))} after." if "memory_gbs_before" in m else ""),
         "Contenders ran alternately (A B C, A B C, ...), one process per run; times are medians "
         "(min–max) in seconds. *Loop*: each program's own simulation timer (dendra `loop_s`, Brian2's "
         "standalone run timer, NEST's `Run()`); *process*: start to exit, measured by the harness "
