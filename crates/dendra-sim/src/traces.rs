@@ -163,7 +163,7 @@ mod tests {
 
     const DT: f64 = 0.1;
 
-    /// Steps `0..=last` taken in order, as the engine does.
+    /// Steps `from..=to` started in order, as the engine does.
     fn walk(set: &mut TraceSet, from: u64, to: u64) {
         for step in from..=to {
             set.start_step(step);
