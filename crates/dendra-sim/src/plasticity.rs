@@ -70,26 +70,49 @@ fn signals<'a>(
     }
 }
 
-/// One event at one rule on a run of synapses of one source's row: everything those synapses
-/// see besides their own state (see [`Runner::run`]).
+/// A run of synapses of one source's row: CSR positions `start..end` of row `source`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Run {
+    source: u32,
+    start: u32,
+    end: u32,
+}
+
+impl Run {
+    fn of(source: usize, range: std::ops::Range<usize>) -> Run {
+        Run {
+            source: source as u32,
+            start: range.start as u32,
+            end: range.end as u32,
+        }
+    }
+
+    fn range(self) -> std::ops::Range<usize> {
+        self.start as usize..self.end as usize
+    }
+}
+
+/// One event at one rule on runs of synapses, each a run of one source's row: everything those
+/// synapses see besides their own state (see [`Runner::run`]). A presynaptic spike brings one
+/// run (its row); a bAP or branch event one run per source with synapses onto the target; a
+/// tick every row.
 struct RowEvent<'a> {
     event: Event,
     rule: &'a PlasticRule,
     comp: usize,
     /// Time (ms), step and step width (ms) of the event.
     clock: (f64, u64, f64),
-    /// The source's traces.
-    pre: [f64; 2],
     /// The targets' traces.
     post: Post<'a>,
     /// The bAP's strength (0 for other events).
     bap: f64,
-    /// The synapses (CSR positions, a run of one row), their targets, which of them live.
-    row: std::ops::Range<usize>,
+    /// The runs of synapses (each source's traces are sampled once per run), their targets,
+    /// which of them live.
+    runs: &'a [Run],
     targets: &'a Indices,
     alive: &'a [bool],
-    /// Co-activity count of each synapse of the run (indexed from its start; empty for events
-    /// other than presynaptic spikes, or if the compartment keeps no register).
+    /// Co-activity count of each synapse of the first run (indexed from its start; empty for
+    /// events other than presynaptic spikes, or if the compartment keeps no register).
     coactive: &'a [u32],
     block: &'a NeuronBlock,
     modulators: &'a [Modulator],
@@ -108,10 +131,10 @@ enum Post<'a> {
 
 /// One rule's per-synapse state and its event handlers, with the rule type erased.
 trait Runner: Send {
-    /// The rule's handler of `ev.event` on every live synapse of the run whose target has the
-    /// rule enabled (and on the others too for a tick, see [`Event::Tick`]), in row order, on
-    /// the rule's weights `w` (indexed by CSR position). One call per run of synapses, so that
-    /// the loop over them is compiled for the rule.
+    /// The rule's handler of `ev.event` on every live synapse of the runs whose target has the
+    /// rule enabled (and on the others too for a tick, see [`Event::Tick`]), run by run in row
+    /// order, on the rule's weights `w` (indexed by CSR position). One call per event, so that
+    /// the loop over its synapses is compiled for the rule.
     fn run(&mut self, ev: &RowEvent, w: &mut [f32]);
     fn state_bytes(&self) -> usize;
     /// Re-initialise synapse `k` (a newly formed synapse of weight `w`).
@@ -127,41 +150,45 @@ struct RuleRunner<R: Rule> {
 
 impl<R: Rule> Runner for RuleRunner<R> {
     fn run(&mut self, ev: &RowEvent, w: &mut [f32]) {
-        for k in ev.row.clone() {
-            if !(ev.alive.is_empty() || ev.alive[k]) {
-                continue;
-            }
-            let i = ev.targets.get(k) as usize;
-            let enabled = ev.block.rule_enabled(ev.rule.template_rule, i);
-            if !enabled && !matches!(ev.event, Event::Tick) {
-                continue;
-            }
-            let inputs = Inputs {
-                pre: ev.pre,
-                post: match ev.post {
-                    Post::Sample => ev.rule.post.sample(i, ev.clock.0),
-                    Post::Table(t) => t[i],
-                    Post::Same(p) => p,
-                },
-                bap: ev.bap,
-                coactive: ev.coactive.get(k - ev.row.start).copied().unwrap_or(0),
-            };
-            let mut sig = signals(ev.rule, ev.comp, ev.clock, inputs, i, ev.block, ev.modulators);
-            let mut wk = f64::from(w[k]);
-            let state = &mut self.state[k];
-            match ev.event {
-                Event::Pre => self.rule.on_pre(&mut wk, state, &sig),
-                Event::Post => self.rule.on_post(&mut wk, state, &sig),
-                Event::Branch => self.rule.on_branch_spike(&mut wk, state, &sig),
-                Event::Tick if enabled => self.rule.on_tick(&mut wk, state, &sig),
-                Event::Tick => {
-                    // An ablated rule's clocks move on without the modulator, its weight stays.
-                    sig.modulator = None;
-                    self.rule.on_tick(&mut wk, state, &sig);
+        let first = ev.runs.first().map_or(0, |r| r.start as usize);
+        for run in ev.runs {
+            let pre = ev.rule.pre.sample(run.source as usize, ev.clock.0);
+            for k in run.range() {
+                if !(ev.alive.is_empty() || ev.alive[k]) {
                     continue;
                 }
+                let i = ev.targets.get(k) as usize;
+                let enabled = ev.block.rule_enabled(ev.rule.template_rule, i);
+                if !enabled && !matches!(ev.event, Event::Tick) {
+                    continue;
+                }
+                let inputs = Inputs {
+                    pre,
+                    post: match ev.post {
+                        Post::Sample => ev.rule.post.sample(i, ev.clock.0),
+                        Post::Table(t) => t[i],
+                        Post::Same(p) => p,
+                    },
+                    bap: ev.bap,
+                    coactive: ev.coactive.get(k.wrapping_sub(first)).copied().unwrap_or(0),
+                };
+                let mut sig = signals(ev.rule, ev.comp, ev.clock, inputs, i, ev.block, ev.modulators);
+                let mut wk = f64::from(w[k]);
+                let state = &mut self.state[k];
+                match ev.event {
+                    Event::Pre => self.rule.on_pre(&mut wk, state, &sig),
+                    Event::Post => self.rule.on_post(&mut wk, state, &sig),
+                    Event::Branch => self.rule.on_branch_spike(&mut wk, state, &sig),
+                    Event::Tick if enabled => self.rule.on_tick(&mut wk, state, &sig),
+                    Event::Tick => {
+                        // An ablated rule's clocks move on without the modulator, its weight stays.
+                        sig.modulator = None;
+                        self.rule.on_tick(&mut wk, state, &sig);
+                        continue;
+                    }
+                }
+                w[k] = wk as f32;
             }
-            w[k] = wk as f32;
         }
     }
     fn state_bytes(&self) -> usize {
@@ -241,6 +268,8 @@ pub(crate) struct Plastic {
     coactive_now: Vec<u32>,
     /// A tick's postsynaptic traces of every local target (reused per tick).
     post_now: Vec<[f64; 2]>,
+    /// The runs of synapses of the event being processed (reused per event).
+    runs_now: Vec<Run>,
     /// Presynaptic spikes (source indices) by arrival step slot.
     pending: Vec<Vec<u32>>,
     comp: usize,
@@ -429,6 +458,7 @@ impl Plastic {
             } else {
                 Vec::new()
             },
+            runs_now: Vec::with_capacity(n_source),
             runners,
             bap_now: vec![0.0; n_local],
             dt_ms: clock.dt_ms(),
@@ -646,31 +676,29 @@ impl Plastic {
         self.bap_now.fill(0.0);
     }
 
-    /// Run `event` of rule `j` on the synapses `row` of source `s` (their traces `post`, a
-    /// bAP of strength `bap`, their co-activity counts `coactive`), then bring their summed
-    /// weights up to date where several rules act.
+    /// Run `event` of rule `j` on the synapses `runs` (their targets' traces `post`, a bAP of
+    /// strength `bap`, the co-activity counts `coactive` of the first run), then bring their
+    /// summed weights up to date where several rules act.
     #[allow(clippy::too_many_arguments)]
     fn run(
         &mut self,
         j: usize,
         event: Event,
-        (s, row): (usize, std::ops::Range<usize>),
+        runs: &[Run],
         (post, bap, coactive): (Post, f64, &[u32]),
         t_ms: f64,
         csr: &mut Csr,
         block: &NeuronBlock,
         modulators: &[Modulator],
     ) {
-        let rule = &self.rules[j];
         let ev = RowEvent {
             event,
-            rule,
+            rule: &self.rules[j],
             comp: self.comp,
             clock: (t_ms, self.now_step, self.dt_ms),
-            pre: rule.pre.sample(s, t_ms),
             post,
             bap,
-            row: row.clone(),
+            runs,
             targets: &csr.target,
             alive: &self.alive,
             coactive,
@@ -681,7 +709,7 @@ impl Plastic {
             self.runners[j].run(&ev, &mut csr.weight);
         } else {
             self.runners[j].run(&ev, &mut self.components[j]);
-            for k in row {
+            for k in runs.iter().flat_map(|r| r.range()) {
                 csr.weight[k] = self.components.iter().map(|c| c[k]).sum();
             }
         }
@@ -715,18 +743,10 @@ impl Plastic {
                 )
             }));
         }
+        let runs = [Run::of(s, row)];
         for j in 0..self.rules.len() {
             let args = (Post::Sample, 0.0, &coactive[..]);
-            self.run(
-                j,
-                Event::Pre,
-                (s, row.clone()),
-                args,
-                t_ms,
-                csr,
-                block,
-                modulators,
-            );
+            self.run(j, Event::Pre, &runs, args, t_ms, csr, block, modulators);
         }
         self.coactive_now = coactive;
         for r in &mut self.rules {
@@ -758,18 +778,27 @@ impl Plastic {
         };
         // The target's traces are the same for all its synapses.
         let post = Post::Same(self.rules[j].post.sample(i, t_ms));
-        // In (source, synapse) order.
+        // In (source, synapse) order: the run of each source's row onto `i` (rows are sorted by
+        // target; most sources have one synapse onto a target, so the run's end is found by a
+        // walk).
+        let mut runs = std::mem::take(&mut self.runs_now);
+        runs.clear();
+        let target = i as u32;
         for e in sources {
             let s = match &self.reverse {
                 Reverse::Lists { sources, .. } => sources.get(e) as usize,
                 _ => e,
             };
-            let row = csr.row_ptr[s] as usize..csr.row_ptr[s + 1] as usize;
-            // The run of the row onto `i` (rows are sorted by target).
-            let start = csr.target.lower_bound(row.clone(), i as u32);
-            let run = (s, start..csr.target.lower_bound(start..row.end, i as u32 + 1));
-            self.run(j, event, run, (post, bap, &[]), t_ms, csr, block, modulators);
+            let row_end = csr.row_ptr[s + 1] as usize;
+            let start = csr.target.lower_bound(csr.row_ptr[s] as usize..row_end, target);
+            let mut end = start;
+            while end < row_end && csr.target.get(end) == target {
+                end += 1;
+            }
+            runs.push(Run::of(s, start..end));
         }
+        self.run(j, event, &runs, (post, bap, &[]), t_ms, csr, block, modulators);
+        self.runs_now = runs;
     }
 
     fn on_post(
@@ -813,11 +842,17 @@ impl Plastic {
         let mut post_now = std::mem::take(&mut self.post_now);
         post_now.clear();
         post_now.extend((0..self.bap_now.len()).map(|i| self.rules[j].post.sample(i, t_ms)));
-        for s in 0..csr.row_ptr.len() - 1 {
-            let row = csr.row_ptr[s] as usize..csr.row_ptr[s + 1] as usize;
-            let args = (Post::Table(&post_now), 0.0, &[][..]);
-            self.run(j, Event::Tick, (s, row), args, t_ms, csr, block, modulators);
-        }
+        let mut runs = std::mem::take(&mut self.runs_now);
+        runs.clear();
+        runs.extend(
+            csr.row_ptr
+                .windows(2)
+                .enumerate()
+                .map(|(s, w)| Run::of(s, w[0] as usize..w[1] as usize)),
+        );
+        let args = (Post::Table(&post_now), 0.0, &[][..]);
+        self.run(j, Event::Tick, &runs, args, t_ms, csr, block, modulators);
+        self.runs_now = runs;
         self.post_now = post_now;
     }
 }
