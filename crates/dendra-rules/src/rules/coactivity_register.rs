@@ -5,9 +5,10 @@
 //! [`PositionScale`]), an opaque key that tells it from its neighbours, and the [`Stamp`] (step
 //! modulo 2^32) of its last input spike, kept sorted by position (three parallel columns). A
 //! query at position `x` finds the first entry within the radius (a search that starts where
-//! `x - radius` falls in the span of positions held), then passes over the entries within the
-//! radius, a block at a time with branch-free tests, counting those whose last spike falls in
-//! the window and finding the synapse's own entry on the way. A synapse counts once however
+//! `x - radius` falls in the span of positions held), then passes over the positions from
+//! there, a block at a time with branch-free tests, to find how many entries lie within the
+//! radius and where the synapse's own entry lies among them, and over their stamps to count
+//! those whose last spike falls in the window. A synapse counts once however
 //! often it spiked, because it has one entry. The cost of a query is a short search plus the
 //! neighbours within the radius, independent of the input rate and the window; the
 //! memory is 10 bytes per synapse. No allocation once every synapse of the branch has spiked
@@ -158,61 +159,43 @@ impl CoactivityRegister {
     /// window, then record this spike of synapse `key` (at `position`), stamped `now`. Each
     /// neighbour counts once however often it spiked.
     ///
-    /// The entries within reach are contiguous (sorted positions); one pass over them, a block
-    /// at a time with branch-free tests, counts the active ones and finds the synapse's own
-    /// entry (then taken off the count if it was active). A synapse seen for the first time
-    /// gets an entry in its sorted place.
+    /// The entries within reach are contiguous (sorted positions): one pass over their
+    /// positions, a block at a time with branch-free tests, finds how many lie within reach and
+    /// how many of those lie before `position`; one pass over their stamps counts the active
+    /// ones; the synapse's own entry (then taken off the count if it was active) is where
+    /// `(position, key)` falls among them. A synapse seen for the first time gets an entry
+    /// there.
     pub fn count_and_record(&mut self, now: Stamp, position: u16, key: u32, near: &Neighbourhood) -> u32 {
         let now = now.0;
         let (r, window) = (near.reach, near.window_steps);
         let below = position.saturating_sub(r.min(u32::from(u16::MAX)) as u16);
         let above = u32::from(position) + r;
         let start = self.first_at_or_above(below);
-        let (pos, keys, last) = (&self.position, &self.key, &self.last);
-        let n = pos.len();
-        let query = Query {
-            above,
-            position,
-            key,
-            now,
-            window,
-        };
-        let (mut active, mut own) = (0usize, usize::MAX);
-        let mut j = start;
         // Entries from `start` on are at least `below`: inside while at most `above`.
-        while j < n {
-            let end = (j + BLOCK).min(n);
-            let (inside, act, mark) = match (
-                pos[j..end].as_array::<BLOCK>(),
-                last[j..end].as_array::<BLOCK>(),
-                keys[j..end].as_array::<BLOCK>(),
-            ) {
-                (Some(p), Some(l), Some(k)) => query.scan(p, l, k),
-                _ => query.scan(&pos[j..end], &last[j..end], &keys[j..end]),
-            };
-            active += act;
-            if mark > 0 {
-                own = j + mark - 1;
-            }
-            if inside < end - j {
-                break;
-            }
-            j = end;
+        let (inside, before) = span(&self.position[start..], above, position);
+        let end = start + inside;
+        let active = self.last[start..end]
+            .iter()
+            .map(|&l| u32::from(now.wrapping_sub(l) < window))
+            .sum::<u32>();
+        // The first entry not before (position, key): the synapse's own, if it has one.
+        let mut at = start + before;
+        while at < end && self.position[at] == position && self.key[at] < key {
+            at += 1;
         }
-        if own == usize::MAX {
-            // First spike of this synapse: it was no one's neighbour yet and is not counted.
-            let at = self.locate(position, key);
-            self.lo = self.lo.min(position);
-            self.hi = self.hi.max(position);
-            self.position.insert(at, position);
-            self.key.insert(at, key);
-            self.last.insert(at, now);
-            return active as u32;
+        if at < end && self.position[at] == position && self.key[at] == key {
+            // The synapse's own entry was inside (distance 0): not its own neighbour.
+            let own_active = u32::from(now.wrapping_sub(self.last[at]) < window);
+            self.last[at] = now;
+            return active - own_active;
         }
-        // The synapse's own entry was inside (distance 0): not its own neighbour.
-        active -= usize::from(now.wrapping_sub(last[own]) < window);
-        self.last[own] = now;
-        active as u32
+        // First spike of this synapse: it was no one's neighbour yet and is not counted.
+        self.lo = self.lo.min(position);
+        self.hi = self.hi.max(position);
+        self.position.insert(at, position);
+        self.key.insert(at, key);
+        self.last.insert(at, now);
+        active
     }
 
     /// Cap every age at 2^31 steps as of `now`, so that no stamp wraps: call at least once every
@@ -253,44 +236,30 @@ impl CoactivityRegister {
     }
 }
 
-/// One query's terms, for [`Query::scan`].
-struct Query {
-    /// The largest position code within reach.
-    above: u32,
-    position: u16,
-    key: u32,
-    now: u32,
-    window: u32,
-}
-
-impl Query {
-    /// Of the entries `(pos[q], last[q], keys[q])` of one block (all at least the smallest
-    /// position within reach), how many lie within reach, how many of those spiked within the
-    /// window, and `q + 1` for the query's own entry (0 if the block does not hold it);
-    /// branch-free, so that a block of fixed size is vectorised.
-    #[inline(always)]
-    fn scan<P, L, K>(&self, pos: &P, last: &L, keys: &K) -> (usize, usize, usize)
-    where
-        P: AsRef<[u16]> + ?Sized,
-        L: AsRef<[u32]> + ?Sized,
-        K: AsRef<[u32]> + ?Sized,
-    {
-        let (mut inside, mut active, mut own) = (0u32, 0u32, 0u32);
-        for (q, ((&p, &l), &k)) in pos
-            .as_ref()
-            .iter()
-            .zip(last.as_ref())
-            .zip(keys.as_ref())
-            .enumerate()
-        {
-            let near = u32::from(p) <= self.above;
-            inside += u32::from(near);
-            active += u32::from(near & (self.now.wrapping_sub(l) < self.window));
-            let is_own = (k == self.key) & (p == self.position);
-            own = own.max(if is_own { q as u32 + 1 } else { 0 });
+/// Of the sorted positions `pos`, how many from the start are at most `above` (the run within
+/// reach) and how many of those are below `position`; a block at a time, branch-free within a
+/// block, so that a block of fixed size is vectorised.
+fn span(pos: &[u16], above: u32, position: u16) -> (usize, usize) {
+    // Codes are at most u16::MAX, so a reach beyond it holds them all.
+    let above = above.min(u32::from(u16::MAX)) as u16;
+    let (mut inside, mut before) = (0usize, 0usize);
+    let count = |block: &[u16]| {
+        let near: u16 = block.iter().map(|&p| u16::from(p <= above)).sum();
+        let low: u16 = block.iter().map(|&p| u16::from(p < position)).sum();
+        (usize::from(near), usize::from(low))
+    };
+    for block in pos.chunks(BLOCK) {
+        let (near, low) = match block.as_array::<BLOCK>() {
+            Some(b) => count(b),
+            None => count(block),
+        };
+        inside += near;
+        before += low;
+        if near < block.len() {
+            break;
         }
-        (inside as usize, active as usize, own as usize)
     }
+    (inside, before)
 }
 
 #[cfg(test)]
