@@ -74,6 +74,9 @@ pub struct CoactivityRegister {
     /// Smallest and largest position ever held: the span a search interpolates in.
     lo: u16,
     hi: u16,
+    /// Entries per position code over that span, `(len - 1) / (hi - lo)`, with 16 fractional
+    /// bits (0 for an empty span): where a search starts, without a division per query.
+    per_code: u64,
 }
 
 impl Default for CoactivityRegister {
@@ -84,6 +87,7 @@ impl Default for CoactivityRegister {
             last: Vec::new(),
             lo: u16::MAX,
             hi: 0,
+            per_code: 0,
         }
     }
 }
@@ -129,9 +133,8 @@ impl CoactivityRegister {
             return 0;
         }
         // Entries are held, so lo <= hi; a position outside the span saturates to an end.
-        let span = u64::from(self.hi - self.lo);
         let into = u64::from(position.clamp(self.lo, self.hi) - self.lo);
-        let guess = (into * (n as u64 - 1)).checked_div(span).unwrap_or(0) as usize;
+        let guess = ((into * self.per_code) >> 16).min(n as u64 - 1) as usize;
         let mut j = guess;
         if pos[j] >= position {
             // The answer is at or below the guess.
@@ -195,7 +198,15 @@ impl CoactivityRegister {
         self.position.insert(at, position);
         self.key.insert(at, key);
         self.last.insert(at, now);
+        self.rescale();
         active
+    }
+
+    /// Recompute [`CoactivityRegister::per_code`] after the entries or their span changed.
+    fn rescale(&mut self) {
+        let span = u64::from(self.hi.saturating_sub(self.lo));
+        let gaps = self.position.len().saturating_sub(1) as u64;
+        self.per_code = (gaps << 16).checked_div(span).unwrap_or(0);
     }
 
     /// Cap every age at 2^31 steps as of `now`, so that no stamp wraps: call at least once every
@@ -217,6 +228,7 @@ impl CoactivityRegister {
             self.position.remove(at);
             self.key.remove(at);
             self.last.remove(at);
+            self.rescale();
         }
     }
 
