@@ -712,6 +712,12 @@ impl NeuronBlock {
         self.x[comp * self.stride + i]
     }
 
+    /// The potentials (mV) of compartment `comp` of every local neuron, indexed by neuron
+    /// (padding after the last).
+    pub fn potentials(&self, comp: usize) -> &[f64] {
+        &self.x[comp * self.stride..(comp + 1) * self.stride]
+    }
+
     /// The register slot of compartment `comp`, if it keeps co-activity.
     pub fn register_slot(&self, comp: usize) -> Option<usize> {
         self.register_comps.iter().position(|&c| c == comp)
@@ -735,10 +741,19 @@ impl NeuronBlock {
 
     /// Whether a plateau is in progress in compartment `comp` of local neuron `i`.
     pub fn in_plateau(&self, i: usize, comp: usize) -> bool {
-        self.plateaus
-            .iter()
-            .position(|p| p.comp == comp)
-            .is_some_and(|p| self.plat_left[p * self.stride + i] > 0)
+        self.plateau_slot(comp).is_some_and(|p| self.in_plateau_at(p, i))
+    }
+
+    /// The plateau slot of compartment `comp`, if it has dendritic plateaus (for
+    /// [`NeuronBlock::in_plateau_at`]: a caller asking about many neurons finds it once).
+    pub fn plateau_slot(&self, comp: usize) -> Option<usize> {
+        self.plateaus.iter().position(|p| p.comp == comp)
+    }
+
+    /// Whether a plateau is in progress in plateau slot `p` of local neuron `i`.
+    #[inline]
+    pub fn in_plateau_at(&self, p: usize, i: usize) -> bool {
+        self.plat_left[p * self.stride + i] > 0
     }
 
     /// Heap bytes held by the block (state, ring, masks).

@@ -46,7 +46,7 @@ struct Inputs {
 #[inline(always)]
 fn signals<'a>(
     r: &'a PlasticRule,
-    comp: usize,
+    (potentials, plateau): (&[f64], Option<usize>),
     (t_ms, step, dt_ms): (f64, u64, f64),
     inputs: Inputs,
     i: usize,
@@ -60,8 +60,8 @@ fn signals<'a>(
         pre: inputs.pre,
         post: inputs.post,
         bap: inputs.bap,
-        v_mv: block.potential(i, comp),
-        plateau: block.in_plateau(i, comp),
+        v_mv: potentials[i],
+        plateau: plateau.is_some_and(|p| block.in_plateau_at(p, i)),
         coactive: inputs.coactive,
         modulator: r.modulator.map(|m| &modulators[m]),
         teaching: 0.0,
@@ -99,7 +99,9 @@ impl Run {
 struct RowEvent<'a> {
     event: Event,
     rule: &'a PlasticRule,
-    comp: usize,
+    /// The potentials of the synapses' compartment in every local neuron, and its plateau slot
+    /// in the block, if it has plateaus.
+    comp: (&'a [f64], Option<usize>),
     /// Time (ms), step and step width (ms) of the event.
     clock: (f64, u64, f64),
     /// The targets' traces.
@@ -694,7 +696,7 @@ impl Plastic {
         let ev = RowEvent {
             event,
             rule: &self.rules[j],
-            comp: self.comp,
+            comp: (block.potentials(self.comp), block.plateau_slot(self.comp)),
             clock: (t_ms, self.now_step, self.dt_ms),
             post,
             bap,
