@@ -40,6 +40,8 @@ pub struct SourceBlock {
     dt_ms: f64,
     /// While muted, spikes are drawn (streams advance as usual) but not emitted.
     muted: bool,
+    /// No source emits before this step: [`SourceBlock::step`] returns at once before it.
+    next_due: u64,
 }
 
 #[derive(Debug)]
@@ -173,13 +175,24 @@ impl SourceBlock {
                 Kind::Trains { events, cursor: 0 }
             }
         };
-        SourceBlock {
+        let mut block = SourceBlock {
             pop,
             first,
             n,
             kind,
             dt_ms,
             muted: false,
+            next_due: 0,
+        };
+        block.next_due = block.first_due();
+        block
+    }
+
+    /// The earliest step at which a source of the block has an event left to take.
+    fn first_due(&self) -> u64 {
+        match &self.kind {
+            Kind::Poisson { chunks, .. } => chunks.iter().map(|c| c.next_step).min().unwrap_or(u64::MAX),
+            Kind::Trains { events, cursor } => events.get(*cursor).map_or(u64::MAX, |e| e.0),
         }
     }
 
@@ -192,6 +205,9 @@ impl SourceBlock {
     /// Emit the local indices of sources spiking in step `n` (`[t_n, t_{n+1})`), in ascending
     /// order of index; a source spiking k times in the step appears k times.
     pub fn step(&mut self, n: u64, spikes: &mut Vec<u32>) {
+        if n < self.next_due {
+            return;
+        }
         let start = spikes.len();
         match &mut self.kind {
             Kind::Poisson {
@@ -217,6 +233,7 @@ impl SourceBlock {
                 }
             }
         }
+        self.next_due = self.first_due();
         if self.muted {
             spikes.truncate(start);
         } else {
