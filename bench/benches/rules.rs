@@ -8,7 +8,7 @@
 use std::hint::black_box;
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use dendra_rules::rules::{CoactivityRegister, LocalCoactivity, PairStdp, RewardModulated};
+use dendra_rules::rules::{CoactivityRegister, LocalCoactivity, PairStdp, Placement, RewardModulated};
 use dendra_rules::{LocalSignals, Modulator, ModulatorParams, PositionScale, Rule};
 
 /// Signals at the end of `step` (0.1 ms steps).
@@ -62,7 +62,14 @@ fn coactivity(c: &mut Criterion) {
     let near = spec.neighbourhood(signals(0).dt_ms, &PositionScale::new(100.0));
     // One distal branch of 100 um with 100 synapses at 6.5 Hz (one input spike every ~1.5 ms,
     // about 32 in a 50 ms window).
-    let mut register = CoactivityRegister::with_capacity(100);
+    let placements = (0..100u32)
+        .map(|key| Placement {
+            branch: 0,
+            position: ((key * 37) % 100) as u16 * 655,
+            key,
+        })
+        .collect();
+    let mut register = CoactivityRegister::place(1, placements, false);
     let mut k = 0u32;
     let mut w = 0.5;
     c.bench_function("rule/local_coactivity/count_and_on_pre", |b| {
@@ -70,9 +77,7 @@ fn coactivity(c: &mut Criterion) {
             k = k.wrapping_add(1);
             let step = u64::from(k) * 15;
             let sig = signals(step);
-            let key = k % 100;
-            let position = ((key * 37) % 100) as u16 * 655;
-            let n = register.count_and_record(sig.stamp(), position, key, &near);
+            let n = register.count_and_record(sig.stamp(), 0, k % 100, &near);
             let sig = LocalSignals { coactive: n, ..sig };
             rule.on_pre(black_box(&mut w), &mut (), black_box(&sig))
         })

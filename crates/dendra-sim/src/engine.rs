@@ -23,6 +23,7 @@ use std::time::Instant;
 use dendra_core::Clock;
 use dendra_model::{NetworkDesc, NeuronTemplate, PopulationKind, ProjectionDesc, WeightDist};
 use dendra_rules::Modulator;
+use dendra_rules::rules::{CoactivityRegister, Placement};
 
 use crate::barrier::SpinBarrier;
 use crate::connect::{Csr, ProjectionPlan};
@@ -314,6 +315,9 @@ impl Simulation {
             let mut projections = Vec::with_capacity(plans.len());
             // Next free co-activity key per (target population, register slot).
             let mut next_key: Vec<((usize, usize), u64)> = Vec::new();
+            // Projections onto a register: (target population, slot, key base, projection,
+            // whether it forms synapses at new positions).
+            let mut registered: Vec<(usize, usize, u32, usize, bool)> = Vec::new();
             for (k, plan) in plans.iter().enumerate() {
                 let d = plan.desc;
                 let (first, n) = part(net.populations[d.target].size, threads, w);
@@ -356,16 +360,11 @@ impl Simulation {
                     first,
                     seed,
                 );
-                // Each register gets room for all its synapses now: no reallocation in the run,
-                // and its memory is known at build.
-                if let (Some((slot, _)), Block::Neurons(target)) = (register, &mut blocks[d.target]) {
-                    let mut per_target = vec![0usize; n];
-                    for t in csr.target.iter() {
-                        per_target[t as usize] += 1;
-                    }
-                    for (i, &count) in per_target.iter().enumerate() {
-                        target.register(slot, i).reserve(count);
-                    }
+                if let Some((slot, base)) = register {
+                    let formation = plastic
+                        .as_ref()
+                        .is_some_and(|p| p.structural().is_some_and(|sp| sp.formation_rate_hz > 0.0));
+                    registered.push((d.target, slot, base, projections.len(), formation));
                 }
                 if plastic.is_some() && !csr.delay_extra.is_empty() {
                     return Err(SimError::Config(format!(
@@ -390,6 +389,7 @@ impl Simulation {
                     plastic,
                 });
             }
+            place_registers(&mut blocks, &projections, &next_key, &registered);
             let weight_probes = net
                 .recording
                 .weights
@@ -872,6 +872,35 @@ fn selected_synapses(csr: &Csr, first: u32, pairs: &[(u32, u32)]) -> Vec<usize> 
     ks.sort_unstable();
     ks.dedup();
     ks
+}
+
+/// Place every synapse onto a co-activity register in it, all projections onto its compartment
+/// together (each local neuron's branch holds the synapses onto it), so that the register
+/// needs no search and no allocation in the run, and its memory is known at build.
+/// `next_key` holds the number of keys of each (target population, slot), `registered` each
+/// projection onto one (see where it is filled).
+fn place_registers(
+    blocks: &mut [Block],
+    projections: &[LocalProjection],
+    next_key: &[((usize, usize), u64)],
+    registered: &[(usize, usize, u32, usize, bool)],
+) {
+    for &((pop, slot), keys) in next_key {
+        let mut placements = Vec::with_capacity(keys as usize);
+        let mut movable = false;
+        for &(_, _, base, k, formation) in registered.iter().filter(|r| (r.0, r.1) == (pop, slot)) {
+            let csr = &projections[k].csr;
+            movable |= formation;
+            placements.extend((0..csr.len()).map(|j| Placement {
+                branch: csr.target.get(j),
+                position: csr.position.get(j).copied().unwrap_or(0),
+                key: base + j as u32,
+            }));
+        }
+        if let Block::Neurons(target) = &mut blocks[pop] {
+            *target.register(slot) = CoactivityRegister::place(target.n, placements, movable);
+        }
+    }
 }
 
 /// Deliver the spikes of step `n` through a projection whose synapses have their own delays:

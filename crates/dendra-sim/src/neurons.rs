@@ -133,7 +133,8 @@ pub struct NeuronBlock {
     /// This step's postsynaptic events: `(local neuron, compartment, strength)` for somatic
     /// spikes (compartment 0, strength 1) and bAP arrivals (their attenuation).
     post_events: Vec<(u32, u32, f64)>,
-    /// Compartments that keep a co-activity register, and the registers (`slot * n + i`).
+    /// Compartments that keep a co-activity register, and their registers (one per slot, a
+    /// branch per local neuron).
     register_comps: Vec<usize>,
     registers: Vec<CoactivityRegister>,
     /// Rules switched off (`rule * stride + i`).
@@ -277,7 +278,7 @@ impl NeuronBlock {
             recent_words: n.div_ceil(64),
             bap_blocked: vec![false; n_comp * st],
             post_events: Vec::with_capacity(n),
-            registers: (0..register_comps.len() * n)
+            registers: (0..register_comps.len())
                 .map(|_| CoactivityRegister::default())
                 .collect(),
             register_comps,
@@ -723,9 +724,10 @@ impl NeuronBlock {
         self.register_comps.iter().position(|&c| c == comp)
     }
 
-    /// The co-activity register of local neuron `i` in register slot `slot`.
-    pub fn register(&mut self, slot: usize, i: usize) -> &mut CoactivityRegister {
-        &mut self.registers[slot * self.n + i]
+    /// The co-activity register of register slot `slot`: one branch per local neuron (the
+    /// branch index is the neuron's local index), empty until the engine places the synapses.
+    pub fn register(&mut self, slot: usize) -> &mut CoactivityRegister {
+        &mut self.registers[slot]
     }
 
     /// Bytes held by the co-activity registers.

@@ -505,6 +505,11 @@ impl Plastic {
             + std::mem::size_of::<[f64; 2]>() * self.post_now.capacity()
     }
 
+    /// The structural plasticity of these synapses, if any.
+    pub(crate) fn structural(&self) -> Option<&StructuralParams> {
+        self.structural.as_ref().map(|(sp, _)| sp)
+    }
+
     /// Whether slot `k` holds a synapse (always, without structural plasticity).
     #[inline]
     pub(crate) fn is_alive(&self, k: usize) -> bool {
@@ -604,10 +609,10 @@ impl Plastic {
                     if sp.spine.pruned(sp.spine.size(f64::from(csr.weight[k]))) {
                         self.alive[k] = false;
                         // A pruned spine is no one's co-active neighbour any more.
-                        if let (Some(slot), Some(&pos)) = (self.register, csr.position.get(k)) {
+                        if let Some(slot) = self.register {
                             block
-                                .register(slot, csr.target.get(k) as usize)
-                                .forget(pos, self.key_base + k as u32);
+                                .register(slot)
+                                .silence(self.key_base + k as u32, Stamp::of_step(m));
                         }
                         for c in &mut self.components {
                             c[k] = 0.0;
@@ -631,6 +636,10 @@ impl Plastic {
                         if let Some(pos) = csr.position.get_mut(k) {
                             let scale = csr.position_scale;
                             *pos = scale.encode(scale.length_um() * rng.random::<f64>());
+                            if let Some(slot) = self.register {
+                                let (i, key) = (csr.target.get(k) as usize, self.key_base + k as u32);
+                                block.register(slot).relocate(i, key, *pos, Stamp::of_step(m));
+                            }
                         }
                         for r in &mut self.runners {
                             r.reset(k, sp.new_weight);
@@ -732,14 +741,14 @@ impl Plastic {
         coactive.clear();
         if let Some(slot) = self.register {
             let now = Stamp::of_step(self.now_step);
+            let register = block.register(slot);
             coactive.extend(row.clone().map(|k| {
                 if !self.is_alive(k) {
                     return 0;
                 }
-                let pos = csr.position.get(k).copied().unwrap_or(0);
-                block.register(slot, csr.target.get(k) as usize).count_and_record(
+                register.count_and_record(
                     now,
-                    pos,
+                    csr.target.get(k) as usize,
                     self.key_base + k as u32,
                     &self.neighbourhood,
                 )

@@ -1,18 +1,20 @@
-//! The co-activity signal of one branch for [`LocalCoactivity`](crate::rules::LocalCoactivity):
-//! how many *other* synapses within a radius were active within a window.
+//! The co-activity signal of a branch for [`LocalCoactivity`](crate::rules::LocalCoactivity):
+//! how many *other* synapses of the same branch within a radius were active within a window.
 //!
-//! The register holds one entry per synapse that has spiked: its position (a 16-bit code, see
-//! [`PositionScale`]), an opaque key that tells it from its neighbours, and the [`Stamp`] (step
-//! modulo 2^32) of its last input spike, kept sorted by position (three parallel columns). A
-//! query at position `x` finds the first entry within the radius (a search that starts where
-//! `x - radius` falls in the span of positions held), then passes over the positions from
-//! there, a block at a time with branch-free tests, to find how many entries lie within the
-//! radius and where the synapse's own entry lies among them, and over their stamps to count
-//! those whose last spike falls in the window. A synapse counts once however
-//! often it spiked, because it has one entry. The cost of a query is a short search plus the
-//! neighbours within the radius, independent of the input rate and the window; the
-//! memory is 10 bytes per synapse. No allocation once every synapse of the branch has spiked
-//! once (or once [`CoactivityRegister::reserve`] made room for all).
+//! A register holds the synapses of many branches, placed when the network is built: one entry
+//! per synapse, its position (a 16-bit code, see [`PositionScale`]) and the [`Stamp`] (step
+//! modulo 2^32) of its last input spike (one that reads as long ago before its first), in two
+//! parallel columns, the entries of a branch contiguous and sorted by position. Branches and
+//! synapses are opaque numbers to it (the caller's branch index and key); a key finds its entry
+//! directly. A query from a synapse passes outwards from its own entry over the positions, a
+//! block at a time with branch-free tests, to find the entries within the radius (contiguous,
+//! as positions are sorted), and over their stamps to count those whose last spike falls in
+//! the window. A synapse counts once however often it spiked, because it has one entry. The
+//! cost of a query is the neighbours within the radius, with no search, independent of the
+//! input rate and the window. The memory is 10 bytes per synapse (position 2, stamp 4, the
+//! index of its entry 4) and 4 per branch, plus 4 per synapse where entries can move
+//! ([`CoactivityRegister::relocate`], for synapses formed at new positions), which must know
+//! whose entry each one is.
 //!
 //! Ages are differences of stamps (wrapping), so a stamp must never grow 2^32 steps old:
 //! [`CoactivityRegister::refresh`], called at least once every [`REFRESH_STEPS`] steps, caps
@@ -58,155 +60,101 @@ impl CoactivitySpec {
 /// Entries a query examines per block, branch-free.
 const BLOCK: usize = 16;
 
-/// Entries the search for the start of a query's range walks before it turns to a binary search.
-const WALK: usize = 16;
-
-/// Recent presynaptic activity on one branch. The key only distinguishes a synapse from its
-/// neighbours (it is never used to reach the synapse).
-#[derive(Debug, Clone)]
-pub struct CoactivityRegister {
-    /// Position codes, sorted by (position, key).
-    position: Vec<u16>,
-    /// Keys, parallel to `position`.
-    key: Vec<u32>,
-    /// Stamp of each synapse's last input spike (one [`LONG_AGO`] before its first), parallel.
-    last: Vec<u32>,
-    /// Smallest and largest position ever held: the span a search interpolates in.
-    lo: u16,
-    hi: u16,
-    /// Entries per position code over that span, `(len - 1) / (hi - lo)`, with 16 fractional
-    /// bits (0 for an empty span): where a search starts, without a division per query.
-    per_code: u64,
+/// One synapse to place in a register: its branch, its position code on the branch and its key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Placement {
+    /// The caller's index of the synapse's branch (`0..branches`).
+    pub branch: u32,
+    /// Position code on the branch.
+    pub position: u16,
+    /// The caller's key of the synapse (the keys of a register are `0..synapses`).
+    pub key: u32,
 }
 
-impl Default for CoactivityRegister {
-    fn default() -> Self {
-        CoactivityRegister {
-            position: Vec::new(),
-            key: Vec::new(),
-            last: Vec::new(),
-            lo: u16::MAX,
-            hi: 0,
-            per_code: 0,
-        }
-    }
+/// Recent presynaptic activity on the synapses of a set of branches. Keys and branch indices
+/// are the caller's; they never reach anything but the register's own entries.
+#[derive(Debug, Clone, Default)]
+pub struct CoactivityRegister {
+    /// First entry of each branch, then the number of entries (`branches + 1`).
+    start: Vec<u32>,
+    /// Position codes, sorted by (position, key) within each branch.
+    position: Vec<u16>,
+    /// Stamp of each synapse's last input spike (one [`LONG_AGO`] before the start, for a
+    /// synapse that has not spiked), parallel to `position`.
+    last: Vec<u32>,
+    /// The entry of each key.
+    entry: Vec<u32>,
+    /// The key of each entry, parallel to `position`; kept only where entries can move.
+    key: Vec<u32>,
 }
 
 impl CoactivityRegister {
-    /// An empty register with room for `capacity` synapses.
-    pub fn with_capacity(capacity: usize) -> Self {
-        let mut r = CoactivityRegister::default();
-        r.reserve(capacity);
-        r
-    }
-
-    /// Make room for `additional` more synapses (exactly).
-    pub fn reserve(&mut self, additional: usize) {
-        self.position.reserve_exact(additional);
-        self.key.reserve_exact(additional);
-        self.last.reserve_exact(additional);
-    }
-
-    /// The first entry not before `(position, key)` (a binary search).
-    fn locate(&self, position: u16, key: u32) -> usize {
-        let (mut lo, mut hi) = (0, self.position.len());
-        while lo < hi {
-            let mid = lo + (hi - lo) / 2;
-            if (self.position[mid], self.key[mid]) < (position, key) {
-                lo = mid + 1;
-            } else {
-                hi = mid;
-            }
-        }
-        lo
-    }
-
-    /// The first entry whose position is at least `position`. The search starts where the
-    /// position falls in the span of positions held and walks from there: on a branch whose
-    /// synapses are spread along it, that is within a few entries of the answer, on the cache
-    /// lines the scan reads next. After [`WALK`] entries it falls back to a binary search (a
-    /// branch whose synapses cluster).
-    fn first_at_or_above(&self, position: u16) -> usize {
-        let pos = &self.position;
-        let n = pos.len();
-        if n == 0 {
-            return 0;
-        }
-        // Entries are held, so lo <= hi; a position outside the span saturates to an end.
-        let into = u64::from(position.clamp(self.lo, self.hi) - self.lo);
-        let guess = ((into * self.per_code) >> 16).min(n as u64 - 1) as usize;
-        let mut j = guess;
-        if pos[j] >= position {
-            // The answer is at or below the guess.
-            let stop = j.saturating_sub(WALK);
-            while j > stop && pos[j - 1] >= position {
-                j -= 1;
-            }
-            if j == stop && j > 0 && pos[j - 1] >= position {
-                j = pos[..j].partition_point(|&p| p < position);
-            }
-        } else {
-            // The answer is above the guess.
-            let stop = (j + WALK).min(n);
-            while j < stop && pos[j] < position {
-                j += 1;
-            }
-            if j == stop && j < n && pos[j] < position {
-                j += pos[j..].partition_point(|&p| p < position);
-            }
-        }
-        j
-    }
-
-    /// Count other synapses within reach of `position` whose last spike is younger than the
-    /// window, then record this spike of synapse `key` (at `position`), stamped `now`. Each
-    /// neighbour counts once however often it spiked.
+    /// A register of `branches` branches holding the synapses `placements`, whose keys must be
+    /// `0..placements.len()`, each once; no synapse has spiked. `movable`: whether synapses
+    /// will be [relocated](CoactivityRegister::relocate) (which keeps each entry's key, 4 bytes
+    /// per synapse more).
     ///
-    /// The entries within reach are contiguous (sorted positions): one pass over their
-    /// positions, a block at a time with branch-free tests, finds how many lie within reach and
-    /// how many of those lie before `position`; one pass over their stamps counts the active
-    /// ones; the synapse's own entry (then taken off the count if it was active) is where
-    /// `(position, key)` falls among them. A synapse seen for the first time gets an entry
-    /// there.
-    pub fn count_and_record(&mut self, now: Stamp, position: u16, key: u32, near: &Neighbourhood) -> u32 {
+    /// # Panics
+    /// If a key is missing or repeated, or a branch index is `branches` or more.
+    pub fn place(branches: usize, mut placements: Vec<Placement>, movable: bool) -> Self {
+        placements.sort_unstable();
+        let n = placements.len();
+        assert!(u32::try_from(n).is_ok(), "at most 2^32 - 1 synapses per register");
+        let mut start = vec![0u32; branches + 1];
+        let mut entry = vec![u32::MAX; n];
+        for (j, p) in placements.iter().enumerate() {
+            assert!(
+                (p.branch as usize) < branches,
+                "branch {} of {branches}",
+                p.branch
+            );
+            start[p.branch as usize + 1] += 1;
+            let slot = &mut entry[p.key as usize];
+            assert_eq!(*slot, u32::MAX, "key {} placed twice", p.key);
+            *slot = j as u32;
+        }
+        for b in 0..branches {
+            start[b + 1] += start[b];
+        }
+        CoactivityRegister {
+            start,
+            position: placements.iter().map(|p| p.position).collect(),
+            last: vec![0u32.wrapping_sub(LONG_AGO); n],
+            entry,
+            key: if movable {
+                placements.iter().map(|p| p.key).collect()
+            } else {
+                Vec::new()
+            },
+        }
+    }
+
+    /// Count the other synapses of `branch` within reach of synapse `key` whose last spike is
+    /// younger than the window, then record this spike of it, stamped `now`. Each neighbour
+    /// counts once however often it spiked.
+    ///
+    /// The entries within reach are contiguous (sorted positions): one pass downwards and one
+    /// upwards from the synapse's own entry over their positions, a block at a time with
+    /// branch-free tests, find them; one pass over their stamps counts the active ones (the
+    /// synapse's own, if active, then taken off).
+    pub fn count_and_record(&mut self, now: Stamp, branch: usize, key: u32, near: &Neighbourhood) -> u32 {
         let now = now.0;
-        let (r, window) = (near.reach, near.window_steps);
-        let below = position.saturating_sub(r.min(u32::from(u16::MAX)) as u16);
-        let above = u32::from(position) + r;
-        let start = self.first_at_or_above(below);
-        // Entries from `start` on are at least `below`: inside while at most `above`.
-        let (inside, before) = span(&self.position[start..], above, position);
-        let end = start + inside;
-        let active = self.last[start..end]
+        let own = self.entry[key as usize] as usize;
+        let (first, end) = (self.start[branch] as usize, self.start[branch + 1] as usize);
+        debug_assert!((first..end).contains(&own), "key {key} is not on branch {branch}");
+        let x = self.position[own];
+        // Codes are at most u16::MAX, so a reach beyond it holds them all.
+        let reach = near.reach.min(u32::from(u16::MAX)) as u16;
+        let lo = own - trailing_at_least(&self.position[first..own], x.saturating_sub(reach));
+        let hi = own + 1 + leading_at_most(&self.position[own + 1..end], x.saturating_add(reach));
+        let window = near.window_steps;
+        let active = self.last[lo..hi]
             .iter()
             .map(|&l| u32::from(now.wrapping_sub(l) < window))
             .sum::<u32>();
-        // The first entry not before (position, key): the synapse's own, if it has one.
-        let mut at = start + before;
-        while at < end && self.position[at] == position && self.key[at] < key {
-            at += 1;
-        }
-        if at < end && self.position[at] == position && self.key[at] == key {
-            // The synapse's own entry was inside (distance 0): not its own neighbour.
-            let own_active = u32::from(now.wrapping_sub(self.last[at]) < window);
-            self.last[at] = now;
-            return active - own_active;
-        }
-        // First spike of this synapse: it was no one's neighbour yet and is not counted.
-        self.lo = self.lo.min(position);
-        self.hi = self.hi.max(position);
-        self.position.insert(at, position);
-        self.key.insert(at, key);
-        self.last.insert(at, now);
-        self.rescale();
-        active
-    }
-
-    /// Recompute [`CoactivityRegister::per_code`] after the entries or their span changed.
-    fn rescale(&mut self) {
-        let span = u64::from(self.hi.saturating_sub(self.lo));
-        let gaps = self.position.len().saturating_sub(1) as u64;
-        self.per_code = (gaps << 16).checked_div(span).unwrap_or(0);
+        let own_active = u32::from(now.wrapping_sub(self.last[own]) < window);
+        self.last[own] = now;
+        active - own_active
     }
 
     /// Cap every age at 2^31 steps as of `now`, so that no stamp wraps: call at least once every
@@ -220,19 +168,51 @@ impl CoactivityRegister {
         }
     }
 
-    /// Remove the entry of synapse `key` at `position` (a pruned synapse, or one that moves):
-    /// it no longer counts as anyone's neighbour.
-    pub fn forget(&mut self, position: u16, key: u32) {
-        let at = self.locate(position, key);
-        if at < self.position.len() && self.key[at] == key && self.position[at] == position {
-            self.position.remove(at);
-            self.key.remove(at);
-            self.last.remove(at);
-            self.rescale();
+    /// Synapse `key` no longer counts as anyone's neighbour (a pruned synapse), as of `now`,
+    /// until it spikes again.
+    pub fn silence(&mut self, key: u32, now: Stamp) {
+        let own = self.entry[key as usize] as usize;
+        self.last[own] = now.0.wrapping_sub(LONG_AGO);
+    }
+
+    /// Move synapse `key` of `branch` to position code `position`, as a synapse that has not
+    /// spiked (one formed at a new place). The entries between its old and new place shift by
+    /// one.
+    ///
+    /// # Panics
+    /// If the register was not placed `movable`.
+    pub fn relocate(&mut self, branch: usize, key: u32, position: u16, now: Stamp) {
+        assert!(
+            self.key.len() == self.position.len(),
+            "relocate needs a register placed movable"
+        );
+        let own = self.entry[key as usize] as usize;
+        let (first, end) = (self.start[branch] as usize, self.start[branch + 1] as usize);
+        debug_assert!((first..end).contains(&own), "key {key} is not on branch {branch}");
+        // Its place among the branch's other entries, by (position, key).
+        let before = (first..end)
+            .filter(|&j| j != own && (self.position[j], self.key[j]) < (position, key))
+            .count();
+        let to = first + before;
+        let moved = if to >= own { own..to + 1 } else { to..own + 1 };
+        if to >= own {
+            self.position[moved.clone()].rotate_left(1);
+            self.last[moved.clone()].rotate_left(1);
+            self.key[moved.clone()].rotate_left(1);
+        } else {
+            self.position[moved.clone()].rotate_right(1);
+            self.last[moved.clone()].rotate_right(1);
+            self.key[moved.clone()].rotate_right(1);
+        }
+        self.position[to] = position;
+        self.last[to] = now.0.wrapping_sub(LONG_AGO);
+        self.key[to] = key;
+        for j in moved {
+            self.entry[self.key[j] as usize] = j as u32;
         }
     }
 
-    /// Synapses held (those that have spiked and were not forgotten).
+    /// Synapses held.
     pub fn len(&self) -> usize {
         self.position.len()
     }
@@ -244,34 +224,45 @@ impl CoactivityRegister {
 
     /// Bytes of heap held.
     pub fn heap_bytes(&self) -> usize {
-        2 * self.position.capacity() + 4 * (self.key.capacity() + self.last.capacity())
+        2 * self.position.capacity()
+            + 4 * (self.start.capacity() + self.last.capacity() + self.entry.capacity() + self.key.capacity())
     }
 }
 
-/// Of the sorted positions `pos`, how many from the start are at most `above` (the run within
-/// reach) and how many of those are below `position`; a block at a time, branch-free within a
-/// block, so that a block of fixed size is vectorised.
-fn span(pos: &[u16], above: u32, position: u16) -> (usize, usize) {
-    // Codes are at most u16::MAX, so a reach beyond it holds them all.
-    let above = above.min(u32::from(u16::MAX)) as u16;
-    let (mut inside, mut before) = (0usize, 0usize);
-    let count = |block: &[u16]| {
-        let near: u16 = block.iter().map(|&p| u16::from(p <= above)).sum();
-        let low: u16 = block.iter().map(|&p| u16::from(p < position)).sum();
-        (usize::from(near), usize::from(low))
-    };
+/// Of the sorted positions `pos`, how many from the start are at most `above`; a block at a
+/// time, branch-free within a block, so that a block of fixed size is vectorised.
+fn leading_at_most(pos: &[u16], above: u16) -> usize {
+    let count = |block: &[u16]| usize::from(block.iter().map(|&p| u16::from(p <= above)).sum::<u16>());
+    let mut inside = 0;
     for block in pos.chunks(BLOCK) {
-        let (near, low) = match block.as_array::<BLOCK>() {
+        let near = match block.as_array::<BLOCK>() {
             Some(b) => count(b),
             None => count(block),
         };
         inside += near;
-        before += low;
         if near < block.len() {
             break;
         }
     }
-    (inside, before)
+    inside
+}
+
+/// Of the sorted positions `pos`, how many at the end are at least `below`; as
+/// [`leading_at_most`], from the end.
+fn trailing_at_least(pos: &[u16], below: u16) -> usize {
+    let count = |block: &[u16]| usize::from(block.iter().map(|&p| u16::from(p >= below)).sum::<u16>());
+    let mut inside = 0;
+    for block in pos.rchunks(BLOCK) {
+        let near = match block.as_array::<BLOCK>() {
+            Some(b) => count(b),
+            None => count(block),
+        };
+        inside += near;
+        if near < block.len() {
+            break;
+        }
+    }
+    inside
 }
 
 #[cfg(test)]
@@ -286,57 +277,103 @@ mod tests {
     /// A branch 65535 µm long: a code is a whole µm.
     const MICRONS: PositionScale = PositionScale::unit();
 
-    /// A query at `t_ms` (a whole number of 0.1 ms steps) at `x` µm.
-    fn at(reg: &mut CoactivityRegister, t_ms: f64, x: u16, key: u32, spec: &CoactivitySpec) -> u32 {
+    /// A register of one branch whose synapse `key` sits at `x[key]` µm.
+    fn branch(x: &[u16], movable: bool) -> CoactivityRegister {
+        let placements = x
+            .iter()
+            .enumerate()
+            .map(|(key, &position)| Placement {
+                branch: 0,
+                position,
+                key: key as u32,
+            })
+            .collect();
+        CoactivityRegister::place(1, placements, movable)
+    }
+
+    /// A query of synapse `key` on branch `b` at `t_ms` (a whole number of 0.1 ms steps).
+    fn at(reg: &mut CoactivityRegister, t_ms: f64, b: usize, key: u32, spec: &CoactivitySpec) -> u32 {
         let step = (t_ms / DT_MS).round() as u64;
-        reg.count_and_record(Stamp::of_step(step), x, key, &spec.neighbourhood(DT_MS, &MICRONS))
+        reg.count_and_record(Stamp::of_step(step), b, key, &spec.neighbourhood(DT_MS, &MICRONS))
     }
 
     #[test]
     fn counts_only_neighbours_inside_radius_and_window() {
-        let mut reg = CoactivityRegister::default();
-        assert_eq!(at(&mut reg, 0.0, 20, 1, &SPEC), 0);
-        assert_eq!(at(&mut reg, 5.0, 45, 2, &SPEC), 0, "25 µm away");
-        assert_eq!(at(&mut reg, 10.0, 29, 3, &SPEC), 1, "9 µm from synapse 1");
-        assert_eq!(at(&mut reg, 12.0, 20, 1, &SPEC), 1, "itself excluded, 3 counts");
+        // Synapse 0 never spikes; 1 to 6 at these positions (µm).
+        let mut reg = branch(&[25, 20, 45, 29, 30, 21, 41], false);
+        assert_eq!(at(&mut reg, 0.0, 0, 1, &SPEC), 0);
+        assert_eq!(at(&mut reg, 5.0, 0, 2, &SPEC), 0, "25 µm away");
+        assert_eq!(at(&mut reg, 10.0, 0, 3, &SPEC), 1, "9 µm from synapse 1");
+        assert_eq!(at(&mut reg, 12.0, 0, 1, &SPEC), 1, "itself excluded, 3 counts");
         assert_eq!(
-            at(&mut reg, 15.0, 30, 4, &SPEC),
+            at(&mut reg, 15.0, 0, 4, &SPEC),
             2,
             "synapse 1 (10 µm) once, and 3"
         );
         assert_eq!(
-            at(&mut reg, 16.0, 41, 6, &SPEC),
+            at(&mut reg, 16.0, 0, 6, &SPEC),
             1,
             "11 µm from 3, 10 from 4, 4 from 2 (old)"
         );
         // 70 ms later the earlier spikes are outside the window.
-        assert_eq!(at(&mut reg, 85.0, 21, 5, &SPEC), 0);
-        assert_eq!(reg.len(), 6);
+        assert_eq!(at(&mut reg, 85.0, 0, 5, &SPEC), 0);
+        assert_eq!(reg.len(), 7);
     }
 
     #[test]
     fn synapses_at_the_same_position_are_distinct_neighbours() {
-        let mut reg = CoactivityRegister::default();
-        assert_eq!(at(&mut reg, 0.0, 30, 7, &SPEC), 0);
-        assert_eq!(at(&mut reg, 1.0, 30, 3, &SPEC), 1);
-        assert_eq!(at(&mut reg, 2.0, 30, 9, &SPEC), 2);
-        assert_eq!(at(&mut reg, 3.0, 30, 3, &SPEC), 2, "7 and 9, not itself");
-        assert_eq!(reg.len(), 3);
+        let mut reg = branch(&[30; 10], false);
+        assert_eq!(at(&mut reg, 0.0, 0, 7, &SPEC), 0);
+        assert_eq!(at(&mut reg, 1.0, 0, 3, &SPEC), 1);
+        assert_eq!(at(&mut reg, 2.0, 0, 9, &SPEC), 2);
+        assert_eq!(at(&mut reg, 3.0, 0, 3, &SPEC), 2, "7 and 9, not itself");
     }
 
     #[test]
-    fn a_forgotten_synapse_is_no_neighbour() {
-        let mut reg = CoactivityRegister::default();
-        at(&mut reg, 0.0, 30, 1, &SPEC);
-        at(&mut reg, 1.0, 35, 2, &SPEC);
-        reg.forget(30, 1);
-        reg.forget(30, 5); // not held: nothing happens
-        assert_eq!(reg.len(), 1);
-        assert_eq!(at(&mut reg, 2.0, 31, 3, &SPEC), 1, "only synapse 2");
+    fn other_branches_are_not_neighbours() {
+        // Keys 0-2 on branch 1, 3-5 on branch 0, 6 on branch 2, all within 2 µm.
+        let placements = (0..7)
+            .map(|key| Placement {
+                branch: [1, 1, 1, 0, 0, 0, 2][key as usize],
+                position: 40 + (key % 3) as u16,
+                key,
+            })
+            .collect();
+        let mut reg = CoactivityRegister::place(3, placements, false);
+        assert_eq!(at(&mut reg, 0.0, 1, 0, &SPEC), 0);
+        assert_eq!(at(&mut reg, 0.1, 0, 3, &SPEC), 0, "synapse 0 is on branch 1");
+        assert_eq!(at(&mut reg, 0.2, 1, 2, &SPEC), 1);
+        assert_eq!(at(&mut reg, 0.3, 0, 5, &SPEC), 1);
+        assert_eq!(at(&mut reg, 0.4, 2, 6, &SPEC), 0);
+        assert_eq!(at(&mut reg, 0.5, 1, 1, &SPEC), 2);
     }
 
-    /// The count from first principles: distinct other keys within the radius in the window
-    /// (times as steps, positions in µm).
+    #[test]
+    fn a_silenced_synapse_is_no_neighbour_until_it_spikes_again() {
+        let mut reg = branch(&[30, 35, 31], false);
+        at(&mut reg, 0.0, 0, 0, &SPEC);
+        at(&mut reg, 1.0, 0, 1, &SPEC);
+        reg.silence(0, Stamp::of_step(15));
+        assert_eq!(at(&mut reg, 2.0, 0, 2, &SPEC), 1, "only synapse 1");
+        at(&mut reg, 3.0, 0, 0, &SPEC);
+        assert_eq!(at(&mut reg, 4.0, 0, 2, &SPEC), 2);
+    }
+
+    #[test]
+    #[should_panic(expected = "placed twice")]
+    fn a_key_placed_twice_is_refused() {
+        let placements = (0..3)
+            .map(|j| Placement {
+                branch: 0,
+                position: 1,
+                key: j.min(1),
+            })
+            .collect();
+        CoactivityRegister::place(1, placements, false);
+    }
+
+    /// The count from first principles: distinct other keys on the branch within the radius
+    /// in the window (times as steps, positions in µm) that spiked since they last moved.
     fn brute_force(events: &[(u64, u16, u32)], step: u64, x: u16, key: u32, spec: &CoactivitySpec) -> u32 {
         let window_steps = (spec.window_ms / DT_MS).round() as u64;
         let mut keys: Vec<u32> = events
@@ -354,7 +391,7 @@ mod tests {
     #[test]
     fn counts_equal_brute_force_at_any_radius_and_position() {
         // Positions on the first 120 µm of a branch; keys 0-4 share one.
-        brute_force_check(60, |key| {
+        brute_force_check(60, false, |key| {
             if key < 5 {
                 42
             } else {
@@ -365,10 +402,8 @@ mod tests {
 
     #[test]
     fn counts_equal_brute_force_where_synapses_cluster() {
-        // Nine in ten synapses crowd the first 38 µm, the rest sit near 65 000 µm: where a
-        // position falls in the span is a poor guess of its entry, so the search for the start
-        // of a range walks far, both ways, and turns to its binary search.
-        brute_force_check(300, |key| {
+        // Nine in ten synapses crowd the first 38 µm, the rest sit near 65 000 µm.
+        brute_force_check(300, false, |key| {
             if key % 10 == 0 {
                 65_000 - key as u16
             } else {
@@ -377,10 +412,16 @@ mod tests {
         });
     }
 
-    /// Random queries from `keys` synapses (synapse `key` at `x(key)` µm), checked against the
-    /// brute-force count: radii of every size (zero and infinite included) on separate registers
-    /// and mixed in one, across the wrap of the stamps.
-    fn brute_force_check(keys: u32, x: impl Fn(u32) -> u16) {
+    #[test]
+    fn counts_equal_brute_force_while_synapses_move() {
+        brute_force_check(80, true, |key| ((f64::from(key) * 3.1) % 200.0) as u16);
+    }
+
+    /// Random queries from `keys` synapses (synapse `key` at `x(key)` µm at first), checked
+    /// against the brute-force count: radii of every size (zero and infinite included) on
+    /// separate registers and mixed in one, across the wrap of the stamps; with `moving`, one
+    /// query in eight moves a synapse to a random position first (as a new synapse there).
+    fn brute_force_check(keys: u32, moving: bool, x: impl Fn(u32) -> u16) {
         let radii = [10.0, 3.0, 25.0, 0.0, 250.0, f64::INFINITY];
         let mut state = 0x9e37_79b9_7f4a_7c15_u64;
         let mut next = || {
@@ -390,7 +431,8 @@ mod tests {
             (state >> 33) as f64 / (1u64 << 31) as f64
         };
         for round in 0..=radii.len() {
-            let mut reg = CoactivityRegister::with_capacity(4);
+            let mut place: Vec<u16> = (0..keys).map(&x).collect();
+            let mut reg = branch(&place, moving);
             let mut events = Vec::new();
             // Steps start just before the stamps wrap, so the walk crosses it.
             let mut now = (1u64 << 32) - 6000;
@@ -407,17 +449,31 @@ mod tests {
                 };
                 now += (10.0 * next()).floor() as u64;
                 let key = (next() * f64::from(keys)) as u32;
-                let x = x(key);
+                if moving && next() < 0.125 {
+                    let to = (next() * 300.0) as u16;
+                    reg.relocate(0, key, to, Stamp::of_step(now));
+                    place[key as usize] = to;
+                    events.retain(|e: &(u64, u16, u32)| e.2 != key);
+                }
+                let x = place[key as usize];
                 let expected = brute_force(&events, now, x, key, &spec);
                 let near = spec.neighbourhood(DT_MS, &MICRONS);
                 assert_eq!(
-                    reg.count_and_record(Stamp::of_step(now), x, key, &near),
+                    reg.count_and_record(Stamp::of_step(now), 0, key, &near),
                     expected,
                     "r {radius_um}, step {now}"
                 );
                 events.push((now, x, key));
             }
             assert_eq!(reg.len(), keys as usize);
+            // Entries stay sorted by position, each key finding its own.
+            assert!(reg.position.windows(2).all(|w| w[0] <= w[1]));
+            for key in 0..keys {
+                assert_eq!(
+                    reg.position[reg.entry[key as usize] as usize],
+                    place[key as usize]
+                );
+            }
         }
     }
 
@@ -444,21 +500,19 @@ mod tests {
         }
         .neighbourhood(DT_MS, &MICRONS);
         assert_eq!(near.window_steps, LONG_AGO, "the longest window there is");
-        let mut reg = CoactivityRegister::default();
-        reg.count_and_record(Stamp::of_step(0), 30, 1, &near);
-        // Synapse 1 stays silent for 5 x 2^32 steps; the register is refreshed as required.
+        let mut reg = branch(&[30, 31, 32], false);
+        reg.count_and_record(Stamp::of_step(0), 0, 0, &near);
+        // Synapse 0 stays silent for 5 x 2^32 steps; the register is refreshed as required.
         let mut now = 0;
         while now < 5 << 32 {
             now += REFRESH_STEPS;
             reg.refresh(Stamp::of_step(now));
         }
-        assert_eq!(reg.count_and_record(Stamp::of_step(now + 7), 31, 2, &near), 0);
-        // Without the refreshes, synapse 1's stamp would read as 7 steps old here.
-        let mut stale = CoactivityRegister::default();
-        stale.count_and_record(Stamp::of_step(0), 30, 1, &near);
-        assert_eq!(
-            stale.count_and_record(Stamp::of_step((5 << 32) + 7), 31, 2, &near),
-            1
-        );
+        assert_eq!(reg.count_and_record(Stamp::of_step(now + 7), 0, 1, &near), 0);
+        // Without the refreshes, synapse 0's stamp would read as 7 steps old here (and the
+        // never-spiked synapse 2's as young too).
+        let mut stale = branch(&[30, 31, 32], false);
+        stale.count_and_record(Stamp::of_step(0), 0, 0, &near);
+        assert!(stale.count_and_record(Stamp::of_step((5 << 32) + 7), 0, 1, &near) >= 1);
     }
 }
