@@ -229,40 +229,34 @@ impl CoactivityRegister {
     }
 }
 
-/// Of the sorted positions `pos`, how many from the start are at most `above`; a block at a
-/// time, branch-free within a block, so that a block of fixed size is vectorised.
+/// Of the sorted positions `pos`, how many from the start are at most `above`.
 fn leading_at_most(pos: &[u16], above: u16) -> usize {
-    let count = |block: &[u16]| usize::from(block.iter().map(|&p| u16::from(p <= above)).sum::<u16>());
-    let mut inside = 0;
-    for block in pos.chunks(BLOCK) {
-        let near = match block.as_array::<BLOCK>() {
-            Some(b) => count(b),
-            None => count(block),
-        };
-        inside += near;
-        if near < block.len() {
-            break;
-        }
-    }
-    inside
+    run_length(pos.chunks(BLOCK), |p| p <= above)
 }
 
-/// Of the sorted positions `pos`, how many at the end are at least `below`; as
-/// [`leading_at_most`], from the end.
+/// Of the sorted positions `pos`, how many at the end are at least `below`.
 fn trailing_at_least(pos: &[u16], below: u16) -> usize {
-    let count = |block: &[u16]| usize::from(block.iter().map(|&p| u16::from(p >= below)).sum::<u16>());
-    let mut inside = 0;
-    for block in pos.rchunks(BLOCK) {
+    run_length(pos.rchunks(BLOCK), |p| p >= below)
+}
+
+/// How many positions pass `inside`, block after block, up to and including the first block
+/// in which some fail (positions are sorted, so those that pass come first in the walk's
+/// direction); branch-free within a block, so that a block of fixed size is vectorised.
+#[inline(always)]
+fn run_length<'a>(blocks: impl Iterator<Item = &'a [u16]>, inside: impl Fn(u16) -> bool) -> usize {
+    let count = |block: &[u16]| usize::from(block.iter().map(|&p| u16::from(inside(p))).sum::<u16>());
+    let mut total = 0;
+    for block in blocks {
         let near = match block.as_array::<BLOCK>() {
             Some(b) => count(b),
             None => count(block),
         };
-        inside += near;
+        total += near;
         if near < block.len() {
             break;
         }
     }
-    inside
+    total
 }
 
 #[cfg(test)]
