@@ -28,6 +28,7 @@ use dendra_rules::rules::{CoactivityRegister, Placement};
 use crate::barrier::SpinBarrier;
 use crate::connect::{Csr, ProjectionPlan};
 use crate::error::{SimError, SimResult};
+use crate::exchange::{Alone, Exchange, Shared};
 use crate::neurons::NeuronBlock;
 use crate::plasticity::Plastic;
 use crate::record::{LocalProbe, LocalWeightProbe, SpikeTable, Trace, WeightTrace};
@@ -165,7 +166,7 @@ pub struct Simulation {
     threads: usize,
     workers: Vec<Worker>,
     /// `buffers[w][parity][pop]`: spikes published by worker `w`.
-    buffers: Vec<[RwLock<Vec<Vec<u32>>>; 2]>,
+    buffers: Shared,
     /// Per projection, how to draw its positions again if its CSR does not store them.
     position_recipes: Vec<Option<PositionRecipe>>,
     step: u64,
@@ -485,19 +486,21 @@ impl Simulation {
                 }
             }
         }
-        let buffers = (0..threads)
-            .map(|w| {
-                let make = || {
-                    RwLock::new(
-                        net.populations
-                            .iter()
-                            .map(|p| Vec::with_capacity(2 * part(p.size, threads, w).1 + 16))
-                            .collect(),
-                    )
-                };
-                [make(), make()]
-            })
-            .collect();
+        let buffers = Shared(
+            (0..threads)
+                .map(|w| {
+                    let make = || {
+                        RwLock::new(
+                            net.populations
+                                .iter()
+                                .map(|p| Vec::with_capacity(2 * part(p.size, threads, w).1 + 16))
+                                .collect(),
+                        )
+                    };
+                    [make(), make()]
+                })
+                .collect(),
+        );
         let synapses: u64 = workers
             .iter()
             .flat_map(|w| w.projections.iter().map(|p| p.csr.len() as u64))
@@ -577,15 +580,17 @@ impl Simulation {
         let report_every = (steps / 100).max(1);
         let started = Instant::now();
         let clock = self.clock;
-        let buffers = &self.buffers;
         if self.threads == 1 {
-            run_steps(&mut self.workers[0], 0, buffers, None, n0, n1, &clock, &|n| {
+            let alone = Alone::take(&mut self.buffers);
+            run_steps(&mut self.workers[0], 0, &alone, None, n0, n1, &clock, &|n| {
                 if (n - n0 + 1).is_multiple_of(report_every) {
                     progress(n - n0 + 1, steps);
                 }
             });
+            alone.restore(&mut self.buffers);
         } else {
             let barrier = SpinBarrier::new(self.threads);
+            let buffers = &self.buffers;
             std::thread::scope(|scope| {
                 for (w, worker) in self.workers.iter_mut().enumerate() {
                     let barrier = &barrier;
@@ -905,17 +910,17 @@ fn place_registers(
 
 /// Deliver the spikes of step `n` through a projection whose synapses have their own delays:
 /// each synapse adds its weight to the ring slot of its own arrival. Returns the events.
-fn deliver_spread(
+fn deliver_spread<E: Exchange>(
     target: &mut NeuronBlock,
     proj: &LocalProjection,
     n: u64,
     parity: usize,
-    buffers: &[[RwLock<Vec<Vec<u32>>>; 2]],
+    buffers: &E,
 ) -> u64 {
     let csr = &proj.csr;
     let mut events = 0;
-    for buffer in buffers {
-        let published = buffer[parity].read().unwrap_or_else(|e| e.into_inner());
+    for b in 0..buffers.workers() {
+        let published = buffers.read(b, parity);
         let spikes = &published[proj.source];
         for (e, &s) in spikes.iter().enumerate() {
             csr.prefetch_rows(spikes, e);
@@ -934,10 +939,10 @@ fn deliver_spread(
 }
 
 #[allow(clippy::too_many_arguments)]
-fn run_steps(
+fn run_steps<E: Exchange>(
     worker: &mut Worker,
     w: usize,
-    buffers: &[[RwLock<Vec<Vec<u32>>>; 2]],
+    buffers: &E,
     barrier: Option<&SpinBarrier>,
     n0: u64,
     n1: u64,
@@ -947,7 +952,7 @@ fn run_steps(
     for n in n0..n1 {
         let parity = (n & 1) as usize;
         {
-            let mut out = buffers[w][parity].write().unwrap_or_else(|e| e.into_inner());
+            let mut out = buffers.write(w, parity);
             worker.update(n, clock, &mut out);
         }
         if let Some(b) = barrier {
@@ -1013,7 +1018,7 @@ impl Worker {
         }
     }
 
-    fn deliver(&mut self, n: u64, parity: usize, buffers: &[[RwLock<Vec<Vec<u32>>>; 2]]) {
+    fn deliver<E: Exchange>(&mut self, n: u64, parity: usize, buffers: &E) {
         for proj in &mut self.projections {
             let Block::Neurons(target) = &mut self.blocks[proj.target] else {
                 continue;
@@ -1026,8 +1031,8 @@ impl Worker {
                 continue;
             }
             let lane = target.ring_lane(n + 1 + proj.delay_steps, proj.receptor);
-            for buffer in buffers {
-                let published = buffer[parity].read().unwrap_or_else(|e| e.into_inner());
+            for b in 0..buffers.workers() {
+                let published = buffers.read(b, parity);
                 let spikes = &published[proj.source];
                 for (e, &s) in spikes.iter().enumerate() {
                     csr.prefetch_rows(spikes, e);

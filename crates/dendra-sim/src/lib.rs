@@ -11,7 +11,8 @@
 //! - [`connect`]: seeded connectivity stored by source (CSR), with [`indices`]: local
 //!   indices of 2 or 4 bytes;
 //! - [`stimuli`]: stimuli compiled to steps and local neurons;
-//! - [`engine`]: workers, the two-phase step loop and delay rings ([`Simulation`]);
+//! - [`engine`]: workers, the two-phase step loop and delay rings ([`Simulation`]), with
+//!   `exchange`: how workers hand each other a step's spikes;
 //! - `plasticity`: the bridge to `dendra-rules` (traces, bAP events, co-activity, ticks), with
 //!   `traces`: each rule's declared traces per neuron, stored densely;
 //! - [`record`]: recorded spikes, traces and weights;
@@ -22,6 +23,7 @@ pub mod barrier;
 pub mod connect;
 pub mod engine;
 pub mod error;
+mod exchange;
 pub mod indices;
 pub mod kernel;
 pub mod neurons;
