@@ -64,8 +64,9 @@ fn every_compartment_rule_acts_and_threads_agree() {
 /// neuron); the reward-gated state is 12 bytes; the co-activity rule (distal) reads positions
 /// (a 2-byte code) and keeps a 10-byte register entry per synapse (position, stamp and the
 /// index of its entry; positions elsewhere are drawn again when listed, not stored) and the
-/// 4-byte start of each neuron's branch in the register (and its end); the row pointers add 4
-/// bytes per source and projection. Traces are kept per neuron: one presynaptic trace (8 bytes) per input for
+/// 4-byte start of each neuron's branch in the register (and its end), and 32 entries of
+/// padding (position and stamp) around the register; the row pointers add 4 bytes per source
+/// and projection. Traces are kept per neuron: one presynaptic trace (8 bytes) per input for
 /// each of the two STDP-like rules, one postsynaptic trace per neuron and rule, the bAP
 /// strength arriving now (8 bytes per neuron and projection), and for the reward-gated rule's
 /// ticks the targets' traces sampled once per tick (16 bytes per neuron).
@@ -76,7 +77,8 @@ fn storage_per_synapse_matches_the_layout() {
     let stats = sim.stats();
     assert_eq!(stats.synapses, 30_000);
     let per_synapse = 3 * 6 + 2 * 2 + 12 + 2 + 10;
-    let expected = f64::from(per_synapse) * 10_000.0 + 3.0 * 4.0 * 1001.0 + 2.0 * 4.0 * 101.0 + 4.0 * 101.0;
+    let register = 4.0 * 101.0 + 32.0 * 6.0;
+    let expected = f64::from(per_synapse) * 10_000.0 + 3.0 * 4.0 * 1001.0 + 2.0 * 4.0 * 101.0 + register;
     assert_eq!(stats.synapse_bytes as f64, expected);
     let traces = 2.0 * 8.0 * (1000.0 + 100.0) + 3.0 * 8.0 * 100.0 + 16.0 * 100.0;
     assert_eq!(stats.plasticity_neuron_bytes as f64, traces);

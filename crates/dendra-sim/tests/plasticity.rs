@@ -856,8 +856,8 @@ fn positions_drawn_again_equal_stored_ones() {
             // Per basal synapse: a 2-byte position code, a 10-byte register entry (position,
             // stamp, the index of its entry) and, with two rules on the compartment, two 4-byte
             // weight components; per neuron, the 4-byte start of its branch in the register,
-            // and one for the end.
-            assert_eq!(bytes_stored - bytes_drawn, 20 * 7 * 30 + 4 * (7 + 1));
+            // and one for the end; 32 entries of padding (6 bytes each) around the register.
+            assert_eq!(bytes_stored - bytes_drawn, 20 * 7 * 30 + 4 * (7 + 1) + 32 * 6);
         }
     }
 }

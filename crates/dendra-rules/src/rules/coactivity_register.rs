@@ -6,13 +6,15 @@
 //! modulo 2^32) of its last input spike (one that reads as long ago before its first), in two
 //! parallel columns, the entries of a branch contiguous and sorted by position. Branches and
 //! synapses are opaque numbers to it (the caller's branch index and key); a key finds its entry
-//! directly. A query from a synapse passes outwards from its own entry over the positions, a
-//! block at a time with branch-free tests, to find the entries within the radius (contiguous,
-//! as positions are sorted), and over their stamps to count those whose last spike falls in
-//! the window. A synapse counts once however often it spiked, because it has one entry. The
-//! cost of a query is the neighbours within the radius, with no search, independent of the
-//! input rate and the window. The memory is 10 bytes per synapse (position 2, stamp 4, the
-//! index of its entry 4) and 4 per branch, plus 4 per synapse where entries can move
+//! directly. A query from a synapse counts, over fixed windows of 16 entries on either side of
+//! its own, branch-free, those of its branch within the radius whose last spike falls in the
+//! window; where the neighbourhood reaches beyond those windows, it passes outwards from its own
+//! entry over the positions, a block at a time, to find the entries within the radius
+//! (contiguous, as positions are sorted), and counts the active ones among them. A synapse
+//! counts once however often it spiked, because it has one entry. The cost of a query is the
+//! neighbours within the radius, with no search, independent of the input rate and the window. The memory is 10 bytes per synapse (position 2, stamp 4, the
+//! index of its entry 4) and 4 per branch (and 16 entries of padding at either end of a
+//! register, so that every entry has its windows), plus 4 per synapse where entries can move
 //! ([`CoactivityRegister::relocate`], for synapses formed at new positions), which must know
 //! whose entry each one is.
 //!
@@ -60,6 +62,10 @@ impl CoactivitySpec {
 /// Entries a query examines per block, branch-free.
 const BLOCK: usize = 16;
 
+/// Entries kept before the first branch and after the last, so that every entry has this many
+/// on either side: a query whose neighbourhood lies within them counts over fixed windows.
+const PAD: usize = 16;
+
 /// One synapse to place in a register: its branch, its position code on the branch and its key.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Placement {
@@ -99,8 +105,11 @@ impl CoactivityRegister {
     pub fn place(branches: usize, mut placements: Vec<Placement>, movable: bool) -> Self {
         placements.sort_unstable();
         let n = placements.len();
-        assert!(u32::try_from(n).is_ok(), "at most 2^32 - 1 synapses per register");
-        let mut start = vec![0u32; branches + 1];
+        assert!(
+            u32::try_from(n + 2 * PAD).is_ok(),
+            "at most 2^32 - 33 synapses per register"
+        );
+        let mut start = vec![PAD as u32; branches + 1];
         let mut entry = vec![u32::MAX; n];
         for (j, p) in placements.iter().enumerate() {
             assert!(
@@ -111,18 +120,28 @@ impl CoactivityRegister {
             start[p.branch as usize + 1] += 1;
             let slot = &mut entry[p.key as usize];
             assert_eq!(*slot, u32::MAX, "key {} placed twice", p.key);
-            *slot = j as u32;
+            *slot = (PAD + j) as u32;
         }
         for b in 0..branches {
-            start[b + 1] += start[b];
+            start[b + 1] += start[b] - PAD as u32;
         }
+        let padded = |body: &mut dyn Iterator<Item = u32>| -> Vec<u32> {
+            let never = 0u32.wrapping_sub(LONG_AGO);
+            std::iter::repeat_n(never, PAD)
+                .chain(body)
+                .chain(std::iter::repeat_n(never, PAD))
+                .collect()
+        };
         CoactivityRegister {
             start,
-            position: placements.iter().map(|p| p.position).collect(),
-            last: vec![0u32.wrapping_sub(LONG_AGO); n],
+            position: std::iter::repeat_n(0, PAD)
+                .chain(placements.iter().map(|p| p.position))
+                .chain(std::iter::repeat_n(0, PAD))
+                .collect(),
+            last: padded(&mut std::iter::repeat_n(0u32.wrapping_sub(LONG_AGO), n)),
             entry,
             key: if movable {
-                placements.iter().map(|p| p.key).collect()
+                padded(&mut placements.iter().map(|p| p.key))
             } else {
                 Vec::new()
             },
@@ -145,16 +164,48 @@ impl CoactivityRegister {
         let x = self.position[own];
         // Codes are at most u16::MAX, so a reach beyond it holds them all.
         let reach = near.reach.min(u32::from(u16::MAX)) as u16;
-        let lo = own - trailing_at_least(&self.position[first..own], x.saturating_sub(reach));
-        let hi = own + 1 + leading_at_most(&self.position[own + 1..end], x.saturating_add(reach));
+        let (below, above) = (x.saturating_sub(reach), x.saturating_add(reach));
         let window = near.window_steps;
-        let active = self.last[lo..hi]
-            .iter()
-            .map(|&l| u32::from(now.wrapping_sub(l) < window))
-            .sum::<u32>();
-        let own_active = u32::from(now.wrapping_sub(self.last[own]) < window);
+        // The padding keeps `PAD` entries on either side of every entry.
+        let (lo_edge, hi_edge) = (own - PAD, own + PAD);
+        let fits = (lo_edge < first || self.position[lo_edge] < below)
+            && (hi_edge >= end || self.position[hi_edge] > above);
+        let active = if fits {
+            // Every entry within reach lies among the `PAD` on either side: count over those
+            // fixed windows, branch-free, masking entries of other branches by index.
+            let skip_lo = (first.saturating_sub(lo_edge)) as u32;
+            let keep_hi = (end - own - 1).min(PAD) as u32;
+            let window_of = |v: &[u32], at: usize| *v[at..at + PAD].as_array::<PAD>().expect("PAD entries");
+            let (pos_lo, pos_hi) = (
+                *self.position[lo_edge..own]
+                    .as_array::<PAD>()
+                    .expect("PAD entries"),
+                *self.position[own + 1..own + 1 + PAD]
+                    .as_array::<PAD>()
+                    .expect("PAD entries"),
+            );
+            let (last_lo, last_hi) = (window_of(&self.last, lo_edge), window_of(&self.last, own + 1));
+            let mut n = 0u32;
+            for t in 0..PAD {
+                let near = (t as u32 >= skip_lo) & (pos_lo[t] >= below);
+                n += u32::from(near & (now.wrapping_sub(last_lo[t]) < window));
+            }
+            for t in 0..PAD {
+                let near = ((t as u32) < keep_hi) & (pos_hi[t] <= above);
+                n += u32::from(near & (now.wrapping_sub(last_hi[t]) < window));
+            }
+            n
+        } else {
+            let lo = own - trailing_at_least(&self.position[first..own], below);
+            let hi = own + 1 + leading_at_most(&self.position[own + 1..end], above);
+            let active = self.last[lo..hi]
+                .iter()
+                .map(|&l| u32::from(now.wrapping_sub(l) < window))
+                .sum::<u32>();
+            active - u32::from(now.wrapping_sub(self.last[own]) < window)
+        };
         self.last[own] = now;
-        active - own_active
+        active
     }
 
     /// Cap every age at 2^31 steps as of `now`, so that no stamp wraps: call at least once every
@@ -214,12 +265,12 @@ impl CoactivityRegister {
 
     /// Synapses held.
     pub fn len(&self) -> usize {
-        self.position.len()
+        self.position.len().saturating_sub(2 * PAD)
     }
 
     /// Whether no synapse is held.
     pub fn is_empty(&self) -> bool {
-        self.position.is_empty()
+        self.len() == 0
     }
 
     /// Bytes of heap held.
@@ -461,7 +512,11 @@ mod tests {
             }
             assert_eq!(reg.len(), keys as usize);
             // Entries stay sorted by position, each key finding its own.
-            assert!(reg.position.windows(2).all(|w| w[0] <= w[1]));
+            assert!(
+                reg.position[PAD..PAD + reg.len()]
+                    .windows(2)
+                    .all(|w| w[0] <= w[1])
+            );
             for key in 0..keys {
                 assert_eq!(
                     reg.position[reg.entry[key as usize] as usize],
