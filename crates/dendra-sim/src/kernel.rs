@@ -86,7 +86,7 @@ macro_rules! dispatch {
                 }
             };
         }
-        let decaying = decaying_receptors(args.prop);
+        let decaying = args.prop.decaying_receptors;
         match (args.prop.n_comp, decaying, args.prop.n_state) {
             (1, Some(1), _) => dendritic!(1, 1),
             (1, Some(2), _) => dendritic!(1, 2),
@@ -155,18 +155,6 @@ isa_kernels!(mod portable,);
 fn lane_rows_mut<T, const N: usize>(buf: &mut [T], stride: usize) -> [&mut [[T; LANES]]; N] {
     let mut rows = buf.chunks_exact_mut(stride);
     std::array::from_fn(|_| rows.next().map_or(&mut [][..], |r| r.as_chunks_mut().0))
-}
-
-/// The number of receptors if every receptor state only decays (`Φ` is zero off the diagonal in
-/// receptor rows, and their offsets are zero), else `None`.
-fn decaying_receptors(prop: &Propagator) -> Option<usize> {
-    let (ns, nc) = (prop.n_state, prop.n_comp);
-    if ns <= nc {
-        return None;
-    }
-    let pure_decay = (nc..ns).all(|k| (0..ns).all(|j| j == k || prop.phi_dense[k * ns + j] == 0.0));
-    let no_offset = (nc..ns).all(|k| prop.offset[k] == 0.0);
-    (pure_decay && no_offset).then_some(ns - nc)
 }
 
 /// `NC` compartments with `NR` decaying receptors: each compartment row of `Φ` taken whole
@@ -609,7 +597,7 @@ mod tests {
             let t = template(dendrites, receptors);
             let prop = Propagator::new(&t, 0.1);
             assert_eq!(
-                decaying_receptors(&prop),
+                prop.decaying_receptors,
                 Some(receptors),
                 "dispatched to the dendritic kernel"
             );

@@ -44,6 +44,10 @@ pub struct Propagator {
     pub phi_dense: Vec<f64>,
     /// Dense `Ψ`, row-major (`n_state × n_comp`).
     pub psi_dense: Vec<f64>,
+    /// The number of receptors if every receptor state only decays (`Φ` is zero off the
+    /// diagonal in receptor rows, and their offsets are zero), else `None`: which kernel steps
+    /// the template, found once here rather than at every step.
+    pub decaying_receptors: Option<usize>,
 }
 
 impl Propagator {
@@ -72,7 +76,7 @@ impl Propagator {
                     .collect()
             })
             .collect();
-        let offset = (0..n_state).map(|k| phi[(k, n_state)]).collect();
+        let offset: Vec<f64> = (0..n_state).map(|k| phi[(k, n_state)]).collect();
         let input_rows = (0..n_state)
             .map(|k| {
                 (0..n_comp)
@@ -86,7 +90,7 @@ impl Propagator {
         let psi_col = (0..n_comp)
             .map(|c| (0..n_state).map(|k| phi[(k, n_state + 1 + c)]).collect())
             .collect();
-        let phi_dense = (0..n_state)
+        let phi_dense: Vec<f64> = (0..n_state)
             .flat_map(|k| (0..n_state).map(move |j| (k, j)))
             .map(|(k, j)| phi[(k, j)])
             .collect();
@@ -94,6 +98,7 @@ impl Propagator {
             .flat_map(|k| (0..n_comp).map(move |c| (k, c)))
             .map(|(k, c)| phi[(k, n_state + 1 + c)])
             .collect();
+        let decaying_receptors = decaying_receptors(n_state, n_comp, &phi_dense, &offset);
         Propagator {
             n_state,
             n_comp,
@@ -103,8 +108,19 @@ impl Propagator {
             psi_col,
             phi_dense,
             psi_dense,
+            decaying_receptors,
         }
     }
+}
+
+/// See [`Propagator::decaying_receptors`].
+fn decaying_receptors(ns: usize, nc: usize, phi_dense: &[f64], offset: &[f64]) -> Option<usize> {
+    if ns <= nc {
+        return None;
+    }
+    let pure_decay = (nc..ns).all(|k| (0..ns).all(|j| j == k || phi_dense[k * ns + j] == 0.0));
+    let no_offset = (nc..ns).all(|k| offset[k] == 0.0);
+    (pure_decay && no_offset).then_some(ns - nc)
 }
 
 /// `(C_m in pF, g_leak in nS, E_leak in mV)` of compartment `c` (0 = soma).
