@@ -12,9 +12,10 @@
 //! entry over the positions, a block at a time, to find the entries within the radius
 //! (contiguous, as positions are sorted), and counts the active ones among them. A synapse
 //! counts once however often it spiked, because it has one entry. The cost of a query is the
-//! neighbours within the radius, with no search, independent of the input rate and the window. The memory is 10 bytes per synapse (position 2, stamp 4, the
-//! index of its entry 4) and 4 per branch (and 16 entries of padding at either end of a
-//! register, so that every entry has its windows), plus 4 per synapse where entries can move
+//! neighbours within the radius, with no search, independent of the input rate and the window.
+//! The memory is 10 bytes per synapse (position 2, stamp 4, the index of its entry 4) and 4
+//! per branch (and 16 entries of padding at either end of a register, so that every entry has
+//! its windows), plus 4 per synapse where entries can move
 //! ([`CoactivityRegister::relocate`], for synapses formed at new positions), which must know
 //! whose entry each one is.
 //!
@@ -125,23 +126,13 @@ impl CoactivityRegister {
         for b in 0..branches {
             start[b + 1] += start[b] - PAD as u32;
         }
-        let padded = |body: &mut dyn Iterator<Item = u32>| -> Vec<u32> {
-            let never = 0u32.wrapping_sub(LONG_AGO);
-            std::iter::repeat_n(never, PAD)
-                .chain(body)
-                .chain(std::iter::repeat_n(never, PAD))
-                .collect()
-        };
         CoactivityRegister {
             start,
-            position: std::iter::repeat_n(0, PAD)
-                .chain(placements.iter().map(|p| p.position))
-                .chain(std::iter::repeat_n(0, PAD))
-                .collect(),
-            last: padded(&mut std::iter::repeat_n(0u32.wrapping_sub(LONG_AGO), n)),
+            position: padded(0, placements.iter().map(|p| p.position)),
+            last: vec![0u32.wrapping_sub(LONG_AGO); n + 2 * PAD],
             entry,
             key: if movable {
-                padded(&mut placements.iter().map(|p| p.key))
+                padded(u32::MAX, placements.iter().map(|p| p.key))
             } else {
                 Vec::new()
             },
@@ -152,10 +143,13 @@ impl CoactivityRegister {
     /// younger than the window, then record this spike of it, stamped `now`. Each neighbour
     /// counts once however often it spiked.
     ///
-    /// The entries within reach are contiguous (sorted positions): one pass downwards and one
-    /// upwards from the synapse's own entry over their positions, a block at a time with
-    /// branch-free tests, find them; one pass over their stamps counts the active ones (the
-    /// synapse's own, if active, then taken off).
+    /// Where the entry 16 places below the synapse's own and the one 16 places above lie out of
+    /// reach (or off the branch), every neighbour lies between them: the 16 entries on either
+    /// side are counted without a branch, those of other branches masked by index. Otherwise
+    /// the entries within reach, contiguous as positions are sorted, are found by one pass
+    /// downwards and one upwards from the synapse's own entry over their positions, a block at
+    /// a time, and one pass over their stamps counts the active ones (the synapse's own, if
+    /// active, then taken off).
     pub fn count_and_record(&mut self, now: Stamp, branch: usize, key: u32, near: &Neighbourhood) -> u32 {
         let now = now.0;
         let own = self.entry[key as usize] as usize;
@@ -175,16 +169,8 @@ impl CoactivityRegister {
             // fixed windows, branch-free, masking entries of other branches by index.
             let skip_lo = (first.saturating_sub(lo_edge)) as u32;
             let keep_hi = (end - own - 1).min(PAD) as u32;
-            let window_of = |v: &[u32], at: usize| *v[at..at + PAD].as_array::<PAD>().expect("PAD entries");
-            let (pos_lo, pos_hi) = (
-                *self.position[lo_edge..own]
-                    .as_array::<PAD>()
-                    .expect("PAD entries"),
-                *self.position[own + 1..own + 1 + PAD]
-                    .as_array::<PAD>()
-                    .expect("PAD entries"),
-            );
-            let (last_lo, last_hi) = (window_of(&self.last, lo_edge), window_of(&self.last, own + 1));
+            let (pos_lo, pos_hi) = (run_of(&self.position, lo_edge), run_of(&self.position, own + 1));
+            let (last_lo, last_hi) = (run_of(&self.last, lo_edge), run_of(&self.last, own + 1));
             let mut n = 0u32;
             for t in 0..PAD {
                 let near = (t as u32 >= skip_lo) & (pos_lo[t] >= below);
@@ -245,16 +231,15 @@ impl CoactivityRegister {
             .filter(|&j| j != own && (self.position[j], self.key[j]) < (position, key))
             .count();
         let to = first + before;
-        let moved = if to >= own { own..to + 1 } else { to..own + 1 };
-        if to >= own {
-            self.position[moved.clone()].rotate_left(1);
-            self.last[moved.clone()].rotate_left(1);
-            self.key[moved.clone()].rotate_left(1);
+        // The entries between the old place and the new shift by one towards the old.
+        let (moved, up) = if to >= own {
+            (own..to + 1, true)
         } else {
-            self.position[moved.clone()].rotate_right(1);
-            self.last[moved.clone()].rotate_right(1);
-            self.key[moved.clone()].rotate_right(1);
-        }
+            (to..own + 1, false)
+        };
+        shift(&mut self.position[moved.clone()], up);
+        shift(&mut self.last[moved.clone()], up);
+        shift(&mut self.key[moved.clone()], up);
         self.position[to] = position;
         self.last[to] = now.0.wrapping_sub(LONG_AGO);
         self.key[to] = key;
@@ -277,6 +262,27 @@ impl CoactivityRegister {
     pub fn heap_bytes(&self) -> usize {
         2 * self.position.capacity()
             + 4 * (self.start.capacity() + self.last.capacity() + self.entry.capacity() + self.key.capacity())
+    }
+}
+
+/// `body` with `PAD` copies of `fill` before and after it.
+fn padded<T: Copy>(fill: T, body: impl Iterator<Item = T>) -> Vec<T> {
+    let pad = std::iter::repeat_n(fill, PAD);
+    pad.clone().chain(body).chain(pad).collect()
+}
+
+/// The `PAD` values of `v` from `at` on.
+#[inline(always)]
+fn run_of<T: Copy>(v: &[T], at: usize) -> [T; PAD] {
+    *v[at..at + PAD].as_array::<PAD>().expect("a slice of PAD values")
+}
+
+/// Move the first value of `v` to its end (`up`) or the last to its start.
+fn shift<T>(v: &mut [T], up: bool) {
+    if up {
+        v.rotate_left(1);
+    } else {
+        v.rotate_right(1);
     }
 }
 
