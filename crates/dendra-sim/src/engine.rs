@@ -23,7 +23,7 @@ use std::time::Instant;
 use dendra_core::Clock;
 use dendra_model::{NetworkDesc, NeuronTemplate, PopulationKind, ProjectionDesc, WeightDist};
 use dendra_rules::Modulator;
-use dendra_rules::rules::{CoactivityRegister, Placement};
+use dendra_rules::rules::{CoactivityRegister, MAX_SYNAPSES, Placement};
 
 use crate::barrier::SpinBarrier;
 use crate::connect::{Csr, ProjectionPlan};
@@ -338,9 +338,9 @@ impl Simulation {
                         };
                         let base = next_key[at].1;
                         next_key[at].1 += csr.len() as u64;
-                        if next_key[at].1 > u64::from(u32::MAX) {
+                        if next_key[at].1 > MAX_SYNAPSES {
                             return Err(SimError::TooLarge(format!(
-                                "compartment {comp} of population `{}` receives more than 2^32 - 1 synapses on one worker; use more threads",
+                                "compartment {comp} of population `{}` receives more than {MAX_SYNAPSES} synapses on one worker; use more threads",
                                 net.populations[d.target].name
                             )));
                         }

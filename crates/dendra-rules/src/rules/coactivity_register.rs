@@ -67,6 +67,9 @@ const BLOCK: usize = 16;
 /// on either side: a query whose neighbourhood lies within them counts over fixed windows.
 const PAD: usize = 16;
 
+/// The most synapses one register holds (its entries, padding included, are counted in `u32`).
+pub const MAX_SYNAPSES: u64 = u32::MAX as u64 - 2 * PAD as u64;
+
 /// One synapse to place in a register: its branch, its position code on the branch and its key.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Placement {
@@ -102,13 +105,14 @@ impl CoactivityRegister {
     /// per synapse more).
     ///
     /// # Panics
-    /// If a key is missing or repeated, or a branch index is `branches` or more.
+    /// If a key is missing or repeated, a branch index is `branches` or more, or there are more
+    /// than [`MAX_SYNAPSES`].
     pub fn place(branches: usize, mut placements: Vec<Placement>, movable: bool) -> Self {
         placements.sort_unstable();
         let n = placements.len();
         assert!(
-            u32::try_from(n + 2 * PAD).is_ok(),
-            "at most 2^32 - 33 synapses per register"
+            n as u64 <= MAX_SYNAPSES,
+            "at most {MAX_SYNAPSES} synapses per register"
         );
         let mut start = vec![PAD as u32; branches + 1];
         let mut entry = vec![u32::MAX; n];
