@@ -67,6 +67,28 @@ const BLOCK: usize = 16;
 /// on either side: a query whose neighbourhood lies within them counts over fixed windows.
 const PAD: usize = 16;
 
+/// `PAD` zeros then `PAD` ones: the `PAD` values from `PAD - k` on are 1 from lane `k` on.
+static ONES_AFTER: [u8; 2 * PAD] = {
+    let mut v = [0u8; 2 * PAD];
+    let mut j = PAD;
+    while j < 2 * PAD {
+        v[j] = 1;
+        j += 1;
+    }
+    v
+};
+
+/// `PAD` ones then `PAD` zeros: the `PAD` values from `PAD - k` on are 1 in the first `k` lanes.
+static ONES_BEFORE: [u8; 2 * PAD] = {
+    let mut v = [0u8; 2 * PAD];
+    let mut j = 0;
+    while j < PAD {
+        v[j] = 1;
+        j += 1;
+    }
+    v
+};
+
 /// The most synapses one register holds (its entries, padding included, are counted in `u32`).
 pub const MAX_SYNAPSES: u64 = u32::MAX as u64 - 2 * PAD as u64;
 
@@ -171,20 +193,26 @@ impl CoactivityRegister {
         let active = if fits {
             // Every entry within reach lies among the `PAD` on either side: count over those
             // fixed windows, branch-free, masking entries of other branches by index.
-            let skip_lo = (first.saturating_sub(lo_edge)) as u32;
-            let keep_hi = (end - own - 1).min(PAD) as u32;
+            let skip_lo = first.saturating_sub(lo_edge);
+            let keep_hi = (end - own - 1).min(PAD);
             let (pos_lo, pos_hi) = (run_of(&self.position, lo_edge), run_of(&self.position, own + 1));
             let (last_lo, last_hi) = (run_of(&self.last, lo_edge), run_of(&self.last, own + 1));
-            let mut n = 0u32;
+            // Byte lanes (0 or 1) of the entries on the branch: the last `PAD - skip_lo` below,
+            // the first `keep_hi` above.
+            let (on_lo, on_hi) = (
+                run_of(&ONES_AFTER, PAD - skip_lo),
+                run_of(&ONES_BEFORE, PAD - keep_hi),
+            );
+            let mut n = 0u8;
             for t in 0..PAD {
-                let near = (t as u32 >= skip_lo) & (pos_lo[t] >= below);
-                n += u32::from(near & (now.wrapping_sub(last_lo[t]) < window));
+                let near = u8::from(pos_lo[t] >= below) & on_lo[t];
+                n += near & u8::from(now.wrapping_sub(last_lo[t]) < window);
             }
             for t in 0..PAD {
-                let near = ((t as u32) < keep_hi) & (pos_hi[t] <= above);
-                n += u32::from(near & (now.wrapping_sub(last_hi[t]) < window));
+                let near = u8::from(pos_hi[t] <= above) & on_hi[t];
+                n += near & u8::from(now.wrapping_sub(last_hi[t]) < window);
             }
-            n
+            u32::from(n)
         } else {
             let lo = own - trailing_at_least(&self.position[first..own], below);
             let hi = own + 1 + leading_at_most(&self.position[own + 1..end], above);
