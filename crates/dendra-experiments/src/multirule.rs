@@ -8,7 +8,8 @@
 //! while the rest stayed silent.)
 //!
 //! Summary keys: `neurons`, `synapses`, `bytes_per_synapse`, `trace_bytes_per_synapse`
-//! (plasticity state kept per neuron, such as traces, over the synapses), `duration_ms`, `seed`,
+//! (plasticity state kept per neuron or per rule, such as traces and the reward rule's
+//! eligibility clock, over the synapses), `duration_ms`, `seed`,
 //! `threads`, `rate_hz`, `synaptic_events`, `mean_w_basal`, `mean_w_apical`, `mean_w_distal`, `loop_s`,
 //! `build_s`.
 

@@ -69,7 +69,8 @@ fn every_compartment_rule_acts_and_threads_agree() {
 /// and projection. Traces are kept per neuron: one presynaptic trace (8 bytes) per input for
 /// each of the two STDP-like rules, one postsynaptic trace per neuron and rule, the bAP
 /// strength arriving now (8 bytes per neuron and projection), and for the reward-gated rule's
-/// ticks the targets' traces sampled once per tick (16 bytes per neuron).
+/// ticks the targets' traces sampled once per tick (16 bytes per neuron) and its eligibility
+/// clock's integral at every step of a 500 ms epoch (8 bytes per step).
 #[test]
 fn storage_per_synapse_matches_the_layout() {
     let net = network(10.0);
@@ -80,6 +81,7 @@ fn storage_per_synapse_matches_the_layout() {
     let register = 4.0 * 101.0 + 32.0 * 6.0;
     let expected = f64::from(per_synapse) * 10_000.0 + 3.0 * 4.0 * 1001.0 + 2.0 * 4.0 * 101.0 + register;
     assert_eq!(stats.synapse_bytes as f64, expected);
-    let traces = 2.0 * 8.0 * (1000.0 + 100.0) + 3.0 * 8.0 * 100.0 + 16.0 * 100.0;
+    let clock = 8.0 * (5000.0 + 1.0);
+    let traces = 2.0 * 8.0 * (1000.0 + 100.0) + 3.0 * 8.0 * 100.0 + 16.0 * 100.0 + clock;
     assert_eq!(stats.plasticity_neuron_bytes as f64, traces);
 }

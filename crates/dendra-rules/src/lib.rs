@@ -39,6 +39,7 @@
 pub mod any;
 pub mod bounds;
 pub mod drive;
+pub mod eligibility;
 pub mod modulator;
 pub mod position;
 pub mod rate;
@@ -51,6 +52,7 @@ pub mod trace;
 pub use any::AnyRule;
 pub use bounds::WeightBounds;
 pub use drive::{CompartmentSignals, DriveArchive};
+pub use eligibility::EligibilityClock;
 pub use modulator::{Modulator, ModulatorParams};
 pub use position::PositionScale;
 pub use rate::{RateCompartment, RateTerms, TermsOut};

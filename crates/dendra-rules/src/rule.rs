@@ -56,6 +56,11 @@ pub struct Needs {
     pub coactivity: Option<CoactivitySpec>,
     /// Whether the rule reads a neuromodulator.
     pub modulator: bool,
+    /// Time constant (ms) of an eligibility the rule integrates against its neuromodulator: the
+    /// engine then keeps an [`EligibilityClock`](crate::EligibilityClock) whose epochs start at
+    /// the rule's ticks ([`Needs::tick_ms`]), if the ticks are close enough together
+    /// ([`EligibilityClock::fits`](crate::EligibilityClock::fits)).
+    pub eligibility: Option<f64>,
     /// Period of `on_tick` calls (ms), if the rule needs them (e.g. consolidation).
     pub tick_ms: Option<f64>,
     /// Rate engine: time constant (ms) of the compartment's running average of `post²`.

@@ -1,6 +1,7 @@
 //! The only inputs a rule ever receives.
 
 use crate::drive::DriveArchive;
+use crate::eligibility::EligibilityClock;
 use crate::modulator::Modulator;
 use crate::rate::RateCompartment;
 
@@ -35,6 +36,9 @@ pub struct LocalSignals<'a> {
     pub coactive: u32,
     /// The broadcast neuromodulator this rule listens to, if any (read-only).
     pub modulator: Option<&'a Modulator>,
+    /// The engine's clock for the eligibility the rule declared in [`crate::Needs::eligibility`]
+    /// (read-only), if it keeps one: integrals against `modulator` without exponentials.
+    pub eligibility: Option<&'a EligibilityClock>,
     /// Teaching input arriving at this compartment (e.g. the apical drive), in the compartment's
     /// current unit (pA); 0 when there is none.
     pub teaching: f64,
@@ -59,6 +63,7 @@ impl Default for LocalSignals<'_> {
             plateau: false,
             coactive: 0,
             modulator: None,
+            eligibility: None,
             teaching: 0.0,
             drive: None,
             v_filtered: [0.0; 2],

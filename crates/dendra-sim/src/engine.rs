@@ -63,7 +63,8 @@ pub struct RunStats {
     /// register entries).
     pub synapse_bytes: u64,
     /// Bytes of plasticity state kept per neuron rather than per synapse: presynaptic traces
-    /// (per source), postsynaptic traces, voltage filters and drive archives (per target).
+    /// (per source), postsynaptic traces, voltage filters and drive archives (per target), and
+    /// the tables of eligibility clocks (per rule and projection).
     pub plasticity_neuron_bytes: u64,
     /// Synaptic events delivered (one per synapse per presynaptic spike).
     pub events: u64,

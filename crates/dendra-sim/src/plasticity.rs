@@ -22,7 +22,8 @@ use dendra_model::{CompartmentRule, NeuronTemplate};
 use dendra_rules::Stamp;
 use dendra_rules::rules::Neighbourhood;
 use dendra_rules::{
-    AnyRule, CompartmentSignals, DriveArchive, LocalSignals, Modulator, Needs, Rule, StructuralParams,
+    AnyRule, CompartmentSignals, DriveArchive, EligibilityClock, LocalSignals, Modulator, Needs, Rule,
+    StructuralParams,
 };
 use rand::RngExt;
 
@@ -64,6 +65,7 @@ fn signals<'a>(
         plateau: plateau.is_some_and(|p| block.in_plateau_at(p, i)),
         coactive: inputs.coactive,
         modulator: r.modulator.map(|m| &modulators[m]),
+        eligibility: r.eligibility.as_ref(),
         teaching: 0.0,
         drive: r.drive.get(i),
         v_filtered: r.v_filtered.get(i).copied().unwrap_or([0.0; 2]),
@@ -236,6 +238,9 @@ struct PlasticRule {
     pre: TraceSet,
     /// Postsynaptic traces per local target.
     post: TraceSet,
+    /// The clock of the rule's eligibility (`Needs::eligibility`), whose epochs start at its
+    /// ticks, if it has one and ticks close enough together.
+    eligibility: Option<EligibilityClock>,
     /// Continuous drive per local target (rules with `Needs::drive`), and how long it is kept.
     drive: Vec<DriveArchive>,
     drive_keep_ms: f64,
@@ -398,15 +403,20 @@ impl Plastic {
             .map(|(&(index, cr), init)| {
                 let needs = cr.rule.needs();
                 let runner = make_runner(&cr.rule, init);
+                let tick_steps = needs
+                    .tick_ms
+                    .map_or(0, |ms| ((ms / clock.dt_ms()).round() as u64).max(1));
                 (
                     runner,
                     PlasticRule {
                         needs,
                         template_rule: index,
                         modulator: cr.modulator,
-                        tick_steps: needs
-                            .tick_ms
-                            .map_or(0, |ms| ((ms / clock.dt_ms()).round() as u64).max(1)),
+                        tick_steps,
+                        eligibility: needs
+                            .eligibility
+                            .filter(|&tau| EligibilityClock::fits(tau, clock.dt_ms(), tick_steps))
+                            .map(|tau| EligibilityClock::new(tau, clock.dt_ms(), tick_steps)),
                         pre: TraceSet::new(needs.pre, n_source, clock.dt_ms()),
                         post: TraceSet::new(needs.post, n_local, clock.dt_ms()),
                         drive: if needs.drive {
@@ -498,6 +508,7 @@ impl Plastic {
                 r.pre.heap_bytes()
                     + r.post.heap_bytes()
                     + std::mem::size_of::<[f64; 2]>() * r.v_filtered.len()
+                    + r.eligibility.as_ref().map_or(0, EligibilityClock::heap_bytes)
                     + r.drive.iter().map(DriveArchive::heap_bytes).sum::<usize>()
             })
             .sum::<usize>()
@@ -541,6 +552,9 @@ impl Plastic {
         for r in &mut self.rules {
             r.pre.start_step(m + 1);
             r.post.start_step(m + 1);
+            if let Some(clock) = &mut r.eligibility {
+                clock.advance(m + 1, r.modulator.map(|k| &modulators[k]));
+            }
         }
         if self
             .rules
@@ -863,6 +877,10 @@ impl Plastic {
         );
         let args = (Post::Table(&post_now), 0.0, &[][..]);
         self.run(j, Event::Tick, &runs, args, t_ms, csr, block, modulators);
+        // Every synapse has rescaled its eligibility to the epoch that starts now.
+        if let Some(clock) = &mut self.rules[j].eligibility {
+            clock.start_epoch();
+        }
         self.runs_now = runs;
         self.post_now = post_now;
     }

@@ -16,7 +16,10 @@
 //! Between events the rule advances lazily: `∫ c d dt` exactly over the modulator's history (see
 //! [`crate::Modulator::integral_decaying`]), then the exact relaxation of `L` into `S` over the
 //! elapsed time (Strang splitting between the two, error `O((Δt/τ_cons)²)`). A periodic tick
-//! (`tick_ms`) keeps every synapse's last update recent. A single pairing that leaves eligibility
+//! (`tick_ms`) keeps every synapse's last update recent. In the engine, `c` is kept scaled to the
+//! epochs of an [`EligibilityClock`](crate::EligibilityClock) (epochs start at the ticks), so an
+//! update reads `∫ c d dt` from the clock's table instead of computing exponentials; the
+//! closed form remains for callers without a clock. A single pairing that leaves eligibility
 //! `c_0` and a reward released `D` ms later changes the weight by `η c_0 exp(-D/τ_c) R τ'`, with
 //! `R` the released amount and `τ' = (1/τ_c + 1/τ_d)⁻¹`.
 
@@ -72,7 +75,8 @@ impl Default for RewardModulated {
 /// Per-synapse state of [`RewardModulated`] (12 bytes).
 #[derive(Debug, Clone, Copy, PartialEq, Default)]
 pub struct RewardState {
-    /// Eligibility just after the last update.
+    /// Eligibility just after the last update; with an
+    /// [`EligibilityClock`](crate::EligibilityClock), scaled to its epoch (`ĉ`, see there).
     pub c: f32,
     /// Labile weight component `L` (the stable one is `w - L`).
     pub labile: f32,
@@ -82,7 +86,9 @@ pub struct RewardState {
 }
 
 impl RewardModulated {
-    /// Bring `c`, `L` and `w` from the last update to `t`.
+    /// Bring `c`, `L` and `w` from the last update to `t`. With the engine's
+    /// [`EligibilityClock`](crate::EligibilityClock) `c` is stored scaled to the clock's epoch
+    /// and does not change between events; without it, it is stored as it is and decayed here.
     fn advance(&self, w: &mut f64, s: &mut RewardState, sig: &LocalSignals) {
         let t = sig.t_ms;
         let t_last = sig.time_of(s.updated);
@@ -91,9 +97,17 @@ impl RewardModulated {
             return;
         }
         let c0 = f64::from(s.c);
-        let decay_c = (-dt / self.tau_c_ms).exp();
-        let gain = match sig.modulator {
-            Some(m) if c0 != 0.0 => self.eta * m.integral_decaying(c0, self.tau_c_ms, t_last, t, decay_c),
+        let gain = match (sig.modulator, sig.eligibility) {
+            (Some(_), Some(clock)) if c0 != 0.0 => self.eta * c0 * clock.integral_since(s.updated),
+            (Some(m), None) if c0 != 0.0 => {
+                let decay_c = (-dt / self.tau_c_ms).exp();
+                s.c = (c0 * decay_c) as f32;
+                self.eta * m.integral_decaying(c0, self.tau_c_ms, t_last, t, decay_c)
+            }
+            (_, None) => {
+                s.c = (c0 * (-dt / self.tau_c_ms).exp()) as f32;
+                0.0
+            }
             _ => 0.0,
         };
         let mut labile = f64::from(s.labile);
@@ -113,8 +127,12 @@ impl RewardModulated {
         labile = total - (stable + moved);
         *w = total;
         s.labile = labile as f32;
-        s.c = (c0 * decay_c) as f32;
         s.updated = sig.stamp();
+    }
+
+    /// An increment of the eligibility now, as stored (scaled to the clock's epoch, if any).
+    fn scaled(increment: f64, sig: &LocalSignals) -> f32 {
+        (increment * sig.eligibility.map_or(1.0, |clock| clock.inverse())) as f32
     }
 }
 
@@ -131,6 +149,7 @@ impl Rule for RewardModulated {
             post: [Some(TraceSpec::all_to_all(self.tau_minus_ms)), None],
             post_events: true,
             modulator: true,
+            eligibility: Some(self.tau_c_ms),
             tick_ms: Some(self.tick_ms),
             ..Needs::default()
         }
@@ -138,16 +157,20 @@ impl Rule for RewardModulated {
 
     fn on_pre(&self, w: &mut f64, s: &mut RewardState, sig: &LocalSignals) {
         self.advance(w, s, sig);
-        s.c -= (self.a_minus * sig.post[0]) as f32;
+        s.c -= Self::scaled(self.a_minus * sig.post[0], sig);
     }
 
     fn on_post(&self, w: &mut f64, s: &mut RewardState, sig: &LocalSignals) {
         self.advance(w, s, sig);
-        s.c += (sig.bap * self.a_plus * sig.pre[0]) as f32;
+        s.c += Self::scaled(sig.bap * self.a_plus * sig.pre[0], sig);
     }
 
+    /// Catch up; with a clock, whose next epoch starts now, rescale `c` to it.
     fn on_tick(&self, w: &mut f64, s: &mut RewardState, sig: &LocalSignals) {
         self.advance(w, s, sig);
+        if let Some(clock) = sig.eligibility {
+            s.c = (f64::from(s.c) * clock.factor()) as f32;
+        }
     }
 
     fn has_rate_form(&self) -> bool {
@@ -217,6 +240,73 @@ mod tests {
             rule.on_tick(&mut w, &mut s, &sig(10.0 + 100.0 * k as f64, 0.0, &m));
         }
         (w - 1.0, s)
+    }
+
+    /// The engine's path (eligibility scaled to the epochs of a clock advanced every step,
+    /// epochs starting at the ticks) against the closed form, over 4 s of random pre and post
+    /// events with a reward every second and consolidation on.
+    #[test]
+    fn the_eligibility_clock_agrees_with_the_closed_form() {
+        let dt = 0.1;
+        let rule = RewardModulated {
+            eta: 0.002,
+            tau_cons_ms: 2000.0,
+            w_min: -100.0,
+            w_max: 100.0,
+            tick_ms: 500.0,
+            ..RewardModulated::default()
+        };
+        let tick_steps = 5000;
+        let mut m = Modulator::new(ModulatorParams::default());
+        let mut clock = crate::EligibilityClock::new(rule.tau_c_ms, dt, tick_steps);
+        let (mut w_clock, mut w_closed) = (1.0, 1.0);
+        let (mut s_clock, mut s_closed) = (rule.init(1.0), rule.init(1.0));
+        let mut state = 0x2545_f491_4f6c_dd1d_u64;
+        let mut next = || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            (state >> 11) as f64 / (1u64 << 53) as f64
+        };
+        let mut biggest = 0.0f64;
+        for step in 1..=40_000u64 {
+            let t = step as f64 * dt;
+            if step % 10_000 == 5000 {
+                m.release(t - dt, 1.0);
+            }
+            clock.advance(step, Some(&m));
+            let mut sig = LocalSignals {
+                pre: [next(), 0.0],
+                post: [next(), 0.0],
+                bap: 1.0,
+                modulator: Some(&m),
+                ..LocalSignals::at_step(step, dt)
+            };
+            let u = next();
+            for (w, s, clock) in [
+                (&mut w_clock, &mut s_clock, Some(&clock)),
+                (&mut w_closed, &mut s_closed, None),
+            ] {
+                sig.eligibility = clock;
+                if u < 0.01 {
+                    rule.on_pre(w, s, &sig);
+                } else if u < 0.02 {
+                    rule.on_post(w, s, &sig);
+                }
+                if step % tick_steps == 0 {
+                    rule.on_tick(w, s, &sig);
+                }
+            }
+            if step % tick_steps == 0 {
+                clock.start_epoch();
+            }
+            biggest = biggest.max((w_closed - 1.0f64).abs());
+            assert!(
+                (w_clock - w_closed).abs() <= 1e-6 * biggest.max(1e-3),
+                "step {step}: {w_clock} vs {w_closed}"
+            );
+        }
+        assert!(biggest > 0.1, "the rewards moved the weight: {biggest}");
     }
 
     #[test]
