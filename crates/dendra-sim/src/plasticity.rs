@@ -30,7 +30,7 @@ use rand::RngExt;
 use crate::connect::Csr;
 use crate::indices::Indices;
 use crate::neurons::NeuronBlock;
-use crate::traces::TraceSet;
+use crate::traces::{TraceSet, TraceView};
 
 /// What an event brings to one synapse besides its compartment's state: the traces of its
 /// source and target as the rule declared them, the bAP strength, the co-activity count.
@@ -52,7 +52,7 @@ fn signals<'a>(
     inputs: Inputs,
     i: usize,
     block: &NeuronBlock,
-    modulators: &'a [Modulator],
+    modulator: Option<&'a Modulator>,
 ) -> LocalSignals<'a> {
     LocalSignals {
         t_ms,
@@ -64,7 +64,7 @@ fn signals<'a>(
         v_mv: potentials[i],
         plateau: plateau.is_some_and(|p| block.in_plateau_at(p, i)),
         coactive: inputs.coactive,
-        modulator: r.modulator.map(|m| &modulators[m]),
+        modulator,
         eligibility: r.eligibility.as_ref(),
         teaching: 0.0,
         drive: r.drive.get(i),
@@ -108,6 +108,8 @@ struct RowEvent<'a> {
     clock: (f64, u64, f64),
     /// The targets' traces.
     post: Post<'a>,
+    /// The rule's postsynaptic traces at the event's time (for [`Post::Sample`]).
+    post_now: TraceView<'a>,
     /// The bAP's strength (0 for other events).
     bap: f64,
     /// The runs of synapses (each source's traces are sampled once per run), their targets,
@@ -119,7 +121,8 @@ struct RowEvent<'a> {
     /// events other than presynaptic spikes, or if the compartment keeps no register).
     coactive: &'a [u32],
     block: &'a NeuronBlock,
-    modulators: &'a [Modulator],
+    /// The rule's neuromodulator, if it listens to one.
+    modulator: Option<&'a Modulator>,
 }
 
 /// Where a [`RowEvent`] finds its targets' traces.
@@ -152,8 +155,17 @@ struct RuleRunner<R: Rule> {
     state: Vec<R::State>,
 }
 
-impl<R: Rule> Runner for RuleRunner<R> {
-    fn run(&mut self, ev: &RowEvent, w: &mut [f32]) {
+/// [`Event`]s as the constant parameter of [`RuleRunner::run_event`].
+const PRE: u8 = 0;
+const POST: u8 = 1;
+const TICK: u8 = 2;
+const BRANCH: u8 = 3;
+
+impl<R: Rule> RuleRunner<R> {
+    /// [`Runner::run`] for one kind of event, so that the loop over the synapses is compiled
+    /// for it, with no branch on the kind per synapse.
+    #[inline(always)]
+    fn run_event<const EVENT: u8>(&mut self, ev: &RowEvent, w: &mut [f32]) {
         let first = ev.runs.first().map_or(0, |r| r.start as usize);
         for run in ev.runs {
             let pre = ev.rule.pre.sample(run.source as usize, ev.clock.0);
@@ -163,28 +175,28 @@ impl<R: Rule> Runner for RuleRunner<R> {
                 }
                 let i = ev.targets.get(k) as usize;
                 let enabled = ev.block.rule_enabled(ev.rule.template_rule, i);
-                if !enabled && !matches!(ev.event, Event::Tick) {
+                if !enabled && EVENT != TICK {
                     continue;
                 }
                 let inputs = Inputs {
                     pre,
                     post: match ev.post {
-                        Post::Sample => ev.rule.post.sample(i, ev.clock.0),
+                        Post::Sample => ev.post_now.sample(i),
                         Post::Table(t) => t[i],
                         Post::Same(p) => p,
                     },
                     bap: ev.bap,
                     coactive: ev.coactive.get(k.wrapping_sub(first)).copied().unwrap_or(0),
                 };
-                let mut sig = signals(ev.rule, ev.comp, ev.clock, inputs, i, ev.block, ev.modulators);
+                let mut sig = signals(ev.rule, ev.comp, ev.clock, inputs, i, ev.block, ev.modulator);
                 let mut wk = f64::from(w[k]);
                 let state = &mut self.state[k];
-                match ev.event {
-                    Event::Pre => self.rule.on_pre(&mut wk, state, &sig),
-                    Event::Post => self.rule.on_post(&mut wk, state, &sig),
-                    Event::Branch => self.rule.on_branch_spike(&mut wk, state, &sig),
-                    Event::Tick if enabled => self.rule.on_tick(&mut wk, state, &sig),
-                    Event::Tick => {
+                match EVENT {
+                    PRE => self.rule.on_pre(&mut wk, state, &sig),
+                    POST => self.rule.on_post(&mut wk, state, &sig),
+                    BRANCH => self.rule.on_branch_spike(&mut wk, state, &sig),
+                    _ if enabled => self.rule.on_tick(&mut wk, state, &sig),
+                    _ => {
                         // An ablated rule's clocks move on without the modulator, its weight stays.
                         sig.modulator = None;
                         self.rule.on_tick(&mut wk, state, &sig);
@@ -193,6 +205,17 @@ impl<R: Rule> Runner for RuleRunner<R> {
                 }
                 w[k] = wk as f32;
             }
+        }
+    }
+}
+
+impl<R: Rule> Runner for RuleRunner<R> {
+    fn run(&mut self, ev: &RowEvent, w: &mut [f32]) {
+        match ev.event {
+            Event::Pre => self.run_event::<PRE>(ev, w),
+            Event::Post => self.run_event::<POST>(ev, w),
+            Event::Tick => self.run_event::<TICK>(ev, w),
+            Event::Branch => self.run_event::<BRANCH>(ev, w),
         }
     }
     fn state_bytes(&self) -> usize {
@@ -722,13 +745,14 @@ impl Plastic {
             comp: (block.potentials(self.comp), block.plateau_slot(self.comp)),
             clock: (t_ms, self.now_step, self.dt_ms),
             post,
+            post_now: self.rules[j].post.at(t_ms),
             bap,
             runs,
             targets: &csr.target,
             alive: &self.alive,
             coactive,
             block,
-            modulators,
+            modulator: self.rules[j].modulator.map(|m| &modulators[m]),
         };
         if self.components.is_empty() {
             self.runners[j].run(&ev, &mut csr.weight);

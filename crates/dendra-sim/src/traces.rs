@@ -133,6 +133,25 @@ impl TraceSet {
         v
     }
 
+    /// The traces at `t_ms` (within the current epoch), for sampling many neurons at one time:
+    /// the factors are looked up once.
+    #[inline]
+    pub(crate) fn at(&self, t_ms: f64) -> TraceView<'_> {
+        let g = |k: usize| {
+            if k < self.declared {
+                self.factor(k, t_ms)[1]
+            } else {
+                0.0
+            }
+        };
+        TraceView {
+            scaled: &self.scaled,
+            declared: self.declared,
+            first_slot: self.first_slot,
+            g: [g(0), g(1)],
+        }
+    }
+
     /// Bump the declared traces of neuron `i` at `t_ms` by `amount` (nearest-neighbour ones are
     /// reset to it).
     #[inline]
@@ -151,6 +170,33 @@ impl TraceSet {
     /// Bytes held.
     pub(crate) fn heap_bytes(&self) -> usize {
         std::mem::size_of::<f64>() * self.scaled.len()
+    }
+}
+
+/// A [`TraceSet`] at one time ([`TraceSet::at`]).
+#[derive(Clone, Copy)]
+pub(crate) struct TraceView<'a> {
+    scaled: &'a [f64],
+    declared: usize,
+    first_slot: usize,
+    /// The factor `g(t)` of each declared trace.
+    g: [f64; 2],
+}
+
+impl TraceView<'_> {
+    /// The declared traces of neuron `i` (0 for undeclared ones), as [`TraceSet::sample`].
+    #[inline(always)]
+    pub(crate) fn sample(&self, i: usize) -> [f64; 2] {
+        let mut v = [0.0; 2];
+        match self.declared {
+            0 => {}
+            1 => v[self.first_slot] = self.scaled[i] * self.g[0],
+            _ => {
+                v[0] = self.scaled[2 * i] * self.g[0];
+                v[1] = self.scaled[2 * i + 1] * self.g[1];
+            }
+        }
+        v
     }
 }
 

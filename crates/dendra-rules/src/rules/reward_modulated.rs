@@ -89,6 +89,7 @@ impl RewardModulated {
     /// Bring `c`, `L` and `w` from the last update to `t`. With the engine's
     /// [`EligibilityClock`](crate::EligibilityClock) `c` is stored scaled to the clock's epoch
     /// and does not change between events; without it, it is stored as it is and decayed here.
+    #[inline]
     fn advance(&self, w: &mut f64, s: &mut RewardState, sig: &LocalSignals) {
         let t = sig.t_ms;
         let t_last = sig.time_of(s.updated);
