@@ -5,7 +5,8 @@
 //!
 //! - for each rule, its per-synapse state, the presynaptic traces it declared (one set per
 //!   source terminal) and the postsynaptic traces it declared (one set per target neuron: the
-//!   bAPs arriving in that neuron's compartment), all decayed lazily in closed form;
+//!   bAPs arriving in that neuron's compartment), all decayed lazily in closed form, and the
+//!   clock of an eligibility it declared (`Needs::eligibility`, epochs starting at its ticks);
 //! - a reverse index from each local target to the sources of its synapses, for bAP events;
 //! - a queue of presynaptic spikes by arrival step, so that a spike's plasticity happens when it
 //!   arrives at the synapse (`t_spike + delay`), in time order with the bAPs there.
