@@ -121,21 +121,12 @@ impl TraceSet {
     /// The declared traces of neuron `i` at `t_ms` (0 for undeclared ones).
     #[inline(always)]
     pub(crate) fn sample(&self, i: usize, t_ms: f64) -> [f64; 2] {
-        let mut v = [0.0; 2];
-        match self.declared {
-            0 => {}
-            1 => v[self.first_slot] = self.scaled[i] * self.factor(0, t_ms)[1],
-            _ => {
-                v[0] = self.scaled[2 * i] * self.factor(0, t_ms)[1];
-                v[1] = self.scaled[2 * i + 1] * self.factor(1, t_ms)[1];
-            }
-        }
-        v
+        self.at(t_ms).sample(i)
     }
 
     /// The traces at `t_ms` (within the current epoch), for sampling many neurons at one time:
     /// the factors are looked up once.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn at(&self, t_ms: f64) -> TraceView<'_> {
         let g = |k: usize| {
             if k < self.declared {
@@ -184,7 +175,7 @@ pub(crate) struct TraceView<'a> {
 }
 
 impl TraceView<'_> {
-    /// The declared traces of neuron `i` (0 for undeclared ones), as [`TraceSet::sample`].
+    /// The declared traces of neuron `i` (0 for undeclared ones).
     #[inline(always)]
     pub(crate) fn sample(&self, i: usize) -> [f64; 2] {
         let mut v = [0.0; 2];

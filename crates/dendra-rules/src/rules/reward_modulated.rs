@@ -98,18 +98,22 @@ impl RewardModulated {
             return;
         }
         let c0 = f64::from(s.c);
-        let gain = match (sig.modulator, sig.eligibility) {
-            (Some(_), Some(clock)) if c0 != 0.0 => self.eta * c0 * clock.integral_since(s.updated),
-            (Some(m), None) if c0 != 0.0 => {
+        let gain = match sig.eligibility {
+            // Scaled to the clock's epoch, `c` does not change between events.
+            Some(clock) => match sig.modulator {
+                Some(_) if c0 != 0.0 => self.eta * c0 * clock.integral_since(s.updated),
+                _ => 0.0,
+            },
+            None => {
                 let decay_c = (-dt / self.tau_c_ms).exp();
                 s.c = (c0 * decay_c) as f32;
-                self.eta * m.integral_decaying(c0, self.tau_c_ms, t_last, t, decay_c)
+                match sig.modulator {
+                    Some(m) if c0 != 0.0 => {
+                        self.eta * m.integral_decaying(c0, self.tau_c_ms, t_last, t, decay_c)
+                    }
+                    _ => 0.0,
+                }
             }
-            (_, None) => {
-                s.c = (c0 * (-dt / self.tau_c_ms).exp()) as f32;
-                0.0
-            }
-            _ => 0.0,
         };
         let mut labile = f64::from(s.labile);
         let stable = *w - labile;
