@@ -1,9 +1,13 @@
 //! The hot loops of the neuron update, written over fixed-width lane chunks so that the
 //! compiler vectorises them, and compiled for several instruction sets with run-time dispatch.
 //!
-//! Every variant executes the same floating-point operations in the same order (Rust never
-//! contracts `a * b + c` into a fused multiply-add), so results are bit-identical whichever
-//! variant the CPU selects.
+//! Every variant executes the same floating-point operations in the same order, each product
+//! and its sum as one fused multiply-add (`f64::mul_add`, rounded once), so results are
+//! bit-identical whichever variant the CPU selects. The AVX-512 and AVX2 variants need the
+//! CPU's FMA instructions (every CPU with AVX2 since 2013 has them) and halve the vector
+//! operations of the propagator; the portable variant computes the same fused operations (in
+//! hardware on aarch64 and on x86-64 CPUs with FMA, through the C library's exact `fma`
+//! elsewhere, slower but with the same bits).
 
 // Lane loops index several arrays in lock step; that is their point.
 #![allow(clippy::needless_range_loop)]
@@ -46,16 +50,23 @@ pub struct Integrate<'a> {
 pub fn integrate(args: Integrate<'_>) {
     #[cfg(target_arch = "x86_64")]
     {
-        if std::arch::is_x86_feature_detected!("avx512f") {
-            // SAFETY: the CPU supports AVX-512F, checked just above.
+        if has_fma() && std::arch::is_x86_feature_detected!("avx512f") {
+            // SAFETY: the CPU supports AVX-512F and FMA, checked just above.
             return unsafe { dispatch!(args, avx512) };
         }
-        if std::arch::is_x86_feature_detected!("avx2") {
-            // SAFETY: the CPU supports AVX2, checked just above.
+        if has_fma() && std::arch::is_x86_feature_detected!("avx2") {
+            // SAFETY: the CPU supports AVX2 and FMA, checked just above.
             return unsafe { dispatch!(args, avx2) };
         }
     }
     dispatch!(args, portable)
+}
+
+/// Whether the CPU has fused multiply-add instructions (the vector variants need them).
+#[cfg(target_arch = "x86_64")]
+#[inline(always)]
+fn has_fma() -> bool {
+    std::arch::is_x86_feature_detected!("fma")
 }
 
 /// Call the kernel for `$args`'s template: the register-resident dendritic kernel for 1 to 4
@@ -145,8 +156,8 @@ macro_rules! isa_kernels {
         }
     };
 }
-isa_kernels!(#[cfg(target_arch = "x86_64")] mod avx512, #[target_feature(enable = "avx512f")]);
-isa_kernels!(#[cfg(target_arch = "x86_64")] mod avx2, #[target_feature(enable = "avx2")]);
+isa_kernels!(#[cfg(target_arch = "x86_64")] mod avx512, #[target_feature(enable = "avx512f,fma")]);
+isa_kernels!(#[cfg(target_arch = "x86_64")] mod avx2, #[target_feature(enable = "avx2,fma")]);
 isa_kernels!(mod portable,);
 
 /// The first `N` rows (of `stride` values each) of `buf` as lane chunks; rows beyond the
@@ -207,18 +218,18 @@ fn integrate_dendritic<const NC: usize, const NR: usize, const HAS_U: bool>(args
             let mut acc = [off[k]; LANES];
             for j in 0..NC {
                 for l in 0..LANES {
-                    acc[l] += phi[k][j] * vs[j][l];
+                    acc[l] = phi[k][j].mul_add(vs[j][l], acc[l]);
                 }
             }
             for r in 0..NR {
                 for l in 0..LANES {
-                    acc[l] += phi[k][NC + r] * is[r][l];
+                    acc[l] = phi[k][NC + r].mul_add(is[r][l], acc[l]);
                 }
             }
             if HAS_U {
                 for cc in 0..NC {
                     for l in 0..LANES {
-                        acc[l] += psi[k][cc] * us[cc][l];
+                        acc[l] = psi[k][cc].mul_add(us[cc][l], acc[l]);
                     }
                 }
             }
@@ -231,12 +242,12 @@ fn integrate_dendritic<const NC: usize, const NR: usize, const HAS_U: bool>(args
             let a = rr[r][c];
             let mut out = [0.0f64; LANES];
             for l in 0..LANES {
-                out[l] = 0.0 + decay[r] * is[r][l];
+                out[l] = decay[r].mul_add(is[r][l], 0.0);
             }
             if HAS_U {
                 for cc in 0..NC {
                     for l in 0..LANES {
-                        out[l] += psi_r[r][cc] * us[cc][l];
+                        out[l] = psi_r[r][cc].mul_add(us[cc][l], out[l]);
                     }
                 }
             }
@@ -297,7 +308,7 @@ fn integrate_small<const NS: usize, const HAS_U: bool>(args: Integrate<'_>) {
                 // every chunk, so it is always predicted.
                 if p != 0.0 {
                     for l in 0..LANES {
-                        acc[l] += p * xs[j][l];
+                        acc[l] = p.mul_add(xs[j][l], acc[l]);
                     }
                 }
             }
@@ -306,7 +317,7 @@ fn integrate_small<const NS: usize, const HAS_U: bool>(args: Integrate<'_>) {
                     let psi = prop.psi_dense[k * nc + cc];
                     let uc = &uc[c];
                     for l in 0..LANES {
-                        acc[l] += psi * uc[l];
+                        acc[l] = psi.mul_add(uc[l], acc[l]);
                     }
                 }
             }
@@ -349,14 +360,14 @@ fn integrate_sparse(args: Integrate<'_>) {
             for &(j, c) in &prop.rows[k] {
                 let xj = &x[j * stride + base..j * stride + base + len];
                 for (o, &v) in out.iter_mut().zip(xj) {
-                    *o += c * v;
+                    *o = c.mul_add(v, *o);
                 }
             }
             if let Some(u) = u {
                 for &(cc, c) in &prop.input_rows[k] {
                     let uc = &u[cc * stride + base..cc * stride + base + len];
                     for (o, &v) in out.iter_mut().zip(uc) {
-                        *o += c * v;
+                        *o = c.mul_add(v, *o);
                     }
                 }
             }
@@ -617,10 +628,10 @@ mod tests {
         let mut isas = vec![];
         #[cfg(target_arch = "x86_64")]
         {
-            if std::arch::is_x86_feature_detected!("avx512f") {
+            if has_fma() && std::arch::is_x86_feature_detected!("avx512f") {
                 isas.push("avx512");
             }
-            if std::arch::is_x86_feature_detected!("avx2") {
+            if has_fma() && std::arch::is_x86_feature_detected!("avx2") {
                 isas.push("avx2");
             }
         }

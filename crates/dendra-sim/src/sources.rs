@@ -245,8 +245,18 @@ impl SourceBlock {
 /// The step that emits a spike at `t_ms`: spikes emitted in step `n` are stamped `t_{n+1}`, so a
 /// spike is stamped at the first grid time at or after `t_ms` (at least `dt`), as NEST's
 /// `spike_generator` does on the grid.
+///
+/// That is `max(ceil(x) - 1, 0)` for `x = t_ms / dt_ms - 1e-9`, computed by truncation: the
+/// baseline x86-64 has no rounding instruction, and `ceil` was a call at every spike.
+#[inline]
 fn emission_step(t_ms: f64, dt_ms: f64) -> u64 {
-    ((t_ms / dt_ms - 1e-9).ceil() - 1.0).max(0.0) as u64
+    let x = t_ms / dt_ms - 1e-9;
+    if x <= 0.0 {
+        return 0;
+    }
+    // `x > 0`: `whole = floor(x)`, and `ceil(x) - 1` is `whole` unless `x` is whole.
+    let whole = x as u64;
+    if (whole as f64) < x { whole } else { whole - 1 }
 }
 
 #[cfg(test)]
@@ -309,6 +319,22 @@ mod tests {
         assert_eq!(early, 0);
         let expected = 50.0 * 400.0;
         assert!((late as f64 - expected).abs() < 4.0 * expected.sqrt(), "{late}");
+    }
+
+    #[test]
+    fn emission_steps_match_the_ceiling_formula() {
+        let reference = |t: f64, dt: f64| ((t / dt - 1e-9).ceil() - 1.0).max(0.0) as u64;
+        let mut t = 0.0;
+        for k in 0..200_000u64 {
+            for dt in [0.1, 0.025, 1.0] {
+                assert_eq!(emission_step(t, dt), reference(t, dt), "t {t}, dt {dt}");
+                let grid = k as f64 * dt;
+                assert_eq!(emission_step(grid, dt), reference(grid, dt), "grid {grid}, dt {dt}");
+            }
+            t += 0.0137 * ((k % 7) as f64 + 0.5);
+        }
+        assert_eq!(emission_step(-1.0, 0.1), 0);
+        assert_eq!(emission_step(0.0, 0.1), 0);
     }
 
     #[test]
