@@ -1046,7 +1046,7 @@ impl Worker {
                     }
                     // Plasticity sees the spike when it arrives: at the end of step n + d.
                     if let Some(plastic) = &mut proj.plastic {
-                        plastic.queue(n + proj.delay_steps, s);
+                        plastic.queue(n + proj.delay_steps, s, lo..hi);
                     }
                     self.events += (hi - lo) as u64;
                     csr.add_row(lo, hi, lane);

@@ -301,8 +301,9 @@ pub(crate) struct Plastic {
     post_now: Vec<[f64; 2]>,
     /// The runs of synapses of the event being processed (reused per event).
     runs_now: Vec<Run>,
-    /// Presynaptic spikes (source indices) by arrival step slot.
-    pending: Vec<Vec<u32>>,
+    /// Presynaptic spikes by arrival step slot, each as its source's row (found at delivery,
+    /// so that the arrival does not read the row pointers again).
+    pending: Vec<Vec<Run>>,
     comp: usize,
     /// Co-activity: the register slot of the target compartment in the block, if any.
     register: Option<usize>,
@@ -556,10 +557,11 @@ impl Plastic {
         self.structural.map(|(sp, _)| sp.spine.size(w))
     }
 
-    /// Queue source `s`'s spike of step `n` for its arrival at the end of step `n + delay`.
-    pub(crate) fn queue(&mut self, arrival_step: u64, s: u32) {
+    /// Queue source `s`'s spike, whose synapses are CSR positions `row`, for its arrival at the
+    /// end of step `arrival_step`.
+    pub(crate) fn queue(&mut self, arrival_step: u64, s: u32, row: std::ops::Range<usize>) {
         let slots = self.pending.len() as u64;
-        self.pending[(arrival_step % slots) as usize].push(s);
+        self.pending[(arrival_step % slots) as usize].push(Run::of(s as usize, row));
     }
 
     /// Process the arrivals, bAPs and ticks at the end of step `m` (time `t_ms`).
@@ -590,8 +592,8 @@ impl Plastic {
         let slots = self.pending.len() as u64;
         let slot = (m % slots) as usize;
         let mut pending = std::mem::take(&mut self.pending[slot]);
-        for &s in &pending {
-            self.on_pre(s as usize, t_ms, csr, block, modulators);
+        for &run in &pending {
+            self.on_pre(run, t_ms, csr, block, modulators);
         }
         pending.clear();
         self.pending[slot] = pending;
@@ -767,13 +769,13 @@ impl Plastic {
 
     fn on_pre(
         &mut self,
-        s: usize,
+        run: Run,
         t_ms: f64,
         csr: &mut Csr,
         block: &mut NeuronBlock,
         modulators: &[Modulator],
     ) {
-        let row = csr.row_ptr[s] as usize..csr.row_ptr[s + 1] as usize;
+        let (s, row) = (run.source as usize, run.range());
         // Co-activity first: the register sees the row's synapses in order, as its counts are
         // the same whether or not the rules run in between (they do not touch it).
         let mut coactive = std::mem::take(&mut self.coactive_now);
@@ -793,7 +795,7 @@ impl Plastic {
                 )
             }));
         }
-        let runs = [Run::of(s, row)];
+        let runs = [run];
         for j in 0..self.rules.len() {
             let args = (Post::Sample, 0.0, &coactive[..]);
             self.run(j, Event::Pre, &runs, args, t_ms, csr, block, modulators);

@@ -329,7 +329,11 @@ mod tests {
             for dt in [0.1, 0.025, 1.0] {
                 assert_eq!(emission_step(t, dt), reference(t, dt), "t {t}, dt {dt}");
                 let grid = k as f64 * dt;
-                assert_eq!(emission_step(grid, dt), reference(grid, dt), "grid {grid}, dt {dt}");
+                assert_eq!(
+                    emission_step(grid, dt),
+                    reference(grid, dt),
+                    "grid {grid}, dt {dt}"
+                );
             }
             t += 0.0137 * ((k % 7) as f64 + 0.5);
         }

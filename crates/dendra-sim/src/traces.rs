@@ -22,6 +22,10 @@ const EPOCH_TAUS: f64 = 16.0;
 /// Longest epoch (steps), for very slow or infinite time constants.
 const MAX_EPOCH_STEPS: u64 = 1 << 20;
 
+/// Steps between exact evaluations of the per-step factors (which are otherwise advanced by
+/// one multiplication per step): the recurrence's rounding error stays below this many ulps.
+const REANCHOR_STEPS: u64 = 256;
+
 /// Scaled values below this are set to 0 at an epoch boundary: the trace has decayed by more
 /// than `e^-500` from anything representable, and subnormal numbers would slow the arithmetic.
 const FLUSH_BELOW: f64 = 1e-250;
@@ -46,6 +50,10 @@ pub(crate) struct TraceSet {
     epoch_decay: [f64; 2],
     /// Per declared trace: `[t, g(t), 1 / g(t)]` at the latest time asked for.
     factors: [Cell<[f64; 3]>; 2],
+    /// Per declared trace: `exp(-dt/τ)` and `exp(dt/τ)`, which advance `g` and `1/g` by a step.
+    step_factors: [[f64; 2]; 2],
+    /// The step whose factors [`TraceSet::start_step`] last set.
+    last_step: u64,
 }
 
 impl TraceSet {
@@ -77,15 +85,42 @@ impl TraceSet {
             epoch_start: 0,
             epoch_decay: tau_ms.map(|tau| (-epoch_ms / tau).exp()),
             factors: std::array::from_fn(|_| Cell::new(STALE)),
+            step_factors: tau_ms.map(|tau| [(-dt_ms / tau).exp(), (dt_ms / tau).exp()]),
+            last_step: u64::MAX,
         }
     }
 
-    /// Events of step `step` follow: start the epochs that began since the last call (call it
-    /// before any sample or bump at the step's time, for every step in order).
+    /// Events of step `step` follow: start the epochs that began since the last call, and set
+    /// the factors of the step's time (call it before any sample or bump at the step's time,
+    /// for every step in order). Within an epoch the factors of consecutive steps follow from
+    /// each other by one multiplication, evaluated exactly at the epoch's start and every
+    /// [`REANCHOR_STEPS`] steps; the `exp` and the division this saves were most of the cost of
+    /// a step's first sample.
     pub(crate) fn start_step(&mut self, step: u64) {
         if self.declared == 0 {
             return;
         }
+        let epoch = self.epoch_start;
+        self.start_epochs(step);
+        let since = step - self.epoch_start;
+        let t_ms = step as f64 * self.dt_ms;
+        let follows = step == self.last_step.wrapping_add(1) && self.epoch_start == epoch;
+        for k in 0..self.declared {
+            let f = self.factors[k].get();
+            // The recurrence needs the factors of the step before (a sample at another time
+            // may have replaced them).
+            if follows && !since.is_multiple_of(REANCHOR_STEPS) && f[0] == (step - 1) as f64 * self.dt_ms {
+                let [down, up] = self.step_factors[k];
+                self.factors[k].set([t_ms, f[1] * down, f[2] * up]);
+            } else {
+                self.new_factor(k, t_ms);
+            }
+        }
+        self.last_step = step;
+    }
+
+    /// Start the epochs that began by step `step`.
+    fn start_epochs(&mut self, step: u64) {
         while step >= self.epoch_start + self.epoch_steps {
             for values in self.scaled.chunks_exact_mut(self.declared) {
                 for (v, d) in values.iter_mut().zip(&self.epoch_decay) {
