@@ -69,7 +69,8 @@ fn coactivity(c: &mut Criterion) {
             key,
         })
         .collect();
-    let mut register = CoactivityRegister::place(1, placements, false);
+    // Placed for the rule's reach, as the engine places it.
+    let mut register = CoactivityRegister::place(1, placements, false, Some(near.reach));
     let mut k = 0u32;
     let mut w = 0.5;
     c.bench_function("rule/local_coactivity/count_and_on_pre", |b| {

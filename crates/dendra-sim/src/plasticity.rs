@@ -31,6 +31,7 @@ use rand::RngExt;
 use crate::connect::Csr;
 use crate::indices::Indices;
 use crate::neurons::NeuronBlock;
+static NOREG: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
 use crate::traces::{TraceSet, TraceView};
 
 /// What an event brings to one synapse besides its compartment's state: the traces of its
@@ -541,6 +542,12 @@ impl Plastic {
             + std::mem::size_of::<[f64; 2]>() * self.post_now.capacity()
     }
 
+    /// The reach (in position codes) of this projection's co-activity queries, if they count
+    /// anything (a non-empty window).
+    pub(crate) fn counting_reach(&self) -> Option<u32> {
+        (self.neighbourhood.window_steps > 0).then_some(self.neighbourhood.reach)
+    }
+
     /// The structural plasticity of these synapses, if any.
     pub(crate) fn structural(&self) -> Option<&StructuralParams> {
         self.structural.as_ref().map(|(sp, _)| sp)
@@ -780,7 +787,10 @@ impl Plastic {
         // the same whether or not the rules run in between (they do not touch it).
         let mut coactive = std::mem::take(&mut self.coactive_now);
         coactive.clear();
-        if let Some(slot) = self.register {
+        if let Some(slot) = self
+            .register
+            .filter(|_| !*NOREG.get_or_init(|| std::env::var_os("NOREG").is_some()))
+        {
             let now = Stamp::of_step(self.now_step);
             let register = block.register(slot);
             coactive.extend(row.clone().map(|k| {

@@ -13,11 +13,17 @@
 //! (contiguous, as positions are sorted), and counts the active ones among them. A synapse
 //! counts once however often it spiked, because it has one entry. The cost of a query is the
 //! neighbours within the radius, with no search, independent of the input rate and the window.
-//! The memory is 10 bytes per synapse (position 2, stamp 4, the index of its entry 4) and 4
-//! per branch (and 16 entries of padding at either end of a register, so that every entry has
-//! its windows), plus 4 per synapse where entries can move
+//! Where every query that counts uses one radius and entries never move (the usual case: one
+//! co-activity rule on the compartment, no formation of synapses), the register is placed for
+//! that radius: each synapse keeps how many entries of its branch lie within reach below and
+//! above its own (a byte each), so a query reads only stamps (the masks of its fixed windows
+//! follow from the two counts) and the positions are not kept.
+//! The memory is 10 bytes per synapse (position or the two counts 2, stamp 4, the index of its
+//! entry 4) and 4 per branch (and 16 entries of padding at either end of a register, so that
+//! every entry has its windows), plus 4 per synapse where entries can move
 //! ([`CoactivityRegister::relocate`], for synapses formed at new positions), which must know
-//! whose entry each one is.
+//! whose entry each one is, and 2 where a register placed for one radius keeps positions too
+//! (a synapse with more than 254 neighbours on one side).
 //!
 //! Ages are differences of stamps (wrapping), so a stamp must never grow 2^32 steps old:
 //! [`CoactivityRegister::refresh`], called at least once every [`REFRESH_STEPS`] steps, caps
@@ -118,6 +124,11 @@ pub struct CoactivityRegister {
     entry: Vec<u32>,
     /// The key of each entry, parallel to `position`; kept only where entries can move.
     key: Vec<u32>,
+    /// The reach the register was placed for, if any (see [`CoactivityRegister::place`]).
+    fixed_reach: Option<u16>,
+    /// With a fixed reach, per key: how many entries of the synapse's branch lie within reach
+    /// below its own entry and above it (`u8::MAX`: too many to count this way).
+    within: Vec<[u8; 2]>,
 }
 
 impl CoactivityRegister {
@@ -129,7 +140,12 @@ impl CoactivityRegister {
     /// # Panics
     /// If a key is missing or repeated, a branch index is `branches` or more, or there are more
     /// than [`MAX_SYNAPSES`].
-    pub fn place(branches: usize, mut placements: Vec<Placement>, movable: bool) -> Self {
+    ///
+    /// `reach`: where every query that counts (with a non-empty window) will ask for this
+    /// reach, the register counts each synapse's neighbours within it now, and keeps no
+    /// positions unless it is `movable` (or a synapse has more than 254 neighbours on one
+    /// side); a query for another reach then panics.
+    pub fn place(branches: usize, mut placements: Vec<Placement>, movable: bool, reach: Option<u32>) -> Self {
         placements.sort_unstable();
         let n = placements.len();
         assert!(
@@ -152,7 +168,7 @@ impl CoactivityRegister {
         for b in 0..branches {
             start[b + 1] += start[b] - PAD as u32;
         }
-        CoactivityRegister {
+        let mut register = CoactivityRegister {
             start,
             position: padded(0, placements.iter().map(|p| p.position)),
             last: vec![0u32.wrapping_sub(LONG_AGO); n + 2 * PAD],
@@ -162,6 +178,45 @@ impl CoactivityRegister {
             } else {
                 Vec::new()
             },
+            fixed_reach: None,
+            within: Vec::new(),
+        };
+        if let Some(reach) = reach
+            && !movable
+        {
+            register.count_within(&placements, reach_code(reach));
+        }
+        register
+    }
+
+    /// Count, for every synapse of `placements` (sorted as the entries), the entries of its
+    /// branch within `reach` below and above its own (two passes over each branch).
+    fn count_within(&mut self, placements: &[Placement], reach: u16) {
+        let mut within = vec![[0u8; 2]; placements.len()];
+        let mut saturated = false;
+        for b in 0..self.start.len() - 1 {
+            let (first, end) = (self.start[b] as usize - PAD, self.start[b + 1] as usize - PAD);
+            let branch = &placements[first..end];
+            let (mut lo, mut hi) = (0, 0);
+            for (j, p) in branch.iter().enumerate() {
+                let (below, above) = (p.position.saturating_sub(reach), p.position.saturating_add(reach));
+                while branch[lo].position < below {
+                    lo += 1;
+                }
+                hi = hi.max(j + 1);
+                while hi < branch.len() && branch[hi].position <= above {
+                    hi += 1;
+                }
+                let count = |n: usize| u8::try_from(n).unwrap_or(u8::MAX);
+                let pair = [count(j - lo), count(hi - j - 1)];
+                saturated |= pair.contains(&u8::MAX);
+                within[p.key as usize] = pair;
+            }
+        }
+        self.fixed_reach = Some(reach);
+        self.within = within;
+        if !saturated {
+            self.position = Vec::new();
         }
     }
 
@@ -169,28 +224,87 @@ impl CoactivityRegister {
     /// younger than the window, then record this spike of it, stamped `now`. Each neighbour
     /// counts once however often it spiked.
     ///
-    /// Where the entry 16 places below the synapse's own and the one 16 places above lie out of
-    /// reach (or off the branch), every neighbour lies between them: the 16 entries on either
+    /// Where the register was placed for the query's reach, the synapse's counts of neighbours
+    /// below and above give the masks of the fixed windows described next (or the stretch of
+    /// stamps to sum, where they reach further), and no position is read.
+    ///
+    /// Otherwise: where the entry 16 places below the synapse's own and the one 16 places above
+    /// lie out of reach (or off the branch), every neighbour lies between them: the 16 entries on either
     /// side are counted without a branch, those of other branches masked by index. Otherwise
     /// the entries within reach, contiguous as positions are sorted, are found by one pass
     /// downwards and one upwards from the synapse's own entry over their positions, a block at
     /// a time, and one pass over their stamps counts the active ones (the synapse's own, if
     /// active, then taken off).
+    ///
+    /// # Panics
+    /// If the register was placed for another reach and keeps no positions.
     pub fn count_and_record(&mut self, now: Stamp, branch: usize, key: u32, near: &Neighbourhood) -> u32 {
         let now = now.0;
         let own = self.entry[key as usize] as usize;
+        let window = near.window_steps;
+        let active = if window == 0 {
+            // Nothing is younger than 0 steps.
+            0
+        } else if self.fixed_reach == Some(reach_code(near.reach))
+            && let [n_lo, n_hi] = self.within[key as usize]
+            && n_lo < u8::MAX
+            && n_hi < u8::MAX
+        {
+            self.count_within_reach(own, (usize::from(n_lo), usize::from(n_hi)), now, window)
+        } else {
+            assert!(
+                !self.position.is_empty(),
+                "a register placed for reach {:?} was asked for reach {}",
+                self.fixed_reach,
+                near.reach
+            );
+            self.count_by_position(own, branch, near, now)
+        };
+        self.last[own] = now;
+        active
+    }
+
+    /// The active entries among the `n_lo` below `own` and the `n_hi` above it.
+    #[inline(always)]
+    fn count_within_reach(&self, own: usize, (n_lo, n_hi): (usize, usize), now: u32, window: u32) -> u32 {
+        if n_lo <= PAD && n_hi <= PAD {
+            // Fixed windows, branch-free: the last `n_lo` lanes below, the first `n_hi` above.
+            let (last_lo, last_hi) = (run_of(&self.last, own - PAD), run_of(&self.last, own + 1));
+            let (on_lo, on_hi) = (run_of(&ONES_AFTER, n_lo), run_of(&ONES_BEFORE, PAD - n_hi));
+            let mut n = 0u8;
+            for t in 0..PAD {
+                n += on_lo[t] & u8::from(now.wrapping_sub(last_lo[t]) < window);
+            }
+            for t in 0..PAD {
+                n += on_hi[t] & u8::from(now.wrapping_sub(last_hi[t]) < window);
+            }
+            u32::from(n)
+        } else {
+            let active = self.last[own - n_lo..own + n_hi + 1]
+                .iter()
+                .map(|&l| u32::from(now.wrapping_sub(l) < window))
+                .sum::<u32>();
+            active - u32::from(now.wrapping_sub(self.last[own]) < window)
+        }
+    }
+
+    /// The active entries of `branch` within reach of `own`, found over the positions.
+    #[inline(always)]
+    fn count_by_position(&self, own: usize, branch: usize, near: &Neighbourhood, now: u32) -> u32 {
         let (first, end) = (self.start[branch] as usize, self.start[branch + 1] as usize);
-        debug_assert!((first..end).contains(&own), "key {key} is not on branch {branch}");
+        debug_assert!(
+            (first..end).contains(&own),
+            "entry {own} is not on branch {branch}"
+        );
         let x = self.position[own];
-        // Codes are at most u16::MAX, so a reach beyond it holds them all.
-        let reach = near.reach.min(u32::from(u16::MAX)) as u16;
+        let reach = reach_code(near.reach);
         let (below, above) = (x.saturating_sub(reach), x.saturating_add(reach));
         let window = near.window_steps;
         // The padding keeps `PAD` entries on either side of every entry.
         let (lo_edge, hi_edge) = (own - PAD, own + PAD);
         let fits = (lo_edge < first || self.position[lo_edge] < below)
             && (hi_edge >= end || self.position[hi_edge] > above);
-        let active = if fits {
+        if fits {
             // Every entry within reach lies among the `PAD` on either side: count over those
             // fixed windows, branch-free, masking entries of other branches by index.
             let skip_lo = first.saturating_sub(lo_edge);
@@ -221,9 +335,7 @@ impl CoactivityRegister {
                 .map(|&l| u32::from(now.wrapping_sub(l) < window))
                 .sum::<u32>();
             active - u32::from(now.wrapping_sub(self.last[own]) < window)
-        };
-        self.last[own] = now;
-        active
+        }
     }
 
     /// Cap every age at 2^31 steps as of `now`, so that no stamp wraps: call at least once every
@@ -282,7 +394,7 @@ impl CoactivityRegister {
 
     /// Synapses held.
     pub fn len(&self) -> usize {
-        self.position.len().saturating_sub(2 * PAD)
+        self.last.len().saturating_sub(2 * PAD)
     }
 
     /// Whether no synapse is held.
@@ -292,9 +404,15 @@ impl CoactivityRegister {
 
     /// Bytes of heap held.
     pub fn heap_bytes(&self) -> usize {
-        2 * self.position.capacity()
+        2 * (self.position.capacity() + self.within.capacity())
             + 4 * (self.start.capacity() + self.last.capacity() + self.entry.capacity() + self.key.capacity())
     }
+}
+
+/// A reach as a difference of position codes: codes are at most `u16::MAX`, so a reach beyond
+/// it holds them all.
+fn reach_code(reach: u32) -> u16 {
+    reach.min(u32::from(u16::MAX)) as u16
 }
 
 /// `body` with `PAD` copies of `fill` before and after it.
@@ -362,6 +480,11 @@ mod tests {
 
     /// A register of one branch whose synapse `key` sits at `x[key]` µm.
     fn branch(x: &[u16], movable: bool) -> CoactivityRegister {
+        branch_for(x, movable, None)
+    }
+
+    /// [`branch`], placed for queries of `reach` (position codes) if given.
+    fn branch_for(x: &[u16], movable: bool, reach: Option<u32>) -> CoactivityRegister {
         let placements = x
             .iter()
             .enumerate()
@@ -371,7 +494,7 @@ mod tests {
                 key: key as u32,
             })
             .collect();
-        CoactivityRegister::place(1, placements, movable)
+        CoactivityRegister::place(1, placements, movable, reach)
     }
 
     /// A query of synapse `key` on branch `b` at `t_ms` (a whole number of 0.1 ms steps).
@@ -415,20 +538,35 @@ mod tests {
     #[test]
     fn other_branches_are_not_neighbours() {
         // Keys 0-2 on branch 1, 3-5 on branch 0, 6 on branch 2, all within 2 µm.
-        let placements = (0..7)
-            .map(|key| Placement {
-                branch: [1, 1, 1, 0, 0, 0, 2][key as usize],
-                position: 40 + (key % 3) as u16,
-                key,
-            })
-            .collect();
-        let mut reg = CoactivityRegister::place(3, placements, false);
-        assert_eq!(at(&mut reg, 0.0, 1, 0, &SPEC), 0);
-        assert_eq!(at(&mut reg, 0.1, 0, 3, &SPEC), 0, "synapse 0 is on branch 1");
-        assert_eq!(at(&mut reg, 0.2, 1, 2, &SPEC), 1);
-        assert_eq!(at(&mut reg, 0.3, 0, 5, &SPEC), 1);
-        assert_eq!(at(&mut reg, 0.4, 2, 6, &SPEC), 0);
-        assert_eq!(at(&mut reg, 0.5, 1, 1, &SPEC), 2);
+        // Placed for any reach, and for the queries' own.
+        for reach in [None, Some(SPEC.neighbourhood(DT_MS, &MICRONS).reach)] {
+            let placements = (0..7)
+                .map(|key| Placement {
+                    branch: [1, 1, 1, 0, 0, 0, 2][key as usize],
+                    position: 40 + (key % 3) as u16,
+                    key,
+                })
+                .collect();
+            let mut reg = CoactivityRegister::place(3, placements, false, reach);
+            assert_eq!(at(&mut reg, 0.0, 1, 0, &SPEC), 0);
+            assert_eq!(at(&mut reg, 0.1, 0, 3, &SPEC), 0, "synapse 0 is on branch 1");
+            assert_eq!(at(&mut reg, 0.2, 1, 2, &SPEC), 1);
+            assert_eq!(at(&mut reg, 0.3, 0, 5, &SPEC), 1);
+            assert_eq!(at(&mut reg, 0.4, 2, 6, &SPEC), 0);
+            assert_eq!(at(&mut reg, 0.5, 1, 1, &SPEC), 2);
+        }
+    }
+
+    #[test]
+    #[should_panic(expected = "was asked for reach")]
+    fn a_register_placed_for_one_reach_refuses_another() {
+        let mut reg = branch_for(&[10, 20, 30], false, Some(10));
+        at(&mut reg, 0.0, 0, 1, &SPEC);
+        let wider = CoactivitySpec {
+            radius_um: 11.0,
+            ..SPEC
+        };
+        at(&mut reg, 1.0, 0, 1, &wider);
     }
 
     #[test]
@@ -452,7 +590,7 @@ mod tests {
                 key: j.min(1),
             })
             .collect();
-        CoactivityRegister::place(1, placements, false);
+        CoactivityRegister::place(1, placements, false, None);
     }
 
     /// The count from first principles: distinct other keys on the branch within the radius
@@ -513,9 +651,27 @@ mod tests {
                 .wrapping_add(1_442_695_040_888_963_407);
             (state >> 33) as f64 / (1u64 << 31) as f64
         };
-        for round in 0..=radii.len() {
+        // Each single radius also on a register placed for it (where synapses do not move).
+        let rounds = (0..=radii.len()).flat_map(|r| [(r, false), (r, !moving && r < radii.len())]);
+        for (round, fixed) in rounds
+            .filter(|&(r, fixed)| !fixed || r < radii.len())
+            .collect::<Vec<_>>()
+        {
             let mut place: Vec<u16> = (0..keys).map(&x).collect();
-            let mut reg = branch(&place, moving);
+            let reach = fixed.then(|| {
+                let spec = CoactivitySpec {
+                    radius_um: radii[round],
+                    window_ms: 50.0,
+                };
+                spec.neighbourhood(DT_MS, &MICRONS).reach
+            });
+            let mut reg = branch_for(&place, moving, reach);
+            let saturated = reg.within.iter().flatten().any(|&c| c == u8::MAX);
+            assert_eq!(
+                reg.position.is_empty(),
+                fixed && !saturated,
+                "positions dropped where placed for a reach, unless a count saturates"
+            );
             let mut events = Vec::new();
             // Steps start just before the stamps wrap, so the walk crosses it.
             let mut now = (1u64 << 32) - 6000;
@@ -544,11 +700,14 @@ mod tests {
                 assert_eq!(
                     reg.count_and_record(Stamp::of_step(now), 0, key, &near),
                     expected,
-                    "r {radius_um}, step {now}"
+                    "r {radius_um}, step {now}, fixed {fixed}"
                 );
                 events.push((now, x, key));
             }
             assert_eq!(reg.len(), keys as usize);
+            if fixed {
+                continue;
+            }
             // Entries stay sorted by position, each key finding its own.
             assert!(
                 reg.position[PAD..PAD + reg.len()]
