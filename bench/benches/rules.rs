@@ -8,7 +8,9 @@
 use std::hint::black_box;
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use dendra_rules::rules::{CoactivityRegister, LocalCoactivity, PairStdp, Placement, RewardModulated};
+use dendra_rules::rules::{
+    CoactivityRegister, LocalCoactivity, PairStdp, Placement, Queries, RewardModulated,
+};
 use dendra_rules::{LocalSignals, Modulator, ModulatorParams, PositionScale, Rule};
 
 /// Signals at the end of `step` (0.1 ms steps).
@@ -69,8 +71,12 @@ fn coactivity(c: &mut Criterion) {
             key,
         })
         .collect();
-    // Placed for the rule's reach, as the engine places it.
-    let mut register = CoactivityRegister::place(1, placements, false, Some(near.reach));
+    // Placed for the rule's reach and window, as the engine places it.
+    let queries = Queries {
+        reach: Some(near.reach),
+        longest_window_steps: near.window_steps,
+    };
+    let mut register = CoactivityRegister::place(1, placements, false, queries);
     let mut k = 0u32;
     let mut w = 0.5;
     c.bench_function("rule/local_coactivity/count_and_on_pre", |b| {

@@ -62,11 +62,12 @@ fn every_compartment_rule_acts_and_threads_agree() {
 /// fit a u16 index) and a weight (4); pair STDP (basal) and the reward-gated rule (apical) have
 /// postsynaptic events and so a reverse index (a u16 source per synapse, and 4 bytes per
 /// neuron); the reward-gated state is 12 bytes; the co-activity rule (distal) reads positions
-/// (a 2-byte code) and keeps a 10-byte register entry per synapse (the counts of its
+/// (a 2-byte code) and keeps an 8-byte register entry per synapse (the counts of its
 /// neighbours within reach below and above, the register being placed for the rule's radius,
-/// its stamp and the index of its entry; positions elsewhere are drawn again when listed, not
-/// stored) and the 4-byte start of each neuron's branch in the register (and its end), and 32
-/// stamps of padding around the register; the row pointers add 4 bytes per source
+/// a 16-bit stamp, as the 50 ms window is short, and the index of its entry; positions
+/// elsewhere are drawn again when listed, not stored) and the 4-byte start of each neuron's
+/// branch in the register (and its end), and 32 stamps of padding around the register; the
+/// row pointers add 4 bytes per source
 /// and projection. Traces are kept per neuron: one presynaptic trace (8 bytes) per input for
 /// each of the two STDP-like rules, one postsynaptic trace per neuron and rule, the bAP
 /// strength arriving now (8 bytes per neuron and projection), and for the reward-gated rule's
@@ -78,8 +79,8 @@ fn storage_per_synapse_matches_the_layout() {
     let sim = simulation(&net, &RunOptions::default()).unwrap();
     let stats = sim.stats();
     assert_eq!(stats.synapses, 30_000);
-    let per_synapse = 3 * 6 + 2 * 2 + 12 + 2 + 10;
-    let register = 4.0 * 101.0 + 32.0 * 4.0;
+    let per_synapse = 3 * 6 + 2 * 2 + 12 + 2 + 8;
+    let register = 4.0 * 101.0 + 32.0 * 2.0;
     let expected = f64::from(per_synapse) * 10_000.0 + 3.0 * 4.0 * 1001.0 + 2.0 * 4.0 * 101.0 + register;
     assert_eq!(stats.synapse_bytes as f64, expected);
     let clock = 8.0 * (5000.0 + 1.0);

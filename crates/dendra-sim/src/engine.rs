@@ -23,7 +23,7 @@ use std::time::Instant;
 use dendra_core::Clock;
 use dendra_model::{NetworkDesc, NeuronTemplate, PopulationKind, ProjectionDesc, WeightDist};
 use dendra_rules::Modulator;
-use dendra_rules::rules::{CoactivityRegister, MAX_SYNAPSES, Placement};
+use dendra_rules::rules::{CoactivityRegister, MAX_SYNAPSES, Neighbourhood, Placement, Queries};
 
 use crate::barrier::SpinBarrier;
 use crate::connect::{Csr, ProjectionPlan};
@@ -883,7 +883,8 @@ fn selected_synapses(csr: &Csr, first: u32, pairs: &[(u32, u32)]) -> Vec<usize> 
 /// Place every synapse onto a co-activity register in it, all projections onto its compartment
 /// together (each local neuron's branch holds the synapses onto it), so that the register
 /// needs no search and no allocation in the run, and its memory is known at build. Where the
-/// projections that count co-activity there agree on the reach, the register is placed for it.
+/// projections that count co-activity there agree on the reach, the register is placed for it,
+/// and its stamps are as narrow as their longest window allows.
 /// `next_key` holds the number of keys of each (target population, slot), `registered` each
 /// projection onto one (see where it is filled).
 fn place_registers(
@@ -895,11 +896,11 @@ fn place_registers(
     for &((pop, slot), keys) in next_key {
         let mut placements = Vec::with_capacity(keys as usize);
         let mut movable = false;
-        let mut reaches = Vec::new();
+        let mut queries = Vec::new();
         for &(_, _, base, k, formation) in registered.iter().filter(|r| (r.0, r.1) == (pop, slot)) {
             let csr = &projections[k].csr;
             movable |= formation;
-            reaches.extend(projections[k].plastic.as_ref().and_then(Plastic::counting_reach));
+            queries.extend(projections[k].plastic.as_ref().and_then(Plastic::counting_query));
             placements.extend((0..csr.len()).map(|j| Placement {
                 branch: csr.target.get(j),
                 position: csr.position.get(j).copied().unwrap_or(0),
@@ -907,11 +908,14 @@ fn place_registers(
             }));
         }
         if let Block::Neurons(target) = &mut blocks[pop] {
-            let reach = reaches
-                .first()
-                .copied()
-                .filter(|r| reaches.iter().all(|x| x == r));
-            *target.register(slot) = CoactivityRegister::place(target.n, placements, movable, reach);
+            let asked = Queries {
+                reach: queries
+                    .first()
+                    .map(|q: &Neighbourhood| q.reach)
+                    .filter(|&r| queries.iter().all(|q| q.reach == r)),
+                longest_window_steps: queries.iter().map(|q| q.window_steps).max().unwrap_or(0),
+            };
+            *target.register(slot) = CoactivityRegister::place(target.n, placements, movable, asked);
         }
     }
 }

@@ -542,10 +542,9 @@ impl Plastic {
             + std::mem::size_of::<[f64; 2]>() * self.post_now.capacity()
     }
 
-    /// The reach (in position codes) of this projection's co-activity queries, if they count
-    /// anything (a non-empty window).
-    pub(crate) fn counting_reach(&self) -> Option<u32> {
-        (self.neighbourhood.window_steps > 0).then_some(self.neighbourhood.reach)
+    /// This projection's co-activity query, if it counts anything (a non-empty window).
+    pub(crate) fn counting_query(&self) -> Option<Neighbourhood> {
+        (self.neighbourhood.window_steps > 0).then_some(self.neighbourhood)
     }
 
     /// The structural plasticity of these synapses, if any.

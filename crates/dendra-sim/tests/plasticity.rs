@@ -853,13 +853,13 @@ fn positions_drawn_again_equal_stored_ones() {
         let (drawn, bytes_drawn) = listed(false, threads);
         assert_eq!(drawn, stored, "{threads} threads");
         if threads == 1 {
-            // Per basal synapse: a 2-byte position code, a 10-byte register entry (its counts
-            // of neighbours within reach below and above, stamp, the index of its entry; the
-            // register is placed for the rule's radius and keeps no positions) and, with two
-            // rules on the compartment, two 4-byte weight components; per neuron, the 4-byte
-            // start of its branch in the register, and one for the end; 32 stamps of padding
-            // around the register.
-            assert_eq!(bytes_stored - bytes_drawn, 20 * 7 * 30 + 4 * (7 + 1) + 32 * 4);
+            // Per basal synapse: a 2-byte position code, an 8-byte register entry (its counts
+            // of neighbours within reach below and above, a 16-bit stamp, the index of its
+            // entry; the register is placed for the rule's radius and 50 ms window and keeps no
+            // positions) and, with two rules on the compartment, two 4-byte weight components;
+            // per neuron, the 4-byte start of its branch in the register, and one for the end;
+            // 32 stamps of padding around the register.
+            assert_eq!(bytes_stored - bytes_drawn, 18 * 7 * 30 + 4 * (7 + 1) + 32 * 2);
         }
     }
 }

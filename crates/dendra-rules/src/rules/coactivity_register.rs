@@ -25,10 +25,12 @@
 //! whose entry each one is, and 2 where a register placed for one radius keeps positions too
 //! (a synapse with more than 254 neighbours on one side).
 //!
-//! Ages are differences of stamps (wrapping), so a stamp must never grow 2^32 steps old:
-//! [`CoactivityRegister::refresh`], called at least once every [`REFRESH_STEPS`] steps, caps
-//! every age at 2^31 steps, which reads as "not active" for any window (windows are capped at
-//! 2^31 steps, about 2.5 days at 0.1 ms, and count only younger ages).
+//! Stamps take 16 bits where every window the register serves is at most 2^15 steps (3.3 s at
+//! 0.1 ms; a query reads half the bytes), else 32. Ages are differences of stamps (wrapping),
+//! so a stamp must never grow 2^16 (or 2^32) steps old: [`CoactivityRegister::refresh`], called
+//! at least once every [`REFRESH_STEPS`] steps, caps every age at 2^15 (2^31) steps, which
+//! reads as "not active" for any window the register serves (windows are capped at 2^31 steps,
+//! about 2.5 days at 0.1 ms, and count only younger ages).
 
 use crate::position::{PositionScale, snap_whole};
 use crate::rule::CoactivitySpec;
@@ -38,8 +40,105 @@ use crate::signals::Stamp;
 const LONG_AGO: u32 = 1 << 31;
 
 /// How often (steps) [`CoactivityRegister::refresh`] must run at the least: ages then stay below
-/// 2^32 steps between refreshes.
-pub const REFRESH_STEPS: u64 = 1 << 30;
+/// 2^16 steps between refreshes (2^15 + 2^14).
+pub const REFRESH_STEPS: u64 = 1 << 14;
+
+/// The stamp of a synapse's last input spike, as a register keeps it: a step modulo 2^16 or
+/// 2^32 (see the module docs).
+trait StampWord: Copy + PartialOrd + std::fmt::Debug {
+    /// The age a refresh caps every older one at: no window the register serves counts it.
+    const LONG_AGO: Self;
+    /// [`StampWord::LONG_AGO`] in steps: the longest window the word serves.
+    const LONG_AGO_STEPS: u32;
+    /// The stamp of a step (its 32-bit [`Stamp`] truncated to the word).
+    fn of(stamp: u32) -> Self;
+    fn wrapping_sub(self, other: Self) -> Self;
+    /// A window of `steps` steps (at most [`StampWord::LONG_AGO_STEPS`]).
+    fn window(steps: u32) -> Self;
+}
+
+impl StampWord for u16 {
+    const LONG_AGO: u16 = 1 << 15;
+    const LONG_AGO_STEPS: u32 = 1 << 15;
+    fn of(stamp: u32) -> u16 {
+        stamp as u16
+    }
+    fn wrapping_sub(self, other: u16) -> u16 {
+        u16::wrapping_sub(self, other)
+    }
+    fn window(steps: u32) -> u16 {
+        steps as u16
+    }
+}
+
+impl StampWord for u32 {
+    const LONG_AGO: u32 = LONG_AGO;
+    const LONG_AGO_STEPS: u32 = LONG_AGO;
+    fn of(stamp: u32) -> u32 {
+        stamp
+    }
+    fn wrapping_sub(self, other: u32) -> u32 {
+        u32::wrapping_sub(self, other)
+    }
+    fn window(steps: u32) -> u32 {
+        steps
+    }
+}
+
+/// The stamps of a register's entries, in the narrowest word that serves its windows.
+#[derive(Debug, Clone)]
+enum Stamps {
+    Short(Vec<u16>),
+    Long(Vec<u32>),
+}
+
+impl Default for Stamps {
+    fn default() -> Self {
+        Stamps::Long(Vec::new())
+    }
+}
+
+impl Stamps {
+    /// `n` stamps of synapses that have not spiked, in the word for windows up to `longest`
+    /// steps.
+    fn new(n: usize, longest: u32) -> Stamps {
+        if longest <= <u16 as StampWord>::LONG_AGO_STEPS {
+            Stamps::Short(vec![0u16.wrapping_sub(<u16 as StampWord>::LONG_AGO); n])
+        } else {
+            Stamps::Long(vec![0u32.wrapping_sub(LONG_AGO); n])
+        }
+    }
+
+    fn len(&self) -> usize {
+        match self {
+            Stamps::Short(v) => v.len(),
+            Stamps::Long(v) => v.len(),
+        }
+    }
+
+    fn heap_bytes(&self) -> usize {
+        match self {
+            Stamps::Short(v) => 2 * v.capacity(),
+            Stamps::Long(v) => 4 * v.capacity(),
+        }
+    }
+
+    /// Stamp entry `j` with `stamp`, or as long ago as a refresh would at `stamp` (`silent`).
+    fn set(&mut self, j: usize, stamp: u32, silent: bool) {
+        fn put<T: StampWord>(v: &mut [T], j: usize, stamp: u32, silent: bool) {
+            let now = T::of(stamp);
+            v[j] = if silent {
+                now.wrapping_sub(T::LONG_AGO)
+            } else {
+                now
+            };
+        }
+        match self {
+            Stamps::Short(v) => put(v, j, stamp, silent),
+            Stamps::Long(v) => put(v, j, stamp, silent),
+        }
+    }
+}
 
 /// A co-activity query in the register's units: the radius as a difference of position codes
 /// and the window as the number of steps a neighbour's last spike may be old (strictly less).
@@ -98,6 +197,23 @@ static ONES_BEFORE: [u8; 2 * PAD] = {
 /// The most synapses one register holds (its entries, padding included, are counted in `u32`).
 pub const MAX_SYNAPSES: u64 = u32::MAX as u64 - 2 * PAD as u64;
 
+/// What a register will be asked (see [`CoactivityRegister::place`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Queries {
+    /// The reach (position codes) of every query that counts, if they all ask for one.
+    pub reach: Option<u32>,
+    /// The longest window of any query (steps).
+    pub longest_window_steps: u32,
+}
+
+impl Queries {
+    /// Queries of any reach and window.
+    pub const ANY: Queries = Queries {
+        reach: None,
+        longest_window_steps: LONG_AGO,
+    };
+}
+
 /// One synapse to place in a register: its branch, its position code on the branch and its key.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Placement {
@@ -117,9 +233,9 @@ pub struct CoactivityRegister {
     start: Vec<u32>,
     /// Position codes, sorted by (position, key) within each branch.
     position: Vec<u16>,
-    /// Stamp of each synapse's last input spike (one [`LONG_AGO`] before the start, for a
-    /// synapse that has not spiked), parallel to `position`.
-    last: Vec<u32>,
+    /// Stamp of each synapse's last input spike (one [`StampWord::LONG_AGO`] before the
+    /// start, for a synapse that has not spiked), parallel to `position`.
+    last: Stamps,
     /// The entry of each key.
     entry: Vec<u32>,
     /// The key of each entry, parallel to `position`; kept only where entries can move.
@@ -141,11 +257,14 @@ impl CoactivityRegister {
     /// If a key is missing or repeated, a branch index is `branches` or more, or there are more
     /// than [`MAX_SYNAPSES`].
     ///
-    /// `reach`: where every query that counts (with a non-empty window) will ask for this
-    /// reach, the register counts each synapse's neighbours within it now, and keeps no
-    /// positions unless it is `movable` (or a synapse has more than 254 neighbours on one
-    /// side); a query for another reach then panics.
-    pub fn place(branches: usize, mut placements: Vec<Placement>, movable: bool, reach: Option<u32>) -> Self {
+    ///
+    /// `queries` says what the register will be asked: where every query that counts (with a
+    /// non-empty window) asks for one reach, the register counts each synapse's neighbours
+    /// within it now and keeps no positions unless it is `movable` (or a synapse has more than
+    /// 254 neighbours on one side); its stamps take 16 bits where no window is longer than
+    /// 2^15 steps. A query for another reach (where positions are not kept) or a longer window
+    /// then panics.
+    pub fn place(branches: usize, mut placements: Vec<Placement>, movable: bool, queries: Queries) -> Self {
         placements.sort_unstable();
         let n = placements.len();
         assert!(
@@ -171,7 +290,7 @@ impl CoactivityRegister {
         let mut register = CoactivityRegister {
             start,
             position: padded(0, placements.iter().map(|p| p.position)),
-            last: vec![0u32.wrapping_sub(LONG_AGO); n + 2 * PAD],
+            last: Stamps::new(n + 2 * PAD, queries.longest_window_steps),
             entry,
             key: if movable {
                 padded(u32::MAX, placements.iter().map(|p| p.key))
@@ -181,7 +300,7 @@ impl CoactivityRegister {
             fixed_reach: None,
             within: Vec::new(),
         };
-        if let Some(reach) = reach
+        if let Some(reach) = queries.reach
             && !movable
         {
             register.count_within(&placements, reach_code(reach));
@@ -239,18 +358,45 @@ impl CoactivityRegister {
     /// # Panics
     /// If the register was placed for another reach and keeps no positions.
     pub fn count_and_record(&mut self, now: Stamp, branch: usize, key: u32, near: &Neighbourhood) -> u32 {
-        let now = now.0;
         let own = self.entry[key as usize] as usize;
-        let window = near.window_steps;
-        let active = if window == 0 {
+        let active = if near.window_steps == 0 {
             // Nothing is younger than 0 steps.
             0
-        } else if self.fixed_reach == Some(reach_code(near.reach))
+        } else {
+            match &self.last {
+                Stamps::Short(last) => self.count(last, own, branch, key, near, now.0),
+                Stamps::Long(last) => self.count(last, own, branch, key, near, now.0),
+            }
+        };
+        self.last.set(own, now.0, false);
+        active
+    }
+
+    /// The active entries of `branch` within reach of entry `own` (synapse `key`), over the
+    /// stamps `last`.
+    #[inline(always)]
+    fn count<T: StampWord>(
+        &self,
+        last: &[T],
+        own: usize,
+        branch: usize,
+        key: u32,
+        near: &Neighbourhood,
+        now: u32,
+    ) -> u32 {
+        assert!(
+            near.window_steps <= T::LONG_AGO_STEPS,
+            "a register placed for windows up to {} steps was asked for {}",
+            T::LONG_AGO_STEPS,
+            near.window_steps
+        );
+        let (now, window) = (T::of(now), T::window(near.window_steps));
+        if self.fixed_reach == Some(reach_code(near.reach))
             && let [n_lo, n_hi] = self.within[key as usize]
             && n_lo < u8::MAX
             && n_hi < u8::MAX
         {
-            self.count_within_reach(own, (usize::from(n_lo), usize::from(n_hi)), now, window)
+            count_within_reach(last, own, (usize::from(n_lo), usize::from(n_hi)), now, window)
         } else {
             assert!(
                 !self.position.is_empty(),
@@ -258,39 +404,21 @@ impl CoactivityRegister {
                 self.fixed_reach,
                 near.reach
             );
-            self.count_by_position(own, branch, near, now)
-        };
-        self.last[own] = now;
-        active
-    }
-
-    /// The active entries among the `n_lo` below `own` and the `n_hi` above it.
-    #[inline(always)]
-    fn count_within_reach(&self, own: usize, (n_lo, n_hi): (usize, usize), now: u32, window: u32) -> u32 {
-        if n_lo <= PAD && n_hi <= PAD {
-            // Fixed windows, branch-free: the last `n_lo` lanes below, the first `n_hi` above.
-            let (last_lo, last_hi) = (run_of(&self.last, own - PAD), run_of(&self.last, own + 1));
-            let (on_lo, on_hi) = (run_of(&ONES_AFTER, n_lo), run_of(&ONES_BEFORE, PAD - n_hi));
-            let mut n = 0u8;
-            for t in 0..PAD {
-                n += on_lo[t] & u8::from(now.wrapping_sub(last_lo[t]) < window);
-            }
-            for t in 0..PAD {
-                n += on_hi[t] & u8::from(now.wrapping_sub(last_hi[t]) < window);
-            }
-            u32::from(n)
-        } else {
-            let active = self.last[own - n_lo..own + n_hi + 1]
-                .iter()
-                .map(|&l| u32::from(now.wrapping_sub(l) < window))
-                .sum::<u32>();
-            active - u32::from(now.wrapping_sub(self.last[own]) < window)
+            self.count_by_position(last, own, branch, near, now, window)
         }
     }
 
     /// The active entries of `branch` within reach of `own`, found over the positions.
     #[inline(always)]
-    fn count_by_position(&self, own: usize, branch: usize, near: &Neighbourhood, now: u32) -> u32 {
+    fn count_by_position<T: StampWord>(
+        &self,
+        last: &[T],
+        own: usize,
+        branch: usize,
+        near: &Neighbourhood,
+        now: T,
+        window: T,
+    ) -> u32 {
         let (first, end) = (self.start[branch] as usize, self.start[branch + 1] as usize);
         debug_assert!(
             (first..end).contains(&own),
@@ -299,7 +427,6 @@ impl CoactivityRegister {
         let x = self.position[own];
         let reach = reach_code(near.reach);
         let (below, above) = (x.saturating_sub(reach), x.saturating_add(reach));
-        let window = near.window_steps;
         // The padding keeps `PAD` entries on either side of every entry.
         let (lo_edge, hi_edge) = (own - PAD, own + PAD);
         let fits = (lo_edge < first || self.position[lo_edge] < below)
@@ -310,7 +437,7 @@ impl CoactivityRegister {
             let skip_lo = first.saturating_sub(lo_edge);
             let keep_hi = (end - own - 1).min(PAD);
             let (pos_lo, pos_hi) = (run_of(&self.position, lo_edge), run_of(&self.position, own + 1));
-            let (last_lo, last_hi) = (run_of(&self.last, lo_edge), run_of(&self.last, own + 1));
+            let (last_lo, last_hi) = (run_of(last, lo_edge), run_of(last, own + 1));
             // Byte lanes (0 or 1) of the entries on the branch: the last `PAD - skip_lo` below,
             // the first `keep_hi` above.
             let (on_lo, on_hi) = (
@@ -330,22 +457,25 @@ impl CoactivityRegister {
         } else {
             let lo = own - trailing_at_least(&self.position[first..own], below);
             let hi = own + 1 + leading_at_most(&self.position[own + 1..end], above);
-            let active = self.last[lo..hi]
-                .iter()
-                .map(|&l| u32::from(now.wrapping_sub(l) < window))
-                .sum::<u32>();
-            active - u32::from(now.wrapping_sub(self.last[own]) < window)
+            count_active(&last[lo..hi], now, window) - count_active(&last[own..own + 1], now, window)
         }
     }
 
-    /// Cap every age at 2^31 steps as of `now`, so that no stamp wraps: call at least once every
-    /// [`REFRESH_STEPS`] steps. Counts are unchanged (no window reaches 2^31 steps).
+    /// Cap every age at 2^15 (with 32-bit stamps 2^31) steps as of `now`, so that no stamp
+    /// wraps: call at least once every [`REFRESH_STEPS`] steps. Counts are unchanged (no window
+    /// the register serves reaches the cap).
     pub fn refresh(&mut self, now: Stamp) {
-        let now = now.0;
-        for l in &mut self.last {
-            if now.wrapping_sub(*l) >= LONG_AGO {
-                *l = now.wrapping_sub(LONG_AGO);
+        fn cap<T: StampWord>(last: &mut [T], now: u32) {
+            let now = T::of(now);
+            for l in last {
+                if now.wrapping_sub(*l) >= T::LONG_AGO {
+                    *l = now.wrapping_sub(T::LONG_AGO);
+                }
             }
+        }
+        match &mut self.last {
+            Stamps::Short(last) => cap(last, now.0),
+            Stamps::Long(last) => cap(last, now.0),
         }
     }
 
@@ -353,7 +483,7 @@ impl CoactivityRegister {
     /// until it spikes again.
     pub fn silence(&mut self, key: u32, now: Stamp) {
         let own = self.entry[key as usize] as usize;
-        self.last[own] = now.0.wrapping_sub(LONG_AGO);
+        self.last.set(own, now.0, true);
     }
 
     /// Move synapse `key` of `branch` to position code `position`, as a synapse that has not
@@ -382,10 +512,13 @@ impl CoactivityRegister {
             (to..own + 1, false)
         };
         shift(&mut self.position[moved.clone()], up);
-        shift(&mut self.last[moved.clone()], up);
+        match &mut self.last {
+            Stamps::Short(last) => shift(&mut last[moved.clone()], up),
+            Stamps::Long(last) => shift(&mut last[moved.clone()], up),
+        }
         shift(&mut self.key[moved.clone()], up);
         self.position[to] = position;
-        self.last[to] = now.0.wrapping_sub(LONG_AGO);
+        self.last.set(to, now.0, true);
         self.key[to] = key;
         for j in moved {
             self.entry[self.key[j] as usize] = j as u32;
@@ -405,7 +538,8 @@ impl CoactivityRegister {
     /// Bytes of heap held.
     pub fn heap_bytes(&self) -> usize {
         2 * (self.position.capacity() + self.within.capacity())
-            + 4 * (self.start.capacity() + self.last.capacity() + self.entry.capacity() + self.key.capacity())
+            + self.last.heap_bytes()
+            + 4 * (self.start.capacity() + self.entry.capacity() + self.key.capacity())
     }
 }
 
@@ -419,6 +553,41 @@ fn reach_code(reach: u32) -> u16 {
 fn padded<T: Copy>(fill: T, body: impl Iterator<Item = T>) -> Vec<T> {
     let pad = std::iter::repeat_n(fill, PAD);
     pad.clone().chain(body).chain(pad).collect()
+}
+
+/// The active entries among the `n_lo` below `own` and the `n_hi` above it in `last`.
+#[inline(always)]
+fn count_within_reach<T: StampWord>(
+    last: &[T],
+    own: usize,
+    (n_lo, n_hi): (usize, usize),
+    now: T,
+    window: T,
+) -> u32 {
+    if n_lo <= PAD && n_hi <= PAD {
+        // Fixed windows, branch-free: the last `n_lo` lanes below, the first `n_hi` above.
+        let (last_lo, last_hi) = (run_of(last, own - PAD), run_of(last, own + 1));
+        let (on_lo, on_hi) = (run_of(&ONES_AFTER, n_lo), run_of(&ONES_BEFORE, PAD - n_hi));
+        let mut n = 0u8;
+        for t in 0..PAD {
+            n += on_lo[t] & u8::from(now.wrapping_sub(last_lo[t]) < window);
+        }
+        for t in 0..PAD {
+            n += on_hi[t] & u8::from(now.wrapping_sub(last_hi[t]) < window);
+        }
+        u32::from(n)
+    } else {
+        count_active(&last[own - n_lo..own + n_hi + 1], now, window)
+            - count_active(&last[own..own + 1], now, window)
+    }
+}
+
+/// How many of the stamps `last` are younger than `window` at `now`.
+#[inline(always)]
+fn count_active<T: StampWord>(last: &[T], now: T, window: T) -> u32 {
+    last.iter()
+        .map(|&l| u32::from(now.wrapping_sub(l) < window))
+        .sum()
 }
 
 /// The `PAD` values of `v` from `at` on.
@@ -480,11 +649,11 @@ mod tests {
 
     /// A register of one branch whose synapse `key` sits at `x[key]` µm.
     fn branch(x: &[u16], movable: bool) -> CoactivityRegister {
-        branch_for(x, movable, None)
+        branch_for(x, movable, Queries::ANY)
     }
 
-    /// [`branch`], placed for queries of `reach` (position codes) if given.
-    fn branch_for(x: &[u16], movable: bool, reach: Option<u32>) -> CoactivityRegister {
+    /// [`branch`], placed for `queries`.
+    fn branch_for(x: &[u16], movable: bool, queries: Queries) -> CoactivityRegister {
         let placements = x
             .iter()
             .enumerate()
@@ -494,7 +663,7 @@ mod tests {
                 key: key as u32,
             })
             .collect();
-        CoactivityRegister::place(1, placements, movable, reach)
+        CoactivityRegister::place(1, placements, movable, queries)
     }
 
     /// A query of synapse `key` on branch `b` at `t_ms` (a whole number of 0.1 ms steps).
@@ -538,8 +707,13 @@ mod tests {
     #[test]
     fn other_branches_are_not_neighbours() {
         // Keys 0-2 on branch 1, 3-5 on branch 0, 6 on branch 2, all within 2 µm.
-        // Placed for any reach, and for the queries' own.
-        for reach in [None, Some(SPEC.neighbourhood(DT_MS, &MICRONS).reach)] {
+        // Placed for any query, and for the queries' own reach and window.
+        let own = SPEC.neighbourhood(DT_MS, &MICRONS);
+        let fixed = Queries {
+            reach: Some(own.reach),
+            longest_window_steps: own.window_steps,
+        };
+        for queries in [Queries::ANY, fixed] {
             let placements = (0..7)
                 .map(|key| Placement {
                     branch: [1, 1, 1, 0, 0, 0, 2][key as usize],
@@ -547,7 +721,7 @@ mod tests {
                     key,
                 })
                 .collect();
-            let mut reg = CoactivityRegister::place(3, placements, false, reach);
+            let mut reg = CoactivityRegister::place(3, placements, false, queries);
             assert_eq!(at(&mut reg, 0.0, 1, 0, &SPEC), 0);
             assert_eq!(at(&mut reg, 0.1, 0, 3, &SPEC), 0, "synapse 0 is on branch 1");
             assert_eq!(at(&mut reg, 0.2, 1, 2, &SPEC), 1);
@@ -560,13 +734,32 @@ mod tests {
     #[test]
     #[should_panic(expected = "was asked for reach")]
     fn a_register_placed_for_one_reach_refuses_another() {
-        let mut reg = branch_for(&[10, 20, 30], false, Some(10));
+        let queries = Queries {
+            reach: Some(10),
+            longest_window_steps: 500,
+        };
+        let mut reg = branch_for(&[10, 20, 30], false, queries);
         at(&mut reg, 0.0, 0, 1, &SPEC);
         let wider = CoactivitySpec {
             radius_um: 11.0,
             ..SPEC
         };
         at(&mut reg, 1.0, 0, 1, &wider);
+    }
+
+    #[test]
+    #[should_panic(expected = "was asked for 40000")]
+    fn a_register_with_short_stamps_refuses_a_longer_window() {
+        let queries = Queries {
+            reach: None,
+            longest_window_steps: 500,
+        };
+        let mut reg = branch_for(&[10, 20, 30], false, queries);
+        let longer = CoactivitySpec {
+            window_ms: 4000.0,
+            ..SPEC
+        };
+        at(&mut reg, 0.0, 0, 1, &longer);
     }
 
     #[test]
@@ -590,7 +783,7 @@ mod tests {
                 key: j.min(1),
             })
             .collect();
-        CoactivityRegister::place(1, placements, false, None);
+        CoactivityRegister::place(1, placements, false, Queries::ANY);
     }
 
     /// The count from first principles: distinct other keys on the branch within the radius
@@ -658,14 +851,22 @@ mod tests {
             .collect::<Vec<_>>()
         {
             let mut place: Vec<u16> = (0..keys).map(&x).collect();
-            let reach = fixed.then(|| {
+            // Fixed: placed for the round's radius and windows up to 50 ms (16-bit stamps).
+            let queries = if fixed {
                 let spec = CoactivitySpec {
                     radius_um: radii[round],
                     window_ms: 50.0,
                 };
-                spec.neighbourhood(DT_MS, &MICRONS).reach
-            });
-            let mut reg = branch_for(&place, moving, reach);
+                let near = spec.neighbourhood(DT_MS, &MICRONS);
+                Queries {
+                    reach: Some(near.reach),
+                    longest_window_steps: near.window_steps,
+                }
+            } else {
+                Queries::ANY
+            };
+            let mut reg = branch_for(&place, moving, queries);
+            assert_eq!(matches!(reg.last, Stamps::Short(_)), fixed);
             let saturated = reg.within.iter().flatten().any(|&c| c == u8::MAX);
             assert_eq!(
                 reg.position.is_empty(),
@@ -760,5 +961,46 @@ mod tests {
         let mut stale = branch(&[30, 31, 32], false);
         stale.count_and_record(Stamp::of_step(0), 0, 0, &near);
         assert!(stale.count_and_record(Stamp::of_step((5 << 32) + 7), 0, 1, &near) >= 1);
+    }
+
+    /// The same with 16-bit stamps (windows up to 2^15 steps): silent for 5 x 2^16 steps, with
+    /// the refreshes, synapse 0 is not active; without them its stamp reads as young.
+    #[test]
+    fn refreshed_short_stamps_stay_inactive_however_long_they_were_silent() {
+        let near = CoactivitySpec {
+            radius_um: 10.0,
+            window_ms: 3276.8,
+        }
+        .neighbourhood(DT_MS, &MICRONS);
+        assert_eq!(near.window_steps, 1 << 15, "the longest window of 16-bit stamps");
+        let queries = Queries {
+            reach: None,
+            longest_window_steps: near.window_steps,
+        };
+        let mut reg = branch_for(&[30, 31, 32], false, queries);
+        assert!(matches!(reg.last, Stamps::Short(_)));
+        reg.count_and_record(Stamp::of_step(0), 0, 0, &near);
+        let mut now = 0;
+        while now < 5 << 16 {
+            now += REFRESH_STEPS;
+            reg.refresh(Stamp::of_step(now));
+        }
+        assert_eq!(reg.count_and_record(Stamp::of_step(now + 7), 0, 1, &near), 0);
+        // Counted just inside the window, not at its end (refreshed as required meanwhile).
+        reg.count_and_record(Stamp::of_step(now + 10), 0, 2, &near);
+        reg.refresh(Stamp::of_step(now + REFRESH_STEPS));
+        reg.refresh(Stamp::of_step(now + 2 * REFRESH_STEPS));
+        assert_eq!(
+            reg.count_and_record(Stamp::of_step(now + 10 + (1 << 15) - 1), 0, 1, &near),
+            1
+        );
+        assert_eq!(
+            reg.count_and_record(Stamp::of_step(now + 10 + (1 << 15) + 5), 0, 0, &near),
+            1,
+            "only 1"
+        );
+        let mut stale = branch_for(&[30, 31, 32], false, queries);
+        stale.count_and_record(Stamp::of_step(0), 0, 0, &near);
+        assert!(stale.count_and_record(Stamp::of_step((5 << 16) + 7), 0, 1, &near) >= 1);
     }
 }

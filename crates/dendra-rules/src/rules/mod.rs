@@ -18,7 +18,9 @@ pub use bap_hebbian::BapHebbian;
 pub use bcm::Bcm;
 pub use branch_specific::BranchSpecific;
 pub use clopath::{Clopath, ClopathState};
-pub use coactivity_register::{CoactivityRegister, MAX_SYNAPSES, Neighbourhood, Placement, REFRESH_STEPS};
+pub use coactivity_register::{
+    CoactivityRegister, MAX_SYNAPSES, Neighbourhood, Placement, Queries, REFRESH_STEPS,
+};
 pub use dendritic_prediction::{DendriticPrediction, PredictionState};
 pub use local_coactivity::LocalCoactivity;
 pub use oja::Oja;
