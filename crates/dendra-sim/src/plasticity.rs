@@ -31,7 +31,6 @@ use rand::RngExt;
 use crate::connect::Csr;
 use crate::indices::Indices;
 use crate::neurons::NeuronBlock;
-static NOREG: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
 use crate::traces::{TraceSet, TraceView};
 
 /// What an event brings to one synapse besides its compartment's state: the traces of its
@@ -786,10 +785,7 @@ impl Plastic {
         // the same whether or not the rules run in between (they do not touch it).
         let mut coactive = std::mem::take(&mut self.coactive_now);
         coactive.clear();
-        if let Some(slot) = self
-            .register
-            .filter(|_| !*NOREG.get_or_init(|| std::env::var_os("NOREG").is_some()))
-        {
+        if let Some(slot) = self.register {
             let now = Stamp::of_step(self.now_step);
             let register = block.register(slot);
             coactive.extend(row.clone().map(|k| {

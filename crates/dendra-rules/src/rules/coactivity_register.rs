@@ -18,8 +18,8 @@
 //! that radius: each synapse keeps how many entries of its branch lie within reach below and
 //! above its own (a byte each), so a query reads only stamps (the masks of its fixed windows
 //! follow from the two counts) and the positions are not kept.
-//! The memory is 10 bytes per synapse (position or the two counts 2, stamp 4, the index of its
-//! entry 4) and 4 per branch (and 16 entries of padding at either end of a register, so that
+//! The memory is 8 or 10 bytes per synapse (position or the two counts 2, stamp 2 or 4, see
+//! below, the index of its entry 4) and 4 per branch (and 16 entries of padding at either end of a register, so that
 //! every entry has its windows), plus 4 per synapse where entries can move
 //! ([`CoactivityRegister::relocate`], for synapses formed at new positions), which must know
 //! whose entry each one is, and 2 where a register placed for one radius keeps positions too
@@ -253,17 +253,16 @@ impl CoactivityRegister {
     /// will be [relocated](CoactivityRegister::relocate) (which keeps each entry's key, 4 bytes
     /// per synapse more).
     ///
-    /// # Panics
-    /// If a key is missing or repeated, a branch index is `branches` or more, or there are more
-    /// than [`MAX_SYNAPSES`].
-    ///
-    ///
     /// `queries` says what the register will be asked: where every query that counts (with a
     /// non-empty window) asks for one reach, the register counts each synapse's neighbours
     /// within it now and keeps no positions unless it is `movable` (or a synapse has more than
     /// 254 neighbours on one side); its stamps take 16 bits where no window is longer than
     /// 2^15 steps. A query for another reach (where positions are not kept) or a longer window
     /// then panics.
+    ///
+    /// # Panics
+    /// If a key is missing or repeated, a branch index is `branches` or more, or there are more
+    /// than [`MAX_SYNAPSES`].
     pub fn place(branches: usize, mut placements: Vec<Placement>, movable: bool, queries: Queries) -> Self {
         placements.sort_unstable();
         let n = placements.len();
@@ -309,7 +308,8 @@ impl CoactivityRegister {
     }
 
     /// Count, for every synapse of `placements` (sorted as the entries), the entries of its
-    /// branch within `reach` below and above its own (two passes over each branch).
+    /// branch within `reach` below and above its own (one pass over each branch, the edges of
+    /// the reach moving along with it).
     fn count_within(&mut self, placements: &[Placement], reach: u16) {
         let mut within = vec![[0u8; 2]; placements.len()];
         let mut saturated = false;
