@@ -437,27 +437,19 @@ impl CoactivityRegister {
             let skip_lo = first.saturating_sub(lo_edge);
             let keep_hi = (end - own - 1).min(PAD);
             let (pos_lo, pos_hi) = (run_of(&self.position, lo_edge), run_of(&self.position, own + 1));
-            let (last_lo, last_hi) = (run_of(last, lo_edge), run_of(last, own + 1));
             // Byte lanes (0 or 1) of the entries on the branch: the last `PAD - skip_lo` below,
-            // the first `keep_hi` above.
+            // the first `keep_hi` above; of those, the ones within reach.
             let (on_lo, on_hi) = (
                 run_of(&ONES_AFTER, PAD - skip_lo),
                 run_of(&ONES_BEFORE, PAD - keep_hi),
             );
-            let mut n = 0u8;
-            for t in 0..PAD {
-                let near = u8::from(pos_lo[t] >= below) & on_lo[t];
-                n += near & u8::from(now.wrapping_sub(last_lo[t]) < window);
-            }
-            for t in 0..PAD {
-                let near = u8::from(pos_hi[t] <= above) & on_hi[t];
-                n += near & u8::from(now.wrapping_sub(last_hi[t]) < window);
-            }
-            u32::from(n)
+            let near_lo = std::array::from_fn(|t| u8::from(pos_lo[t] >= below) & on_lo[t]);
+            let near_hi = std::array::from_fn(|t| u8::from(pos_hi[t] <= above) & on_hi[t]);
+            count_windows(last, own, (near_lo, near_hi), now, window)
         } else {
             let lo = own - trailing_at_least(&self.position[first..own], below);
             let hi = own + 1 + leading_at_most(&self.position[own + 1..end], above);
-            count_active(&last[lo..hi], now, window) - count_active(&last[own..own + 1], now, window)
+            count_stretch(last, lo..hi, own, now, window)
         }
     }
 
@@ -565,21 +557,45 @@ fn count_within_reach<T: StampWord>(
     window: T,
 ) -> u32 {
     if n_lo <= PAD && n_hi <= PAD {
-        // Fixed windows, branch-free: the last `n_lo` lanes below, the first `n_hi` above.
-        let (last_lo, last_hi) = (run_of(last, own - PAD), run_of(last, own + 1));
-        let (on_lo, on_hi) = (run_of(&ONES_AFTER, n_lo), run_of(&ONES_BEFORE, PAD - n_hi));
-        let mut n = 0u8;
-        for t in 0..PAD {
-            n += on_lo[t] & u8::from(now.wrapping_sub(last_lo[t]) < window);
-        }
-        for t in 0..PAD {
-            n += on_hi[t] & u8::from(now.wrapping_sub(last_hi[t]) < window);
-        }
-        u32::from(n)
+        // Fixed windows: the last `n_lo` lanes below, the first `n_hi` above.
+        let lanes = (run_of(&ONES_AFTER, n_lo), run_of(&ONES_BEFORE, PAD - n_hi));
+        count_windows(last, own, lanes, now, window)
     } else {
-        count_active(&last[own - n_lo..own + n_hi + 1], now, window)
-            - count_active(&last[own..own + 1], now, window)
+        count_stretch(last, own - n_lo..own + n_hi + 1, own, now, window)
     }
+}
+
+/// The active entries among the `PAD` below `own` and the `PAD` above it where their byte
+/// lanes `on` (below, above) are 1: branch-free, so that the compiler vectorises it.
+#[inline(always)]
+fn count_windows<T: StampWord>(
+    last: &[T],
+    own: usize,
+    (on_lo, on_hi): ([u8; PAD], [u8; PAD]),
+    now: T,
+    window: T,
+) -> u32 {
+    let (last_lo, last_hi) = (run_of(last, own - PAD), run_of(last, own + 1));
+    let mut n = 0u8;
+    for t in 0..PAD {
+        n += on_lo[t] & u8::from(now.wrapping_sub(last_lo[t]) < window);
+    }
+    for t in 0..PAD {
+        n += on_hi[t] & u8::from(now.wrapping_sub(last_hi[t]) < window);
+    }
+    u32::from(n)
+}
+
+/// The active entries of the stretch `range` of `last`, which holds `own`, other than `own`.
+#[inline(always)]
+fn count_stretch<T: StampWord>(
+    last: &[T],
+    range: std::ops::Range<usize>,
+    own: usize,
+    now: T,
+    window: T,
+) -> u32 {
+    count_active(&last[range], now, window) - count_active(&last[own..own + 1], now, window)
 }
 
 /// How many of the stamps `last` are younger than `window` at `now`.
@@ -947,20 +963,27 @@ mod tests {
         }
         .neighbourhood(DT_MS, &MICRONS);
         assert_eq!(near.window_steps, LONG_AGO, "the longest window there is");
-        let mut reg = branch(&[30, 31, 32], false);
-        reg.count_and_record(Stamp::of_step(0), 0, 0, &near);
-        // Synapse 0 stays silent for 5 x 2^32 steps; the register is refreshed as required.
+        silent_for(Queries::ANY, &near, 5 << 32);
+    }
+
+    /// Synapse 0 of a register placed for `queries` spikes at step 0 and stays silent for
+    /// `span` steps (a multiple of [`REFRESH_STEPS`]), the register refreshed as required:
+    /// synapse 1's query then finds no active neighbour. Without the refreshes, synapse 0's
+    /// stamp (and the never-spiked synapse 2's) would read as young. Returns the refreshed
+    /// register.
+    fn silent_for(queries: Queries, near: &Neighbourhood, span: u64) -> CoactivityRegister {
+        let mut reg = branch_for(&[30, 31, 32], false, queries);
+        reg.count_and_record(Stamp::of_step(0), 0, 0, near);
         let mut now = 0;
-        while now < 5 << 32 {
+        while now < span {
             now += REFRESH_STEPS;
             reg.refresh(Stamp::of_step(now));
         }
-        assert_eq!(reg.count_and_record(Stamp::of_step(now + 7), 0, 1, &near), 0);
-        // Without the refreshes, synapse 0's stamp would read as 7 steps old here (and the
-        // never-spiked synapse 2's as young too).
-        let mut stale = branch(&[30, 31, 32], false);
-        stale.count_and_record(Stamp::of_step(0), 0, 0, &near);
-        assert!(stale.count_and_record(Stamp::of_step((5 << 32) + 7), 0, 1, &near) >= 1);
+        assert_eq!(reg.count_and_record(Stamp::of_step(now + 7), 0, 1, near), 0);
+        let mut stale = branch_for(&[30, 31, 32], false, queries);
+        stale.count_and_record(Stamp::of_step(0), 0, 0, near);
+        assert!(stale.count_and_record(Stamp::of_step(span + 7), 0, 1, near) >= 1);
+        reg
     }
 
     /// The same with 16-bit stamps (windows up to 2^15 steps): silent for 5 x 2^16 steps, with
@@ -977,15 +1000,9 @@ mod tests {
             reach: None,
             longest_window_steps: near.window_steps,
         };
-        let mut reg = branch_for(&[30, 31, 32], false, queries);
+        let now = 5 << 16;
+        let mut reg = silent_for(queries, &near, now);
         assert!(matches!(reg.last, Stamps::Short(_)));
-        reg.count_and_record(Stamp::of_step(0), 0, 0, &near);
-        let mut now = 0;
-        while now < 5 << 16 {
-            now += REFRESH_STEPS;
-            reg.refresh(Stamp::of_step(now));
-        }
-        assert_eq!(reg.count_and_record(Stamp::of_step(now + 7), 0, 1, &near), 0);
         // Counted just inside the window, not at its end (refreshed as required meanwhile).
         reg.count_and_record(Stamp::of_step(now + 10), 0, 2, &near);
         reg.refresh(Stamp::of_step(now + REFRESH_STEPS));
@@ -999,8 +1016,5 @@ mod tests {
             1,
             "only 1"
         );
-        let mut stale = branch_for(&[30, 31, 32], false, queries);
-        stale.count_and_record(Stamp::of_step(0), 0, 0, &near);
-        assert!(stale.count_and_record(Stamp::of_step((5 << 16) + 7), 0, 1, &near) >= 1);
     }
 }
