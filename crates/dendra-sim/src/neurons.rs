@@ -139,6 +139,8 @@ pub struct NeuronBlock {
     registers: Vec<CoactivityRegister>,
     /// Rules switched off (`rule * stride + i`).
     rule_disabled: Vec<bool>,
+    /// Per template rule: whether `rule_disabled` holds a `true` for it.
+    rule_off_any: Vec<bool>,
     /// Synaptic input ring: `ring[(slot * n_rec + r) * n + i]`, summed weights arriving at
     /// slot's time on receptor `r` of local neuron `i` (`f32`: sums of `f32` weights).
     ring: Vec<f32>,
@@ -283,6 +285,7 @@ impl NeuronBlock {
                 .collect(),
             register_comps,
             rule_disabled: vec![false; template.rules.len() * st],
+            rule_off_any: vec![false; template.rules.len()],
             plat_left: vec![0; plateaus.len() * st],
             plat_refr: vec![0; plateaus.len() * st],
             branch_u: vec![1.0; plateaus.len() * st],
@@ -413,6 +416,7 @@ impl NeuronBlock {
         self.spike_blocked.fill(false);
         self.bap_blocked.fill(false);
         self.rule_disabled.fill(false);
+        self.rule_off_any.fill(false);
         self.soma_clamped.fill(false);
         self.kir_g.fill(0.0);
         self.kir_ge.fill(0.0);
@@ -428,6 +432,7 @@ impl NeuronBlock {
                     }
                 }
                 StimulusKind::DisableRule { rule } => {
+                    self.rule_off_any[*rule] |= !s.neurons.is_empty();
                     for &i in &s.neurons {
                         self.rule_disabled[rule * st + i as usize] = true;
                     }
@@ -741,6 +746,13 @@ impl NeuronBlock {
         !self.rule_disabled[rule * self.stride + i]
     }
 
+    /// Whether the template's rule `rule` is off for any local neuron now (if not, no
+    /// synapse needs to ask [`NeuronBlock::rule_enabled`]).
+    #[inline]
+    pub fn rule_off_anywhere(&self, rule: usize) -> bool {
+        self.rule_off_any.get(rule).copied().unwrap_or(false)
+    }
+
     /// Whether a plateau is in progress in compartment `comp` of local neuron `i`.
     pub fn in_plateau(&self, i: usize, comp: usize) -> bool {
         self.plateau_slot(comp).is_some_and(|p| self.in_plateau_at(p, i))
@@ -755,7 +767,9 @@ impl NeuronBlock {
     /// Whether a plateau is in progress in plateau slot `p` of local neuron `i`.
     #[inline]
     pub fn in_plateau_at(&self, p: usize, i: usize) -> bool {
-        self.plat_left[p * self.stride + i] > 0
+        self.plat_left
+            .get(p * self.stride + i)
+            .is_some_and(|&left| left > 0)
     }
 
     /// Heap bytes held by the block (state, ring, masks).

@@ -62,7 +62,9 @@ fn signals<'a>(
         pre: inputs.pre,
         post: inputs.post,
         bap: inputs.bap,
-        v_mv: potentials[i],
+        // Read without a bounds check that could panic, so that a rule that does not read them
+        // costs nothing (`i` is always a local neuron).
+        v_mv: potentials.get(i).copied().unwrap_or(f64::NAN),
         plateau: plateau.is_some_and(|p| block.in_plateau_at(p, i)),
         coactive: inputs.coactive,
         modulator,
@@ -164,27 +166,35 @@ const BRANCH: u8 = 3;
 
 impl<R: Rule> RuleRunner<R> {
     /// [`Runner::run`] for one kind of event, so that the loop over the synapses is compiled
-    /// for it, with no branch on the kind per synapse.
+    /// for it, with no branch on the kind per synapse; and, where every synapse lives and the
+    /// rule is on for every local neuron (`CHECKED` false, the usual case), without the
+    /// per-synapse checks of either.
     #[inline(always)]
-    fn run_event<const EVENT: u8>(&mut self, ev: &RowEvent, w: &mut [f32]) {
+    fn run_event<const EVENT: u8, const CHECKED: bool>(&mut self, ev: &RowEvent, w: &mut [f32]) {
         let first = ev.runs.first().map_or(0, |r| r.start as usize);
+        // Where the targets' traces come from is fixed by the kind of event.
+        let (table, same) = match ev.post {
+            Post::Table(t) => (t, [0.0; 2]),
+            Post::Same(p) => (&[][..], p),
+            Post::Sample => (&[][..], [0.0; 2]),
+        };
         for run in ev.runs {
             let pre = ev.rule.pre.sample(run.source as usize, ev.clock.0);
             for k in run.range() {
-                if !(ev.alive.is_empty() || ev.alive[k]) {
+                if CHECKED && !(ev.alive.is_empty() || ev.alive[k]) {
                     continue;
                 }
                 let i = ev.targets.get(k) as usize;
-                let enabled = ev.block.rule_enabled(ev.rule.template_rule, i);
+                let enabled = !CHECKED || ev.block.rule_enabled(ev.rule.template_rule, i);
                 if !enabled && EVENT != TICK {
                     continue;
                 }
                 let inputs = Inputs {
                     pre,
-                    post: match ev.post {
-                        Post::Sample => ev.post_now.sample(i),
-                        Post::Table(t) => t[i],
-                        Post::Same(p) => p,
+                    post: match EVENT {
+                        PRE => ev.post_now.sample(i),
+                        TICK => table[i],
+                        _ => same,
                     },
                     bap: ev.bap,
                     coactive: ev.coactive.get(k.wrapping_sub(first)).copied().unwrap_or(0),
@@ -208,15 +218,25 @@ impl<R: Rule> RuleRunner<R> {
             }
         }
     }
+
+    /// [`RuleRunner::run_event`], with the per-synapse checks only where they can fail.
+    #[inline(always)]
+    fn run_kind<const EVENT: u8>(&mut self, ev: &RowEvent, w: &mut [f32]) {
+        if ev.alive.is_empty() && !ev.block.rule_off_anywhere(ev.rule.template_rule) {
+            self.run_event::<EVENT, false>(ev, w);
+        } else {
+            self.run_event::<EVENT, true>(ev, w);
+        }
+    }
 }
 
 impl<R: Rule> Runner for RuleRunner<R> {
     fn run(&mut self, ev: &RowEvent, w: &mut [f32]) {
         match ev.event {
-            Event::Pre => self.run_event::<PRE>(ev, w),
-            Event::Post => self.run_event::<POST>(ev, w),
-            Event::Tick => self.run_event::<TICK>(ev, w),
-            Event::Branch => self.run_event::<BRANCH>(ev, w),
+            Event::Pre => self.run_kind::<PRE>(ev, w),
+            Event::Post => self.run_kind::<POST>(ev, w),
+            Event::Tick => self.run_kind::<TICK>(ev, w),
+            Event::Branch => self.run_kind::<BRANCH>(ev, w),
         }
     }
     fn state_bytes(&self) -> usize {
