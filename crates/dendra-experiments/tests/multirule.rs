@@ -60,8 +60,8 @@ fn every_compartment_rule_acts_and_threads_agree() {
 
 /// Storage per synapse, from the layout: every synapse has a target (2 bytes: the 100 neurons
 /// fit a u16 index) and a weight (4); pair STDP (basal) and the reward-gated rule (apical) have
-/// postsynaptic events and so a reverse index (a u16 source per synapse, and 4 bytes per
-/// neuron); the reward-gated state is 12 bytes; the co-activity rule (distal) reads positions
+/// postsynaptic events and so a reverse index (a u16 source per synapse and the byte that
+/// says where in the source's row the synapse sits, and 4 bytes per neuron); the reward-gated state is 12 bytes; the co-activity rule (distal) reads positions
 /// (a 2-byte code) and keeps an 8-byte register entry per synapse (the counts of its
 /// neighbours within reach below and above, the register being placed for the rule's radius,
 /// a 16-bit stamp, as the 50 ms window is short, and the index of its entry; positions
@@ -79,7 +79,7 @@ fn storage_per_synapse_matches_the_layout() {
     let sim = simulation(&net, &RunOptions::default()).unwrap();
     let stats = sim.stats();
     assert_eq!(stats.synapses, 30_000);
-    let per_synapse = 3 * 6 + 2 * 2 + 12 + 2 + 8;
+    let per_synapse = 3 * 6 + 2 * (2 + 1) + 12 + 2 + 8;
     let register = 4.0 * 101.0 + 32.0 * 2.0;
     let expected = f64::from(per_synapse) * 10_000.0 + 3.0 * 4.0 * 1001.0 + 2.0 * 4.0 * 101.0 + register;
     assert_eq!(stats.synapse_bytes as f64, expected);

@@ -178,8 +178,10 @@ impl<R: Rule> RuleRunner<R> {
             Post::Same(p) => (&[][..], p),
             Post::Sample => (&[][..], [0.0; 2]),
         };
+        // The sources' traces at the event's time: factors looked up once for all runs.
+        let pre_now = ev.rule.pre.at(ev.clock.0);
         for run in ev.runs {
-            let pre = ev.rule.pre.sample(run.source as usize, ev.clock.0);
+            let pre = pre_now.sample(run.source as usize);
             for k in run.range() {
                 if CHECKED && !(ev.alive.is_empty() || ev.alive[k]) {
                     continue;
@@ -356,8 +358,14 @@ enum Reverse {
     /// `sources[ptr[i]..ptr[i + 1]]` are the sources with a synapse onto local target `i`
     /// (ascending, each once); a source's synapses onto `i` follow from its CSR row, which is
     /// sorted by target. Sources take 2 bytes each where they fit (see [`Indices`]), half of
-    /// what the synapses' CSR positions would.
-    Lists { ptr: Vec<u32>, sources: Indices },
+    /// what the synapses' CSR positions would. `offsets[e]`, where every one fits a byte (else
+    /// empty), is where source `sources[e]`'s synapses onto `i` start in its row, so that a bAP
+    /// finds them without a search.
+    Lists {
+        ptr: Vec<u32>,
+        sources: Indices,
+        offsets: Vec<u8>,
+    },
 }
 
 impl Reverse {
@@ -367,37 +375,75 @@ impl Reverse {
             return Reverse::Single;
         }
         let mut ptr = vec![0u32; n_local + 1];
-        each_pair(csr, n_source, |_, t| ptr[t as usize + 1] += 1);
+        each_pair(csr, n_source, |_, t, _| ptr[t as usize + 1] += 1);
         for i in 1..ptr.len() {
             ptr[i] += ptr[i - 1];
         }
         let mut cursor = ptr[..n_local].to_vec();
         let mut sources = Indices::zeros(ptr[n_local] as usize, n_source);
-        each_pair(csr, n_source, |s, t| {
-            sources.set(cursor[t as usize] as usize, s as u32);
+        let mut offsets = vec![0u8; ptr[n_local] as usize];
+        let mut fits = true;
+        each_pair(csr, n_source, |s, t, k| {
+            let e = cursor[t as usize] as usize;
+            sources.set(e, s as u32);
+            let offset = k - csr.row_ptr[s] as usize;
+            fits &= offset <= usize::from(u8::MAX);
+            offsets[e] = offset as u8;
             cursor[t as usize] += 1;
         });
-        Reverse::Lists { ptr, sources }
+        if !fits {
+            offsets = Vec::new();
+        }
+        Reverse::Lists {
+            ptr,
+            sources,
+            offsets,
+        }
+    }
+
+    /// The run of synapses of the `e`-th source onto local target `i` (`Lists` and `Single`).
+    #[inline]
+    fn run_onto(&self, e: usize, i: u32, csr: &Csr) -> Run {
+        let (s, offset) = match self {
+            Reverse::Lists { sources, offsets, .. } => (sources.get(e) as usize, offsets.get(e)),
+            _ => (e, None),
+        };
+        let (row_start, row_end) = (csr.row_ptr[s] as usize, csr.row_ptr[s + 1] as usize);
+        let start = match offset {
+            Some(&o) => row_start + usize::from(o),
+            None => csr.target.lower_bound(row_start..row_end, i),
+        };
+        // Most sources have one synapse onto a target: the run's end is found by a walk.
+        let mut end = start;
+        while end < row_end && csr.target.get(end) == i {
+            end += 1;
+        }
+        Run::of(s, start..end)
     }
 
     /// Bytes held.
     fn heap_bytes(&self) -> usize {
         match self {
-            Reverse::Lists { ptr, sources } => 4 * ptr.len() + sources.heap_bytes(),
+            Reverse::Lists {
+                ptr,
+                sources,
+                offsets,
+            } => 4 * ptr.len() + sources.heap_bytes() + offsets.len(),
             Reverse::Unused | Reverse::Single => 0,
         }
     }
 }
 
-/// Call `each(source, target)` once per (source, target) pair with a synapse in `csr`, in
-/// source order (a row's targets are ascending, so repeated pairs are adjacent).
-fn each_pair(csr: &Csr, n_source: usize, mut each: impl FnMut(usize, u32)) {
+/// Call `each(source, target, k)` once per (source, target) pair with a synapse in `csr`, `k`
+/// the CSR position of the first, in source order (a row's targets are ascending, so repeated
+/// pairs are adjacent).
+fn each_pair(csr: &Csr, n_source: usize, mut each: impl FnMut(usize, u32, usize)) {
     for s in 0..n_source {
         let mut last = None;
         for k in csr.row_ptr[s] as usize..csr.row_ptr[s + 1] as usize {
             let t = csr.target.get(k);
             if last != Some(t) {
-                each(s, t);
+                each(s, t, k);
                 last = Some(t);
             }
         }
@@ -855,25 +901,10 @@ impl Plastic {
         };
         // The target's traces are the same for all its synapses.
         let post = Post::Same(self.rules[j].post.sample(i, t_ms));
-        // In (source, synapse) order: the run of each source's row onto `i` (rows are sorted by
-        // target; most sources have one synapse onto a target, so the run's end is found by a
-        // walk).
+        // In (source, synapse) order: the run of each source's row onto `i`.
         let mut runs = std::mem::take(&mut self.runs_now);
         runs.clear();
-        let target = i as u32;
-        for e in sources {
-            let s = match &self.reverse {
-                Reverse::Lists { sources, .. } => sources.get(e) as usize,
-                _ => e,
-            };
-            let row_end = csr.row_ptr[s + 1] as usize;
-            let start = csr.target.lower_bound(csr.row_ptr[s] as usize..row_end, target);
-            let mut end = start;
-            while end < row_end && csr.target.get(end) == target {
-                end += 1;
-            }
-            runs.push(Run::of(s, start..end));
-        }
+        runs.extend(sources.map(|e| self.reverse.run_onto(e, i as u32, csr)));
         self.run(j, event, &runs, (post, bap, &[]), t_ms, csr, block, modulators);
         self.runs_now = runs;
     }
@@ -935,5 +966,80 @@ impl Plastic {
         }
         self.runs_now = runs;
         self.post_now = post_now;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use dendra_rules::PositionScale;
+
+    /// A CSR from rows of ascending targets.
+    fn csr(rows: &[Vec<u32>], n_target: usize) -> Csr {
+        let mut row_ptr = vec![0u32];
+        for r in rows {
+            row_ptr.push(row_ptr.last().unwrap() + r.len() as u32);
+        }
+        let all: Vec<u32> = rows.concat();
+        let mut target = Indices::zeros(all.len(), n_target);
+        for (k, &t) in all.iter().enumerate() {
+            target.set(k, t);
+        }
+        Csr {
+            row_ptr,
+            target,
+            weight: vec![0.0; all.len()],
+            shared_weight: None,
+            position: Vec::new(),
+            position_scale: PositionScale::new(0.0),
+            delay_extra: Vec::new(),
+        }
+    }
+
+    /// Every run a bAP walk finds, by brute force: each source's synapses onto `i`.
+    fn brute(c: &Csr, i: u32) -> Vec<Run> {
+        (0..c.row_ptr.len() - 1)
+            .filter_map(|s| {
+                let row = c.row_ptr[s] as usize..c.row_ptr[s + 1] as usize;
+                let ks: Vec<usize> = row.filter(|&k| c.target.get(k) == i).collect();
+                (!ks.is_empty()).then(|| Run::of(s, ks[0]..ks[ks.len() - 1] + 1))
+            })
+            .collect()
+    }
+
+    fn walk(reverse: &Reverse, c: &Csr, i: usize) -> Vec<Run> {
+        let Reverse::Lists { ptr, .. } = reverse else {
+            panic!("a list per target")
+        };
+        (ptr[i] as usize..ptr[i + 1] as usize)
+            .map(|e| reverse.run_onto(e, i as u32, c))
+            .collect()
+    }
+
+    #[test]
+    fn the_reverse_index_finds_each_sources_run_with_and_without_offsets() {
+        let n_target = 400;
+        // Short rows with repeated targets (offsets fit a byte), then a row longer than 256.
+        let short: Vec<Vec<u32>> = (0..50u32)
+            .map(|s| {
+                let mut r: Vec<u32> = (0..12).map(|j| (s * 37 + j * j * 11) % n_target as u32).collect();
+                r.push(r[3]);
+                r.sort_unstable();
+                r
+            })
+            .collect();
+        let mut long = short.clone();
+        long.push((0..n_target as u32).chain([399, 399]).collect());
+        for (rows, fits) in [(short, true), (long, false)] {
+            let c = csr(&rows, n_target);
+            let reverse = Reverse::of(&c, rows.len(), n_target);
+            let Reverse::Lists { offsets, .. } = &reverse else {
+                panic!("a list per target")
+            };
+            assert_eq!(!offsets.is_empty(), fits);
+            for i in 0..n_target {
+                assert_eq!(walk(&reverse, &c, i), brute(&c, i as u32), "target {i}");
+            }
+        }
     }
 }
