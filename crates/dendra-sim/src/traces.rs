@@ -213,16 +213,16 @@ impl TraceView<'_> {
     /// The declared traces of neuron `i` (0 for undeclared ones).
     #[inline(always)]
     pub(crate) fn sample(&self, i: usize) -> [f64; 2] {
-        let mut v = [0.0; 2];
+        // Built whole, not stored through a run-time index: that would keep the pair in memory
+        // and stall the wide load that reads it back.
         match self.declared {
-            0 => {}
-            1 => v[self.first_slot] = self.scaled[i] * self.g[0],
-            _ => {
-                v[0] = self.scaled[2 * i] * self.g[0];
-                v[1] = self.scaled[2 * i + 1] * self.g[1];
+            0 => [0.0; 2],
+            1 => {
+                let x = self.scaled[i] * self.g[0];
+                if self.first_slot == 0 { [x, 0.0] } else { [0.0, x] }
             }
+            _ => [self.scaled[2 * i] * self.g[0], self.scaled[2 * i + 1] * self.g[1]],
         }
-        v
     }
 }
 
