@@ -89,7 +89,11 @@ impl RewardModulated {
     /// Bring `c`, `L` and `w` from the last update to `t`. With the engine's
     /// [`EligibilityClock`](crate::EligibilityClock) `c` is stored scaled to the clock's epoch
     /// and does not change between events; without it, it is stored as it is and decayed here.
-    #[inline]
+    ///
+    /// Inlined, with the handlers that call it, into the engine's loop over a row's synapses:
+    /// a call per synapse kept the whole `LocalSignals` in memory for it, rebuilt per synapse
+    /// (multirule 0.118 -> 0.110 s).
+    #[inline(always)]
     fn advance(&self, w: &mut f64, s: &mut RewardState, sig: &LocalSignals) {
         let t = sig.t_ms;
         let t_last = sig.time_of(s.updated);
@@ -160,17 +164,20 @@ impl Rule for RewardModulated {
         }
     }
 
+    #[inline(always)]
     fn on_pre(&self, w: &mut f64, s: &mut RewardState, sig: &LocalSignals) {
         self.advance(w, s, sig);
         s.c -= Self::scaled(self.a_minus * sig.post[0], sig);
     }
 
+    #[inline(always)]
     fn on_post(&self, w: &mut f64, s: &mut RewardState, sig: &LocalSignals) {
         self.advance(w, s, sig);
         s.c += Self::scaled(sig.bap * self.a_plus * sig.pre[0], sig);
     }
 
     /// Catch up; with a clock, whose next epoch starts now, rescale `c` to it.
+    #[inline(always)]
     fn on_tick(&self, w: &mut f64, s: &mut RewardState, sig: &LocalSignals) {
         self.advance(w, s, sig);
         if let Some(clock) = sig.eligibility {
