@@ -357,6 +357,7 @@ impl CoactivityRegister {
     ///
     /// # Panics
     /// If the register was placed for another reach and keeps no positions.
+    #[inline]
     pub fn count_and_record(&mut self, now: Stamp, branch: usize, key: u32, near: &Neighbourhood) -> u32 {
         let own = self.entry[key as usize] as usize;
         let active = if near.window_steps == 0 {
