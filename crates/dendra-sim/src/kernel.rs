@@ -189,14 +189,21 @@ fn integrate_dendritic<const NC: usize, const NR: usize, const HAS_U: bool>(args
     let ns = NC + NR;
     let chunks = stride / LANES;
     // Compartment rows of Φ (all NC + NR columns, flattened) and Ψ, the offsets, the decays.
-    let phi: [[f64; 8]; NC] = std::array::from_fn(|k| {
-        std::array::from_fn(|j| if j < ns { prop.phi_dense[k * ns + j] } else { 0.0 })
-    });
-    let psi: [[f64; NC]; NC] = std::array::from_fn(|k| std::array::from_fn(|c| prop.psi_dense[k * NC + c]));
-    let psi_r: [[f64; NC]; NR] =
-        std::array::from_fn(|r| std::array::from_fn(|c| prop.psi_dense[(NC + r) * NC + c]));
-    let off: [f64; NC] = std::array::from_fn(|k| prop.offset[k]);
-    let decay: [f64; NR] = std::array::from_fn(|r| prop.phi_dense[(NC + r) * ns + NC + r]);
+    // Filled by plain loops: the nested `array::from_fn` was an out-of-line call per step.
+    let mut phi = [[0.0; 8]; NC];
+    let mut psi = [[0.0; NC]; NC];
+    let mut off = [0.0; NC];
+    for k in 0..NC {
+        phi[k][..ns].copy_from_slice(&prop.phi_dense[k * ns..(k + 1) * ns]);
+        psi[k].copy_from_slice(&prop.psi_dense[k * NC..(k + 1) * NC]);
+        off[k] = prop.offset[k];
+    }
+    let mut psi_r = [[0.0; NC]; NR];
+    let mut decay = [0.0; NR];
+    for r in 0..NR {
+        psi_r[r].copy_from_slice(&prop.psi_dense[(NC + r) * NC..(NC + r + 1) * NC]);
+        decay[r] = prop.phi_dense[(NC + r) * ns + NC + r];
+    }
     let (v_rows, r_rows) = x.split_at_mut(NC * stride);
     let vr: [&mut [[f64; LANES]]; NC] = lane_rows_mut(v_rows, stride);
     let ir: [&mut [[f64; LANES]]; NR] = lane_rows_mut(r_rows, stride);
