@@ -37,7 +37,6 @@ pub struct SourceBlock {
     /// Number of local sources.
     pub n: usize,
     kind: Kind,
-    dt_ms: f64,
     /// While muted, spikes are drawn (streams advance as usual) but not emitted.
     muted: bool,
     /// No source emits before this step: [`SourceBlock::step`] returns at once before it.
@@ -67,6 +66,10 @@ struct Chunk {
     first: u32,
     /// Number of sources in the chunk.
     n: u32,
+    /// Mean interval of the superposed train, `1000 / (n · peak_hz)` (ms; infinite if the
+    /// rate is zero), and steps per ms: fixed, so that a spike costs no division.
+    interval_ms: f64,
+    steps_per_ms: f64,
     /// Time of the next candidate event (ms; infinite if the rate is zero).
     next_ms: f64,
     /// The step that emits it.
@@ -78,44 +81,44 @@ impl Chunk {
     fn new(pop: usize, index: u32, size: u32, peak_hz: f64, dt_ms: f64, seed: u64) -> Self {
         let mut stream = StreamKey::new(seed, Purpose::Poisson, pop as u32, u64::from(index)).rng();
         let first = index * CHUNK_SOURCES;
+        let n = CHUNK_SOURCES.min(size - first);
+        let rate_hz = peak_hz * f64::from(n);
         let mut chunk = Chunk {
             rng: Pcg64Mcg::from_rng(&mut stream),
             first,
-            n: CHUNK_SOURCES.min(size - first),
+            n,
+            interval_ms: if rate_hz > 0.0 {
+                1000.0 / rate_hz
+            } else {
+                f64::INFINITY
+            },
+            steps_per_ms: 1.0 / dt_ms,
             next_ms: 0.0,
             next_step: 0,
         };
-        chunk.advance(peak_hz, dt_ms);
+        chunk.advance();
         chunk
     }
 
     /// Draw the next candidate event of the superposed train (at `n · peak_hz`).
     #[inline]
-    fn advance(&mut self, peak_hz: f64, dt_ms: f64) {
-        let rate_hz = peak_hz * f64::from(self.n);
-        if rate_hz <= 0.0 {
+    fn advance(&mut self) {
+        if self.interval_ms == f64::INFINITY {
             self.next_ms = f64::INFINITY;
             self.next_step = u64::MAX;
             return;
         }
         // 1 - U is in (0, 1], so the logarithm is finite.
         let u: f64 = self.rng.random();
-        self.next_ms += -(1000.0 / rate_hz) * (1.0 - u).ln();
-        self.next_step = emission_step(self.next_ms, dt_ms);
+        self.next_ms += -self.interval_ms * (1.0 - u).ln();
+        self.next_step = emission_step(self.next_ms, self.steps_per_ms);
     }
 
     /// Take the candidate events due by step `n`: each accepted one (always, without a
     /// profile) is given to a source drawn uniformly from the chunk, whose population index
     /// goes to `emit`.
     #[inline]
-    fn take(
-        &mut self,
-        n: u64,
-        peak_hz: f64,
-        profile: Option<&RateProfile>,
-        dt_ms: f64,
-        mut emit: impl FnMut(u32),
-    ) {
+    fn take(&mut self, n: u64, peak_hz: f64, profile: Option<&RateProfile>, mut emit: impl FnMut(u32)) {
         while self.next_step <= n {
             let accepted = match profile {
                 None => true,
@@ -128,7 +131,7 @@ impl Chunk {
                 let j: u32 = self.rng.random_range(0..self.n);
                 emit(self.first + j);
             }
-            self.advance(peak_hz, dt_ms);
+            self.advance();
         }
     }
 }
@@ -169,7 +172,11 @@ impl SourceBlock {
                 let mut events: Vec<(u64, u32)> = trains[first as usize..first as usize + n]
                     .iter()
                     .enumerate()
-                    .flat_map(|(i, train)| train.iter().map(move |&t| (emission_step(t, dt_ms), i as u32)))
+                    .flat_map(|(i, train)| {
+                        train
+                            .iter()
+                            .map(move |&t| (emission_step(t, 1.0 / dt_ms), i as u32))
+                    })
                     .collect();
                 events.sort_unstable();
                 Kind::Trains { events, cursor: 0 }
@@ -180,7 +187,6 @@ impl SourceBlock {
             first,
             n,
             kind,
-            dt_ms,
             muted: false,
             next_due: 0,
         };
@@ -217,7 +223,7 @@ impl SourceBlock {
             } => {
                 let (lo, hi) = (self.first, self.first + self.n as u32);
                 for chunk in chunks {
-                    chunk.take(n, *peak_hz, profile.as_ref(), self.dt_ms, |s| {
+                    chunk.take(n, *peak_hz, profile.as_ref(), |s| {
                         if (lo..hi).contains(&s) {
                             spikes.push(s - lo);
                         }
@@ -246,17 +252,20 @@ impl SourceBlock {
 /// spike is stamped at the first grid time at or after `t_ms` (at least `dt`), as NEST's
 /// `spike_generator` does on the grid.
 ///
-/// That is `max(ceil(x) - 1, 0)` for `x = t_ms / dt_ms - 1e-9`, computed by truncation: the
-/// baseline x86-64 has no rounding instruction, and `ceil` was a call at every spike.
+/// That is `max(ceil(x) - 1, 0)` for `x = t_ms / dt - 1e-9`, with `steps_per_ms = 1 / dt`,
+/// computed by truncation: the baseline x86-64 has no rounding instruction, and `ceil` was a
+/// call at every spike. A product, not a quotient (whose latency held up every spike's step),
+/// and signed conversions (one instruction each, unsigned ones several); the `1e-9` absorbs
+/// the product's rounding at grid times.
 #[inline]
-fn emission_step(t_ms: f64, dt_ms: f64) -> u64 {
-    let x = t_ms / dt_ms - 1e-9;
+fn emission_step(t_ms: f64, steps_per_ms: f64) -> u64 {
+    let x = t_ms * steps_per_ms - 1e-9;
     if x <= 0.0 {
         return 0;
     }
-    // `x > 0`: `whole = floor(x)`, and `ceil(x) - 1` is `whole` unless `x` is whole.
-    let whole = x as u64;
-    if (whole as f64) < x { whole } else { whole - 1 }
+    // `0 < x < 2^63`: `whole = floor(x)`, and `ceil(x) - 1` is `whole` unless `x` is whole.
+    let whole = x as i64;
+    (if (whole as f64) < x { whole } else { whole - 1 }) as u64
 }
 
 #[cfg(test)]
@@ -327,18 +336,18 @@ mod tests {
         let mut t = 0.0;
         for k in 0..200_000u64 {
             for dt in [0.1, 0.025, 1.0] {
-                assert_eq!(emission_step(t, dt), reference(t, dt), "t {t}, dt {dt}");
+                assert_eq!(emission_step(t, 1.0 / dt), reference(t, dt), "t {t}, dt {dt}");
                 let grid = k as f64 * dt;
                 assert_eq!(
-                    emission_step(grid, dt),
+                    emission_step(grid, 1.0 / dt),
                     reference(grid, dt),
                     "grid {grid}, dt {dt}"
                 );
             }
             t += 0.0137 * ((k % 7) as f64 + 0.5);
         }
-        assert_eq!(emission_step(-1.0, 0.1), 0);
-        assert_eq!(emission_step(0.0, 0.1), 0);
+        assert_eq!(emission_step(-1.0, 10.0), 0);
+        assert_eq!(emission_step(0.0, 10.0), 0);
     }
 
     #[test]
