@@ -119,23 +119,18 @@ impl RewardModulated {
                 }
             }
         };
-        let mut labile = f64::from(s.labile);
-        let stable = *w - labile;
-        // Strang splitting: half the consolidation, the reward-gated gain, the other half.
+        // Consolidation moves weight from `L` to `S` and leaves `w = S + L` as it is, so the
+        // weight only gains: `w + gain`, clipped. `L` by Strang splitting: half the
+        // consolidation, the gain, the other half; clipping removes weight from `L` first.
         let half = if self.tau_cons_ms.is_finite() {
-            decay(dt / (2.0 * self.tau_cons_ms))
+            decay(dt * (0.5 / self.tau_cons_ms))
         } else {
             1.0
         };
-        let mut moved = labile * (1.0 - half);
-        labile = labile * half + gain;
-        moved += labile * (1.0 - half);
-        labile *= half;
-        let total = (stable + moved + labile).clamp(self.w_min, self.w_max);
-        // Clipping removes weight from the labile part first.
-        labile = total - (stable + moved);
-        *w = total;
-        s.labile = labile as f32;
+        let total = *w + gain;
+        let clipped = total.clamp(self.w_min, self.w_max);
+        s.labile = ((f64::from(s.labile) * half + gain) * half - (total - clipped)) as f32;
+        *w = clipped;
         s.updated = sig.stamp();
     }
 
