@@ -7,8 +7,9 @@
 //! from the chunk. Marking a Poisson process with independent uniform labels splits it into
 //! independent Poisson processes (Kingman 1993, the colouring theorem), so every source is an
 //! independent Poisson process at `rate`, exactly as if it drew its own intervals, while the
-//! cost is one interval and one label per spike, with no per-source state to touch: the
-//! sources of a whole network fit in a few cache lines. Each chunk draws from its own
+//! cost is one interval (a standard exponential by the ziggurat method, `rand_distr::Exp1`,
+//! which takes a logarithm only in its rare tail) and one label per spike, with no per-source
+//! state to touch: the sources of a whole network fit in a few cache lines. Each chunk draws from its own
 //! generator, a PCG (`Pcg64Mcg`) seeded from the chunk's keyed ChaCha stream
 //! (`Purpose::Poisson`, population, chunk index); chunks do not depend on the partition
 //! between threads (a worker whose slice starts or ends inside a chunk draws the whole chunk
@@ -108,9 +109,9 @@ impl Chunk {
             self.next_step = u64::MAX;
             return;
         }
-        // 1 - U is in (0, 1], so the logarithm is finite.
-        let u: f64 = self.rng.random();
-        self.next_ms += -self.interval_ms * (1.0 - u).ln();
+        // A standard exponential interval by the ziggurat method (no logarithm but rarely).
+        let e: f64 = self.rng.sample(rand_distr::Exp1);
+        self.next_ms += self.interval_ms * e;
         self.next_step = emission_step(self.next_ms, self.steps_per_ms);
     }
 
