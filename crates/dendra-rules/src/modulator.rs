@@ -59,6 +59,9 @@ pub struct Modulator {
     /// none). Every synapse updated in one step asks at the same time, so one exponential serves
     /// them all; a release clears it.
     latest: Cell<(f64, f64)>,
+    /// The same at the time asked before `latest`'s: a clock that integrates step by step asks
+    /// for the start of each step, which was the end of the one before.
+    previous: Cell<(f64, f64)>,
 }
 
 impl Modulator {
@@ -70,6 +73,7 @@ impl Modulator {
             params,
             history,
             latest: Cell::new((f64::NAN, 0.0)),
+            previous: Cell::new((f64::NAN, 0.0)),
         }
     }
 
@@ -98,6 +102,7 @@ impl Modulator {
         let d = self.at(t_ms) + amount;
         self.history.push_back((t_ms, d));
         self.latest.set((f64::NAN, 0.0));
+        self.previous.set((f64::NAN, 0.0));
         let horizon = t_ms - self.params.history_ms;
         while self.history.len() > 2 && self.history[1].0 < horizon {
             self.history.pop_front();
@@ -107,13 +112,26 @@ impl Modulator {
     /// `exp(-(t - t_k)/τ_d)` for the latest release `t_k` (not after `t_ms`), remembered for
     /// the next caller at the same time.
     fn latest_decay(&self, t_k: f64, t_ms: f64) -> f64 {
-        let (t, decay) = self.latest.get();
-        if t == t_ms {
-            return decay;
+        let latest = self.latest.get();
+        if latest.0 == t_ms {
+            return latest.1;
         }
-        let decay = (-(t_ms - t_k) / self.params.tau_ms).exp();
+        let decay = self.remembered_decay(t_k, t_ms);
+        self.previous.set(latest);
         self.latest.set((t_ms, decay));
         decay
+    }
+
+    /// `exp(-(t - t_k)/τ_d)` as [`Modulator::latest_decay`], from either remembered time if it
+    /// is one of them, without remembering a new one.
+    #[inline]
+    fn remembered_decay(&self, t_k: f64, t_ms: f64) -> f64 {
+        for (t, decay) in [self.latest.get(), self.previous.get()] {
+            if t == t_ms {
+                return decay;
+            }
+        }
+        (-(t_ms - t_k) / self.params.tau_ms).exp()
     }
 
     /// `∫_{t0}^{t1} c0 exp(-(t - t0)/τc) d(t) dt`, exact over the release history (t0 <= t1).
@@ -149,7 +167,7 @@ impl Modulator {
             // term of the exponent is -0, which leaves the modulator's unchanged).
             let excess = if t_k == f64::NEG_INFINITY { 0.0 } else { d_k - b };
             if excess != 0.0 {
-                let f_a = (-((t0_ms - t_k) / tau_d)).exp();
+                let f_a = self.remembered_decay(t_k, t0_ms);
                 let f_e = decay_c * self.latest_decay(t_k, t1_ms);
                 total += c0 * excess * tau * (f_a - f_e);
             }
