@@ -4,7 +4,10 @@ Run through `bash bench/run.sh [--quick]`, which makes the virtual environment w
 and builds dendra first. This program only uses the standard library.
 
 For every benchmark the contenders run alternately (A B C, A B C, ...), one process per run,
-with the 1-minute load average recorded before each. Each run reports its simulation loop time
+each after a pause (`--settle-s`) that lets the previous process's after-effects die down (a
+peer's parallel compilation and the removal of its build directory slowed the next program's
+loop by up to 40 % for a few seconds on the 2-core VM), with the 1-minute load average
+recorded before each. Each run reports its simulation loop time
 (the program's own timer: dendra's `loop_s`, Brian2's standalone run timer, NEST's Run() wall
 time) and the harness measures the whole process from start to exit and its peak memory.
 Medians with min/max go into `results.json` and `RESULTS.md`, with the ratios dendra/peer,
@@ -45,8 +48,14 @@ def running_tasks():
         return max(int(f.read().split()[3].split("/")[0]) - 1, 0)
 
 
+# Seconds to wait before each run (set from `--settle-s`).
+SETTLE_S = 5.0
+
+
 def run_once(cmd, timeout_s):
-    """Run `cmd`, return its JSON output with the harness's own measurements added."""
+    """Run `cmd` after the settling pause, return its JSON output with the harness's own
+    measurements added."""
+    time.sleep(SETTLE_S)
     load = load_average()
     running = running_tasks()
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
@@ -410,7 +419,9 @@ def write_markdown(results, path, before_after):
         f"Machine: {m['cpu']}, {m['cores']} cores, {m['memory_gib']} GiB, {m['os']}, Python {m['python']}."
         + (f" Memory bandwidth (numpy `b = 2 a`, 400 MB arrays, read + write): {gbs(m['memory_gbs_before'])} "
            f"before the runs, {gbs(m.get('memory_gbs_after'))} after." if "memory_gbs_before" in m else ""),
-        "Contenders ran alternately (A B C, A B C, ...), one process per run; times are medians "
+        "Contenders ran alternately (A B C, A B C, ...), one process per run"
+        + (f", each after a {results['settle_s']:g} s pause" if results.get("settle_s") else "")
+        + "; times are medians "
         "(min–max) in seconds. *Loop*: each program's own simulation timer (dendra `loop_s`, Brian2's "
         "standalone run timer, NEST's `Run()`); *process*: start to exit, measured by the harness "
         "(Brian2's includes code generation and compilation). Peers run single-threaded unless the "
@@ -500,6 +511,8 @@ def write_results_md(results, out_dir):
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="2 repetitions, no synapse series, no demo (< 5 min)")
+    ap.add_argument("--settle-s", type=float, default=None,
+                    help="pause before each run, in seconds (default 5, or 1 with --quick)")
     ap.add_argument("--out", default=None, help="output directory (default: bench/, or bench/quick/ with --quick)")
     ap.add_argument("--only", default=None,
                     help="comma-separated benchmark names (cuba_1_thread, ..., scaling, speedup, wright2025)")
@@ -507,6 +520,8 @@ def main():
                     help="run nothing: rewrite RESULTS.md from the results.json already in the output "
                          "directory and the current bench/notes.md")
     args = ap.parse_args()
+    global SETTLE_S
+    SETTLE_S = args.settle_s if args.settle_s is not None else (1.0 if args.quick else 5.0)
     out_dir = args.out or os.path.join(ROOT, "bench", "quick" if args.quick else "")
     os.makedirs(out_dir, exist_ok=True)
     if args.render:
@@ -518,7 +533,7 @@ def main():
         if not os.path.exists(exe):
             sys.exit(f"error: {exe} is missing; run `cargo build --release -p dendra-cli -p dendra-bench` "
                      "(bash bench/run.sh does)")
-    results = {"quick": args.quick, "machine": machine(), "benchmarks": [], "scaling": []}
+    results = {"quick": args.quick, "settle_s": SETTLE_S, "machine": machine(), "benchmarks": [], "scaling": []}
     results["machine"]["memory_gbs_before"] = memory_bandwidth_gbs()
     started = time.monotonic()
     for bench in benchmarks(args.quick):
