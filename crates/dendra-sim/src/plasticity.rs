@@ -120,8 +120,8 @@ struct RowEvent<'a> {
     runs: &'a [Run],
     targets: &'a Indices,
     alive: &'a [bool],
-    /// Co-activity count of each synapse of the first run (indexed from its start; empty for
-    /// events other than presynaptic spikes, or if the compartment keeps no register).
+    /// Co-activity count of each synapse of the runs, run after run (empty for events other
+    /// than presynaptic spikes, or if the compartment keeps no register).
     coactive: &'a [u32],
     block: &'a NeuronBlock,
     /// The rule's neuromodulator, if it listens to one.
@@ -171,7 +171,8 @@ impl<R: Rule> RuleRunner<R> {
     /// per-synapse checks of either.
     #[inline(always)]
     fn run_event<const EVENT: u8, const CHECKED: bool>(&mut self, ev: &RowEvent, w: &mut [f32]) {
-        let first = ev.runs.first().map_or(0, |r| r.start as usize);
+        // Where each run's co-activity counts start in `ev.coactive`.
+        let mut counted = 0usize;
         // Where the targets' traces come from is fixed by the kind of event.
         let (table, same) = match ev.post {
             Post::Table(t) => (t, [0.0; 2]),
@@ -199,7 +200,11 @@ impl<R: Rule> RuleRunner<R> {
                         _ => same,
                     },
                     bap: ev.bap,
-                    coactive: ev.coactive.get(k.wrapping_sub(first)).copied().unwrap_or(0),
+                    coactive: ev
+                        .coactive
+                        .get(counted + (k - run.start as usize))
+                        .copied()
+                        .unwrap_or(0),
                 };
                 let mut sig = signals(ev.rule, ev.comp, ev.clock, inputs, i, ev.block, ev.modulator);
                 let mut wk = f64::from(w[k]);
@@ -218,6 +223,7 @@ impl<R: Rule> RuleRunner<R> {
                 }
                 w[k] = wk as f32;
             }
+            counted += run.range().len();
         }
     }
 
@@ -663,8 +669,16 @@ impl Plastic {
         let slots = self.pending.len() as u64;
         let slot = (m % slots) as usize;
         let mut pending = std::mem::take(&mut self.pending[slot]);
-        for &run in &pending {
-            self.on_pre(run, t_ms, csr, block, modulators);
+        // In batches of strictly ascending sources (so all different): usually the whole step,
+        // as each worker publishes its spikes in ascending order.
+        let mut from = 0;
+        while from < pending.len() {
+            let mut to = from + 1;
+            while to < pending.len() && pending[to].source > pending[to - 1].source {
+                to += 1;
+            }
+            self.on_pre(&pending[from..to], t_ms, csr, block, modulators);
+            from = to;
         }
         pending.clear();
         self.pending[slot] = pending;
@@ -799,7 +813,7 @@ impl Plastic {
     }
 
     /// Run `event` of rule `j` on the synapses `runs` (their targets' traces `post`, a bAP of
-    /// strength `bap`, the co-activity counts `coactive` of the first run), then bring their
+    /// strength `bap`, the co-activity counts `coactive` of the runs' synapses), then bring their
     /// summed weights up to date where several rules act.
     #[allow(clippy::too_many_arguments)]
     fn run(
@@ -838,42 +852,48 @@ impl Plastic {
         }
     }
 
+    /// Presynaptic arrivals `runs` (one per spike, each its source's row), whose sources are
+    /// all different, in one call per rule: the same as one spike after the other, as no
+    /// synapse's update reads another source's trace or another synapse's state, and a source's
+    /// trace is bumped only after its row.
     fn on_pre(
         &mut self,
-        run: Run,
+        runs: &[Run],
         t_ms: f64,
         csr: &mut Csr,
         block: &mut NeuronBlock,
         modulators: &[Modulator],
     ) {
-        let (s, row) = (run.source as usize, run.range());
-        // Co-activity first: the register sees the row's synapses in order, as its counts are
+        // Co-activity first: the register sees the rows' synapses in order, as its counts are
         // the same whether or not the rules run in between (they do not touch it).
         let mut coactive = std::mem::take(&mut self.coactive_now);
         coactive.clear();
         if let Some(slot) = self.register {
             let now = Stamp::of_step(self.now_step);
             let register = block.register(slot);
-            coactive.extend(row.clone().map(|k| {
-                if !self.is_alive(k) {
-                    return 0;
-                }
-                register.count_and_record(
-                    now,
-                    csr.target.get(k) as usize,
-                    self.key_base + k as u32,
-                    &self.neighbourhood,
-                )
-            }));
+            for run in runs {
+                coactive.extend(run.range().map(|k| {
+                    if !self.is_alive(k) {
+                        return 0;
+                    }
+                    register.count_and_record(
+                        now,
+                        csr.target.get(k) as usize,
+                        self.key_base + k as u32,
+                        &self.neighbourhood,
+                    )
+                }));
+            }
         }
-        let runs = [run];
         for j in 0..self.rules.len() {
             let args = (Post::Sample, 0.0, &coactive[..]);
-            self.run(j, Event::Pre, &runs, args, t_ms, csr, block, modulators);
+            self.run(j, Event::Pre, runs, args, t_ms, csr, block, modulators);
         }
         self.coactive_now = coactive;
         for r in &mut self.rules {
-            r.pre.bump(s, t_ms, 1.0);
+            for run in runs {
+                r.pre.bump(run.source as usize, t_ms, 1.0);
+            }
         }
     }
 
