@@ -93,7 +93,8 @@ impl LocalSignals<'_> {
     /// more recent; never later than now).
     pub fn time_of(&self, stamp: Stamp) -> f64 {
         let back = (self.step as u32).wrapping_sub(stamp.0);
-        self.step.saturating_sub(u64::from(back)) as f64 * self.dt_ms
+        // Through i64 (steps stay below 2^63): one conversion instruction, not several.
+        self.step.saturating_sub(u64::from(back)) as i64 as f64 * self.dt_ms
     }
 }
 

@@ -103,13 +103,17 @@ impl TraceSet {
         let epoch = self.epoch_start;
         self.start_epochs(step);
         let since = step - self.epoch_start;
-        let t_ms = step as f64 * self.dt_ms;
+        // Through i64 (steps stay below 2^63): one conversion instruction, not several.
+        let t_ms = step as i64 as f64 * self.dt_ms;
         let follows = step == self.last_step.wrapping_add(1) && self.epoch_start == epoch;
         for k in 0..self.declared {
             let f = self.factors[k].get();
             // The recurrence needs the factors of the step before (a sample at another time
             // may have replaced them).
-            if follows && !since.is_multiple_of(REANCHOR_STEPS) && f[0] == (step - 1) as f64 * self.dt_ms {
+            if follows
+                && !since.is_multiple_of(REANCHOR_STEPS)
+                && f[0] == (step - 1) as i64 as f64 * self.dt_ms
+            {
                 let [down, up] = self.step_factors[k];
                 self.factors[k].set([t_ms, f[1] * down, f[2] * up]);
             } else {
