@@ -58,21 +58,21 @@ fn every_compartment_rule_acts_and_threads_agree() {
     assert_eq!(last, last2);
 }
 
-/// Storage per synapse, from the layout: every synapse has a target (2 bytes: the 100 neurons
-/// fit a u16 index) and a weight (4); pair STDP (basal) and the reward-gated rule (apical) have
-/// postsynaptic events and so a reverse index (a u16 source per synapse and the byte that
-/// says where in the source's row the synapse sits, and 4 bytes per neuron); the reward-gated state is 12 bytes; the co-activity rule (distal) reads positions
-/// (a 2-byte code) and keeps an 8-byte register entry per synapse (the counts of its
-/// neighbours within reach below and above, the register being placed for the rule's radius,
-/// a 16-bit stamp, as the 50 ms window is short, and the index of its entry; positions
-/// elsewhere are drawn again when listed, not stored) and the 4-byte start of each neuron's
-/// branch in the register (and its end), and 32 stamps of padding around the register; the
-/// row pointers add 4 bytes per source
-/// and projection. Traces are kept per neuron: one presynaptic trace (8 bytes) per input for
-/// each of the two STDP-like rules, one postsynaptic trace per neuron and rule, the bAP
-/// strength arriving now (8 bytes per neuron and projection), and for the reward-gated rule's
-/// ticks the targets' traces sampled once per tick (16 bytes per neuron) and its eligibility
-/// clock's integral at every step of a 500 ms epoch (8 bytes per step).
+/// Storage per synapse, from the layout: every synapse has a target (2 bytes: the 100 neurons fit a
+/// u16 index) and a weight (4); pair STDP (basal) and the reward-gated rule (apical) have
+/// postsynaptic events and so a reverse index (a u16 source per synapse and the byte that says
+/// where in the source's row the synapse sits, and 4 bytes per neuron); the reward-gated state is
+/// 12 bytes; the co-activity rule (distal) reads positions (a 2-byte code) and keeps an 8-byte
+/// register entry per synapse (the counts of its neighbours within reach below and above, the
+/// register being placed for the rule's radius, a 16-bit stamp, as the 50 ms window is short, and
+/// the index of its entry; positions elsewhere are drawn again when listed, not stored) and the
+/// 4-byte start of each neuron's branch in the register (and its end), and 32 stamps of padding
+/// around the register; the row pointers add 4 bytes per source and projection. Traces are kept per
+/// neuron: one presynaptic trace (8 bytes) per input for each of the two STDP-like rules, one
+/// postsynaptic trace per neuron and rule, the bAP strength arriving now (8 bytes per neuron and
+/// projection), and for the reward-gated rule's ticks the targets' traces sampled once per tick (16
+/// bytes per neuron) and its eligibility clock's integral at every step of a 500 ms epoch (8 bytes
+/// per step).
 #[test]
 fn storage_per_synapse_matches_the_layout() {
     let net = network(10.0);

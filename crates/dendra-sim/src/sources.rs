@@ -9,8 +9,8 @@
 //! independent Poisson process at `rate`, exactly as if it drew its own intervals, while the
 //! cost is one interval (a standard exponential by the ziggurat method, `rand_distr::Exp1`,
 //! which takes a logarithm only in its rare tail) and one label per spike, with no per-source
-//! state to touch: the sources of a whole network fit in a few cache lines. Each chunk draws from its own
-//! generator, a PCG (`Pcg64Mcg`) seeded from the chunk's keyed ChaCha stream
+//! state to touch: the sources of a whole network fit in a few cache lines. Each chunk draws
+//! from its own generator, a PCG (`Pcg64Mcg`) seeded from the chunk's keyed ChaCha stream
 //! (`Purpose::Poisson`, population, chunk index); chunks do not depend on the partition
 //! between threads (a worker whose slice starts or ends inside a chunk draws the whole chunk
 //! and keeps its own sources' spikes), so neither do spike times, nor on `dt` beyond their
@@ -149,6 +149,7 @@ impl SourceBlock {
         seed: u64,
     ) -> Self {
         let dt_ms = clock.dt_ms();
+        let steps_per_ms = 1.0 / dt_ms;
         let poisson = |peak_hz: f64, profile: Option<RateProfile>| {
             let chunks = if n == 0 {
                 Vec::new()
@@ -176,7 +177,7 @@ impl SourceBlock {
                     .flat_map(|(i, train)| {
                         train
                             .iter()
-                            .map(move |&t| (emission_step(t, 1.0 / dt_ms), i as u32))
+                            .map(move |&t| (emission_step(t, steps_per_ms), i as u32))
                     })
                     .collect();
                 events.sort_unstable();

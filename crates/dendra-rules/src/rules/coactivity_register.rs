@@ -18,12 +18,12 @@
 //! that radius: each synapse keeps how many entries of its branch lie within reach below and
 //! above its own (a byte each), so a query reads only stamps (the masks of its fixed windows
 //! follow from the two counts) and the positions are not kept.
-//! The memory is 8 or 10 bytes per synapse (position or the two counts 2, stamp 2 or 4, see
-//! below, the index of its entry 4) and 4 per branch (and 16 entries of padding at either end of a register, so that
-//! every entry has its windows), plus 4 per synapse where entries can move
-//! ([`CoactivityRegister::relocate`], for synapses formed at new positions), which must know
-//! whose entry each one is, and 2 where a register placed for one radius keeps positions too
-//! (a synapse with more than 254 neighbours on one side).
+//! The memory is 8 or 10 bytes per synapse (position or the two counts 2, stamp 2 or 4, see below,
+//! the index of its entry 4) and 4 per branch (and 16 entries of padding at either end of a
+//! register, so that every entry has its windows), plus 4 per synapse where entries can move
+//! ([`CoactivityRegister::relocate`], for synapses formed at new positions), which must know whose
+//! entry each one is, and 2 where a register placed for one radius keeps positions too (a synapse
+//! with more than 254 neighbours on one side).
 //!
 //! Stamps take 16 bits where every window the register serves is at most 2^15 steps (3.3 s at
 //! 0.1 ms; a query reads half the bytes), else 32. Ages are differences of stamps (wrapping),
