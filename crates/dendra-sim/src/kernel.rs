@@ -132,7 +132,7 @@ use dispatch;
 /// The kernels compiled for an instruction set (the same source, the same operations), or
 /// for the portable baseline without an attribute.
 macro_rules! isa_kernels {
-    ($(#[$m:meta])* mod $isa:ident, $(#[$f:meta])*) => {
+    ($(#[$m:meta])* mod $isa:ident, lanes $w:literal, $(#[$f:meta])*) => {
         $(#[$m])*
         mod $isa {
             use super::{Integrate, integrate_dendritic, integrate_small, integrate_sparse};
@@ -141,7 +141,7 @@ macro_rules! isa_kernels {
             pub(super) fn dendritic<const NC: usize, const NR: usize, const HAS_U: bool>(
                 args: Integrate<'_>,
             ) {
-                integrate_dendritic::<NC, NR, HAS_U>(args)
+                integrate_dendritic::<NC, NR, HAS_U, $w>(args)
             }
 
             $(#[$f])*
@@ -156,9 +156,9 @@ macro_rules! isa_kernels {
         }
     };
 }
-isa_kernels!(#[cfg(target_arch = "x86_64")] mod avx512, #[target_feature(enable = "avx512f,fma")]);
-isa_kernels!(#[cfg(target_arch = "x86_64")] mod avx2, #[target_feature(enable = "avx2,fma")]);
-isa_kernels!(mod portable,);
+isa_kernels!(#[cfg(target_arch = "x86_64")] mod avx512, lanes 8, #[target_feature(enable = "avx512f,fma")]);
+isa_kernels!(#[cfg(target_arch = "x86_64")] mod avx2, lanes 4, #[target_feature(enable = "avx2,fma")]);
+isa_kernels!(mod portable, lanes 8,);
 
 /// The first `N` rows (of `stride` values each) of `buf` as lane chunks; rows beyond the
 /// buffer's height are empty. A fixed-size array of views, so nothing is allocated per step.
@@ -175,7 +175,9 @@ fn lane_rows_mut<T, const N: usize>(buf: &mut [T], stride: usize) -> [&mut [[T; 
 /// The same operations in the same order as [`integrate_small`] (which skips the zeros of `Φ`;
 /// a compartment row has none, the coupled potentials spreading every input).
 #[inline(always)]
-fn integrate_dendritic<const NC: usize, const NR: usize, const HAS_U: bool>(args: Integrate<'_>) {
+fn integrate_dendritic<const NC: usize, const NR: usize, const HAS_U: bool, const W: usize>(
+    args: Integrate<'_>,
+) {
     let Integrate {
         prop,
         x,
@@ -217,55 +219,70 @@ fn integrate_dendritic<const NC: usize, const NR: usize, const HAS_U: bool>(args
     assert!(vr.iter().all(|r| r.len() == chunks) && ir.iter().all(|r| r.len() == chunks));
     assert!(rr.iter().all(|r| r.len() == chunks));
     assert!(!HAS_U || ur.iter().all(|r| r.len() == chunks));
+    // Whether any lane spiked: most steps have no spike, and then nothing is scanned.
+    let mut any = 0u8;
     for c in 0..chunks {
-        let vs: [[f64; LANES]; NC] = std::array::from_fn(|j| vr[j][c]);
-        let is: [[f64; LANES]; NR] = std::array::from_fn(|r| ir[r][c]);
-        let us: [[f64; LANES]; NC] = std::array::from_fn(|cc| if HAS_U { ur[cc][c] } else { [0.0; LANES] });
-        for k in 0..NC {
-            let mut acc = [off[k]; LANES];
-            for j in 0..NC {
-                for l in 0..LANES {
-                    acc[l] = phi[k][j].mul_add(vs[j][l], acc[l]);
+        // W lanes at a time: the states and accumulators of one sub-chunk fit the vector
+        // registers together (on AVX2, 8 lanes were 14 registers of state and spilled).
+        let mut mask = 0u8;
+        for h in 0..LANES / W {
+            let lanes = h * W..h * W + W;
+            let vs: [[f64; W]; NC] = std::array::from_fn(|j| sub(&vr[j][c], h));
+            let is: [[f64; W]; NR] = std::array::from_fn(|r| sub(&ir[r][c], h));
+            let us: [[f64; W]; NC] =
+                std::array::from_fn(|cc| if HAS_U { sub(&ur[cc][c], h) } else { [0.0; W] });
+            for k in 0..NC {
+                let mut acc = [off[k]; W];
+                for j in 0..NC {
+                    for l in 0..W {
+                        acc[l] = phi[k][j].mul_add(vs[j][l], acc[l]);
+                    }
                 }
+                for r in 0..NR {
+                    for l in 0..W {
+                        acc[l] = phi[k][NC + r].mul_add(is[r][l], acc[l]);
+                    }
+                }
+                if HAS_U {
+                    for cc in 0..NC {
+                        for l in 0..W {
+                            acc[l] = psi[k][cc].mul_add(us[cc][l], acc[l]);
+                        }
+                    }
+                }
+                if k == 0 {
+                    let free: &mut [u64; W] = &mut free_at[c].as_chunks_mut().0[h];
+                    let inh: &[u8; W] = &inhibit[c].as_chunks().0[h];
+                    mask |= detect(&mut acc, free, inh, rule) << (h * W);
+                }
+                vr[k][c][lanes.clone()].copy_from_slice(&acc);
             }
             for r in 0..NR {
-                for l in 0..LANES {
-                    acc[l] = phi[k][NC + r].mul_add(is[r][l], acc[l]);
+                let a: [f32; W] = sub(&rr[r][c], h);
+                let mut out = [0.0f64; W];
+                for l in 0..W {
+                    out[l] = decay[r].mul_add(is[r][l], 0.0);
                 }
-            }
-            if HAS_U {
-                for cc in 0..NC {
-                    for l in 0..LANES {
-                        acc[l] = psi[k][cc].mul_add(us[cc][l], acc[l]);
+                if HAS_U {
+                    for cc in 0..NC {
+                        for l in 0..W {
+                            out[l] = psi_r[r][cc].mul_add(us[cc][l], out[l]);
+                        }
                     }
                 }
-            }
-            if k == 0 {
-                fired[c] = detect(&mut acc, &mut free_at[c], &inhibit[c], rule);
-            }
-            vr[k][c] = acc;
-        }
-        for r in 0..NR {
-            let a = rr[r][c];
-            let mut out = [0.0f64; LANES];
-            for l in 0..LANES {
-                out[l] = decay[r].mul_add(is[r][l], 0.0);
-            }
-            if HAS_U {
-                for cc in 0..NC {
-                    for l in 0..LANES {
-                        out[l] = psi_r[r][cc].mul_add(us[cc][l], out[l]);
-                    }
+                for l in 0..W {
+                    out[l] += f64::from(a[l]);
                 }
+                ir[r][c][lanes.clone()].copy_from_slice(&out);
+                rr[r][c][lanes.clone()].fill(0.0);
             }
-            for l in 0..LANES {
-                out[l] += f64::from(a[l]);
-            }
-            ir[r][c] = out;
-            rr[r][c] = [0.0f32; LANES];
         }
+        fired[c] = mask;
+        any |= mask;
     }
-    push_fired(&fired[..chunks], spikes);
+    if any != 0 {
+        push_fired(&fired[..chunks], spikes);
+    }
 }
 
 /// All `NS` states of [`LANES`] neurons stay in registers through the step: `Φ` (skipping its
@@ -305,6 +322,7 @@ fn integrate_small<const NS: usize, const HAS_U: bool>(args: Integrate<'_>) {
     assert!(xr.iter().all(|r| r.len() == chunks));
     assert!(ur[..if HAS_U { nc } else { 0 }].iter().all(|r| r.len() == chunks));
     assert!(rr[..NS - nc].iter().all(|r| r.len() == chunks));
+    let mut any = 0u8;
     for c in 0..chunks {
         let xs: [[f64; LANES]; NS] = std::array::from_fn(|j| xr[j][c]);
         for k in 0..NS {
@@ -337,11 +355,14 @@ fn integrate_small<const NS: usize, const HAS_U: bool>(args: Integrate<'_>) {
             }
             if k == 0 {
                 fired[c] = detect(&mut acc, &mut free_at[c], &inhibit[c], rule);
+                any |= fired[c];
             }
             xr[k][c] = acc;
         }
     }
-    push_fired(&fired[..chunks], spikes);
+    if any != 0 {
+        push_fired(&fired[..chunks], spikes);
+    }
 }
 
 /// Chunked sparse kernel for larger templates: each row of `Φ` is a pass over a chunk.
@@ -434,19 +455,19 @@ impl<'a> Threshold<'a> {
     }
 }
 
-/// Threshold logic on one chunk of [`LANES`] somata; returns the lanes that spiked as a bit
-/// mask (bit `l`: lane `l`). A mask, not an array of flags: the compiler keeps it in a mask
+/// Threshold logic on `W` somata (at most 8); returns the lanes that spiked as a bit mask
+/// (bit `l`: lane `l`). A mask, not an array of flags: the compiler keeps it in a mask
 /// register, where an array of flags was at times spilled to the stack in the hot loop.
 #[inline(always)]
-fn detect(v: &mut [f64; LANES], free_at: &mut [u64; LANES], inhibit: &[u8; LANES], rule: Detector) -> u8 {
+fn detect<const W: usize>(v: &mut [f64; W], free_at: &mut [u64; W], inhibit: &[u8; W], rule: Detector) -> u8 {
     let Detector {
         step,
         v_reset_mv,
         v_detect_mv,
         t_ref_steps,
     } = rule;
-    let mut flags = [0u64; LANES];
-    for l in 0..LANES {
+    let mut flags = [0u64; W];
+    for l in 0..W {
         let resting = step >= free_at[l];
         let spike = resting & (v[l] >= v_detect_mv) & (inhibit[l] == 0);
         v[l] = if spike | !resting { v_reset_mv } else { v[l] };
@@ -457,7 +478,7 @@ fn detect(v: &mut [f64; LANES], free_at: &mut [u64; LANES], inhibit: &[u8; LANES
         return 0;
     }
     let mut fired = 0u8;
-    for l in 0..LANES {
+    for l in 0..W {
         if flags[l] != 0 {
             fired |= 1 << l;
             // Refractory during steps step+1 ..= step+t_ref.
@@ -465,6 +486,12 @@ fn detect(v: &mut [f64; LANES], free_at: &mut [u64; LANES], inhibit: &[u8; LANES
         }
     }
     fired
+}
+
+/// Lanes `h * W .. (h + 1) * W` of a lane chunk, copied.
+#[inline(always)]
+fn sub<T: Copy, const W: usize>(chunk: &[T; LANES], h: usize) -> [T; W] {
+    chunk.as_chunks().0[h]
 }
 
 /// The scalar parameters of [`detect`].
@@ -481,6 +508,9 @@ struct Detector {
 fn push_fired(fired: &[u8], spikes: &mut Vec<u32>) {
     let (words, rest) = fired.as_chunks::<8>();
     let push = |c: usize, mask: u8, spikes: &mut Vec<u32>| {
+        if mask == 0 {
+            return;
+        }
         for l in 0..LANES {
             if mask >> l & 1 != 0 {
                 spikes.push((c * LANES + l) as u32);

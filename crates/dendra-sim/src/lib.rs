@@ -31,6 +31,7 @@ mod plasticity;
 mod prefetch;
 pub mod propagator;
 pub mod record;
+mod slots;
 pub mod soma_current;
 pub mod sources;
 pub mod stimuli;

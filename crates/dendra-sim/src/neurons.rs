@@ -33,6 +33,7 @@ use dendra_rules::rules::{CoactivityRegister, REFRESH_STEPS};
 use crate::kernel::{self, Integrate, Threshold};
 
 use crate::propagator::Propagator;
+use crate::slots::{slot_of, slots_for};
 use crate::soma_current::SomaCurrent;
 use crate::stimuli::{LocalStimulus, injects_current};
 
@@ -274,7 +275,7 @@ impl NeuronBlock {
             },
             soma_current,
             recent: match bap.iter().map(|b| b.delay_steps).max() {
-                Some(d) => vec![0; (d as usize + 1) * n.div_ceil(64)],
+                Some(d) => vec![0; slots_for(d as usize + 1) * n.div_ceil(64)],
                 None => Vec::new(),
             },
             recent_words: n.div_ceil(64),
@@ -329,8 +330,8 @@ impl NeuronBlock {
             soma_clamped: vec![false; n],
             escape,
             stimuli,
-            ring: vec![0.0; ring_slots * n_rec * st],
-            ring_slots,
+            ring: vec![0.0; slots_for(ring_slots) * n_rec * st],
+            ring_slots: slots_for(ring_slots),
             x,
             prop,
             template,
@@ -346,12 +347,12 @@ impl NeuronBlock {
     /// the input that arrives at time `t_{arrival_step}`; one entry per local neuron.
     #[inline]
     pub fn ring_lane(&mut self, arrival_step: u64, receptor: usize) -> &mut [f32] {
-        let slot = (arrival_step % self.ring_slots as u64) as usize;
+        let slot = slot_of(arrival_step, self.ring_slots);
         let base = (slot * self.n_rec + receptor) * self.stride;
         &mut self.ring[base..base + self.stride]
     }
 
-    /// Number of ring slots (longest delay + 1).
+    /// Number of ring slots (longest delay + 1, rounded up to a power of two).
     pub fn ring_slots(&self) -> usize {
         self.ring_slots
     }
@@ -376,7 +377,7 @@ impl NeuronBlock {
         if self.uses_u {
             self.assemble_input(n, clock.time_ms(n));
         }
-        let slot = ((n + 1) % self.ring_slots as u64) as usize;
+        let slot = slot_of(n + 1, self.ring_slots);
         let lanes = self.n_rec * self.stride;
         kernel::integrate(Integrate {
             prop: &self.prop,
@@ -597,7 +598,7 @@ impl NeuronBlock {
         }
         if !self.recent.is_empty() {
             let words = self.recent_words;
-            let slot = (n % (self.recent.len() / words) as u64) as usize;
+            let slot = slot_of(n, self.recent.len() / words);
             let bits = &mut self.recent[slot * words..(slot + 1) * words];
             bits.fill(0);
             for &i in spikes {
@@ -610,12 +611,12 @@ impl NeuronBlock {
     /// events, for the spikes of `delay` steps before, in ascending neuron order.
     fn back_propagate(&mut self, n: u64) {
         let (st, words) = (self.stride, self.recent_words);
-        let slots = (self.recent.len() / words) as u64;
+        let slots = self.recent.len() / words;
         for b in &self.bap {
             let Some(m) = n.checked_sub(u64::from(b.delay_steps)) else {
                 continue;
             };
-            let slot = (m % slots) as usize;
+            let slot = slot_of(m, slots);
             for (w, &word) in self.recent[slot * words..(slot + 1) * words].iter().enumerate() {
                 let mut bits = word;
                 while bits != 0 {

@@ -31,6 +31,7 @@ use rand::RngExt;
 use crate::connect::Csr;
 use crate::indices::Indices;
 use crate::neurons::NeuronBlock;
+use crate::slots::{slot_of, slots_for};
 use crate::traces::{TraceSet, TraceView};
 
 /// What an event brings to one synapse besides its compartment's state: the traces of its
@@ -550,7 +551,7 @@ impl Plastic {
             },
             |spec| spec.neighbourhood(clock.dt_ms(), &csr.position_scale),
         );
-        let slots = delay_steps as usize + 1;
+        let slots = slots_for(delay_steps as usize + 1);
         let structural = acting.iter().find_map(|(_, cr)| cr.structural).map(|sp| {
             let steps = ((sp.check_ms / clock.dt_ms()).round() as u64).max(1);
             (sp, steps)
@@ -637,8 +638,8 @@ impl Plastic {
     /// Queue source `s`'s spike, whose synapses are CSR positions `row`, for its arrival at the
     /// end of step `arrival_step`.
     pub(crate) fn queue(&mut self, arrival_step: u64, s: u32, row: std::ops::Range<usize>) {
-        let slots = self.pending.len() as u64;
-        self.pending[(arrival_step % slots) as usize].push(Run::of(s as usize, row));
+        let slot = slot_of(arrival_step, self.pending.len());
+        self.pending[slot].push(Run::of(s as usize, row));
     }
 
     /// Process the arrivals, bAPs and ticks at the end of step `m` (time `t_ms`).
@@ -666,8 +667,7 @@ impl Plastic {
         {
             self.record_compartments(t_ms, block);
         }
-        let slots = self.pending.len() as u64;
-        let slot = (m % slots) as usize;
+        let slot = slot_of(m, self.pending.len());
         let mut pending = std::mem::take(&mut self.pending[slot]);
         // In batches of strictly ascending sources (so all different): usually the whole step,
         // as each worker publishes its spikes in ascending order.
