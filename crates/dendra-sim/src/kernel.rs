@@ -132,7 +132,7 @@ use dispatch;
 /// The kernels compiled for an instruction set (the same source, the same operations), or
 /// for the portable baseline without an attribute.
 macro_rules! isa_kernels {
-    ($(#[$m:meta])* mod $isa:ident, lanes $w:literal, $(#[$f:meta])*) => {
+    ($(#[$m:meta])* mod $isa:ident, lanes $w:literal, from_memory $mem:literal, $(#[$f:meta])*) => {
         $(#[$m])*
         mod $isa {
             use super::{Integrate, integrate_dendritic, integrate_small, integrate_sparse};
@@ -141,7 +141,7 @@ macro_rules! isa_kernels {
             pub(super) fn dendritic<const NC: usize, const NR: usize, const HAS_U: bool>(
                 args: Integrate<'_>,
             ) {
-                integrate_dendritic::<NC, NR, HAS_U, $w>(args)
+                integrate_dendritic::<NC, NR, HAS_U, $w, $mem>(args)
             }
 
             $(#[$f])*
@@ -156,9 +156,9 @@ macro_rules! isa_kernels {
         }
     };
 }
-isa_kernels!(#[cfg(target_arch = "x86_64")] mod avx512, lanes 8, #[target_feature(enable = "avx512f,fma")]);
-isa_kernels!(#[cfg(target_arch = "x86_64")] mod avx2, lanes 4, #[target_feature(enable = "avx2,fma")]);
-isa_kernels!(mod portable, lanes 8,);
+isa_kernels!(#[cfg(target_arch = "x86_64")] mod avx512, lanes 8, from_memory true, #[target_feature(enable = "avx512f,fma")]);
+isa_kernels!(#[cfg(target_arch = "x86_64")] mod avx2, lanes 4, from_memory false, #[target_feature(enable = "avx2,fma")]);
+isa_kernels!(mod portable, lanes 8, from_memory false,);
 
 /// The first `N` rows (of `stride` values each) of `buf` as lane chunks; rows beyond the
 /// buffer's height are empty. A fixed-size array of views, so nothing is allocated per step.
@@ -170,12 +170,19 @@ fn lane_rows_mut<T, const N: usize>(buf: &mut [T], stride: usize) -> [&mut [[T; 
 
 /// `NC` compartments with `NR` decaying receptors: each compartment row of `Φ` taken whole
 /// (`V_k' = c_k + Σ_j Φ_kj x_j (+ Σ_c Ψ_kc u_c)`, over every state `j`), each receptor row a
-/// decay plus the arrivals, then spike detection on the soma; [`LANES`] neurons at a time, all
-/// in registers, with every loop bound a constant, so that nothing is branched on per chunk.
+/// decay plus the arrivals, then spike detection on the soma; `W` neurons at a time, all in
+/// registers, with every loop bound a constant, so that nothing is branched on per chunk;
+/// with `FROM_MEMORY`, the coefficients of `Φ` are read from memory by each chunk.
 /// The same operations in the same order as [`integrate_small`] (which skips the zeros of `Φ`;
 /// a compartment row has none, the coupled potentials spreading every input).
 #[inline(always)]
-fn integrate_dendritic<const NC: usize, const NR: usize, const HAS_U: bool, const W: usize>(
+fn integrate_dendritic<
+    const NC: usize,
+    const NR: usize,
+    const HAS_U: bool,
+    const W: usize,
+    const FROM_MEMORY: bool,
+>(
     args: Integrate<'_>,
 ) {
     let Integrate {
@@ -225,6 +232,15 @@ fn integrate_dendritic<const NC: usize, const NR: usize, const HAS_U: bool, cons
         // W lanes at a time: the states and accumulators of one sub-chunk fit the vector
         // registers together (on AVX2, 8 lanes were 14 registers of state and spilled).
         let mut mask = 0u8;
+        // Where every FMA can take its coefficient from memory, broadcast on the fly (AVX-512),
+        // the coefficients are read in the loop: hoisted, 28 broadcasts were spilled to the
+        // stack on every call (a third of the kernel's time at 100 neurons). Opaque, they
+        // cannot be hoisted; the values are the same.
+        let phi = if FROM_MEMORY {
+            std::hint::black_box(&phi)
+        } else {
+            &phi
+        };
         for h in 0..LANES / W {
             let lanes = h * W..h * W + W;
             let vs: [[f64; W]; NC] = std::array::from_fn(|j| sub(&vr[j][c], h));
