@@ -24,6 +24,7 @@ pub mod connect;
 pub mod engine;
 pub mod error;
 mod exchange;
+mod flush;
 pub mod indices;
 pub mod kernel;
 pub mod neurons;

@@ -30,6 +30,7 @@ use rand::RngExt;
 use dendra_rules::Stamp;
 use dendra_rules::rules::{CoactivityRegister, REFRESH_STEPS};
 
+use crate::flush::{Flush, flush_tiny};
 use crate::kernel::{self, Integrate, Threshold};
 
 use crate::propagator::Propagator;
@@ -146,6 +147,8 @@ pub struct NeuronBlock {
     /// slot's time on receptor `r` of local neuron `i` (`f32`: sums of `f32` weights).
     ring: Vec<f32>,
     ring_slots: usize,
+    /// When decayed state is flushed out of the subnormal range.
+    flush: Flush,
 }
 
 impl NeuronBlock {
@@ -332,6 +335,7 @@ impl NeuronBlock {
             stimuli,
             ring: vec![0.0; slots_for(ring_slots) * n_rec * st],
             ring_slots: slots_for(ring_slots),
+            flush: Flush::for_propagator(&prop),
             x,
             prop,
             template,
@@ -373,6 +377,10 @@ impl NeuronBlock {
             for r in &mut self.registers {
                 r.refresh(Stamp::of_step(n));
             }
+        }
+        if self.flush.due(n) {
+            flush_tiny(&mut self.x);
+            flush_tiny(&mut self.w);
         }
         if self.uses_u {
             self.assemble_input(n, clock.time_ms(n));

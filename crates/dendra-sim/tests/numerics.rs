@@ -889,3 +889,34 @@ fn noise_current_has_its_mean_and_deviation_is_held_and_independent() {
         assert_eq!(a.values, b.values);
     }
 }
+
+#[test]
+fn decayed_state_is_flushed_to_zero_before_it_turns_subnormal() {
+    // A membrane relaxing to 0 mV with tau = 1 ms reaches the subnormal range (below 2.2e-308)
+    // after ~710 ms, where arithmetic slows down by orders of magnitude on x86: the engine
+    // sets such values to zero first, and leaves every value above 1e-200 exact.
+    let soma = SomaParams {
+        e_leak_mv: 0.0,
+        c_m_pf: 10.0,
+        g_leak_ns: 10.0,
+        ..passive_soma()
+    };
+    let mut template = NeuronTemplate::point("n", soma, vec![]);
+    template.initial = InitialPotential::Fixed(-10.0);
+    let mut net = single(template, 1);
+    probe(&mut net, ProbeSignal::Potential(0), 1);
+    let (_, traces) = run(&net, 800.0);
+    let values = &traces[0].values;
+    assert_eq!(values.len(), 8000);
+    for (k, &v) in values.iter().enumerate() {
+        assert!(!v.is_subnormal(), "step {k}: {v:e} is subnormal");
+        let expected = -10.0 * (-(k as f64) * DT / 1.0).exp();
+        if expected.abs() > 1e-190 {
+            assert!(
+                (v - expected).abs() <= 1e-9 * expected.abs(),
+                "step {k}: {v:e} vs {expected:e}"
+            );
+        }
+    }
+    assert_eq!(*values.last().unwrap(), 0.0);
+}
