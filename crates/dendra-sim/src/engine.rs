@@ -16,6 +16,7 @@
 //! run uses one thread or many. There is no allocation in the step loop except amortised growth
 //! of recording buffers.
 
+use std::cell::Cell;
 use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
 use std::sync::RwLock;
 use std::time::Instant;
@@ -30,6 +31,7 @@ use crate::connect::{Csr, ProjectionPlan};
 use crate::error::{SimError, SimResult};
 use crate::exchange::{Alone, Exchange, Shared};
 use crate::neurons::NeuronBlock;
+use crate::periodic::Every;
 use crate::plasticity::Plastic;
 use crate::record::{LocalProbe, LocalWeightProbe, SpikeTable, Trace, WeightTrace};
 use crate::sources::SourceBlock;
@@ -583,10 +585,9 @@ impl Simulation {
         let clock = self.clock;
         if self.threads == 1 {
             let alone = Alone::take(&mut self.buffers);
+            let reports = Cell::new(Every::new(report_every));
             run_steps(&mut self.workers[0], 0, &alone, None, n0, n1, &clock, &|n| {
-                if (n - n0 + 1).is_multiple_of(report_every) {
-                    progress(n - n0 + 1, steps);
-                }
+                report(&reports, n - n0 + 1, steps, progress);
             });
             alone.restore(&mut self.buffers);
         } else {
@@ -596,9 +597,10 @@ impl Simulation {
                 for (w, worker) in self.workers.iter_mut().enumerate() {
                     let barrier = &barrier;
                     scope.spawn(move || {
+                        let reports = Cell::new(Every::new(report_every));
                         let tick = |n: u64| {
-                            if w == 0 && (n - n0 + 1).is_multiple_of(report_every) {
-                                progress(n - n0 + 1, steps);
+                            if w == 0 {
+                                report(&reports, n - n0 + 1, steps, progress);
                             }
                         };
                         let body = || run_steps(worker, w, buffers, Some(barrier), n0, n1, &clock, &tick);
@@ -948,6 +950,15 @@ fn deliver_spread<E: Exchange>(
         }
     }
     events
+}
+
+/// Report progress after `done` of `total` steps when `reports` is due.
+fn report(reports: &Cell<Every>, done: u64, total: u64, progress: &(dyn Fn(u64, u64) + Sync)) {
+    let mut every = reports.get();
+    if every.at(done) {
+        progress(done, total);
+    }
+    reports.set(every);
 }
 
 #[allow(clippy::too_many_arguments)]

@@ -28,6 +28,7 @@ mod flush;
 pub mod indices;
 pub mod kernel;
 pub mod neurons;
+mod periodic;
 mod plasticity;
 mod prefetch;
 pub mod propagator;

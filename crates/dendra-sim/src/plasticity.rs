@@ -31,6 +31,7 @@ use rand::RngExt;
 use crate::connect::Csr;
 use crate::indices::Indices;
 use crate::neurons::NeuronBlock;
+use crate::periodic::Every;
 use crate::slots::{slot_of, slots_for};
 use crate::traces::{TraceSet, TraceView};
 
@@ -287,6 +288,8 @@ struct PlasticRule {
     template_rule: usize,
     modulator: Option<usize>,
     tick_steps: u64,
+    /// When the rule ticks (every `tick_steps`, if not 0).
+    ticks: Every,
     /// Presynaptic traces per source.
     pre: TraceSet,
     /// Postsynaptic traces per local target.
@@ -343,6 +346,8 @@ pub(crate) struct Plastic {
     key_base: u32,
     /// Structural plasticity: parameters, check period (steps), and which slots hold a synapse.
     structural: Option<(StructuralParams, u64)>,
+    /// When structural plasticity checks (every period of `structural`).
+    remodels: Every,
     alive: Vec<bool>,
     /// bAP strength arriving at each local target's compartment in the current step.
     bap_now: Vec<f64>,
@@ -511,6 +516,7 @@ impl Plastic {
                         template_rule: index,
                         modulator: cr.modulator,
                         tick_steps,
+                        ticks: Every::new(tick_steps),
                         eligibility: needs
                             .eligibility
                             .filter(|&tau| EligibilityClock::fits(tau, clock.dt_ms(), tick_steps))
@@ -573,6 +579,7 @@ impl Plastic {
             bap_now: vec![0.0; n_local],
             dt_ms: clock.dt_ms(),
             now_step: 0,
+            remodels: Every::new(structural.map_or(1, |(_, every)| every)),
             structural,
             alive,
             first,
@@ -700,13 +707,13 @@ impl Plastic {
             }
         }
         for j in 0..self.rules.len() {
-            let tick = self.rules[j].tick_steps;
-            if tick > 0 && (m + 1).is_multiple_of(tick) {
+            let rule = &mut self.rules[j];
+            if rule.tick_steps > 0 && rule.ticks.at(m + 1) {
                 self.on_tick(j, t_ms, csr, block, modulators);
             }
         }
-        if let Some((sp, every)) = self.structural
-            && (m + 1).is_multiple_of(every)
+        if let Some((sp, _)) = self.structural
+            && self.remodels.at(m + 1)
         {
             self.remodel(m, &sp, csr, block);
         }
