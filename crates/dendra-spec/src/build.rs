@@ -24,6 +24,16 @@ pub const MAX_STEPS: f64 = 1.0e11;
 
 type Result<T> = std::result::Result<T, SpecError>;
 
+/// Check the spec's time step, `experiment.dt_ms` (in (0, 10] ms), before anything is computed
+/// from it.
+pub(crate) fn check_dt(src: &Source, dt_ms: f64) -> Result<()> {
+    if dt_ms.is_finite() && dt_ms > 0.0 && dt_ms <= 10.0 {
+        Ok(())
+    } else {
+        Err(src.error("experiment.dt_ms", "a time step in (0, 10] ms", dt_ms))
+    }
+}
+
 /// A template with the ids of its rules.
 struct Built {
     template: Arc<NeuronTemplate>,
@@ -61,11 +71,7 @@ impl<'s> Builder<'s> {
     /// Build the network.
     pub fn network(mut self) -> Result<NetworkDesc> {
         let e = &self.spec.experiment;
-        if !(e.dt_ms.is_finite() && e.dt_ms > 0.0 && e.dt_ms <= 10.0) {
-            return Err(self
-                .src
-                .error("experiment.dt_ms", "a time step in (0, 10] ms", e.dt_ms));
-        }
+        check_dt(self.src, e.dt_ms)?;
         let mut net = NetworkDesc {
             dt_ms: e.dt_ms,
             ..NetworkDesc::default()

@@ -159,6 +159,7 @@ impl Spec {
             }
             _ => {}
         }
+        build::check_dt(&src, e.dt_ms)?;
         if let Some(d) = duration_ms {
             let steps = d / e.dt_ms;
             if !(d.is_finite() && d > 0.0 && steps <= build::MAX_STEPS) {
@@ -169,7 +170,11 @@ impl Spec {
                         "experiment.duration_ms"
                     },
                     format!("a duration > 0 of at most {:e} steps", build::MAX_STEPS),
-                    d,
+                    if e.dt_ms >= 1e-3 {
+                        format!("{d} ms ({steps:.3e} steps of {} ms)", e.dt_ms)
+                    } else {
+                        format!("{d} ms ({steps:.3e} steps of {:e} ms)", e.dt_ms)
+                    },
                 ));
             }
         }

@@ -223,6 +223,29 @@ fn network_spec_needs_a_duration_and_sane_sizes() {
     assert!(e.message.contains("synapses"), "{e}");
 }
 
+/// A time step of 0 (or a tiny one) is reported as the bad time step it is, not as a duration
+/// of too many steps.
+#[test]
+fn a_bad_time_step_is_named_before_the_duration_it_divides() {
+    for dt in ["0.0", "-0.1", "nan", "20.0"] {
+        let text = with(
+            "duration_ms = 100.0\n",
+            &format!("duration_ms = 100.0\ndt_ms = {dt}\n"),
+        );
+        let e = err(&text);
+        assert_eq!(e.key, "experiment.dt_ms", "dt {dt}: {e}");
+        assert_eq!(e.line, line_of(&text, "dt_ms ="), "{e}");
+        assert!(e.message.contains("(0, 10] ms"), "{e}");
+    }
+    // A valid but tiny step makes the duration too long, and the error says in how many steps.
+    let e = err(&with(
+        "duration_ms = 100.0\n",
+        "duration_ms = 100.0\ndt_ms = 1e-12\n",
+    ));
+    assert_eq!(e.key, "experiment.duration_ms", "{e}");
+    assert!(e.message.contains("100 ms (1.000e14 steps of 1e-12 ms)"), "{e}");
+}
+
 #[test]
 fn disable_rule_refers_to_rule_ids() {
     let t = format!(
