@@ -163,6 +163,12 @@ impl Spec {
         if let Some(d) = duration_ms {
             let steps = d / e.dt_ms;
             if !(d.is_finite() && d > 0.0 && steps <= build::MAX_STEPS) {
+                // Steps below 1 us in scientific notation (0.000000001 is hard to read).
+                let dt = if e.dt_ms >= 1e-3 {
+                    e.dt_ms.to_string()
+                } else {
+                    format!("{:e}", e.dt_ms)
+                };
                 return Err(src.error(
                     if sessions.is_some() {
                         "experiment.sessions"
@@ -170,11 +176,7 @@ impl Spec {
                         "experiment.duration_ms"
                     },
                     format!("a duration > 0 of at most {:e} steps", build::MAX_STEPS),
-                    if e.dt_ms >= 1e-3 {
-                        format!("{d} ms ({steps:.3e} steps of {} ms)", e.dt_ms)
-                    } else {
-                        format!("{d} ms ({steps:.3e} steps of {:e} ms)", e.dt_ms)
-                    },
+                    format!("{d} ms ({steps:.3e} steps of {dt} ms)"),
                 ));
             }
         }
