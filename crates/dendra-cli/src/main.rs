@@ -105,7 +105,8 @@ struct AnalyzeArgs {
     /// `[events]` with `upper_sd = 2.5`); unset keys keep their defaults.
     #[arg(long)]
     settings: Option<PathBuf>,
-    /// Replace an earlier output directory of dendra.
+    /// Replace an earlier output directory of dendra (every file listed, unchanged, in its
+    /// manifest.json); any other non-empty directory is refused.
     #[arg(long)]
     force: bool,
     /// Print the results as JSON.
@@ -133,8 +134,8 @@ struct CommonArgs {
     /// Override the simulated duration (ms).
     #[arg(long)]
     duration_ms: Option<f64>,
-    /// Replace an earlier output directory of dendra (one holding summary.json); other
-    /// non-empty directories are never replaced.
+    /// Replace an earlier output directory of dendra: one whose every file is listed, unchanged,
+    /// in the manifest.json that dendra writes last; any other non-empty directory is refused.
     #[arg(long)]
     force: bool,
     /// Print the summary as JSON.
@@ -270,17 +271,32 @@ fn describe(plan: &dendra_spec::Plan) {
 }
 
 fn report(dir: &Path, cli: &Cli) -> Result<(), Failure> {
-    if !dir.join("summary.json").exists() {
+    let updating = dendra_io::Updating::open(dir)?;
+    if !dir.join("summary.json").is_file() {
         return Err(Failure::Input(format!(
             "{} has no summary.json: not an output directory of `dendra run`",
             dir.display()
         )));
     }
-    dendra_io::rebuild_report(dir).map_err(reading_input)?;
+    dendra_io::rebuild_report(dir).map_err(|e| match e {
+        dendra_io::IoError::Format { .. } | dendra_io::IoError::Refused(_) => Failure::Input(e.to_string()),
+        other => Failure::Run(format!("rebuilding the report failed: {other}")),
+    })?;
+    updating.finish()?;
     if !cli.quiet {
         println!("{}", dir.join("report.html").display());
     }
     Ok(())
+}
+
+/// Open the output directory before any work, and say what was recovered from interrupted
+/// writers of it.
+fn stage(out: &Path, force: bool) -> Result<Staging, Failure> {
+    let staging = Staging::new(out, force)?;
+    for note in staging.notes() {
+        eprintln!("note: {note}");
+    }
+    Ok(staging)
 }
 
 fn run(spec_arg: &str, out: &Path, args: &CommonArgs, cli: &Cli) -> Result<(), Failure> {
@@ -294,7 +310,7 @@ fn run(spec_arg: &str, out: &Path, args: &CommonArgs, cli: &Cli) -> Result<(), F
     let spec = load(spec_arg)?;
     let plan = check_spec(&spec)?;
     // Refuse a non-empty output directory before spending time on the run.
-    let staging = Staging::new(out, args.force)?;
+    let staging = stage(out, args.force)?;
     if cli.verbose {
         describe(&plan);
         eprintln!(
@@ -385,7 +401,7 @@ fn run(spec_arg: &str, out: &Path, args: &CommonArgs, cli: &Cli) -> Result<(), F
 }
 
 fn analyze(args: &AnalyzeArgs, cli: &Cli) -> Result<(), Failure> {
-    let staging = Staging::new(&args.out, args.force)?;
+    let staging = stage(&args.out, args.force)?;
     let start = Instant::now();
     let data = dendra_io::imaging_io::read_imaging(&args.input).map_err(reading_input)?;
     if cli.verbose {

@@ -131,15 +131,18 @@ fn show_prints_a_spec_that_checks_and_runs() {
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
+/// `dendra run cuba` for 20 ms into `out`, with `extra` arguments.
+fn short_cuba(out: &Path, extra: &[&str]) -> (i32, String, String) {
+    let mut args = vec!["run", "cuba", "--out", s(out), "--duration-ms", "20", "-q"];
+    args.extend_from_slice(extra);
+    dendra(&args)
+}
+
 #[test]
 fn existing_outputs_are_kept_without_force_and_replaced_with_it() {
     let dir = scratch("force");
     let out = dir.join("out");
-    let run = |extra: &[&str]| {
-        let mut args = vec!["run", "cuba", "--out", s(&out), "--duration-ms", "20", "-q"];
-        args.extend_from_slice(extra);
-        dendra(&args)
-    };
+    let run = |extra: &[&str]| short_cuba(&out, extra);
     let (code, _, err) = run(&[]);
     assert_eq!(code, 0, "{err}");
     std::fs::write(out.join("stale.txt"), "from before").unwrap();
@@ -150,28 +153,47 @@ fn existing_outputs_are_kept_without_force_and_replaced_with_it() {
         std::fs::read_to_string(out.join("stale.txt")).unwrap(),
         "from before"
     );
+    // --force replaces only what dendra wrote: a file the user added blocks it.
+    let (code, _, err) = run(&["--force"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("`stale.txt` was not written by dendra"), "{err}");
+    assert!(out.join("stale.txt").exists());
+    std::fs::remove_file(out.join("stale.txt")).unwrap();
     let (code, _, err) = run(&["--force"]);
     assert_eq!(code, 0, "{err}");
-    assert!(!out.join("stale.txt").exists());
-    assert!(out.join("summary.json").exists());
-    // A directory dendra did not write is never replaced, even with --force.
-    let other = dir.join("other");
-    std::fs::create_dir_all(&other).unwrap();
-    std::fs::write(other.join("precious.txt"), "keep me").unwrap();
+    assert!(out.join("summary.json").exists() && out.join("manifest.json").exists());
+    // A user's directory that happens to hold a summary.json is never replaced, even with
+    // --force, and the refusal comes before the simulation.
+    let home = dir.join("home");
+    for (name, text) in [
+        (".ssh/id_ed25519", "key"),
+        ("docs/thesis.tex", "thesis"),
+        ("summary.json", "{}"),
+    ] {
+        std::fs::create_dir_all(home.join(name).parent().unwrap()).unwrap();
+        std::fs::write(home.join(name), text).unwrap();
+    }
     let (code, _, err) = dendra(&[
         "run",
         "cuba",
         "--out",
-        s(&other),
+        s(&home),
         "--duration-ms",
-        "20",
+        "1e7",
         "--force",
     ]);
     assert_eq!(code, 2, "{err}");
-    assert!(err.contains("summary.json"), "{err}");
+    assert!(
+        err.contains("manifest.json") && err.contains("nothing was deleted"),
+        "{err}"
+    );
+    for (name, text) in [(".ssh/id_ed25519", "key"), ("docs/thesis.tex", "thesis")] {
+        assert_eq!(std::fs::read_to_string(home.join(name)).unwrap(), text);
+    }
     assert_eq!(
-        std::fs::read_to_string(other.join("precious.txt")).unwrap(),
-        "keep me"
+        std::fs::read_dir(&dir).unwrap().count(),
+        2,
+        "nothing left next to them"
     );
     // The report can be rebuilt from the saved files.
     std::fs::remove_file(out.join("report.html")).unwrap();
@@ -316,6 +338,10 @@ fn report_on_damaged_outputs_is_bad_input_not_a_crash() {
     let (code, _, err) = dendra(&["report", s(&out)]);
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("spikes.parquet"), "{err}");
+    assert!(
+        !err.contains("writing"),
+        "a read failure is not called a write failure: {err}"
+    );
     std::fs::write(out.join("summary.json"), b"{ truncated").unwrap();
     let (code, _, err) = dendra(&["report", s(&out)]);
     assert_eq!(code, 2, "{err}");
@@ -622,4 +648,38 @@ fn a_learning_benchmark_writes_curves_figure_and_report() {
         assert_eq!(code, 2, "{err}");
         assert!(err.contains("fetch_mnist.py"), "{err}");
     }
+}
+
+#[test]
+fn what_killed_runs_left_is_recovered_and_never_reported_on() {
+    let dir = scratch("killed");
+    let out = dir.join("out");
+    let run = |extra: &[&str]| short_cuba(&out, extra);
+    let (code, _, err) = run(&[]);
+    assert_eq!(code, 0, "{err}");
+    // A run killed while writing leaves a staging directory; one killed inside --force, between
+    // its renames, leaves the old output set aside (here under the name older versions used).
+    let partial = dir.join(".out.partial-999999");
+    std::fs::create_dir_all(&partial).unwrap();
+    std::fs::write(partial.join("summary.json"), "{}").unwrap();
+    let (code, _, err) = dendra(&["report", s(&partial)]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("staging directory"), "{err}");
+    std::fs::rename(&out, dir.join(".out.old")).unwrap();
+    let (code, _, err) = run(&["--force"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(err.contains("restored") && err.contains("removed"), "{err}");
+    let (code, _, err) = run(&["--force"]);
+    assert_eq!(code, 0, "{err}");
+    let mut left: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    left.sort();
+    assert_eq!(left, ["out"]);
+    // The report of a complete output is rebuilt and stays replaceable.
+    let (code, _, err) = dendra(&["report", s(&out)]);
+    assert_eq!(code, 0, "{err}");
+    let (code, _, err) = run(&["--force"]);
+    assert_eq!(code, 0, "{err}");
 }

@@ -37,6 +37,8 @@ pub mod error;
 pub mod figures;
 pub mod imaging_io;
 pub mod learning_io;
+pub mod lock;
+pub mod manifest;
 pub mod outdir;
 pub mod parquet_io;
 pub mod report;
@@ -49,7 +51,7 @@ use serde_json::{Map, Value};
 
 pub use error::{IoError, IoResult};
 pub use figures::Figure;
-pub use outdir::Staging;
+pub use outdir::{Staging, Updating};
 pub use tables::Tables;
 
 /// Facts about a run that go into `summary.json` besides its results.
