@@ -416,7 +416,7 @@ fn analyze(args: &AnalyzeArgs, cli: &Cli) -> Result<(), Failure> {
     }
     let mut params = match &args.settings {
         Some(path) => {
-            let text = std::fs::read_to_string(path)
+            let text = dendra_core::files::read_regular_text(path, 1 << 20)
                 .map_err(|e| Failure::Input(format!("{}: {e}", path.display())))?;
             toml::from_str::<dendra_analysis::StudyParams>(&text)
                 .map_err(|e| Failure::Input(format!("{}: {e}", path.display())))?

@@ -683,3 +683,43 @@ fn what_killed_runs_left_is_recovered_and_never_reported_on() {
     let (code, _, err) = run(&["--force"]);
     assert_eq!(code, 0, "{err}");
 }
+
+/// `dendra ARGS`, killed (and the test failed) if it runs longer than `limit_s`.
+fn dendra_within(args: &[&str], limit_s: u64) -> (i32, String) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_dendra"))
+        .args(args)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("runs");
+    let start = std::time::Instant::now();
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            let mut err = String::new();
+            std::io::Read::read_to_string(child.stderr.as_mut().unwrap(), &mut err).unwrap();
+            return (status.code().unwrap_or(-1), err);
+        }
+        if start.elapsed().as_secs() > limit_s {
+            let _ = child.kill();
+            panic!("dendra {args:?} still running after {limit_s} s");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+}
+
+#[test]
+fn specs_that_are_not_regular_files_are_refused_at_once() {
+    let (code, err) = dendra_within(&["check", "/dev/zero"], 20);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("regular file"), "{err}");
+    let dir = scratch("fifo");
+    let fifo = dir.join("spec.toml");
+    let made = Command::new("mkfifo").arg(&fifo).status();
+    if made.is_ok_and(|s| s.success()) {
+        for args in [vec!["check", s(&fifo)], vec!["run", s(&fifo), "--out", "unused"]] {
+            let (code, err) = dendra_within(&args, 20);
+            assert_eq!(code, 2, "{err}");
+            assert!(err.contains("regular file"), "{err}");
+        }
+    }
+}

@@ -7,9 +7,11 @@
 //! - [`rng`]: counter-based random streams keyed by `(seed, purpose, group, index)`, so that a
 //!   run's randomness never depends on thread count or evaluation order.
 //! - [`error`]: the error type shared by the layers for invalid parameters.
+//! - [`files`]: reading user-named files: regular files only, never past a size cap.
 #![warn(missing_docs)]
 
 pub mod error;
+pub mod files;
 pub mod rng;
 pub mod time;
 

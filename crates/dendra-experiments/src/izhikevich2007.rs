@@ -102,6 +102,29 @@ pub struct Izhikevich2007Params {
     pub window_ms: f64,
 }
 
+impl dendra_spec::BuiltinParams for Izhikevich2007Params {
+    fn validate(&self) -> dendra_core::ParamResult<()> {
+        use dendra_core::error::{in_range, positive};
+        positive("duration_ms", self.duration_ms)?;
+        in_range("duration_ms", self.duration_ms, 0.0, 36_000_000.0)?;
+        in_range("dt_ms", self.dt_ms, 1e-3, 1.0)?;
+        positive("w_max_pa", self.w_max_pa)?;
+        in_range("w_max_pa", self.w_max_pa, 0.0, 1e6)?;
+        in_range("w_init_pa", self.w_init_pa, 0.0, self.w_max_pa)?;
+        in_range("w_chosen_init_pa", self.w_chosen_init_pa, 0.0, self.w_max_pa)?;
+        in_range("w_inh_pa", self.w_inh_pa, -1e6, 0.0)?;
+        in_range("p_exc", self.p_exc, 0.0, 1.0)?;
+        in_range("p_inh_exc", self.p_inh_exc, 0.0, 1.0)?;
+        in_range("noise_std_pa", self.noise_std_pa, 0.0, 1e6)?;
+        in_range("eta", self.eta, 0.0, 1e6)?;
+        in_range("reward", self.reward, 0.0, 1e6)?;
+        in_range("tonic_dopamine", self.tonic_dopamine, 0.0, 1e6)?;
+        positive("window_ms", self.window_ms)?;
+        in_range("window_ms", self.window_ms, 0.0, 1e4)?;
+        Ok(())
+    }
+}
+
 impl Default for Izhikevich2007Params {
     fn default() -> Self {
         Izhikevich2007Params {

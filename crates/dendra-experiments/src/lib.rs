@@ -147,6 +147,12 @@ impl Outcome {
 #[serde(deny_unknown_fields)]
 pub struct NoParams {}
 
+impl dendra_spec::BuiltinParams for NoParams {
+    fn validate(&self) -> dendra_core::ParamResult<()> {
+        Ok(())
+    }
+}
+
 /// Check an overriding duration: finite, > 0 and at most `max_ms`.
 pub fn check_duration(duration_ms: f64, max_ms: f64) -> Result<f64, ExperimentError> {
     if duration_ms.is_finite() && duration_ms > 0.0 && duration_ms <= max_ms {
@@ -178,8 +184,8 @@ pub struct Builtin {
     pub check: fn(&Spec) -> Result<(), SpecError>,
 }
 
-/// Check that `[params]` reads as `P`.
-fn check_params<P: serde::de::DeserializeOwned>(spec: &Spec) -> Result<(), SpecError> {
+/// Check that `[params]` reads as `P` and its values are valid.
+fn check_params<P: dendra_spec::BuiltinParams>(spec: &Spec) -> Result<(), SpecError> {
     spec.params::<P>().map(|_| ())
 }
 
@@ -311,7 +317,13 @@ pub fn run_spec(spec: &Spec, options: &RunOptions) -> Result<Outcome, Experiment
             }
             let duration_ms = options.duration_ms.or(plan.duration_ms).unwrap_or(0.0);
             check_duration(duration_ms, 1e12)?;
-            network::run(plan.network, duration_ms, plan.sessions, options)
+            network::run(plan.network, duration_ms, plan.sessions, options).map_err(|e| match e {
+                // Stimuli are renumbered when sessions repeat them; everything else maps back.
+                ExperimentError::Sim(SimError::Param(p)) if !p.key.starts_with("stimuli") => {
+                    ExperimentError::Spec(spec.locate(&p))
+                }
+                other => other,
+            })
         }
         Some(run) => {
             let options = RunOptions {

@@ -43,6 +43,18 @@ pub struct Song2000Params {
     pub duration_ms: f64,
 }
 
+impl dendra_spec::BuiltinParams for Song2000Params {
+    fn validate(&self) -> dendra_core::ParamResult<()> {
+        use dendra_core::error::{in_range, positive};
+        in_range("inputs", f64::from(self.inputs), 1.0, 1e6)?;
+        in_range("input_rate_hz", self.input_rate_hz, 0.0, 1e4)?;
+        positive("g_max_ns", self.g_max_ns)?;
+        in_range("g_max_ns", self.g_max_ns, 0.0, 1e6)?;
+        in_range("depression_ratio", self.depression_ratio, 0.0, 100.0)?;
+        Ok(())
+    }
+}
+
 impl Default for Song2000Params {
     fn default() -> Self {
         Song2000Params {

@@ -53,6 +53,39 @@ pub struct Urbanczik2014Params {
     pub eta: f64,
 }
 
+/// At most this many spikes in all frozen trains together (8 bytes each).
+const MAX_TRAIN_SPIKES: f64 = 2e8;
+
+impl dendra_spec::BuiltinParams for Urbanczik2014Params {
+    fn validate(&self) -> dendra_core::ParamResult<()> {
+        use dendra_core::error::in_range;
+        in_range("repetitions", f64::from(self.repetitions), 1.0, 10_000.0)?;
+        in_range("pattern_ms", self.pattern_ms, 1.0, 1e5)?;
+        in_range("inputs", f64::from(self.inputs), 1.0, 1e5)?;
+        in_range("input_rate_hz", self.input_rate_hz, 0.0, 1e3)?;
+        in_range("teachers", f64::from(self.teachers), 0.0, 1e5)?;
+        in_range("teacher_rate_hz", self.teacher_rate_hz, 0.0, 1e3)?;
+        in_range("teacher_e_weight_ns", self.teacher_e_weight_ns, 0.0, 1e6)?;
+        in_range("teacher_i_weight_ns", self.teacher_i_weight_ns, 0.0, 1e6)?;
+        in_range("eta", self.eta, 0.0, 1e9)?;
+        let per_rep = self.pattern_ms / 1000.0
+            * (f64::from(self.inputs) * self.input_rate_hz
+                + 2.0 * f64::from(self.teachers) * self.teacher_rate_hz);
+        let spikes = per_rep * f64::from(self.repetitions);
+        if spikes > MAX_TRAIN_SPIKES {
+            return Err(dendra_core::ParamError::new(
+                "repetitions",
+                format!(
+                    "frozen trains of at most {MAX_TRAIN_SPIKES:e} spikes in all (repetitions x \
+                     pattern_ms x the inputs' and teachers' rates)"
+                ),
+                format!("{} repetitions, about {spikes:.3e} spikes", self.repetitions),
+            ));
+        }
+        Ok(())
+    }
+}
+
 impl Default for Urbanczik2014Params {
     fn default() -> Self {
         Urbanczik2014Params {
@@ -141,6 +174,9 @@ fn frozen_train(
 ) -> Vec<f64> {
     let mut rng = StreamKey::new(seed, Purpose::Task, group, index).rng();
     let mut pattern = Vec::new();
+    if !(peak_hz > 0.0 && peak_hz.is_finite()) {
+        return pattern;
+    }
     let mut t = 0.0;
     loop {
         let u: f64 = rng.random();
@@ -229,6 +265,13 @@ pub fn run(spec: &dendra_spec::Spec, options: &RunOptions) -> Result<Outcome, Ex
         // The frozen trains grow with the repetitions: at most 10 000 (2000 s).
         let d = crate::check_duration(d, 10_000.0 * p.pattern_ms)?;
         p.repetitions = ((d / p.pattern_ms).floor() as u32).max(10);
+        dendra_spec::BuiltinParams::validate(&p).map_err(|e| {
+            ExperimentError::Option(dendra_core::ParamError::new(
+                "duration_ms",
+                format!("a duration this experiment can hold ({})", e.expected),
+                d,
+            ))
+        })?;
     }
     run_with(&p, options)
 }

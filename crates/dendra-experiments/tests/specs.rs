@@ -131,3 +131,57 @@ action = { kind = "block_spikes" }
     .unwrap();
     assert!(e.is_bad_input(), "{e}");
 }
+
+/// A built-in's spec with `params.KEY = VALUE` set (any line setting `KEY` removed first).
+fn with_param(name: &str, key: &str, value: &str) -> Spec {
+    let b = builtins().iter().find(|b| b.name == name).unwrap();
+    let mut lines: Vec<String> = b
+        .spec
+        .lines()
+        .filter(|l| {
+            let t = l.trim_start();
+            !(t.starts_with(key) && t[key.len()..].trim_start().starts_with('='))
+        })
+        .map(String::from)
+        .collect();
+    match lines.iter().position(|l| l.trim() == "[params]") {
+        Some(i) => lines.insert(i + 1, format!("{key} = {value}")),
+        None => lines.extend(["[params]".into(), format!("{key} = {value}")]),
+    }
+    Spec::parse(&format!("{name}.toml"), &lines.join("\n")).unwrap()
+}
+
+#[test]
+fn check_refuses_every_param_value_that_run_would() {
+    // Each of these passed `dendra check` and was then refused by `run` (some unlocated, one
+    // looped forever).
+    let cases = [
+        ("wright2025", "sessions", "0"),
+        ("wright2025", "trials_per_session", "0"),
+        ("wright2025", "frame_rate_hz", "nan"),
+        ("wright2025", "kir_g_ns", "-30.0"),
+        ("urbanczik2014", "teacher_rate_hz", "nan"),
+        ("urbanczik2014", "input_rate_hz", "-1.0"),
+        ("urbanczik2014", "pattern_ms", "100000.0"),
+        ("song2000", "inputs", "0"),
+        ("song2000", "g_max_ns", "-1.0"),
+        ("izhikevich2007", "p_exc", "2.0"),
+        ("izhikevich2007", "dt_ms", "0.0"),
+        ("digits", "seeds", "0"),
+    ];
+    for (name, key, value) in cases {
+        let spec = with_param(name, key, value);
+        let e = match dendra_experiments::check_spec(&spec) {
+            Err(ExperimentError::Spec(e)) => e,
+            Err(other) => panic!("{name} {key} = {value}: not a located error: {other}"),
+            Ok(_) => panic!("{name} {key} = {value}: `check` accepted it"),
+        };
+        assert!(e.line > 0, "{name} {key}: {e}");
+        assert!(e.key.starts_with("params."), "{name} {key}: {e}");
+        // `run` refuses it the same way, before simulating.
+        let Err(ExperimentError::Spec(r)) = run_spec(&spec, &RunOptions::default()) else {
+            panic!("{name} {key} = {value}: run did not refuse it as a spec error")
+        };
+        assert_eq!(r.to_string(), e.to_string());
+    }
+}

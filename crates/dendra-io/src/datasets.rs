@@ -101,9 +101,12 @@ fn be_u32(bytes: &[u8], at: usize) -> u32 {
     u32::from_be_bytes([bytes[at], bytes[at + 1], bytes[at + 2], bytes[at + 3]])
 }
 
+/// The largest idx file read (MNIST's training images are 47 MB unpacked).
+const MAX_IDX_BYTES: u64 = 1 << 30;
+
 /// Read an idx3 image file: `(count, height, width, pixels)`.
 pub fn read_idx_images(path: &Path) -> IoResult<(usize, usize, usize, Vec<u8>)> {
-    let bytes = std::fs::read(path).map_err(|e| IoError::at(path, e))?;
+    let bytes = crate::error::read_input(path, MAX_IDX_BYTES)?;
     let bytes = gunzip_if_needed(path, bytes)?;
     if bytes.len() < 16 || be_u32(&bytes, 0) != 2051 {
         return Err(IoError::format(
@@ -134,7 +137,7 @@ pub fn read_idx_images(path: &Path) -> IoResult<(usize, usize, usize, Vec<u8>)> 
 
 /// Read an idx1 label file.
 pub fn read_idx_labels(path: &Path) -> IoResult<Vec<u8>> {
-    let bytes = std::fs::read(path).map_err(|e| IoError::at(path, e))?;
+    let bytes = crate::error::read_input(path, MAX_IDX_BYTES)?;
     let bytes = gunzip_if_needed(path, bytes)?;
     if bytes.len() < 8 || be_u32(&bytes, 0) != 2049 {
         return Err(IoError::format(

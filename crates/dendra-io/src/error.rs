@@ -52,5 +52,30 @@ impl IoError {
     }
 }
 
+/// Open a file the user named for reading: a regular file only (see
+/// [`dendra_core::files::open_regular`]); anything else is a format error at `path`.
+pub fn open_input(path: &Path) -> IoResult<std::fs::File> {
+    dendra_core::files::open_regular(path, u64::MAX).map_err(|e| input_error(path, e))
+}
+
+/// The content of a regular file of at most `max_bytes` bytes.
+pub fn read_input(path: &Path, max_bytes: u64) -> IoResult<Vec<u8>> {
+    dendra_core::files::read_regular(path, max_bytes).map_err(|e| input_error(path, e))
+}
+
+/// The text of a regular UTF-8 file of at most `max_bytes` bytes.
+pub fn read_input_text(path: &Path, max_bytes: u64) -> IoResult<String> {
+    dendra_core::files::read_regular_text(path, max_bytes).map_err(|e| input_error(path, e))
+}
+
+/// A missing or unreadable file stays a file error; a file of the wrong kind, size or encoding
+/// is a format error (bad input).
+fn input_error(path: &Path, e: std::io::Error) -> IoError {
+    match e.kind() {
+        std::io::ErrorKind::InvalidInput | std::io::ErrorKind::InvalidData => IoError::format(path, e),
+        _ => IoError::at(path, e),
+    }
+}
+
 /// Result of this crate.
 pub type IoResult<T> = Result<T, IoError>;

@@ -173,8 +173,7 @@ impl RawTable {
 fn read_csv(path: &Path) -> IoResult<RawTable> {
     let mut reader = csv::ReaderBuilder::new()
         .trim(csv::Trim::All)
-        .from_path(path)
-        .map_err(|e| IoError::format(path, e))?;
+        .from_reader(crate::error::open_input(path)?);
     let headers: Vec<String> = reader
         .headers()
         .map_err(|e| IoError::format(path, e))?

@@ -54,6 +54,9 @@ pub use figures::Figure;
 pub use outdir::{Staging, Updating};
 pub use tables::Tables;
 
+/// The largest JSON file of an output directory read back (summary, settings).
+const MAX_JSON_BYTES: u64 = 64 << 20;
+
 /// Facts about a run that go into `summary.json` besides its results.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RunInfo {
@@ -251,7 +254,7 @@ pub fn rebuild_report(dir: &Path) -> IoResult<()> {
         };
         let data = imaging_io::read_imaging(&input)?;
         let path = dir.join("settings.json");
-        let text = std::fs::read_to_string(&path).map_err(|e| IoError::at(&path, e))?;
+        let text = error::read_input_text(&path, MAX_JSON_BYTES)?;
         let settings: dendra_analysis::StudyParams =
             serde_json::from_str(&text).map_err(|e| IoError::format(&path, e))?;
         let study = dendra_analysis::analyze(&data, &settings);
@@ -266,7 +269,7 @@ pub fn rebuild_report(dir: &Path) -> IoResult<()> {
 
 fn read_summary(dir: &Path) -> IoResult<Map<String, Value>> {
     let summary_path = dir.join("summary.json");
-    let text = std::fs::read_to_string(&summary_path).map_err(|e| IoError::at(&summary_path, e))?;
+    let text = error::read_input_text(&summary_path, MAX_JSON_BYTES)?;
     match serde_json::from_str(&text) {
         Ok(Value::Object(m)) => Ok(m),
         Ok(_) => Err(IoError::format(&summary_path, "expected a JSON object")),

@@ -166,7 +166,7 @@ impl Manifest {
                 "not a dendra manifest (not a regular file of at most 64 MiB)",
             ));
         }
-        let text = fs::read_to_string(&path).map_err(|e| IoError::at(&path, e))?;
+        let text = crate::error::read_input_text(&path, 64 << 20)?;
         let m: Manifest = serde_json::from_str(&text)
             .map_err(|e| IoError::format(&path, format!("not a dendra manifest: {e}")))?;
         if m.format != FORMAT {

@@ -156,7 +156,7 @@ pub fn write_columns(path: &Path, columns: &[(&str, ColumnRef)]) -> IoResult<()>
 /// types: 32-bit floats are widened to `F64`, 32- and 64-bit signed integers read as `I64`,
 /// large strings as `Str`).
 pub fn read_columns(path: &Path) -> IoResult<BTreeMap<String, Column>> {
-    let file = File::open(path).map_err(|e| IoError::at(path, e))?;
+    let file = crate::error::open_input(path)?;
     let builder = ParquetRecordBatchReaderBuilder::try_new(file).map_err(|e| IoError::format(path, e))?;
     let mut out: BTreeMap<String, Column> = BTreeMap::new();
     let names: Vec<String> = builder

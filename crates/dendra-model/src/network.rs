@@ -263,6 +263,13 @@ impl NetworkDesc {
                         format!("({s}, {t})"),
                     ));
                 }
+                if proj.certainly_lacks(s, t) {
+                    return Err(ParamError::new(
+                        format!("{key}.synapses[{j}]"),
+                        format!("a pair that projection `{}` connects", proj.name),
+                        format!("({s}, {t}), which its connectivity never connects"),
+                    ));
+                }
             }
         }
         for (k, &p) in self.recording.spikes.iter().enumerate() {
@@ -338,6 +345,18 @@ impl NetworkDesc {
             ));
         }
         let d_min = clock.steps_at_least_one("delay_ms", proj.delay_ms)?;
+        let comp = t.receptors[proj.receptor].compartment;
+        if proj.delay_max_ms.is_some() && t.rules.iter().any(|r| r.compartment == comp) {
+            return Err(ParamError::new(
+                "delay_max_ms",
+                format!(
+                    "no delay range: the synapses are plastic (template `{}` has rules on their \
+                     compartment), and plastic synapses have one delay per projection",
+                    t.name
+                ),
+                proj.delay_max_ms.unwrap_or_default(),
+            ));
+        }
         if let Some(hi) = proj.delay_max_ms {
             let d_max = clock.steps("delay_max_ms", hi)?;
             if d_max > d_min + 255 {

@@ -161,6 +161,20 @@ impl ProjectionDesc {
         }
     }
 
+    /// Whether the projection has no synapse from `source` to `target` whatever the seed (for
+    /// connectivity drawn at random, only an autapse that is excluded is certain).
+    pub fn certainly_lacks(&self, source: u32, target: u32) -> bool {
+        let autapse = self.source == self.target && source == target && !self.allow_autapses;
+        match &self.connectivity {
+            Connectivity::OneToOne => source != target || autapse,
+            Connectivity::Explicit(pairs) => !pairs.contains(&(source, target)),
+            Connectivity::Bernoulli { p } if *p <= 0.0 => true,
+            Connectivity::AllToAll | Connectivity::Bernoulli { .. } | Connectivity::FixedIndegree { .. } => {
+                autapse
+            }
+        }
+    }
+
     /// Check values that do not depend on the populations (those are checked by the network).
     pub fn validate_own(&self) -> ParamResult<()> {
         match &self.connectivity {

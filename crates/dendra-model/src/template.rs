@@ -206,6 +206,15 @@ impl NeuronTemplate {
 
 impl NeuronTemplate {
     fn validate_rule(&self, cr: &CompartmentRule) -> ParamResult<()> {
+        // A template is a spiking neuron: a rule that exists only in rate form has nothing to
+        // act on here.
+        if cr.rule.is_rate_only() {
+            return Err(ParamError::new(
+                "rule.name",
+                "a rule with a spike-based form (this one acts in the rate engine only)",
+                cr.rule.name(),
+            ));
+        }
         let n = self.n_compartments();
         if cr.compartment >= n {
             return Err(ParamError::new(

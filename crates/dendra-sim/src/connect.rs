@@ -212,16 +212,18 @@ impl<'a> ProjectionPlan<'a> {
             }
             Connectivity::Bernoulli { p } => {
                 let p = *p;
-                if p <= 0.0 {
+                if !(p > 0.0) {
                     return;
                 }
                 if p >= 1.0 {
                     out.extend((0..n).filter(|&s| Some(s) != exclude));
                     return;
                 }
-                // Geometric skipping: the gap to the next partner is Geometric(p).
+                // Geometric skipping: the gap to the next partner is Geometric(p). ln(1 - p)
+                // through ln_1p: for p below 1e-16, 1 - p rounds to 1 and its logarithm to 0,
+                // which made every gap 0 (an endless loop).
                 let mut rng = self.stream(Purpose::Connectivity, target);
-                let log_q = (1.0 - p).ln();
+                let log_q = (-p).ln_1p();
                 let mut s: f64 = -1.0;
                 loop {
                     let u: f64 = rng.random();
@@ -460,6 +462,16 @@ mod tests {
             assert!(row.windows(2).all(|w| w[0] < w[1]), "sorted, no multapses");
         }
         assert!(csr.position.is_empty());
+    }
+
+    #[test]
+    fn bernoulli_with_a_vanishing_p_ends_and_connects_nothing() {
+        // 1 - 1e-20 is 1 in f64: the gap's logarithm must not be taken of it.
+        for p in [1e-20, 1e-300, f64::MIN_POSITIVE] {
+            let d = proj(Connectivity::Bernoulli { p }, true);
+            let plan = ProjectionPlan::new(&d, 0, 1000, 1000, 0.0, 1);
+            assert_eq!(plan.build(0, 1000).unwrap().len(), 0, "p = {p}");
+        }
     }
 
     #[test]

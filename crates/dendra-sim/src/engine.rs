@@ -21,7 +21,7 @@ use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
 use std::sync::RwLock;
 use std::time::Instant;
 
-use dendra_core::Clock;
+use dendra_core::{Clock, ParamError};
 use dendra_model::{NetworkDesc, NeuronTemplate, PopulationKind, ProjectionDesc, WeightDist};
 use dendra_rules::Modulator;
 use dendra_rules::rules::{CoactivityRegister, MAX_SYNAPSES, Neighbourhood, Placement, Queries};
@@ -482,9 +482,14 @@ impl Simulation {
                     !selected_synapses(&lp.csr, first, &[(source, target)]).is_empty()
                 });
                 if !found {
-                    return Err(SimError::Config(format!(
-                        "recording.weights[{q}]: projection `{}` has no synapse from source {source} to target {target}",
-                        net.projections[wp.projection].name
+                    let j = wp.synapses.iter().position(|&p| p == (source, target));
+                    return Err(SimError::Param(ParamError::new(
+                        format!("recording.weights[{q}].synapses[{}]", j.unwrap_or(0)),
+                        format!(
+                            "a pair that projection `{}` connects with this seed",
+                            net.projections[wp.projection].name
+                        ),
+                        format!("({source}, {target}), which it does not connect"),
                     )));
                 }
             }

@@ -840,7 +840,7 @@ fn renumber_stimulus(key: &str, origin: &[usize]) -> String {
     key.to_string()
 }
 
-fn model_key_to_spec(key: &str) -> String {
+pub(crate) fn model_key_to_spec(key: &str) -> String {
     if let Some(rest) = key.strip_prefix("stimuli[")
         && let Some(close) = rest.find(']')
     {

@@ -89,20 +89,8 @@ impl Spec {
             message,
             help: None,
         };
-        let meta = std::fs::metadata(path).map_err(|e| fail(format!("cannot read the file: {e}")))?;
-        if meta.len() > MAX_SPEC_BYTES {
-            return Err(fail(format!(
-                "the file has {} bytes; a spec may have at most {MAX_SPEC_BYTES}",
-                meta.len()
-            )));
-        }
-        let bytes = std::fs::read(path).map_err(|e| fail(format!("cannot read the file: {e}")))?;
-        let text = String::from_utf8(bytes).map_err(|e| {
-            fail(format!(
-                "expected UTF-8 text, found invalid bytes at byte {}",
-                e.utf8_error().valid_up_to()
-            ))
-        })?;
+        let text = dendra_core::files::read_regular_text(path, MAX_SPEC_BYTES)
+            .map_err(|e| fail(format!("cannot read the spec: {e}")))?;
         Spec::parse(&file, &text)
     }
 
@@ -225,9 +213,20 @@ impl Spec {
         }
     }
 
-    /// Read `[params]` into a built-in's parameter type (unknown keys are errors; absent keys
-    /// keep `P::default()` when `P` says `#[serde(default)]`).
-    pub fn params<P: DeserializeOwned>(&self) -> Result<P, SpecError> {
+    /// Read `[params]` into a built-in's parameter type and check its values (unknown keys are
+    /// errors; absent keys keep `P::default()` when `P` says `#[serde(default)]`); a value out
+    /// of range is located at `params.KEY`.
+    pub fn params<P: BuiltinParams>(&self) -> Result<P, SpecError> {
+        let p = self.unchecked_params::<P>()?;
+        p.validate().map_err(|e| {
+            let e = e.within("params");
+            self.source().error(&e.key, &e.expected, &e.found)
+        })?;
+        Ok(p)
+    }
+
+    /// Read `[params]` without checking the values.
+    fn unchecked_params<P: DeserializeOwned>(&self) -> Result<P, SpecError> {
         #[derive(Deserialize)]
         struct Only<P> {
             params: Option<P>,
@@ -240,10 +239,25 @@ impl Spec {
         }
     }
 
+    /// Locate an error found later in the network built from this spec (by the engine, e.g. a
+    /// weight probe naming a pair that the drawn connectivity lacks): its key, a path of the
+    /// network description, mapped back to the spec's key, line and column.
+    pub fn locate(&self, e: &dendra_core::ParamError) -> SpecError {
+        self.source()
+            .error(&build::model_key_to_spec(&e.key), &e.expected, &e.found)
+    }
+
     /// SHA-256 of the spec text, hex.
     pub fn hash(&self) -> String {
         use sha2::Digest;
         let digest = sha2::Sha256::digest(self.text.as_bytes());
         digest.iter().map(|b| format!("{b:02x}")).collect()
     }
+}
+
+/// The `[params]` table of a built-in procedure: read by serde, then checked as a whole, so
+/// that `dendra check` refuses every value that `dendra run` would.
+pub trait BuiltinParams: DeserializeOwned {
+    /// Check the values; the error's key is relative to `[params]` (e.g. `sessions`).
+    fn validate(&self) -> dendra_core::ParamResult<()>;
 }

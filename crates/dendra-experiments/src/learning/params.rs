@@ -152,6 +152,12 @@ impl Default for LearningParams {
     }
 }
 
+impl dendra_spec::BuiltinParams for LearningParams {
+    fn validate(&self) -> ParamResult<()> {
+        LearningParams::validate(self)
+    }
+}
+
 impl LearningParams {
     /// Check the values.
     pub fn validate(&self) -> ParamResult<()> {

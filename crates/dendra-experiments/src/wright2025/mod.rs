@@ -242,7 +242,6 @@ pub fn summarize(p: &Wright2025Params, seed: u64, run: &CohortRun, study: &Study
 /// Run the built-in: simulate the cohort, analyse its recordings, summarise.
 pub fn run(spec: &dendra_spec::Spec, options: &RunOptions) -> Result<Outcome, ExperimentError> {
     let p: Wright2025Params = spec.params()?;
-    p.validate()?;
     if options.duration_ms.is_some() {
         return Err(ExperimentError::Option(dendra_core::ParamError::new(
             "duration_ms",

@@ -117,6 +117,12 @@ impl Default for Wright2025Params {
     }
 }
 
+impl dendra_spec::BuiltinParams for Wright2025Params {
+    fn validate(&self) -> Result<(), ParamError> {
+        Wright2025Params::validate(self)
+    }
+}
+
 impl Wright2025Params {
     /// Check the values; the error names the key.
     pub fn validate(&self) -> Result<(), ParamError> {

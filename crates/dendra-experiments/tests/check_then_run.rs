@@ -1,0 +1,107 @@
+//! What `run` refuses, `check` refuses first, with the same located error; what only the drawn
+//! network can show (a weight probe on a pair the seed did not connect) is still a located
+//! exit-2 error at run time.
+
+use dendra_experiments::{ExperimentError, RunOptions, check_spec, run_spec};
+use dendra_spec::{Spec, SpecError};
+
+const BASE: &str = r#"
+[experiment]
+name = "t"
+duration_ms = 5.0
+
+[neurons.n]
+compartments = [{ name = "apical", role = "apical_tuft", length_um = 100.0 }]
+receptors = [{ name = "ampa", compartment = "apical", kind = "current", tau_ms = 5.0 }]
+RULES
+
+[[populations]]
+name = "input"
+size = 20
+source = { kind = "poisson", rate_hz = 10.0 }
+
+[[populations]]
+name = "n"
+neuron = "n"
+size = 4
+
+[[projections]]
+name = "in_n"
+source = "input"
+target = "n"
+receptor = "ampa"
+connectivity = CONNECTIVITY
+weight = 10.0
+delay_ms = 1.0
+EXTRA
+"#;
+
+fn spec(rules: &str, connectivity: &str, extra: &str) -> Spec {
+    let text = BASE
+        .replace("RULES", rules)
+        .replace("CONNECTIVITY", connectivity)
+        .replace("EXTRA", extra);
+    Spec::parse("t.toml", &text).unwrap_or_else(|e| panic!("{e}"))
+}
+
+fn refused_by_check(s: &Spec) -> SpecError {
+    match check_spec(s) {
+        Err(ExperimentError::Spec(e)) => {
+            assert!(e.line > 0, "{e}");
+            e
+        }
+        Err(other) => panic!("not a located error: {other}"),
+        Ok(_) => panic!("`check` accepted it"),
+    }
+}
+
+const STDP: &str = r#"rules = [{ compartment = "apical", rule = { name = "pair_stdp" } }]"#;
+
+#[test]
+fn a_rate_only_rule_on_a_spiking_neuron_is_refused_by_check() {
+    let e = refused_by_check(&spec(
+        r#"rules = [{ compartment = "apical", rule = { name = "oja" } }]"#,
+        r#"{ kind = "all_to_all" }"#,
+        "",
+    ));
+    assert!(e.key.starts_with("neurons.n.rules[0]"), "{e}");
+    assert!(e.to_string().contains("rate engine only"), "{e}");
+}
+
+#[test]
+fn a_delay_range_on_plastic_synapses_is_refused_by_check() {
+    let e = refused_by_check(&spec(STDP, r#"{ kind = "all_to_all" }"#, "delay_max_ms = 3.0"));
+    assert_eq!(e.key, "projections[0].delay_max_ms", "{e}");
+    // On static synapses it is fine.
+    assert!(check_spec(&spec("", r#"{ kind = "all_to_all" }"#, "delay_max_ms = 3.0")).is_ok());
+}
+
+#[test]
+fn a_weight_probe_on_a_missing_synapse_is_located() {
+    let probe = |pair: &str| {
+        format!("\n[[recording.weights]]\nprojection = \"in_n\"\ninterval_ms = 1.0\nsynapses = [{pair}]")
+    };
+    // Explicit connectivity: certain at check.
+    let s = spec(
+        STDP,
+        r#"{ kind = "explicit", pairs = [[0, 0], [1, 1]] }"#,
+        &probe("[2, 1]"),
+    );
+    let e = refused_by_check(&s);
+    assert_eq!(e.key, "recording.weights[0].synapses[0]", "{e}");
+    // Drawn connectivity: only the run can tell, and it says where.
+    let s = spec(
+        STDP,
+        r#"{ kind = "fixed_indegree", k = 1 }"#,
+        &probe("[0, 0], [1, 0], [2, 0]"),
+    );
+    assert!(check_spec(&s).is_ok());
+    match run_spec(&s, &RunOptions::default()) {
+        Err(ExperimentError::Spec(e)) => {
+            assert!(e.key.starts_with("recording.weights[0].synapses["), "{e}");
+            assert!(e.line > 0, "{e}");
+        }
+        Err(other) => panic!("not located: {other}"),
+        Ok(_) => panic!("three sources onto one target with k = 1 cannot all exist"),
+    }
+}
