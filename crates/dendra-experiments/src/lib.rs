@@ -93,7 +93,8 @@ impl ExperimentError {
             | ExperimentError::Option(_)
             | ExperimentError::Spec(_)
             | ExperimentError::Input(_) => true,
-            ExperimentError::Sim(e) => matches!(e, SimError::Param(_)),
+            // A model that diverges is the spec's doing (its parameters), not a failed run.
+            ExperimentError::Sim(e) => matches!(e, SimError::Param(_) | SimError::Diverged { .. }),
             ExperimentError::Data(_) => false,
         }
     }

@@ -174,7 +174,7 @@ fn frozen_train(
 ) -> Vec<f64> {
     let mut rng = StreamKey::new(seed, Purpose::Task, group, index).rng();
     let mut pattern = Vec::new();
-    if !(peak_hz > 0.0 && peak_hz.is_finite()) {
+    if !peak_hz.is_finite() || peak_hz <= 0.0 {
         return pattern;
     }
     let mut t = 0.0;

@@ -105,3 +105,73 @@ fn a_weight_probe_on_a_missing_synapse_is_located() {
         Ok(_) => panic!("three sources onto one target with k = 1 cannot all exist"),
     }
 }
+
+#[test]
+fn a_weight_no_f32_holds_is_refused_by_check() {
+    let s = Spec::parse(
+        "t.toml",
+        &BASE
+            .replace("RULES", "")
+            .replace("CONNECTIVITY", r#"{ kind = "all_to_all" }"#)
+            .replace("weight = 10.0", "weight = 1e300")
+            .replace("EXTRA", ""),
+    )
+    .unwrap();
+    let e = refused_by_check(&s);
+    assert_eq!(e.key, "projections[0].weight", "{e}");
+}
+
+/// Run `s` and expect the divergence error; its message.
+fn diverges(s: &Spec, threads: usize) -> String {
+    assert!(check_spec(s).is_ok());
+    let options = RunOptions {
+        threads,
+        ..RunOptions::default()
+    };
+    match run_spec(s, &options) {
+        Err(e @ ExperimentError::Sim(dendra_sim::SimError::Diverged { .. })) => {
+            assert!(e.is_bad_input(), "{e}");
+            e.to_string()
+        }
+        Err(other) => panic!("not a divergence error: {other}"),
+        Ok(o) => panic!("diverged silently: {:?}", o.summary.to_json()),
+    }
+}
+
+#[test]
+fn a_diverging_model_stops_with_an_error_naming_where() {
+    // Weights f32 holds, whose sum in one step it does not: the receptor current overflows.
+    let s = Spec::parse(
+        "t.toml",
+        &BASE
+            .replace("RULES", "")
+            .replace("CONNECTIVITY", r#"{ kind = "all_to_all" }"#)
+            .replace("weight = 10.0", "weight = 3e38")
+            .replace("rate_hz = 10.0", "rate_hz = 2000.0")
+            .replace("duration_ms = 5.0", "duration_ms = 1000.0")
+            .replace("EXTRA", ""),
+    )
+    .unwrap();
+    let one = diverges(&s, 1);
+    assert!(
+        one.contains("population `n`") && one.contains("compartment `apical`"),
+        "{one}"
+    );
+    assert!(one.contains("neuron 0"), "{one}");
+    // The same place and time whatever the thread count.
+    assert_eq!(diverges(&s, 3), one);
+    // AdEx whose exponential overflows: an enormous current kick past V_T with a tiny slope.
+    let adex = BASE
+        .replace("RULES", "")
+        .replace("CONNECTIVITY", r#"{ kind = "all_to_all" }"#)
+        .replace(
+            "[neurons.n]",
+            "[neurons.n]\nsoma = { spike = { kind = \"exponential\", v_t_mv = -50.0, delta_t_mv = 0.01, v_peak_mv = 1e300, a_ns = 0.0, b_pa = 0.0, tau_w_ms = 100.0 } }",
+        )
+        .replace("weight = 10.0", "weight = 1e6")
+        .replace("duration_ms = 5.0", "duration_ms = 200.0")
+        .replace("EXTRA", "");
+    let s = Spec::parse("t.toml", &adex).unwrap_or_else(|e| panic!("{e}"));
+    let msg = diverges(&s, 1);
+    assert!(msg.contains("population `n`"), "{msg}");
+}

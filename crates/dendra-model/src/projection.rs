@@ -1,7 +1,7 @@
 //! Projections: connections from a source population onto one receptor of a target population.
 
 use dendra_core::ParamError;
-use dendra_core::error::{ParamResult, finite, in_range, non_negative, positive};
+use dendra_core::error::{ParamResult, in_range, non_negative, positive};
 
 /// Which pairs are connected. Drawn per target neuron from seeded streams, so the result does
 /// not depend on thread count.
@@ -109,22 +109,39 @@ pub struct ProjectionDesc {
     pub allow_autapses: bool,
 }
 
+/// The largest weight magnitude: weights are stored as `f32`.
+const MAX_WEIGHT: f64 = f32::MAX as f64;
+
+/// Check that `w` is finite and fits an `f32`.
+fn weight_value(key: &str, w: f64) -> ParamResult<f64> {
+    if w.is_finite() && w.abs() <= MAX_WEIGHT {
+        Ok(w)
+    } else {
+        Err(ParamError::new(
+            key,
+            format!("a finite weight of magnitude at most {MAX_WEIGHT:e} (weights are f32)"),
+            w,
+        ))
+    }
+}
+
 impl WeightDist {
     fn validate(&self) -> ParamResult<()> {
         match *self {
             WeightDist::Constant(w) => {
-                finite("weight", w)?;
+                weight_value("weight", w)?;
             }
             WeightDist::Uniform { lo, hi } => {
-                finite("weight.lo", lo)?;
-                finite("weight.hi", hi)?;
+                weight_value("weight.lo", lo)?;
+                weight_value("weight.hi", hi)?;
                 if hi < lo {
                     return Err(ParamError::new("weight.hi", format!("a bound >= lo ({lo})"), hi));
                 }
             }
             WeightDist::Normal { mean, sd, lo, hi } => {
-                finite("weight.mean", mean)?;
+                weight_value("weight.mean", mean)?;
                 non_negative("weight.sd", sd)?;
+                weight_value("weight.sd", sd)?;
                 if lo.is_nan() || hi.is_nan() || hi < lo {
                     return Err(ParamError::new("weight.hi", format!("a bound >= lo ({lo})"), hi));
                 }

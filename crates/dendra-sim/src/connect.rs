@@ -212,7 +212,7 @@ impl<'a> ProjectionPlan<'a> {
             }
             Connectivity::Bernoulli { p } => {
                 let p = *p;
-                if !(p > 0.0) {
+                if p.is_nan() || p <= 0.0 {
                     return;
                 }
                 if p >= 1.0 {

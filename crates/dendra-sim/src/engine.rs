@@ -19,6 +19,7 @@
 use std::cell::Cell;
 use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
 use std::sync::RwLock;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 
 use dendra_core::{Clock, ParamError};
@@ -172,6 +173,8 @@ pub struct Simulation {
     buffers: Shared,
     /// Per projection, how to draw its positions again if its CSR does not store them.
     position_recipes: Vec<Option<PositionRecipe>>,
+    /// Population names, for errors.
+    population_names: Vec<String>,
     step: u64,
     stats: RunStats,
 }
@@ -542,6 +545,7 @@ impl Simulation {
             workers,
             buffers,
             position_recipes,
+            population_names: net.populations.iter().map(|p| p.name.clone()).collect(),
             step: 0,
             stats: RunStats {
                 synapses,
@@ -588,12 +592,23 @@ impl Simulation {
         let report_every = (steps / 100).max(1);
         let started = Instant::now();
         let clock = self.clock;
+        let stop = AtomicU64::new(NOT_STOPPED);
         if self.threads == 1 {
             let alone = Alone::take(&mut self.buffers);
             let reports = Cell::new(Every::new(report_every));
-            run_steps(&mut self.workers[0], 0, &alone, None, n0, n1, &clock, &|n| {
-                report(&reports, n - n0 + 1, steps, progress);
-            });
+            run_steps(
+                &mut self.workers[0],
+                0,
+                &alone,
+                None,
+                &stop,
+                n0,
+                n1,
+                &clock,
+                &|n| {
+                    report(&reports, n - n0 + 1, steps, progress);
+                },
+            );
             alone.restore(&mut self.buffers);
         } else {
             let barrier = SpinBarrier::new(self.threads);
@@ -601,6 +616,7 @@ impl Simulation {
             std::thread::scope(|scope| {
                 for (w, worker) in self.workers.iter_mut().enumerate() {
                     let barrier = &barrier;
+                    let stop = &stop;
                     scope.spawn(move || {
                         let reports = Cell::new(Every::new(report_every));
                         let tick = |n: u64| {
@@ -608,7 +624,8 @@ impl Simulation {
                                 report(&reports, n - n0 + 1, steps, progress);
                             }
                         };
-                        let body = || run_steps(worker, w, buffers, Some(barrier), n0, n1, &clock, &tick);
+                        let body =
+                            || run_steps(worker, w, buffers, Some(barrier), stop, n0, n1, &clock, &tick);
                         if let Err(e) = catch_unwind(AssertUnwindSafe(body)) {
                             barrier.abort();
                             resume_unwind(e);
@@ -618,9 +635,42 @@ impl Simulation {
             });
         }
         self.stats.loop_seconds += started.elapsed().as_secs_f64();
-        self.stats.steps += steps;
-        self.step = n1;
-        Ok(())
+        let end = match stop.into_inner() {
+            NOT_STOPPED => n1,
+            n => n + 1,
+        };
+        self.stats.steps += end - n0;
+        self.step = end;
+        self.check_finite()
+    }
+
+    /// An error naming the first non-finite state value (lowest population, then neuron), if
+    /// there is one: a full scan of the neuron state, made at the end of every run (during a
+    /// run, the periodic flush finds one and stops the run at that step).
+    fn check_finite(&self) -> SimResult<()> {
+        let mut found: Option<(usize, u32, String, f64)> = None;
+        for w in &self.workers {
+            for b in &w.blocks {
+                if let Block::Neurons(b) = b
+                    && let Some((i, what, value)) = b.first_non_finite()
+                {
+                    let at = (b.pop, b.first + i as u32, what, value);
+                    if found.as_ref().is_none_or(|f| (at.0, at.1) < (f.0, f.1)) {
+                        found = Some(at);
+                    }
+                }
+            }
+        }
+        match found {
+            None => Ok(()),
+            Some((pop, neuron, what, value)) => Err(SimError::Diverged {
+                population: self.population_names[pop].clone(),
+                neuron,
+                what,
+                value,
+                t_ms: self.clock.time_ms(self.step),
+            }),
+        }
     }
 
     /// All spikes recorded so far, sorted by time, population and neuron.
@@ -967,11 +1017,16 @@ fn report(reports: &Cell<Every>, done: u64, total: u64, progress: &(dyn Fn(u64, 
 }
 
 #[allow(clippy::too_many_arguments)]
+/// The value of a run's stop step while no worker has found a diverged state.
+const NOT_STOPPED: u64 = u64::MAX;
+
+#[allow(clippy::too_many_arguments)]
 fn run_steps<E: Exchange>(
     worker: &mut Worker,
     w: usize,
     buffers: &E,
     barrier: Option<&SpinBarrier>,
+    stop: &AtomicU64,
     n0: u64,
     n1: u64,
     clock: &Clock,
@@ -979,12 +1034,21 @@ fn run_steps<E: Exchange>(
 ) {
     for n in n0..n1 {
         let parity = (n & 1) as usize;
-        {
+        let diverged = {
             let mut out = buffers.write(w, parity);
-            worker.update(n, clock, &mut out);
+            worker.update(n, clock, &mut out)
+        };
+        if diverged {
+            stop.fetch_min(n, Ordering::AcqRel);
         }
         if let Some(b) = barrier {
             b.wait();
+        }
+        // Every worker that found a divergence in step `n` recorded it before this barrier, so
+        // all of them stop after the same step; a faster worker may already have recorded one
+        // of step `n + 1`, which is not this step's.
+        if stop.load(Ordering::Acquire) <= n {
+            return;
         }
         worker.deliver(n, parity, buffers);
         tick(n);
@@ -992,7 +1056,10 @@ fn run_steps<E: Exchange>(
 }
 
 impl Worker {
-    fn update(&mut self, n: u64, clock: &Clock, out: &mut [Vec<u32>]) {
+    /// Advance the worker's neurons and sources by step `n`; whether a neuron block found a
+    /// non-finite state value.
+    fn update(&mut self, n: u64, clock: &Clock, out: &mut [Vec<u32>]) -> bool {
+        let mut diverged = false;
         while let Some(&(step, m, amount, t_ms)) = self.releases.get(self.next_release) {
             if step > n {
                 break;
@@ -1022,6 +1089,7 @@ impl Worker {
             let first = match block {
                 Block::Neurons(b) => {
                     b.step(n, clock, spikes);
+                    diverged |= b.diverged_at().is_some();
                     b.first
                 }
                 Block::Source(s) => {
@@ -1044,6 +1112,7 @@ impl Worker {
                 plastic.process(n, t_end, &mut proj.csr, block, &self.modulators);
             }
         }
+        diverged
     }
 
     fn deliver<E: Exchange>(&mut self, n: u64, parity: usize, buffers: &E) {

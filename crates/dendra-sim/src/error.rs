@@ -14,6 +14,25 @@ pub enum SimError {
     /// The network is too large for dendra's index types.
     #[error("network too large: {0}")]
     TooLarge(String),
+    /// A state value became infinite or NaN: the model's parameters make it diverge.
+    #[error(
+        "the simulation diverged: {what} of neuron {neuron} of population `{population}` is \
+         {value} at t = {t_ms} ms (or up to the previous check before it); the model's \
+         parameters (weights, conductances, adaptation) drive it out of range"
+    )]
+    Diverged {
+        /// Population name.
+        population: String,
+        /// Neuron index in the population.
+        neuron: u32,
+        /// The state: a compartment's potential, a receptor's current or conductance, or the
+        /// adaptation current.
+        what: String,
+        /// The value found (inf, -inf or NaN).
+        value: f64,
+        /// Time at which it was found (ms).
+        t_ms: f64,
+    },
 }
 
 /// Result of engine operations.

@@ -59,13 +59,17 @@ impl Flush {
     }
 }
 
-/// Set the values of magnitude below [`FLUSH_BELOW`] to zero.
-pub(crate) fn flush_tiny(values: &mut [f64]) {
+/// Set the values of magnitude below [`FLUSH_BELOW`] to zero; whether any value is not
+/// finite (the same pass checks for divergence at no extra cost).
+pub(crate) fn flush_tiny(values: &mut [f64]) -> bool {
+    let mut non_finite = false;
     for v in values {
         if v.abs() < FLUSH_BELOW {
             *v = 0.0;
         }
+        non_finite |= !v.is_finite();
     }
+    non_finite
 }
 
 #[cfg(test)]

@@ -147,8 +147,10 @@ pub struct NeuronBlock {
     /// slot's time on receptor `r` of local neuron `i` (`f32`: sums of `f32` weights).
     ring: Vec<f32>,
     ring_slots: usize,
-    /// When decayed state is flushed out of the subnormal range.
+    /// When decayed state is flushed out of the subnormal range (and checked for divergence).
     flush: Flush,
+    /// The step at which a flush found a non-finite state value.
+    diverged_at: Option<u64>,
 }
 
 impl NeuronBlock {
@@ -336,6 +338,7 @@ impl NeuronBlock {
             ring: vec![0.0; slots_for(ring_slots) * n_rec * st],
             ring_slots: slots_for(ring_slots),
             flush: Flush::for_propagator(&prop),
+            diverged_at: None,
             x,
             prop,
             template,
@@ -379,8 +382,10 @@ impl NeuronBlock {
             }
         }
         if self.flush.due(n) {
-            flush_tiny(&mut self.x);
-            flush_tiny(&mut self.w);
+            let bad = flush_tiny(&mut self.x) | flush_tiny(&mut self.w);
+            if bad && self.diverged_at.is_none() {
+                self.diverged_at = Some(n);
+            }
         }
         if self.uses_u {
             self.assemble_input(n, clock.time_ms(n));
@@ -700,6 +705,50 @@ impl NeuronBlock {
             ProbeSignal::Adaptation => self.w.get(i).copied().unwrap_or(0.0),
             ProbeSignal::BranchStrength(c) => self.branch_strength(i, c),
         }
+    }
+
+    /// The step at which a periodic check found a non-finite state value, if one did.
+    pub fn diverged_at(&self) -> Option<u64> {
+        self.diverged_at
+    }
+
+    /// The first non-finite state value of the block (a full scan): local neuron, what it is
+    /// (compartment potential, receptor current or conductance, adaptation) and the value.
+    pub fn first_non_finite(&self) -> Option<(usize, String, f64)> {
+        let st = self.stride;
+        let n_comp = self.prop.n_comp;
+        let t = &self.template;
+        let name_of = |k: usize| {
+            if k < n_comp {
+                let c = if k == 0 {
+                    "soma"
+                } else {
+                    t.compartments[k - 1].name.as_str()
+                };
+                format!("the potential (mV) of compartment `{c}`")
+            } else {
+                let r = &t.receptors[k - n_comp];
+                let what = match r.kind {
+                    ReceptorKind::Current => "current (pA)",
+                    ReceptorKind::Conductance { .. } => "conductance (nS)",
+                };
+                format!("the {what} of receptor `{}`", r.name)
+            }
+        };
+        for i in 0..self.n {
+            for k in 0..self.prop.n_state {
+                let v = self.x[k * st + i];
+                if !v.is_finite() {
+                    return Some((i, name_of(k), v));
+                }
+            }
+            if let Some(&v) = self.w.get(i)
+                && !v.is_finite()
+            {
+                return Some((i, "the adaptation current (pA)".into(), v));
+            }
+        }
+        None
     }
 
     /// This step's dendritic spikes (plateau onsets) `(local neuron, compartment)`.

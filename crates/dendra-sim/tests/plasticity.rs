@@ -752,7 +752,7 @@ fn a_weight_probe_on_chosen_synapses_records_exactly_their_weights() {
     missing.recording.weights[0].synapses = vec![absent];
     let config = RunConfig { seed: 2, threads: 2 };
     let e = Simulation::new(&missing, &config).err().expect("refused");
-    assert!(e.to_string().contains("no synapse from source"), "{e}");
+    assert!(e.to_string().contains("which it does not connect"), "{e}");
     missing.recording.weights[0].synapses = vec![(0, 10_000)];
     let e = Simulation::new(&missing, &config).err().expect("refused");
     assert!(e.to_string().contains("synapses[0]"), "{e}");
