@@ -358,10 +358,14 @@ fn run(spec_arg: &str, out: &Path, args: &CommonArgs, cli: &Cli) -> Result<(), F
         learning,
     } = outcome?;
     let wall_s = start.elapsed().as_secs_f64();
-    let tables = recorded
-        .as_ref()
-        .map(|r| Tables::collect(&r.simulation, &r.network))
-        .unwrap_or_default();
+    let tables = match &recorded {
+        Some(r) => Tables::collect(
+            &r.simulation,
+            &r.network,
+            Some(&staging.path().join("synapses.parquet")),
+        )?,
+        None => Tables::default(),
+    };
     let info = RunInfo {
         experiment: plan.name.clone(),
         description: plan.description.clone(),

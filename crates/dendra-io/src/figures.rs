@@ -267,25 +267,21 @@ fn rates<DB: DrawingBackend>(t: &Tables, root: &DrawingArea<DB, Shift>) -> DrawR
 
 /// Final weights of each projection (alive synapses), one histogram panel per projection.
 fn weight_histograms<DB: DrawingBackend>(t: &Tables, root: &DrawingArea<DB, Shift>) -> DrawResult {
-    let s = &t.synapses;
-    let mut names: Vec<&str> = Vec::new();
-    for p in &s.projection {
-        if !names.contains(&p.as_str()) {
-            names.push(p);
-        }
-    }
-    let names: Vec<&str> = names.into_iter().take(4).collect();
-    let grid = if names.len() > 2 {
+    let shown: Vec<&crate::synapse_table::FinalWeights> = t
+        .final_weights
+        .iter()
+        .filter(|f| !f.weights.is_empty())
+        .take(4)
+        .collect();
+    let grid = if shown.len() > 2 {
         (2, 2)
     } else {
-        (names.len().max(1), 1)
+        (shown.len().max(1), 1)
     };
     let panels = root.split_evenly(grid);
-    for (k, (name, area)) in names.iter().zip(panels.iter()).enumerate() {
-        let w: Vec<f64> = (0..s.weight.len())
-            .filter(|&i| s.projection[i] == *name && s.alive[i] && s.weight[i].is_finite())
-            .map(|i| s.weight[i])
-            .collect();
+    for (k, (fin, area)) in shown.iter().zip(panels.iter()).enumerate() {
+        let name = &fin.projection;
+        let w: Vec<f64> = fin.weights.iter().map(|&x| f64::from(x)).collect();
         let (lo, hi) = w.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &x| {
             (a.min(x), b.max(x))
         });
@@ -512,7 +508,7 @@ pub fn draw_all(t: &Tables, dir: &Path) -> IoResult<Vec<Figure>> {
         let caption = "Population firing rate per neuron over time.";
         out.push(figure!(dir, t, "rates", caption, rates)?);
     }
-    if !t.synapses.weight.is_empty() {
+    if t.final_weights.iter().any(|f| !f.weights.is_empty()) {
         let caption = "Histograms of the final weights of each projection (first four).";
         out.push(figure!(dir, t, "weights", caption, weight_histograms)?);
     }

@@ -43,6 +43,7 @@ pub mod outdir;
 pub mod parquet_io;
 pub mod report;
 pub mod study_figures;
+pub mod synapse_table;
 pub mod tables;
 
 use std::path::Path;
@@ -94,7 +95,8 @@ fn finite_or_null(x: f64) -> Value {
 }
 
 /// Write every output of a run into `dir` (normally a [`Staging`] path): tables, figures,
-/// spec, summary, report.
+/// spec, summary, report. `synapses.parquet` is not among them: [`Tables::collect`] streams it
+/// while it collects.
 pub fn write_run(
     dir: &Path,
     info: &RunInfo,
@@ -109,9 +111,6 @@ pub fn write_run(
     }
     if !tables.weights.t_ms.is_empty() {
         parquet_io::write_weights(&dir.join("weights.parquet"), &tables.weights)?;
-    }
-    if !tables.synapses.synapse.is_empty() {
-        parquet_io::write_synapses(&dir.join("synapses.parquet"), &tables.synapses)?;
     }
     let mut summary = summary_json(info, results);
     let populations: Vec<Value> = tables
@@ -317,7 +316,20 @@ pub fn read_tables(dir: &Path, summary: &Map<String, Value>) -> IoResult<Tables>
         t.weights = parquet_io::read_weights(&p)?;
     }
     if let Some(p) = opt("synapses.parquet") {
-        t.synapses = parquet_io::read_synapses(&p)?;
+        let s = parquet_io::read_synapses(&p)?;
+        for i in 0..s.synapse.len() {
+            let name = &s.projection[i];
+            if t.final_weights.last().is_none_or(|f| &f.projection != name) {
+                t.final_weights.push(synapse_table::FinalWeights {
+                    projection: name.clone(),
+                    weights: Vec::new(),
+                });
+            }
+            if s.alive[i] && s.weight[i].is_finite() {
+                let last = t.final_weights.len() - 1;
+                t.final_weights[last].weights.push(s.weight[i] as f32);
+            }
+        }
     }
     if let Some(Value::Array(pops)) = summary.get("populations") {
         t.populations = pops

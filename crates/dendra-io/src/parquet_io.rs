@@ -67,6 +67,8 @@ pub enum ColumnRef<'a> {
     U64(&'a [u64]),
     /// UTF-8 strings.
     Str(&'a [String]),
+    /// One string on every one of this many rows (e.g. a projection's name).
+    Same(&'a str, usize),
     /// Booleans.
     Bool(&'a [bool]),
     /// 32-bit floats (long traces where 7 digits are plenty).
@@ -74,14 +76,19 @@ pub enum ColumnRef<'a> {
 }
 
 impl ColumnRef<'_> {
-    fn array(&self) -> ArrayRef {
+    /// Rows `start..start + len` as an Arrow array.
+    fn array(&self, start: usize, len: usize) -> ArrayRef {
+        let r = start..start + len;
         match *self {
-            ColumnRef::F32(v) => Arc::new(Float32Array::from(v.to_vec())),
-            ColumnRef::F64(v) => Arc::new(Float64Array::from(v.to_vec())),
-            ColumnRef::U32(v) => Arc::new(UInt32Array::from(v.to_vec())),
-            ColumnRef::U64(v) => Arc::new(UInt64Array::from(v.to_vec())),
-            ColumnRef::Str(v) => Arc::new(StringArray::from_iter_values(v.iter())),
-            ColumnRef::Bool(v) => Arc::new(BooleanArray::from(v.to_vec())),
+            ColumnRef::F32(v) => Arc::new(Float32Array::from(v[r].to_vec())),
+            ColumnRef::F64(v) => Arc::new(Float64Array::from(v[r].to_vec())),
+            ColumnRef::U32(v) => Arc::new(UInt32Array::from(v[r].to_vec())),
+            ColumnRef::U64(v) => Arc::new(UInt64Array::from(v[r].to_vec())),
+            ColumnRef::Str(v) => Arc::new(StringArray::from_iter_values(v[r].iter())),
+            ColumnRef::Same(text, _) => {
+                Arc::new(StringArray::from_iter_values(std::iter::repeat_n(text, len)))
+            }
+            ColumnRef::Bool(v) => Arc::new(BooleanArray::from(v[r].to_vec())),
         }
     }
 
@@ -90,7 +97,7 @@ impl ColumnRef<'_> {
             ColumnRef::F64(_) => DataType::Float64,
             ColumnRef::U32(_) => DataType::UInt32,
             ColumnRef::U64(_) => DataType::UInt64,
-            ColumnRef::Str(_) => DataType::Utf8,
+            ColumnRef::Str(_) | ColumnRef::Same(..) => DataType::Utf8,
             ColumnRef::Bool(_) => DataType::Boolean,
             ColumnRef::F32(_) => DataType::Float32,
         }
@@ -102,6 +109,7 @@ impl ColumnRef<'_> {
             ColumnRef::U32(v) => v.len(),
             ColumnRef::U64(v) => v.len(),
             ColumnRef::Str(v) => v.len(),
+            ColumnRef::Same(_, n) => *n,
             ColumnRef::Bool(v) => v.len(),
             ColumnRef::F32(v) => v.len(),
         }
@@ -109,47 +117,85 @@ impl ColumnRef<'_> {
 }
 
 /// Rows per record batch when writing.
-const BATCH_ROWS: usize = 1 << 20;
+const BATCH_ROWS: usize = 1 << 16;
+
+/// Rows per row group: a row group is encoded in memory before it is written.
+const ROW_GROUP_ROWS: usize = 1 << 20;
 
 /// Write named columns of equal length to `path` (via a temporary file and a rename).
 pub fn write_columns(path: &Path, columns: &[(&str, ColumnRef)]) -> IoResult<()> {
-    let fields: Vec<Field> = columns
-        .iter()
-        .map(|(n, c)| Field::new(*n, c.data_type(), false))
-        .collect();
-    let schema = Arc::new(
-        Schema::new(fields).with_metadata([("created_by", format!("dendra {}", env!("CARGO_PKG_VERSION")))]),
-    );
-    let rows = columns.first().map_or(0, |c| c.1.len());
-    if let Some((n, _)) = columns.iter().find(|c| c.1.len() != rows) {
-        return Err(IoError::format(
-            path,
-            format!("column `{n}` has a different length"),
-        ));
+    let mut w = ChunkWriter::create(path, columns)?;
+    w.write(columns)?;
+    w.finish()
+}
+
+/// A Parquet file written a chunk of rows at a time (each chunk's columns in the same order
+/// and of the same types), so that a table larger than memory can be streamed: memory is one
+/// chunk plus the row group being encoded. Written under a temporary name, renamed by
+/// [`ChunkWriter::finish`].
+pub struct ChunkWriter {
+    path: std::path::PathBuf,
+    tmp: std::path::PathBuf,
+    schema: Arc<Schema>,
+    writer: ArrowWriter<File>,
+}
+
+impl ChunkWriter {
+    /// Start `path` with the names and types of `columns` (their values are not written).
+    pub fn create(path: &Path, columns: &[(&str, ColumnRef)]) -> IoResult<ChunkWriter> {
+        let fields: Vec<Field> = columns
+            .iter()
+            .map(|(n, c)| Field::new(*n, c.data_type(), false))
+            .collect();
+        let schema = Arc::new(
+            Schema::new(fields)
+                .with_metadata([("created_by", format!("dendra {}", env!("CARGO_PKG_VERSION")))]),
+        );
+        let tmp = temp_name(path);
+        let file = File::create(&tmp).map_err(|e| IoError::at(&tmp, e))?;
+        let props = WriterProperties::builder()
+            .set_compression(Compression::ZSTD(
+                ZstdLevel::try_new(3).map_err(|e| IoError::format(path, e))?,
+            ))
+            .set_max_row_group_row_count(Some(ROW_GROUP_ROWS))
+            .build();
+        let writer =
+            ArrowWriter::try_new(file, schema.clone(), Some(props)).map_err(|e| IoError::format(path, e))?;
+        Ok(ChunkWriter {
+            path: path.to_path_buf(),
+            tmp,
+            schema,
+            writer,
+        })
     }
-    let tmp = temp_name(path);
-    let file = File::create(&tmp).map_err(|e| IoError::at(&tmp, e))?;
-    let props = WriterProperties::builder()
-        .set_compression(Compression::ZSTD(
-            ZstdLevel::try_new(3).map_err(|e| IoError::format(path, e))?,
-        ))
-        .build();
-    let mut writer =
-        ArrowWriter::try_new(file, schema.clone(), Some(props)).map_err(|e| IoError::format(path, e))?;
-    let arrays: Vec<ArrayRef> = columns.iter().map(|(_, c)| c.array()).collect();
-    let mut start = 0;
-    loop {
-        let len = BATCH_ROWS.min(rows - start);
-        let slice: Vec<ArrayRef> = arrays.iter().map(|a| a.slice(start, len)).collect();
-        let batch = RecordBatch::try_new(schema.clone(), slice).map_err(|e| IoError::format(path, e))?;
-        writer.write(&batch).map_err(|e| IoError::format(path, e))?;
-        start += len;
-        if start >= rows {
-            break;
+
+    /// Append the rows of `columns` (all of one length).
+    pub fn write(&mut self, columns: &[(&str, ColumnRef)]) -> IoResult<()> {
+        let path = &self.path;
+        let rows = columns.first().map_or(0, |c| c.1.len());
+        if let Some((n, _)) = columns.iter().find(|c| c.1.len() != rows) {
+            return Err(IoError::format(
+                path,
+                format!("column `{n}` has a different length"),
+            ));
         }
+        let mut start = 0;
+        while start < rows {
+            let len = BATCH_ROWS.min(rows - start);
+            let slice: Vec<ArrayRef> = columns.iter().map(|(_, c)| c.array(start, len)).collect();
+            let batch =
+                RecordBatch::try_new(self.schema.clone(), slice).map_err(|e| IoError::format(path, e))?;
+            self.writer.write(&batch).map_err(|e| IoError::format(path, e))?;
+            start += len;
+        }
+        Ok(())
     }
-    writer.close().map_err(|e| IoError::format(path, e))?;
-    std::fs::rename(&tmp, path).map_err(|e| IoError::at(path, e))
+
+    /// Close the file and move it to its name.
+    pub fn finish(self) -> IoResult<()> {
+        self.writer.close().map_err(|e| IoError::format(&self.path, e))?;
+        std::fs::rename(&self.tmp, &self.path).map_err(|e| IoError::at(&self.path, e))
+    }
 }
 
 /// Read every column of a Parquet file written by [`write_columns`] (or any file with plain

@@ -2,7 +2,13 @@
 //! Parquet and read back for figures and reports.
 
 use dendra_model::{NetworkDesc, ProbeSignal};
+use std::collections::{HashMap, HashSet};
+use std::path::Path;
+
 use dendra_sim::Simulation;
+
+use crate::error::IoResult;
+use crate::synapse_table::{FinalWeights, stream_synapses};
 
 /// Spikes: one row per spike, sorted by time, then population, then neuron.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -94,8 +100,9 @@ pub struct Tables {
     pub traces: TraceRows,
     /// Sampled weights (empty when no weight probe was set).
     pub weights: WeightRows,
-    /// All synapses at the end.
-    pub synapses: SynapseRows,
+    /// Each projection's final weights (alive synapses), for the figures; the synapses
+    /// themselves go to `synapses.parquet` as they are collected.
+    pub final_weights: Vec<FinalWeights>,
     /// Size of every population, by name, in network order.
     pub populations: Vec<(String, u32)>,
     /// Simulated time (ms).
@@ -129,8 +136,10 @@ fn signal_names(net: &NetworkDesc, population: usize, signal: ProbeSignal) -> (S
 }
 
 impl Tables {
-    /// Gather what `sim` (built from `net`) recorded so far, and its synapses.
-    pub fn collect(sim: &Simulation, net: &NetworkDesc) -> Tables {
+    /// Gather what `sim` (built from `net`) recorded so far, and stream its synapses into
+    /// `synapses_to` (`synapses.parquet`, when given) in chunks: the synapses are never all in
+    /// memory, only each projection's final weights (for the figures).
+    pub fn collect(sim: &Simulation, net: &NetworkDesc, synapses_to: Option<&Path>) -> IoResult<Tables> {
         let name = |p: usize| net.populations[p].name.clone();
         let mut spikes = SpikeRows::default();
         let table = sim.spikes();
@@ -162,43 +171,29 @@ impl Tables {
             }
         }
 
-        let mut synapses = SynapseRows::default();
-        let mut first_id = Vec::with_capacity(net.projections.len());
-        for (p, proj) in net.projections.iter().enumerate() {
-            first_id.push(synapses.synapse.len() as u64);
-            let t = net.populations[proj.target].template();
-            let (comp, rec) = match t {
-                Some(t) => {
-                    let r = &t.receptors[proj.receptor];
-                    (t.compartment_name(r.compartment).to_string(), r.name.clone())
-                }
-                None => (String::new(), String::new()),
-            };
-            let mut rows = sim.synapses(p);
-            rows.sort_by_key(|r| (r.source, r.target));
-            for r in rows {
-                synapses.synapse.push(synapses.synapse.len() as u64);
-                synapses.projection.push(proj.name.clone());
-                synapses.source_population.push(name(proj.source));
-                synapses.source.push(r.source);
-                synapses.target_population.push(name(proj.target));
-                synapses.target.push(r.target);
-                synapses.compartment.push(comp.clone());
-                synapses.receptor.push(rec.clone());
-                synapses
-                    .position_um
-                    .push(r.position_um.map_or(f64::NAN, f64::from));
-                synapses.weight.push(f64::from(r.weight));
-                synapses.delay_ms.push(r.delay_ms);
-                synapses.alive.push(r.alive);
-                synapses.spine_size.push(r.spine_size.map_or(f64::NAN, f64::from));
-            }
-        }
+        // Every recorded synapse's table id and position, found while the synapses stream.
+        let traces_w = sim.weight_traces();
+        let recorded: HashSet<(usize, u32, u32)> = traces_w
+            .iter()
+            .flat_map(|wt| {
+                wt.source
+                    .iter()
+                    .zip(&wt.target)
+                    .map(move |(&s, &t)| (wt.projection, s, t))
+            })
+            .collect();
+        let (final_weights, ids) = stream_synapses(sim, net, synapses_to, &recorded)?;
 
         let mut weights = WeightRows::default();
-        for wt in sim.weight_traces() {
+        for wt in &traces_w {
             let proj = &net.projections[wt.projection];
-            let first = first_id[wt.projection] as usize;
+            let compartment = net.populations[proj.target]
+                .template()
+                .map(|t| {
+                    t.compartment_name(t.receptors[proj.receptor].compartment)
+                        .to_string()
+                })
+                .unwrap_or_default();
             let spine = net.populations[proj.target].template().and_then(|t| {
                 let r = &t.receptors[proj.receptor];
                 t.rules
@@ -207,15 +202,29 @@ impl Tables {
                     .and_then(|cr| cr.structural)
                     .map(|s| s.spine)
             });
+            // The i-th recorded synapse of a pair with several is the pair's i-th in the table.
+            let mut seen: HashMap<(u32, u32), usize> = HashMap::new();
+            let place: Vec<(u64, f64)> = wt
+                .source
+                .iter()
+                .zip(&wt.target)
+                .map(|(&s, &t)| {
+                    let n = seen.entry((s, t)).or_default();
+                    *n += 1;
+                    ids.get(&(wt.projection, s, t))
+                        .and_then(|v| v.get(*n - 1))
+                        .copied()
+                        .unwrap_or((u64::MAX, f64::NAN))
+                })
+                .collect();
             for (k, sample) in wt.values.iter().enumerate() {
                 let t_ms = k as f64 * wt.interval_ms;
-                for (i, &w) in sample.iter().enumerate() {
-                    let id = first + i;
+                for (&w, &(id, position)) in sample.iter().zip(&place) {
                     weights.t_ms.push(t_ms);
-                    weights.synapse.push(id as u64);
+                    weights.synapse.push(id);
                     weights.projection.push(proj.name.clone());
-                    weights.compartment.push(synapses.compartment[id].clone());
-                    weights.position_um.push(synapses.position_um[id]);
+                    weights.compartment.push(compartment.clone());
+                    weights.position_um.push(position);
                     weights.weight.push(f64::from(w));
                     weights
                         .spine_size
@@ -224,13 +233,13 @@ impl Tables {
             }
         }
 
-        Tables {
+        Ok(Tables {
             spikes,
             traces,
             weights,
-            synapses,
+            final_weights,
             populations: net.populations.iter().map(|p| (p.name.clone(), p.size)).collect(),
             duration_ms: sim.time_ms(),
-        }
+        })
     }
 }

@@ -883,22 +883,60 @@ impl Simulation {
             .collect()
     }
 
-    /// Synapses of projection `proj`, sorted by source then target.
+    /// Every synapse of projection `proj` at the current time, sorted by source, then target
+    /// (synapses of one pair in the order they were drawn). Holds them all: for large networks
+    /// use [`Simulation::visit_synapses`].
     pub fn synapses(&self, proj: usize) -> Vec<SynapseRow> {
         let mut rows = Vec::new();
-        for w in &self.workers {
-            let lp = &w.projections[proj];
-            let first = w.first_of(lp.target);
-            let csr = &lp.csr;
-            let drawn = self.position_recipes[proj].as_ref().map(|r| {
-                let plan = ProjectionPlan::new(&r.desc, proj, r.n_source, r.n_target, r.length_um, r.seed);
-                plan.positions(first, w.len_of(lp.target))
-                    .expect("the same plan built this worker's synapses before")
-            });
-            let positions = drawn.as_deref().unwrap_or(&csr.position);
-            for s in 0..csr.row_ptr.len() - 1 {
+        self.visit_synapses(proj, usize::MAX, &mut |chunk: &[SynapseRow]| {
+            rows.extend_from_slice(chunk);
+            Ok::<(), std::convert::Infallible>(())
+        })
+        .unwrap_or_else(|e| match e {});
+        rows
+    }
+
+    /// Hand the synapses of projection `proj` to `visit` in the order of
+    /// [`Simulation::synapses`], in chunks of at most `chunk_rows` rows (whole sources may be
+    /// split between chunks), so that a caller can stream them (memory: one chunk, plus the
+    /// positions of one worker's share where the engine draws them again). Stops at the first
+    /// error of `visit`.
+    pub fn visit_synapses<E>(
+        &self,
+        proj: usize,
+        chunk_rows: usize,
+        visit: &mut dyn FnMut(&[SynapseRow]) -> Result<(), E>,
+    ) -> Result<(), E> {
+        let chunk_rows = chunk_rows.max(1);
+        let drawn: Vec<Option<Vec<u16>>> = self
+            .workers
+            .iter()
+            .map(|w| {
+                let lp = &w.projections[proj];
+                self.position_recipes[proj].as_ref().map(|r| {
+                    let plan =
+                        ProjectionPlan::new(&r.desc, proj, r.n_source, r.n_target, r.length_um, r.seed);
+                    plan.positions(w.first_of(lp.target), w.len_of(lp.target))
+                        .expect("the same plan built this worker's synapses before")
+                })
+            })
+            .collect();
+        let n_source = self
+            .workers
+            .first()
+            .map_or(0, |w| w.projections[proj].csr.row_ptr.len().saturating_sub(1));
+        let mut rows: Vec<SynapseRow> = Vec::with_capacity(chunk_rows.min(1 << 16));
+        for s in 0..n_source {
+            // Workers own ascending ranges of targets: their rows of one source, one after the
+            // other, and each sorted by target (stably), are the source's row in target order.
+            for (w, drawn) in self.workers.iter().zip(&drawn) {
+                let lp = &w.projections[proj];
+                let first = w.first_of(lp.target);
+                let csr = &lp.csr;
+                let positions = drawn.as_deref().unwrap_or(&csr.position);
+                let plastic = lp.plastic.as_ref();
+                let start = rows.len();
                 for k in csr.row_ptr[s] as usize..csr.row_ptr[s + 1] as usize {
-                    let plastic = lp.plastic.as_ref();
                     rows.push(SynapseRow {
                         source: s as u32,
                         target: first + csr.target.get(k),
@@ -913,10 +951,17 @@ impl Simulation {
                             .time_ms(lp.delay_steps + csr.delay_extra.get(k).copied().map_or(0, u64::from)),
                     });
                 }
+                rows[start..].sort_by_key(|r| r.target);
+                if rows.len() >= chunk_rows {
+                    visit(&rows)?;
+                    rows.clear();
+                }
             }
         }
-        rows.sort_by_key(|r| (r.source, r.target));
-        rows
+        if !rows.is_empty() {
+            visit(&rows)?;
+        }
+        Ok(())
     }
 }
 
