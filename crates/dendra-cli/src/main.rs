@@ -141,6 +141,25 @@ struct CommonArgs {
     /// Print the summary as JSON.
     #[arg(long)]
     json: bool,
+    /// Refuse a network whose run is estimated to need more memory than this (GiB); default:
+    /// the memory available now (Linux: MemAvailable of /proc/meminfo).
+    #[arg(long, value_parser = parse_gib)]
+    max_memory_gib: Option<f64>,
+}
+
+fn parse_gib(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(x) if x.is_finite() && x > 0.0 => Ok(x),
+        _ => Err(format!("expected a number of GiB > 0, found `{s}`")),
+    }
+}
+
+/// The memory available now (bytes), where the system says.
+fn available_memory_bytes() -> Option<f64> {
+    let text = std::fs::read_to_string("/proc/meminfo").ok()?;
+    let line = text.lines().find(|l| l.starts_with("MemAvailable:"))?;
+    let kib: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib * 1024.0)
 }
 
 /// How the command ended.
@@ -233,6 +252,14 @@ fn check(path: &Path, cli: &Cli) -> Result<(), Failure> {
     if !cli.quiet {
         println!("{}: ok", path.display());
         describe(&plan);
+        if let Some(e) = dendra_experiments::memory_estimate(&plan, None) {
+            let gib = |b: f64| b / f64::from(1u32 << 30);
+            let largest = e
+                .largest()
+                .map(|p| format!(" (largest: {:.3} GiB for {}, `{}`)", gib(p.bytes), p.what, p.key))
+                .unwrap_or_default();
+            println!("  memory      about {:.3} GiB{largest}", gib(e.total_bytes()));
+        }
     }
     Ok(())
 }
@@ -309,6 +336,21 @@ fn run(spec_arg: &str, out: &Path, args: &CommonArgs, cli: &Cli) -> Result<(), F
     }
     let spec = load(spec_arg)?;
     let plan = check_spec(&spec)?;
+    if let Some(estimate) = dendra_experiments::memory_estimate(&plan, args.duration_ms) {
+        let limit = args
+            .max_memory_gib
+            .map(|g| g * f64::from(1u32 << 30))
+            .or_else(available_memory_bytes);
+        if let Some(limit) = limit {
+            dendra_experiments::check_memory(&spec, &estimate, limit)?;
+        }
+        if cli.verbose {
+            eprintln!(
+                "memory estimate: {:.3} GiB",
+                estimate.total_bytes() / f64::from(1u32 << 30)
+            );
+        }
+    }
     // Refuse a non-empty output directory before spending time on the run.
     let staging = stage(out, args.force)?;
     if cli.verbose {

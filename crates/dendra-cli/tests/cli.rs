@@ -723,3 +723,43 @@ fn specs_that_are_not_regular_files_are_refused_at_once() {
         }
     }
 }
+
+#[test]
+fn a_network_too_large_for_memory_is_refused_before_it_allocates() {
+    let dir = scratch("memory");
+    let (_, cuba, _) = dendra(&["show", "cuba"]);
+    // A delay of 1000 s: an input ring of 10^7 steps per neuron (some 600 GiB).
+    let spec = dir.join("long_delay.toml");
+    std::fs::write(&spec, cuba.replacen("delay_ms = 0.1", "delay_ms = 1e6", 1)).unwrap();
+    let (code, _, err) = dendra_with_limit(&["run", s(&spec), "--out", s(&dir.join("o"))]);
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("long_delay.toml:") && err.contains("projections[0].delay_ms"),
+        "{err}"
+    );
+    assert!(err.contains("GiB"), "{err}");
+    assert!(!dir.join("o").exists());
+    // The limit can be set: CUBA itself (about 10^6 synapses) does not fit in 1 MiB.
+    let (code, _, err) = dendra(&[
+        "run",
+        "cuba",
+        "--out",
+        s(&dir.join("o")),
+        "--max-memory-gib",
+        "0.001",
+    ]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("projections[") && err.contains("synapses"), "{err}");
+    // `check` says how much a spec needs.
+    let (code, out, _) = dendra(&["check", s(&spec)]);
+    assert_eq!(code, 0);
+    assert!(out.contains("memory") && out.contains("GiB"), "{out}");
+}
+
+/// `dendra ARGS` with a memory limit that every machine has (so that the test does not
+/// depend on the machine's free memory).
+fn dendra_with_limit(args: &[&str]) -> (i32, String, String) {
+    let mut a = args.to_vec();
+    a.extend(["--max-memory-gib", "16"]);
+    dendra(&a)
+}

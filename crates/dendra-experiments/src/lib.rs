@@ -341,6 +341,50 @@ pub fn check_spec(spec: &Spec) -> Result<dendra_spec::Plan, ExperimentError> {
     prepare(spec).map(|(plan, _)| plan)
 }
 
+/// The memory a plain network spec's run will take (`None` for built-ins with their own
+/// procedure, whose `[params]` bound their size), for `duration_ms` (default: the plan's).
+pub fn memory_estimate(
+    plan: &dendra_spec::Plan,
+    duration_ms: Option<f64>,
+) -> Option<dendra_sim::estimate::MemoryEstimate> {
+    if plan.builtin.is_some() {
+        return None;
+    }
+    let duration_ms = duration_ms.or(plan.duration_ms).unwrap_or(0.0);
+    Some(dendra_sim::estimate::estimate(&plan.network, duration_ms))
+}
+
+/// Refuse a run whose estimated memory exceeds `limit_bytes`, with a located error at the key
+/// that drives the largest part of it.
+pub fn check_memory(
+    spec: &Spec,
+    estimate: &dendra_sim::estimate::MemoryEstimate,
+    limit_bytes: f64,
+) -> Result<(), ExperimentError> {
+    let total = estimate.total_bytes();
+    if total <= limit_bytes {
+        return Ok(());
+    }
+    let gib = |b: f64| b / f64::from(1u32 << 30);
+    let Some(part) = estimate.largest() else {
+        return Ok(());
+    };
+    Err(ExperimentError::Spec(spec.locate(&dendra_core::ParamError::new(
+        part.key.clone(),
+        format!(
+            "a network whose run fits in {:.2} GiB (the memory available; --max-memory-gib sets \
+             another limit)",
+            gib(limit_bytes)
+        ),
+        format!(
+            "an estimated {:.2} GiB, {:.2} GiB of them for {}",
+            gib(total),
+            gib(part.bytes),
+            part.what
+        ),
+    ))))
+}
+
 /// Plan a spec and, when it names a built-in procedure, find it and check its `[params]`.
 fn prepare(spec: &Spec) -> Result<(dendra_spec::Plan, Option<Procedure>), ExperimentError> {
     let plan = spec.plan()?;

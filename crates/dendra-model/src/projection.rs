@@ -109,6 +109,9 @@ pub struct ProjectionDesc {
     pub allow_autapses: bool,
 }
 
+/// The most cluster centres per target neuron.
+const MAX_CLUSTERS: u32 = 1 << 16;
+
 /// The largest weight magnitude: weights are stored as `f32`.
 const MAX_WEIGHT: f64 = f32::MAX as f64;
 
@@ -230,10 +233,12 @@ impl ProjectionDesc {
                 non_negative("placement", x)?;
             }
             &Placement::Clustered { clusters, spread_um } => {
-                if clusters == 0 {
+                // Each target draws its centres; positions are 16-bit codes of the branch, so
+                // more than 2^16 centres on one branch cannot be told apart.
+                if clusters == 0 || clusters > MAX_CLUSTERS {
                     return Err(ParamError::new(
                         "placement.clusters",
-                        "at least 1 cluster",
+                        format!("between 1 and {MAX_CLUSTERS} clusters per target neuron"),
                         clusters,
                     ));
                 }

@@ -16,6 +16,8 @@
 //! - `plasticity`: the bridge to `dendra-rules` (traces, bAP events, co-activity, ticks), with
 //!   `traces`: each rule's declared traces per neuron, stored densely;
 //! - [`record`]: recorded spikes, traces and weights;
+//! - [`estimate`]: the memory a run will take, from the description, before anything is
+//!   allocated;
 //! - `prefetch`: cache prefetch hints for the latency-bound gathers of spike delivery.
 #![warn(missing_docs)]
 
@@ -23,6 +25,7 @@ pub mod barrier;
 pub mod connect;
 pub mod engine;
 pub mod error;
+pub mod estimate;
 mod exchange;
 mod flush;
 pub mod indices;
