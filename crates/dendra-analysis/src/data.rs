@@ -327,6 +327,9 @@ impl ImagingData {
     }
 }
 
+/// The largest dF/F magnitude accepted (squares of larger values overflow the statistics).
+const MAX_DFF: f64 = 1e6;
+
 fn check_trace(table: &str, t: &Trace) -> Result<(), DataError> {
     if t.dff.is_empty() {
         return Err(DataError::new(
@@ -339,13 +342,14 @@ fn check_trace(table: &str, t: &Trace) -> Result<(), DataError> {
             ),
         ));
     }
-    if let Some(k) = t.dff.iter().position(|v| !v.is_finite()) {
+    if let Some(k) = t.dff.iter().position(|v| !(v.is_finite() && v.abs() <= MAX_DFF)) {
         return Err(DataError::new(
             table,
             None,
             "dff",
             format!(
-                "finite dF/F values, found {} at frame {k} (id {}, session {})",
+                "finite dF/F values within ±{MAX_DFF:e} (a fraction of baseline: larger values \
+                 point to raw fluorescence or a unit error), found {} at frame {k} (id {}, session {})",
                 t.dff[k], t.id, t.session
             ),
         ));

@@ -575,12 +575,35 @@ fn analyze_reads_csv_and_rejects_bad_data_with_file_row_and_column() {
             }),
             vec!["spine_traces", "spine", "4"],
         ),
+        (
+            "no trials",
+            Box::new(|n, t| {
+                if n == "trials" {
+                    t.lines().next().unwrap_or_default().to_string()
+                } else {
+                    t
+                }
+            }),
+            vec!["trials.csv", "no rows"],
+        ),
+        (
+            "dF/F beyond any fraction",
+            Box::new(|n, t| {
+                if n == "spine_traces" {
+                    t.replacen("1,1,0.000000,", "1,1,0.000000,1e155", 1)
+                        .replacen("1e1550", "1e155", 1)
+                } else {
+                    t
+                }
+            }),
+            vec!["spine_traces", "dff", "1e155"],
+        ),
     ];
     for (what, edit, needles) in cases {
-        let bad = dir.join(what.replace(' ', "_"));
+        let bad = dir.join(what.replace([' ', '/'], "_"));
         std::fs::create_dir_all(&bad).unwrap();
         csv_data(&bad, &edit);
-        let out = dir.join(format!("out_{}", what.replace(' ', "_")));
+        let out = dir.join(format!("out_{}", what.replace([' ', '/'], "_")));
         let (code, _, err) = dendra(&["analyze", s(&bad), "--out", s(&out)]);
         assert_eq!(code, 2, "{what}: {err}");
         for n in needles {
@@ -588,6 +611,14 @@ fn analyze_reads_csv_and_rejects_bad_data_with_file_row_and_column() {
         }
         assert!(!out.exists(), "{what}: output left behind");
     }
+    // A table given twice (Parquet and CSV) is ambiguous.
+    let twice = dir.join("twice");
+    std::fs::create_dir_all(&twice).unwrap();
+    csv_data(&twice, |_, t| t);
+    std::fs::write(twice.join("trials.parquet"), b"PAR1").unwrap();
+    let (code, _, err) = dendra(&["analyze", s(&twice), "--out", s(&dir.join("out_twice"))]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("two versions of table `trials`"), "{err}");
     let (code, _, err) = dendra(&[
         "analyze",
         s(&dir.join("nothing-here")),

@@ -175,3 +175,36 @@ fn a_diverging_model_stops_with_an_error_naming_where() {
     let msg = diverges(&s, 1);
     assert!(msg.contains("population `n`"), "{msg}");
 }
+
+#[test]
+fn placements_beyond_the_branch_are_refused_not_clipped() {
+    // The apical compartment is 100 µm long.
+    let s = |placement: &str| {
+        spec(
+            "",
+            r#"{ kind = "all_to_all" }"#,
+            &format!("placement = {placement}"),
+        )
+    };
+    let e = refused_by_check(&s(r#"{ kind = "between", from_um = 150.0, to_um = 160.0 }"#));
+    assert_eq!(e.key, "projections[0].placement.to_um", "{e}");
+    assert!(e.to_string().contains("0 to 100"), "{e}");
+    let e = refused_by_check(&s(r#"{ kind = "at", position_um = 120.0 }"#));
+    assert!(e.key.starts_with("projections[0].placement"), "{e}");
+    assert!(check_spec(&s(r#"{ kind = "between", from_um = 20.0, to_um = 100.0 }"#)).is_ok());
+}
+
+#[test]
+fn a_duplicate_compartment_name_is_named_as_such() {
+    let text = BASE
+        .replace(
+            r#"compartments = [{ name = "apical", role = "apical_tuft", length_um = 100.0 }]"#,
+            r#"compartments = [{ name = "apical", role = "apical_tuft", length_um = 100.0 }, { name = "apical", role = "basal", length_um = 50.0 }]"#,
+        )
+        .replace("RULES", "")
+        .replace("CONNECTIVITY", r#"{ kind = "all_to_all" }"#)
+        .replace("EXTRA", "");
+    let e = refused_by_check(&Spec::parse("t.toml", &text).unwrap());
+    assert_eq!(e.key, "neurons.n.compartments[1].name", "{e}");
+    assert!(e.to_string().contains("not used by another compartment"), "{e}");
+}

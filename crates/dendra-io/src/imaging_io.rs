@@ -220,6 +220,15 @@ fn table_exists(dir: &Path, name: &str) -> bool {
 fn read_table(dir: &Path, name: &str) -> IoResult<RawTable> {
     let pq = dir.join(format!("{name}.parquet"));
     let csv = dir.join(format!("{name}.csv"));
+    if pq.exists() && csv.exists() {
+        return Err(IoError::format(
+            dir,
+            format!(
+                "two versions of table `{name}` ({name}.parquet and {name}.csv): keep one, so that \
+                 it is clear which data the analysis reads"
+            ),
+        ));
+    }
     if pq.exists() {
         let cols = read_columns(&pq)?;
         let rows = cols.values().next().map_or(0, Column::len);
@@ -316,6 +325,14 @@ pub fn read_imaging(path: &Path) -> IoResult<ImagingData> {
     let st = read_table(&dir, "spine_traces")?;
     let dt = read_table(&dir, "dendrite_traces")?;
     let tr = read_table(&dir, "trials")?;
+    for t in [&spines, &st, &dt, &tr] {
+        if t.rows == 0 {
+            return Err(IoError::format(
+                &t.path,
+                "the table has no rows; every table of the imaging format needs at least one",
+            ));
+        }
+    }
     let ids = spines.ids("spine")?;
     let animal = spines.strs("animal")?;
     let group = spines.strs("group")?;

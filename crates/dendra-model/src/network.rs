@@ -5,7 +5,7 @@ use std::sync::Arc;
 use dendra_core::error::{ParamResult, positive};
 use dendra_core::{Clock, ParamError};
 
-use crate::projection::{Connectivity, ProjectionDesc};
+use crate::projection::{Connectivity, Placement, ProjectionDesc};
 use crate::receptor::ReceptorKind;
 use crate::recording::{ProbeSignal, RecordingDesc};
 use crate::source::SourceParams;
@@ -346,6 +346,25 @@ impl NetworkDesc {
         }
         let d_min = clock.steps_at_least_one("delay_ms", proj.delay_ms)?;
         let comp = t.receptors[proj.receptor].compartment;
+        // Positions beyond the compartment would all be clipped to its end, silently.
+        let length = t.length_um(comp);
+        let beyond = match proj.placement {
+            Placement::Between { to_um, .. } => Some(("placement.to_um", to_um)),
+            Placement::At(x) => Some(("placement", x)),
+            _ => None,
+        };
+        if let Some((key, x)) = beyond
+            && x > length * (1.0 + 1e-12)
+        {
+            return Err(ParamError::new(
+                key,
+                format!(
+                    "a position within compartment `{}` (0 to {length} µm)",
+                    t.compartment_name(comp)
+                ),
+                format!("{x} µm"),
+            ));
+        }
         if proj.delay_max_ms.is_some() && t.rules.iter().any(|r| r.compartment == comp) {
             return Err(ParamError::new(
                 "delay_max_ms",

@@ -151,6 +151,13 @@ impl<'s> Builder<'s> {
         let mut compartments = Vec::new();
         for (k, c) in spec.compartments.iter().enumerate() {
             let path = format!("{base}.compartments[{k}]");
+            if names.contains(&c.name.as_str()) {
+                return Err(self.src.error(
+                    &format!("{path}.name"),
+                    "a name not used by another compartment (nor `soma`)",
+                    format!("{:?}", c.name),
+                ));
+            }
             let role = Role::parse(&c.role).ok_or_else(|| {
                 self.src
                     .unknown_name(&format!("{path}.role"), "a compartment role", &c.role, &ROLES)
