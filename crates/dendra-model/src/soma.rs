@@ -1,7 +1,10 @@
 //! The soma: an integrate-and-fire compartment that emits spikes.
 
 use dendra_core::ParamError;
-use dendra_core::error::{ParamResult, finite, non_negative, positive};
+use dendra_core::error::{ParamResult, finite, in_range, non_negative, positive};
+
+/// The longest refractory period (ms): about 2.8 hours.
+const MAX_T_REF_MS: f64 = 1e7;
 
 /// How the soma turns its potential into spikes.
 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
@@ -180,7 +183,8 @@ impl SomaParams {
         positive("g_leak_ns", self.g_leak_ns)?;
         finite("e_leak_mv", self.e_leak_mv)?;
         finite("v_reset_mv", self.v_reset_mv)?;
-        non_negative("t_ref_ms", self.t_ref_ms)?;
+        // Bounded so that the step at which a neuron is free again never overflows.
+        in_range("t_ref_ms", self.t_ref_ms, 0.0, MAX_T_REF_MS)?;
         non_negative("spike_amplitude_mv", self.spike_amplitude_mv)?;
         match self.spike {
             SpikeMechanism::Threshold { v_th_mv } => {

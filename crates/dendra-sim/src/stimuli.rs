@@ -1,7 +1,7 @@
 //! Stimuli compiled for one worker's slice of a population: time windows in steps and local
 //! neuron indices.
 
-use dendra_core::{Clock, Purpose, StreamKey};
+use dendra_core::{Clock, ParamError, Purpose, StreamKey};
 use dendra_model::{Selection, Stimulus, StimulusKind, Waveform, Window};
 use rand::{RngExt, SeedableRng};
 use rand_distr::StandardNormal;
@@ -108,12 +108,16 @@ pub fn compile(
             .map(|i| i - first)
             .collect(),
     };
-    let start_step = clock.steps("window.start_ms", stim.window.start_ms)?;
-    let stop_step = if stim.window.stop_ms.is_finite() {
-        clock.steps("window.stop_ms", stim.window.stop_ms)?
-    } else {
-        u64::MAX
+    // Window times are instants, not durations held in 32 bits: a time beyond any run just
+    // never comes (saturating), where a duration check would refuse it.
+    let instant = |key: &str, ms: f64| -> SimResult<u64> {
+        if ms.is_nan() || ms < 0.0 {
+            return Err(ParamError::new(key, "a time >= 0 ms", ms).into());
+        }
+        Ok((ms / clock.dt_ms()).round().min(u64::MAX as f64) as u64)
     };
+    let start_step = instant("window.start_ms", stim.window.start_ms)?;
+    let stop_step = instant("window.stop_ms", stim.window.stop_ms)?;
     let noise = match stim.kind {
         StimulusKind::CurrentClamp {
             waveform: Waveform::Noise {

@@ -1,0 +1,186 @@
+//! The contract between `check` and `run`, as property tests over hostile edits of valid
+//! specs: whatever `check` (with the memory estimate) accepts, `run` either completes or stops
+//! with an exit-2 error that says where (a located spec error, or a divergence naming
+//! population, neuron and time), within a time bound, and never panics or aborts.
+//!
+//! Each case replaces one to three numbers of an example with values chosen to break things
+//! (zero, negatives, NaN, infinities, huge and tiny magnitudes, integer edges). The number of
+//! cases is `DENDRA_FUZZ_CASES` (default 64, what `cargo test` runs; the notes give the larger
+//! runs made).
+
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::time::{Duration, Instant};
+
+use dendra_experiments::{ExperimentError, RunOptions, check_memory, check_spec, memory_estimate, run_spec};
+use dendra_spec::Spec;
+use proptest::prelude::*;
+
+/// Small plain-network specs: CUBA at a twentieth of its size, and the tour of compartments.
+fn bases() -> Vec<String> {
+    let cuba = include_str!("../../../examples/cuba.toml")
+        .replace("size = 3200", "size = 160")
+        .replace("size = 800", "size = 40");
+    let tour = include_str!("../../../examples/compartments.toml").to_string();
+    vec![cuba, tour]
+}
+
+/// Values that broke, or could break, a model.
+const HOSTILE: [&str; 22] = [
+    "0",
+    "0.0",
+    "-1",
+    "-1.0",
+    "-0.0",
+    "nan",
+    "inf",
+    "-inf",
+    "1e-20",
+    "1e-300",
+    "1e20",
+    "1e300",
+    "4e9",
+    "4294967295",
+    "4294967296",
+    "65536",
+    "1e6",
+    "-1e6",
+    "0.5",
+    "2",
+    "1000000",
+    "3e38",
+];
+
+/// Byte ranges of the numbers in `text` (outside comments and strings, after `=`, `,` or `[`).
+fn numbers(text: &str) -> Vec<(usize, usize)> {
+    let mut out = Vec::new();
+    for (line_start, line) in line_starts(text) {
+        let code = line.split('#').next().unwrap_or("");
+        let b = code.as_bytes();
+        let mut i = 0;
+        let mut in_str = false;
+        while i < b.len() {
+            let c = b[i];
+            if c == b'"' {
+                in_str = !in_str;
+            }
+            let starts = !in_str
+                && (c.is_ascii_digit() || c == b'-')
+                && i > 0
+                && matches!(b[i - 1], b' ' | b'=' | b',' | b'[');
+            if starts {
+                let j = i + code[i..]
+                    .find(|ch: char| !(ch.is_ascii_alphanumeric() || matches!(ch, '.' | '-' | '+' | '_')))
+                    .unwrap_or(code.len() - i);
+                if code[i..j].parse::<f64>().is_ok() {
+                    out.push((line_start + i, line_start + j));
+                }
+                i = j;
+            } else {
+                i += 1;
+            }
+        }
+    }
+    out
+}
+
+fn line_starts(text: &str) -> impl Iterator<Item = (usize, &str)> {
+    let mut start = 0;
+    text.split('\n').map(move |l| {
+        let s = start;
+        start += l.len() + 1;
+        (s, l)
+    })
+}
+
+/// `base` with the numbers at the chosen indices replaced by the chosen hostile values.
+fn mutate(base: &str, edits: &[(usize, usize)]) -> String {
+    let spots = numbers(base);
+    let mut chosen: Vec<((usize, usize), &str)> = edits
+        .iter()
+        .map(|&(n, v)| (spots[n % spots.len()], HOSTILE[v % HOSTILE.len()]))
+        .collect();
+    chosen.sort_by_key(|c| std::cmp::Reverse(c.0.0));
+    chosen.dedup_by_key(|c| c.0);
+    let mut text = base.to_string();
+    for ((a, b), v) in chosen {
+        text.replace_range(a..b, v);
+    }
+    text
+}
+
+/// The contract for one spec text.
+fn contract(text: &str) -> Result<(), String> {
+    let Ok(spec) = Spec::parse("fuzz.toml", text) else {
+        return Ok(()); // the parser's own fuzzing covers its errors
+    };
+    let plan = match check_spec(&spec) {
+        Ok(p) => p,
+        Err(ExperimentError::Spec(e)) if e.line > 0 || !e.key.is_empty() => return Ok(()),
+        Err(e) => return Err(format!("check refused without a location: {e}")),
+    };
+    // Keep each run short; the duration itself is fuzzed through `check`.
+    let duration_ms = plan.duration_ms.unwrap_or(1.0).min(20.0);
+    if let Some(est) = memory_estimate(&plan, Some(duration_ms))
+        && let Err(e) = check_memory(&spec, &est, 2.0 * f64::from(1u32 << 30))
+    {
+        return match e {
+            ExperimentError::Spec(s) if s.line > 0 => Ok(()),
+            other => Err(format!("memory refusal without a location: {other}")),
+        };
+    }
+    if plan.sessions.is_some() {
+        return Ok(()); // no duration override for runs in sessions
+    }
+    let options = RunOptions {
+        duration_ms: Some(duration_ms),
+        threads: 1,
+        ..RunOptions::default()
+    };
+    let start = Instant::now();
+    let outcome = catch_unwind(AssertUnwindSafe(|| run_spec(&spec, &options)))
+        .map_err(|_| "run panicked".to_string())?;
+    if start.elapsed() > Duration::from_secs(60) {
+        return Err(format!("run took {:?}", start.elapsed()));
+    }
+    match outcome {
+        Ok(_) => Ok(()),
+        Err(e @ ExperimentError::Sim(dendra_sim::SimError::Diverged { .. })) => {
+            e.is_bad_input().then_some(()).ok_or_else(|| e.to_string())
+        }
+        Err(ExperimentError::Spec(s)) if s.line > 0 => Ok(()),
+        Err(e) => Err(format!("run failed after check accepted: {e}")),
+    }
+}
+
+fn cases() -> u32 {
+    std::env::var("DENDRA_FUZZ_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(64)
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: cases(), failure_persistence: None, ..ProptestConfig::default() })]
+
+    #[test]
+    fn check_ok_means_run_ok_or_a_located_exit_2(
+        base in 0usize..2,
+        edits in proptest::collection::vec((0usize..10_000, 0usize..HOSTILE.len()), 1..4),
+    ) {
+        let text = mutate(&bases()[base], &edits);
+        if let Err(why) = contract(&text) {
+            prop_assert!(false, "{why}\n--- spec ---\n{text}");
+        }
+    }
+}
+
+#[test]
+fn the_mutator_finds_the_numbers_of_the_examples() {
+    for b in bases() {
+        let spots = numbers(&b);
+        assert!(spots.len() > 20, "{}", spots.len());
+        for (a, z) in spots {
+            assert!(b[a..z].parse::<f64>().is_ok(), "{}", &b[a..z]);
+        }
+    }
+}
