@@ -1,6 +1,5 @@
 //! A rule chosen at run time: one variant per rule type, holding its parameters.
 
-use dendra_core::ParamError;
 use dendra_core::error::{ParamResult, non_negative, positive};
 
 use crate::rate::{RateCompartment, RateTerms, TermsOut};
@@ -108,7 +107,7 @@ impl AnyRule {
 
     /// Whether the rule acts only in the rate engine (it has no spike-event updates).
     pub fn is_rate_only(&self) -> bool {
-        matches!(self, AnyRule::Oja(_) | AnyRule::Bcm(_))
+        with_rule!(self, r => r.is_rate_only())
     }
 
     /// Whether the rule has a rate form, so the rate engine can use it.
@@ -191,18 +190,9 @@ impl AnyRule {
         !matches!(self, AnyRule::Static(_))
     }
 
-    /// Check the parameters.
+    /// Check the parameters: what every rule shares (its declared traces' time constants,
+    /// co-activity reach and window, tick), then the rule's own [`Rule::validate`].
     pub fn validate(&self) -> ParamResult<()> {
-        let bounds = |lo: f64, hi: f64| -> ParamResult<()> {
-            if !(lo.is_finite() && hi.is_finite() && hi > lo) {
-                return Err(ParamError::new(
-                    "w_max",
-                    format!("a finite bound above w_min ({lo})"),
-                    hi,
-                ));
-            }
-            Ok(())
-        };
         let needs = self.needs();
         for t in needs.pre.iter().chain(&needs.post).flatten() {
             positive("tau_ms", t.tau_ms)?;
@@ -214,94 +204,7 @@ impl AnyRule {
         if let Some(t) = needs.tick_ms {
             positive("tick_ms", t)?;
         }
-        match self {
-            AnyRule::Static(_) => Ok(()),
-            AnyRule::PairStdp(r) => {
-                non_negative("a_plus", r.a_plus)?;
-                non_negative("a_minus", r.a_minus)?;
-                bounds(r.w_min, r.w_max)
-            }
-            AnyRule::TripletStdp(r) => {
-                for (k, v) in [
-                    ("a2_plus", r.a2_plus),
-                    ("a3_plus", r.a3_plus),
-                    ("a2_minus", r.a2_minus),
-                    ("a3_minus", r.a3_minus),
-                ] {
-                    non_negative(k, v)?;
-                }
-                bounds(r.w_min, r.w_max)
-            }
-            AnyRule::BapHebbian(r) => {
-                non_negative("a_plus", r.a_plus)?;
-                non_negative("a_minus", r.a_minus)?;
-                r.bounds.validate()?;
-                bounds(r.bounds.w_min, r.bounds.w_max)
-            }
-            AnyRule::LocalCoactivity(r) => {
-                non_negative("a_plus", r.a_plus)?;
-                non_negative("a_minus", r.a_minus)?;
-                r.bounds.validate()?;
-                bounds(r.bounds.w_min, r.bounds.w_max)
-            }
-            AnyRule::VogelsSprekeler(r) => {
-                non_negative("eta", r.eta)?;
-                non_negative("rho0_hz", r.rho0_hz)?;
-                bounds(r.w_min, r.w_max)
-            }
-            AnyRule::Oja(r) => {
-                non_negative("eta", r.eta)?;
-                Ok(())
-            }
-            AnyRule::Bcm(r) => {
-                non_negative("eta", r.eta)?;
-                positive("tau_theta_ms", r.tau_theta_ms)?;
-                r.bounds.validate()?;
-                bounds(r.bounds.w_min, r.bounds.w_max)
-            }
-            AnyRule::BranchSpecific(r) => {
-                non_negative("a_plus", r.a_plus)?;
-                non_negative("a_het", r.a_het)?;
-                non_negative("a_plateau", r.a_plateau)?;
-                r.bounds.validate()?;
-                bounds(r.bounds.w_min, r.bounds.w_max)
-            }
-            AnyRule::Clopath(r) => {
-                non_negative("a_ltd", r.a_ltd)?;
-                non_negative("a_ltp", r.a_ltp)?;
-                positive("tau_x_ms", r.tau_x_ms)?;
-                positive("tau_minus_ms", r.tau_minus_ms)?;
-                positive("tau_plus_ms", r.tau_plus_ms)?;
-                r.bounds.validate()?;
-                bounds(r.bounds.w_min, r.bounds.w_max)
-            }
-            AnyRule::DendriticPrediction(r) => {
-                non_negative("eta", r.eta)?;
-                positive("phi_max_hz", r.phi_max_hz)?;
-                positive("k", r.k)?;
-                positive("beta_per_mv", r.beta_per_mv)?;
-                positive("tau_l_ms", r.tau_l_ms)?;
-                positive("tau_s_ms", r.tau_s_ms)?;
-                positive("tick_ms", r.tick_ms)?;
-                if !(0.0..=1.0).contains(&r.gamma) {
-                    return Err(ParamError::new("gamma", "a coupling factor in [0, 1]", r.gamma));
-                }
-                bounds(r.w_min, r.w_max)
-            }
-            AnyRule::RewardModulated(r) => {
-                positive("tau_c_ms", r.tau_c_ms)?;
-                // Infinite means no consolidation.
-                if r.tau_cons_ms.is_nan() || r.tau_cons_ms <= 0.0 {
-                    return Err(ParamError::new(
-                        "tau_cons_ms",
-                        "a time > 0 (ms) or infinity",
-                        r.tau_cons_ms,
-                    ));
-                }
-                non_negative("eta", r.eta)?;
-                bounds(r.w_min, r.w_max)
-            }
-        }
+        with_rule!(self, r => r.validate())
     }
 }
 

@@ -95,6 +95,18 @@ impl WeightBounds {
     }
 }
 
+/// Check that `w_min` and `w_max` are finite and `w_max > w_min` (the error names `w_max`).
+pub fn check_bounds(w_min: f64, w_max: f64) -> ParamResult<()> {
+    if !(w_min.is_finite() && w_max.is_finite() && w_max > w_min) {
+        return Err(ParamError::new(
+            "w_max",
+            format!("a finite bound above w_min ({w_min})"),
+            w_max,
+        ));
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -2,6 +2,8 @@
 
 use std::fmt::Debug;
 
+use dendra_core::error::ParamResult;
+
 use crate::drive::CompartmentSignals;
 use crate::rate::{RateCompartment, RateTerms};
 use crate::signals::{LocalSignals, RateSignals};
@@ -124,6 +126,19 @@ pub trait Rule: Debug + Send + Sync {
     fn compartment_drive(&self, c: &CompartmentSignals) -> f64 {
         let _ = c;
         0.0
+    }
+
+    /// Check the parameters; the error's key is the parameter's name. Checks that every rule
+    /// shares (the time constants of its declared traces, its co-activity reach and window,
+    /// its tick) are made for all rules by [`crate::AnyRule::validate`].
+    fn validate(&self) -> ParamResult<()> {
+        Ok(())
+    }
+
+    /// Whether the rule acts only in the rate engine (it has no spike-event form, so a spiking
+    /// neuron cannot carry it).
+    fn is_rate_only(&self) -> bool {
+        false
     }
 
     /// Whether the rule has a rate form (the rate engine refuses rules without one).

@@ -15,8 +15,10 @@
 //! the others (heterosynaptically), and without bAPs nothing changes at all. Soft or hard bounds.
 
 use crate::bounds::WeightBounds;
+use crate::bounds::check_bounds;
 use crate::rule::{Needs, Rule, TraceSpec};
 use crate::signals::LocalSignals;
+use dendra_core::error::{ParamResult, non_negative};
 
 /// bAP-gated Hebbian plasticity.
 #[derive(Debug, Clone, Copy, PartialEq, serde::Deserialize)]
@@ -44,6 +46,13 @@ impl Default for BapHebbian {
 }
 
 impl Rule for BapHebbian {
+    fn validate(&self) -> ParamResult<()> {
+        non_negative("a_plus", self.a_plus)?;
+        non_negative("a_minus", self.a_minus)?;
+        self.bounds.validate()?;
+        check_bounds(self.bounds.w_min, self.bounds.w_max)
+    }
+
     type State = ();
 
     fn name(&self) -> &'static str {

@@ -10,9 +10,11 @@
 //! provides `θ` as [`RateSignals::post_sq_avg`](crate::RateSignals).
 
 use crate::bounds::WeightBounds;
+use crate::bounds::check_bounds;
 use crate::rate::{RateCompartment, RateTerms};
 use crate::rule::{Needs, Rule};
 use crate::signals::LocalSignals;
+use dendra_core::error::{ParamResult, non_negative, positive};
 
 /// The BCM rule.
 #[derive(Debug, Clone, Copy, PartialEq, serde::Deserialize)]
@@ -37,6 +39,17 @@ impl Default for Bcm {
 }
 
 impl Rule for Bcm {
+    fn validate(&self) -> ParamResult<()> {
+        non_negative("eta", self.eta)?;
+        positive("tau_theta_ms", self.tau_theta_ms)?;
+        self.bounds.validate()?;
+        check_bounds(self.bounds.w_min, self.bounds.w_max)
+    }
+
+    fn is_rate_only(&self) -> bool {
+        true
+    }
+
     type State = ();
 
     fn name(&self) -> &'static str {

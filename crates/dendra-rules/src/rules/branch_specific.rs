@@ -17,9 +17,11 @@
 //! `dendra_model::PlateauParams::strength`. Soft or hard bounds.
 
 use crate::bounds::WeightBounds;
+use crate::bounds::check_bounds;
 use crate::rate::{RateCompartment, RateTerms};
 use crate::rule::{Needs, Rule, TraceSpec};
 use crate::signals::LocalSignals;
+use dendra_core::error::{ParamResult, non_negative};
 
 /// Branch-specific heterosynaptic plasticity.
 #[derive(Debug, Clone, Copy, PartialEq, serde::Deserialize)]
@@ -50,6 +52,14 @@ impl Default for BranchSpecific {
 }
 
 impl Rule for BranchSpecific {
+    fn validate(&self) -> ParamResult<()> {
+        non_negative("a_plus", self.a_plus)?;
+        non_negative("a_het", self.a_het)?;
+        non_negative("a_plateau", self.a_plateau)?;
+        self.bounds.validate()?;
+        check_bounds(self.bounds.w_min, self.bounds.w_max)
+    }
+
     type State = ();
 
     fn name(&self) -> &'static str {

@@ -17,9 +17,11 @@
 //! `τ_x = 15`, `τ- = 10`, `τ+ = 7` ms); hard bounds.
 
 use crate::bounds::WeightBounds;
+use crate::bounds::check_bounds;
 use crate::drive::CompartmentSignals;
 use crate::rule::{Needs, Rule};
 use crate::signals::LocalSignals;
+use dendra_core::error::{ParamResult, non_negative, positive};
 
 /// Voltage-based STDP.
 #[derive(Debug, Clone, Copy, PartialEq, serde::Deserialize)]
@@ -94,6 +96,16 @@ impl Clopath {
 }
 
 impl Rule for Clopath {
+    fn validate(&self) -> ParamResult<()> {
+        non_negative("a_ltd", self.a_ltd)?;
+        non_negative("a_ltp", self.a_ltp)?;
+        positive("tau_x_ms", self.tau_x_ms)?;
+        positive("tau_minus_ms", self.tau_minus_ms)?;
+        positive("tau_plus_ms", self.tau_plus_ms)?;
+        self.bounds.validate()?;
+        check_bounds(self.bounds.w_min, self.bounds.w_max)
+    }
+
     type State = ClopathState;
 
     fn name(&self) -> &'static str {

@@ -20,10 +20,13 @@
 //! In the rate engine the same rule reads `dw = η (r_soma - r_pred) · x_pre`: the somatic rate
 //! (nudged by teaching or apical input) minus the rate the dendrite predicts from its own input.
 
+use crate::bounds::check_bounds;
 use crate::drive::CompartmentSignals;
 use crate::rate::{RateCompartment, RateTerms};
 use crate::rule::{Needs, Rule};
 use crate::signals::LocalSignals;
+use dendra_core::ParamError;
+use dendra_core::error::{ParamResult, non_negative, positive};
 
 /// Urbanczik–Senn dendritic prediction learning.
 #[derive(Debug, Clone, Copy, PartialEq, serde::Deserialize)]
@@ -127,6 +130,24 @@ impl DendriticPrediction {
 }
 
 impl Rule for DendriticPrediction {
+    fn validate(&self) -> ParamResult<()> {
+        non_negative("eta", self.eta)?;
+        positive("phi_max_hz", self.phi_max_hz)?;
+        positive("k", self.k)?;
+        positive("beta_per_mv", self.beta_per_mv)?;
+        positive("tau_l_ms", self.tau_l_ms)?;
+        positive("tau_s_ms", self.tau_s_ms)?;
+        positive("tick_ms", self.tick_ms)?;
+        if !(0.0..=1.0).contains(&self.gamma) {
+            return Err(ParamError::new(
+                "gamma",
+                "a coupling factor in [0, 1]",
+                self.gamma,
+            ));
+        }
+        check_bounds(self.w_min, self.w_max)
+    }
+
     type State = PredictionState;
 
     fn name(&self) -> &'static str {

@@ -14,8 +14,10 @@
 //! enters the rule. Soft or hard bounds.
 
 use crate::bounds::WeightBounds;
+use crate::bounds::check_bounds;
 use crate::rule::{CoactivitySpec, Needs, Rule};
 use crate::signals::LocalSignals;
+use dendra_core::error::{ParamResult, non_negative};
 
 /// Co-activity-driven plasticity.
 #[derive(Debug, Clone, Copy, PartialEq, serde::Deserialize)]
@@ -49,6 +51,13 @@ impl Default for LocalCoactivity {
 }
 
 impl Rule for LocalCoactivity {
+    fn validate(&self) -> ParamResult<()> {
+        non_negative("a_plus", self.a_plus)?;
+        non_negative("a_minus", self.a_minus)?;
+        self.bounds.validate()?;
+        check_bounds(self.bounds.w_min, self.bounds.w_max)
+    }
+
     type State = ();
 
     fn name(&self) -> &'static str {

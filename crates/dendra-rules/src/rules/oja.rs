@@ -12,6 +12,7 @@
 use crate::rate::{RateCompartment, RateTerms};
 use crate::rule::{Needs, Rule};
 use crate::signals::LocalSignals;
+use dendra_core::error::{ParamResult, non_negative};
 
 /// Oja's rule.
 #[derive(Debug, Clone, Copy, PartialEq, serde::Deserialize)]
@@ -28,6 +29,15 @@ impl Default for Oja {
 }
 
 impl Rule for Oja {
+    fn validate(&self) -> ParamResult<()> {
+        non_negative("eta", self.eta)?;
+        Ok(())
+    }
+
+    fn is_rate_only(&self) -> bool {
+        true
+    }
+
     type State = ();
 
     fn name(&self) -> &'static str {

@@ -16,8 +16,10 @@
 //! w)/(w_max - w_min)`, `f- = (w - w_min)/(w_max - w_min)`. `A±` are in weight units.
 
 use crate::bounds::WeightBounds;
+use crate::bounds::check_bounds;
 use crate::rule::{Needs, Rule, TraceSpec};
 use crate::signals::LocalSignals;
+use dendra_core::error::{ParamResult, non_negative};
 
 /// Additive or multiplicative weight dependence.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize)]
@@ -105,6 +107,12 @@ impl PairStdp {
 }
 
 impl Rule for PairStdp {
+    fn validate(&self) -> ParamResult<()> {
+        non_negative("a_plus", self.a_plus)?;
+        non_negative("a_minus", self.a_minus)?;
+        check_bounds(self.w_min, self.w_max)
+    }
+
     type State = ();
 
     fn name(&self) -> &'static str {

@@ -23,10 +23,13 @@
 //! `c_0` and a reward released `D` ms later changes the weight by `η c_0 exp(-D/τ_c) R τ'`, with
 //! `R` the released amount and `τ' = (1/τ_c + 1/τ_d)⁻¹`.
 
+use crate::bounds::check_bounds;
 use crate::rate::{RateCompartment, RateTerms};
 use crate::rule::{Needs, Rule, TraceSpec};
 use crate::signals::{LocalSignals, Stamp};
 use crate::trace::decay;
+use dendra_core::ParamError;
+use dendra_core::error::{ParamResult, non_negative, positive};
 
 /// Three-factor, reward-gated plasticity with consolidation.
 #[derive(Debug, Clone, Copy, PartialEq, serde::Deserialize)]
@@ -141,6 +144,20 @@ impl RewardModulated {
 }
 
 impl Rule for RewardModulated {
+    fn validate(&self) -> ParamResult<()> {
+        positive("tau_c_ms", self.tau_c_ms)?;
+        // Infinite means no consolidation.
+        if self.tau_cons_ms.is_nan() || self.tau_cons_ms <= 0.0 {
+            return Err(ParamError::new(
+                "tau_cons_ms",
+                "a time > 0 (ms) or infinity",
+                self.tau_cons_ms,
+            ));
+        }
+        non_negative("eta", self.eta)?;
+        check_bounds(self.w_min, self.w_max)
+    }
+
     type State = RewardState;
 
     fn name(&self) -> &'static str {

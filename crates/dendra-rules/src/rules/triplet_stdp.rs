@@ -13,8 +13,10 @@
 //! `A2+ = 5e-10`, `A3+ = 6.2e-3`, `A2- = 7e-3`, `A3- = 2.3e-4`.
 
 use crate::bounds::WeightBounds;
+use crate::bounds::check_bounds;
 use crate::rule::{Needs, Rule, TraceSpec};
 use crate::signals::LocalSignals;
+use dendra_core::error::{ParamResult, non_negative};
 
 /// Triplet STDP.
 #[derive(Debug, Clone, Copy, PartialEq, serde::Deserialize)]
@@ -60,6 +62,18 @@ impl Default for TripletStdp {
 }
 
 impl Rule for TripletStdp {
+    fn validate(&self) -> ParamResult<()> {
+        for (k, v) in [
+            ("a2_plus", self.a2_plus),
+            ("a3_plus", self.a3_plus),
+            ("a2_minus", self.a2_minus),
+            ("a3_minus", self.a3_minus),
+        ] {
+            non_negative(k, v)?;
+        }
+        check_bounds(self.w_min, self.w_max)
+    }
+
     type State = ();
 
     fn name(&self) -> &'static str {

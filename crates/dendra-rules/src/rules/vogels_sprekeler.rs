@@ -14,8 +14,10 @@
 //! `r_post = ρ0`. Hard bounds `[w_min, w_max]` (weights as positive magnitudes).
 
 use crate::bounds::WeightBounds;
+use crate::bounds::check_bounds;
 use crate::rule::{Needs, Rule, TraceSpec};
 use crate::signals::LocalSignals;
+use dendra_core::error::{ParamResult, non_negative};
 
 /// Inhibitory STDP (Vogels et al. 2011).
 #[derive(Debug, Clone, Copy, PartialEq, serde::Deserialize)]
@@ -53,6 +55,12 @@ impl VogelsSprekeler {
 }
 
 impl Rule for VogelsSprekeler {
+    fn validate(&self) -> ParamResult<()> {
+        non_negative("eta", self.eta)?;
+        non_negative("rho0_hz", self.rho0_hz)?;
+        check_bounds(self.w_min, self.w_max)
+    }
+
     type State = ();
 
     fn name(&self) -> &'static str {
