@@ -208,3 +208,29 @@ fn a_duplicate_compartment_name_is_named_as_such() {
     assert_eq!(e.key, "neurons.n.compartments[1].name", "{e}");
     assert!(e.to_string().contains("not used by another compartment"), "{e}");
 }
+
+#[test]
+fn a_spec_can_force_spikes_at_listed_times() {
+    let extra = "\n[[stimuli]]\npopulation = \"n\"\nneurons = [1]\nstart_ms = 1.0\nstop_ms = 5.0\naction = { kind = \"spikes\", times_ms = [0.5, 2.0] }\n\n[recording]\nspikes = [\"n\"]\n";
+    let s = spec("", r#"{ kind = "all_to_all" }"#, extra);
+    let out = run_spec(&s, &RunOptions::default()).unwrap_or_else(|e| panic!("{e}"));
+    let sim = &out.recorded.expect("a network run").simulation;
+    let spikes = sim.spikes();
+    let forced: Vec<f64> = (0..spikes.len())
+        .filter(|&k| spikes.neuron[k] == 1)
+        .map(|k| spikes.t_ms[k])
+        .collect();
+    assert_eq!(forced.len(), 2, "{forced:?}");
+    assert!(
+        (forced[0] - 1.5).abs() < 1e-9 && (forced[1] - 3.0).abs() < 1e-9,
+        "{forced:?}"
+    );
+    // A time past the window is a located error.
+    let s = spec(
+        "",
+        r#"{ kind = "all_to_all" }"#,
+        &extra.replace("[0.5, 2.0]", "[0.5, 9.0]"),
+    );
+    let e = refused_by_check(&s);
+    assert!(e.key.contains("times_ms[1]"), "{e}");
+}

@@ -103,6 +103,15 @@ pub enum StimulusKind {
     },
     /// Somatic spikes are suppressed (threshold crossings emit nothing; no reset).
     BlockSpikes,
+    /// The selected neurons spike at these times (ms from the window's start), whatever their
+    /// potential, as if it had crossed threshold: the soma resets, the refractory period
+    /// starts, adaptation, bAPs, plasticity and delivery follow as for any spike. For
+    /// plasticity protocols written without current pulses. Spikes blocked by `BlockSpikes`
+    /// stay blocked.
+    Spikes {
+        /// Spike times (ms from the window's start), increasing, inside the window.
+        times_ms: Vec<f64>,
+    },
     /// Back-propagating APs do not reach these dendritic compartments (`None`: all of them);
     /// neither their depolarisation nor their plasticity signal arrives. The soma's own synapses
     /// always see the somatic spike.
@@ -209,6 +218,21 @@ impl Stimulus {
                 finite("current_pa", *current_pa)?;
             }
             StimulusKind::BlockSpikes | StimulusKind::DisableRule { .. } => {}
+            StimulusKind::Spikes { times_ms } => {
+                let span = self.window.stop_ms - self.window.start_ms;
+                for (k, &t) in times_ms.iter().enumerate() {
+                    let after = if k == 0 { None } else { Some(times_ms[k - 1]) };
+                    if !(t.is_finite() && t >= 0.0 && t < span && after.is_none_or(|a| t > a)) {
+                        return Err(ParamError::new(
+                            format!("times_ms[{k}]"),
+                            format!(
+                                "increasing times >= 0 ms from the window's start, before its end ({span} ms)"
+                            ),
+                            t,
+                        ));
+                    }
+                }
+            }
             StimulusKind::BlockBap { compartments } => {
                 for (k, &c) in compartments.iter().flatten().enumerate() {
                     check_comp(c, &format!("compartments[{k}]"))?;

@@ -96,6 +96,8 @@ pub struct NeuronBlock {
     escape: Option<EscapeConsts>,
     escape_rng: Vec<rand_chacha::ChaCha8Rng>,
     escape_free_at: Vec<u64>,
+    /// Whether a stimulus forces spikes (`StimulusKind::Spikes`).
+    forces_spikes: bool,
     /// Somata held by a voltage clamp now.
     soma_clamped: Vec<bool>,
     bap: Vec<BapComp>,
@@ -232,6 +234,7 @@ impl NeuronBlock {
             })
             .collect();
         let has_kir = stimuli.iter().any(|s| matches!(s.kind, StimulusKind::Kir { .. }));
+        let forces_spikes = stimuli.iter().any(|s| !s.forced_steps.is_empty());
         let has_clamp = stimuli
             .iter()
             .any(|s| matches!(s.kind, StimulusKind::VoltageClamp { .. }));
@@ -332,6 +335,7 @@ impl NeuronBlock {
                 Vec::new()
             },
             escape_free_at: if escape.is_some() { vec![0; n] } else { Vec::new() },
+            forces_spikes,
             soma_clamped: vec![false; n],
             escape,
             stimuli,
@@ -415,6 +419,9 @@ impl NeuronBlock {
         }
         if self.escape.is_some() {
             self.escape_spikes(n, clock.dt_ms(), spikes);
+        }
+        if self.forces_spikes {
+            self.force_spikes(n, spikes);
         }
         self.after_spikes(n, spikes);
         if !self.bap.is_empty() {
@@ -595,6 +602,37 @@ impl NeuronBlock {
                 spikes.push(i as u32);
                 self.escape_free_at[i] = n + 1 + self.t_ref_steps;
             }
+        }
+    }
+
+    /// The spikes that `Spikes` stimuli force in step `n`: the soma resets and turns
+    /// refractory as after a threshold crossing; the step's spikes stay in ascending order.
+    fn force_spikes(&mut self, n: u64, spikes: &mut Vec<u32>) {
+        let before = spikes.len();
+        for s in &mut self.stimuli {
+            while s.forced_steps.get(s.next_forced).is_some_and(|&f| f < n) {
+                s.next_forced += 1;
+            }
+            if s.forced_steps.get(s.next_forced) != Some(&n) {
+                continue;
+            }
+            s.next_forced += 1;
+            for &i in &s.neurons {
+                let i = i as usize;
+                if self.spike_blocked[i] {
+                    continue;
+                }
+                self.x[i] = self.v_reset_mv;
+                self.free_at[i] = n + 1 + self.t_ref_steps;
+                if let Some(f) = self.escape_free_at.get_mut(i) {
+                    *f = n + 1 + self.t_ref_steps;
+                }
+                spikes.push(i as u32);
+            }
+        }
+        if spikes.len() > before {
+            spikes.sort_unstable();
+            spikes.dedup();
         }
     }
 

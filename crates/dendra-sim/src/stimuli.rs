@@ -24,6 +24,10 @@ pub struct LocalStimulus {
     pub kind: StimulusKind,
     /// Per-neuron draws of a noise current.
     pub noise: Option<NoiseDraws>,
+    /// Steps of forced spikes (`StimulusKind::Spikes`), increasing, and the next one due.
+    pub forced_steps: Vec<u64>,
+    /// Index of the next forced spike step not yet reached.
+    pub next_forced: usize,
 }
 
 /// The per-neuron part of a noise current: one generator per selected neuron (a 16-byte PCG
@@ -154,6 +158,20 @@ pub fn compile(
         neurons,
         kind: stim.kind.clone(),
         noise,
+        forced_steps: match &stim.kind {
+            StimulusKind::Spikes { times_ms } => times_ms
+                .iter()
+                // Emitted in the step that ends at the time, so that the spike is stamped
+                // with it (spikes of step `n` carry the time `(n + 1) dt`).
+                .map(|&t| {
+                    start_step
+                        .saturating_add((t / clock.dt_ms()).round() as u64)
+                        .saturating_sub(1)
+                })
+                .collect(),
+            _ => Vec::new(),
+        },
+        next_forced: 0,
     })
 }
 
@@ -208,6 +226,8 @@ mod tests {
                 },
             },
             noise: None,
+            forced_steps: Vec::new(),
+            next_forced: 0,
         };
         assert!((stim.current_pa(2.5) - 25.0).abs() < 1e-12);
         assert!(stim.active(99) && !stim.active(100));

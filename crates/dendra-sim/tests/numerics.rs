@@ -920,3 +920,50 @@ fn decayed_state_is_flushed_to_zero_before_it_turns_subnormal() {
     }
     assert_eq!(*values.last().unwrap(), 0.0);
 }
+
+/// Forced spikes (`StimulusKind::Spikes`) happen at the listed times (from the window's start),
+/// reset the soma and start the refractory period as a threshold crossing does, and are
+/// suppressed where spikes are blocked.
+#[test]
+fn forced_spikes_come_at_the_listed_times_and_reset_the_soma() {
+    let mut net = single(NeuronTemplate::point("p", passive_soma(), Vec::new()), 3);
+    net.recording.spikes = vec![0];
+    probe(&mut net, ProbeSignal::Potential(0), 1);
+    stim(
+        &mut net,
+        Window::new(5.0, 50.0),
+        StimulusKind::Spikes {
+            times_ms: vec![5.0, 12.5, 30.0],
+        },
+    );
+    // Neuron 2's spikes are blocked during the first 20 ms.
+    net.stimuli.push(Stimulus {
+        population: 0,
+        neurons: Selection::Indices(vec![2]),
+        window: Window::new(0.0, 20.0),
+        kind: StimulusKind::BlockSpikes,
+    });
+    let (spikes, traces) = run(&net, 60.0);
+    let of = |i: u32| -> Vec<f64> {
+        (0..spikes.len())
+            .filter(|&k| spikes.neuron[k] == i)
+            .map(|k| spikes.t_ms[k])
+            .collect()
+    };
+    let near =
+        |a: &[f64], b: &[f64]| a.len() == b.len() && a.iter().zip(b).all(|(x, y)| (x - y).abs() < 1e-9);
+    assert!(near(&of(0), &[10.0, 17.5, 35.0]), "{:?}", of(0));
+    assert!(near(&of(1), &[10.0, 17.5, 35.0]), "{:?}", of(1));
+    assert!(near(&of(2), &[35.0]), "{:?}", of(2));
+    // The potential sits at rest (E_L) and is reset at each forced spike.
+    let soma = passive_soma();
+    let v = &traces[0].values;
+    let at = |t_ms: f64| v[(t_ms / net.dt_ms).round() as usize];
+    assert!((at(9.9) - soma.e_leak_mv).abs() < 1e-9);
+    assert!((at(10.0) - soma.v_reset_mv).abs() < 1e-9, "{}", at(10.0));
+    // A forced time outside the window is refused.
+    let mut bad = net.clone();
+    bad.stimuli[0].kind = StimulusKind::Spikes { times_ms: vec![50.0] };
+    let config = dendra_sim::RunConfig { seed: 1, threads: 1 };
+    assert!(dendra_sim::Simulation::new(&bad, &config).is_err());
+}

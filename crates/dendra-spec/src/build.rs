@@ -593,6 +593,9 @@ impl<'s> Builder<'s> {
                 current_pa: *current_pa,
             },
             ActionSpec::BlockSpikes => StimulusKind::BlockSpikes,
+            ActionSpec::Spikes { times_ms } => StimulusKind::Spikes {
+                times_ms: times_ms.clone(),
+            },
             ActionSpec::BlockBap { compartments } => StimulusKind::BlockBap {
                 compartments: match compartments {
                     None => None,

@@ -553,6 +553,12 @@ pub enum ActionSpec {
     },
     /// Suppress somatic spikes.
     BlockSpikes,
+    /// Make the neurons spike at the listed times (ms from the window's start), as if their
+    /// potential had crossed threshold (reset, refractory period, bAPs, plasticity, delivery).
+    Spikes {
+        /// Spike times (ms from the window's start), increasing.
+        times_ms: Vec<f64>,
+    },
     /// Stop back-propagating spikes (all compartments, or the listed ones).
     BlockBap {
         /// Compartments; absent: all.
