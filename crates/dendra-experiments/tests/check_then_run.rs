@@ -36,13 +36,22 @@ delay_ms = 1.0
 EXTRA
 "#;
 
-fn spec(rules: &str, connectivity: &str, extra: &str) -> Spec {
-    let text = BASE
-        .replace("RULES", rules)
+/// The text of [`BASE`] with its rules, connectivity and extra lines.
+fn text(rules: &str, connectivity: &str, extra: &str) -> String {
+    BASE.replace("RULES", rules)
         .replace("CONNECTIVITY", connectivity)
-        .replace("EXTRA", extra);
-    Spec::parse("t.toml", &text).unwrap_or_else(|e| panic!("{e}"))
+        .replace("EXTRA", extra)
 }
+
+fn parse(text: &str) -> Spec {
+    Spec::parse("t.toml", text).unwrap_or_else(|e| panic!("{e}"))
+}
+
+fn spec(rules: &str, connectivity: &str, extra: &str) -> Spec {
+    parse(&text(rules, connectivity, extra))
+}
+
+const ALL_TO_ALL: &str = r#"{ kind = "all_to_all" }"#;
 
 fn refused_by_check(s: &Spec) -> SpecError {
     match check_spec(s) {
@@ -61,7 +70,7 @@ const STDP: &str = r#"rules = [{ compartment = "apical", rule = { name = "pair_s
 fn a_rate_only_rule_on_a_spiking_neuron_is_refused_by_check() {
     let e = refused_by_check(&spec(
         r#"rules = [{ compartment = "apical", rule = { name = "oja" } }]"#,
-        r#"{ kind = "all_to_all" }"#,
+        ALL_TO_ALL,
         "",
     ));
     assert!(e.key.starts_with("neurons.n.rules[0]"), "{e}");
@@ -70,10 +79,10 @@ fn a_rate_only_rule_on_a_spiking_neuron_is_refused_by_check() {
 
 #[test]
 fn a_delay_range_on_plastic_synapses_is_refused_by_check() {
-    let e = refused_by_check(&spec(STDP, r#"{ kind = "all_to_all" }"#, "delay_max_ms = 3.0"));
+    let e = refused_by_check(&spec(STDP, ALL_TO_ALL, "delay_max_ms = 3.0"));
     assert_eq!(e.key, "projections[0].delay_max_ms", "{e}");
     // On static synapses it is fine.
-    assert!(check_spec(&spec("", r#"{ kind = "all_to_all" }"#, "delay_max_ms = 3.0")).is_ok());
+    assert!(check_spec(&spec("", ALL_TO_ALL, "delay_max_ms = 3.0")).is_ok());
 }
 
 #[test]
@@ -108,15 +117,7 @@ fn a_weight_probe_on_a_missing_synapse_is_located() {
 
 #[test]
 fn a_weight_no_f32_holds_is_refused_by_check() {
-    let s = Spec::parse(
-        "t.toml",
-        &BASE
-            .replace("RULES", "")
-            .replace("CONNECTIVITY", r#"{ kind = "all_to_all" }"#)
-            .replace("weight = 10.0", "weight = 1e300")
-            .replace("EXTRA", ""),
-    )
-    .unwrap();
+    let s = parse(&text("", ALL_TO_ALL, "").replace("weight = 10.0", "weight = 1e300"));
     let e = refused_by_check(&s);
     assert_eq!(e.key, "projections[0].weight", "{e}");
 }
@@ -141,17 +142,12 @@ fn diverges(s: &Spec, threads: usize) -> String {
 #[test]
 fn a_diverging_model_stops_with_an_error_naming_where() {
     // Weights f32 holds, whose sum in one step it does not: the receptor current overflows.
-    let s = Spec::parse(
-        "t.toml",
-        &BASE
-            .replace("RULES", "")
-            .replace("CONNECTIVITY", r#"{ kind = "all_to_all" }"#)
+    let s = parse(
+        &text("", ALL_TO_ALL, "")
             .replace("weight = 10.0", "weight = 3e38")
             .replace("rate_hz = 10.0", "rate_hz = 2000.0")
-            .replace("duration_ms = 5.0", "duration_ms = 1000.0")
-            .replace("EXTRA", ""),
-    )
-    .unwrap();
+            .replace("duration_ms = 5.0", "duration_ms = 1000.0"),
+    );
     let one = diverges(&s, 1);
     assert!(
         one.contains("population `n`") && one.contains("compartment `apical`"),
@@ -161,17 +157,14 @@ fn a_diverging_model_stops_with_an_error_naming_where() {
     // The same place and time whatever the thread count.
     assert_eq!(diverges(&s, 3), one);
     // AdEx whose exponential overflows: an enormous current kick past V_T with a tiny slope.
-    let adex = BASE
-        .replace("RULES", "")
-        .replace("CONNECTIVITY", r#"{ kind = "all_to_all" }"#)
+    let adex = text("", ALL_TO_ALL, "")
         .replace(
             "[neurons.n]",
             "[neurons.n]\nsoma = { spike = { kind = \"exponential\", v_t_mv = -50.0, delta_t_mv = 0.01, v_peak_mv = 1e300, a_ns = 0.0, b_pa = 0.0, tau_w_ms = 100.0 } }",
         )
         .replace("weight = 10.0", "weight = 1e6")
-        .replace("duration_ms = 5.0", "duration_ms = 200.0")
-        .replace("EXTRA", "");
-    let s = Spec::parse("t.toml", &adex).unwrap_or_else(|e| panic!("{e}"));
+        .replace("duration_ms = 5.0", "duration_ms = 200.0");
+    let s = parse(&adex);
     let msg = diverges(&s, 1);
     assert!(msg.contains("population `n`"), "{msg}");
 }
@@ -179,13 +172,7 @@ fn a_diverging_model_stops_with_an_error_naming_where() {
 #[test]
 fn placements_beyond_the_branch_are_refused_not_clipped() {
     // The apical compartment is 100 µm long.
-    let s = |placement: &str| {
-        spec(
-            "",
-            r#"{ kind = "all_to_all" }"#,
-            &format!("placement = {placement}"),
-        )
-    };
+    let s = |placement: &str| spec("", ALL_TO_ALL, &format!("placement = {placement}"));
     let e = refused_by_check(&s(r#"{ kind = "between", from_um = 150.0, to_um = 160.0 }"#));
     assert_eq!(e.key, "projections[0].placement.to_um", "{e}");
     assert!(e.to_string().contains("0 to 100"), "{e}");
@@ -196,15 +183,11 @@ fn placements_beyond_the_branch_are_refused_not_clipped() {
 
 #[test]
 fn a_duplicate_compartment_name_is_named_as_such() {
-    let text = BASE
-        .replace(
-            r#"compartments = [{ name = "apical", role = "apical_tuft", length_um = 100.0 }]"#,
-            r#"compartments = [{ name = "apical", role = "apical_tuft", length_um = 100.0 }, { name = "apical", role = "basal", length_um = 50.0 }]"#,
-        )
-        .replace("RULES", "")
-        .replace("CONNECTIVITY", r#"{ kind = "all_to_all" }"#)
-        .replace("EXTRA", "");
-    let e = refused_by_check(&Spec::parse("t.toml", &text).unwrap());
+    let two = text("", ALL_TO_ALL, "").replace(
+        r#"compartments = [{ name = "apical", role = "apical_tuft", length_um = 100.0 }]"#,
+        r#"compartments = [{ name = "apical", role = "apical_tuft", length_um = 100.0 }, { name = "apical", role = "basal", length_um = 50.0 }]"#,
+    );
+    let e = refused_by_check(&parse(&two));
     assert_eq!(e.key, "neurons.n.compartments[1].name", "{e}");
     assert!(e.to_string().contains("not used by another compartment"), "{e}");
 }
@@ -212,7 +195,7 @@ fn a_duplicate_compartment_name_is_named_as_such() {
 #[test]
 fn a_spec_can_force_spikes_at_listed_times() {
     let extra = "\n[[stimuli]]\npopulation = \"n\"\nneurons = [1]\nstart_ms = 1.0\nstop_ms = 5.0\naction = { kind = \"spikes\", times_ms = [0.5, 2.0] }\n\n[recording]\nspikes = [\"n\"]\n";
-    let s = spec("", r#"{ kind = "all_to_all" }"#, extra);
+    let s = spec("", ALL_TO_ALL, extra);
     let out = run_spec(&s, &RunOptions::default()).unwrap_or_else(|e| panic!("{e}"));
     let sim = &out.recorded.expect("a network run").simulation;
     let spikes = sim.spikes();
@@ -226,11 +209,7 @@ fn a_spec_can_force_spikes_at_listed_times() {
         "{forced:?}"
     );
     // A time past the window is a located error.
-    let s = spec(
-        "",
-        r#"{ kind = "all_to_all" }"#,
-        &extra.replace("[0.5, 2.0]", "[0.5, 9.0]"),
-    );
+    let s = spec("", ALL_TO_ALL, &extra.replace("[0.5, 2.0]", "[0.5, 9.0]"));
     let e = refused_by_check(&s);
     assert!(e.key.contains("times_ms[1]"), "{e}");
 }

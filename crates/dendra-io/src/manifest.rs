@@ -24,6 +24,9 @@ pub const MANIFEST: &str = "manifest.json";
 /// The value of the manifest's `format` key.
 const FORMAT: &str = "dendra-output-manifest/1";
 
+/// The largest manifest read.
+const MAX_MANIFEST_BYTES: u64 = 64 << 20;
+
 /// At most this many problems are named in a refusal (the rest are counted).
 const SHOWN_PROBLEMS: usize = 6;
 
@@ -160,13 +163,14 @@ impl Manifest {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
             Err(e) => return Err(IoError::at(&path, e)),
         };
-        if !meta.is_file() || meta.len() > 64 << 20 {
+        // Not a link to a file elsewhere; the size cap is the reader's.
+        if !meta.is_file() {
             return Err(IoError::format(
                 &path,
-                "not a dendra manifest (not a regular file of at most 64 MiB)",
+                "not a dendra manifest (not a regular file)",
             ));
         }
-        let text = crate::error::read_input_text(&path, 64 << 20)?;
+        let text = crate::error::read_input_text(&path, MAX_MANIFEST_BYTES)?;
         let m: Manifest = serde_json::from_str(&text)
             .map_err(|e| IoError::format(&path, format!("not a dendra manifest: {e}")))?;
         if m.format != FORMAT {
@@ -313,7 +317,7 @@ impl Snapshot {
             let touched = self.before.get(&f.rel) != Some(&(f.bytes, f.modified));
             match (listed.get(&f.rel), touched) {
                 (Some(e), false) => files.push(e.clone()),
-                (Some(_), true) | (None, true) => files.push(Entry {
+                (_, true) => files.push(Entry {
                     sha256: sha256_file(&f.path)?,
                     path: f.rel,
                     bytes: f.bytes,

@@ -51,16 +51,18 @@ fn columns<'a>(c: &'a Chunk, names: &'a Names) -> [(&'static str, ColumnRef<'a>)
 
 /// The names repeated on every row of one projection.
 #[derive(Default)]
-struct Names {
+pub(crate) struct Names {
     projection: String,
     source: String,
     target: String,
-    compartment: String,
+    /// The target compartment's name (empty onto sources).
+    pub(crate) compartment: String,
     receptor: String,
 }
 
 impl Names {
-    fn of(net: &NetworkDesc, p: usize) -> Names {
+    /// The names of projection `p` of `net`.
+    pub(crate) fn of(net: &NetworkDesc, p: usize) -> Names {
         let proj = &net.projections[p];
         let (compartment, receptor) = match net.populations[proj.target].template() {
             Some(t) => {

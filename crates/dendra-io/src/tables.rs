@@ -8,7 +8,7 @@ use std::path::Path;
 use dendra_sim::Simulation;
 
 use crate::error::IoResult;
-use crate::synapse_table::{FinalWeights, stream_synapses};
+use crate::synapse_table::{FinalWeights, Names, stream_synapses};
 
 /// Spikes: one row per spike, sorted by time, then population, then neuron.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -187,13 +187,7 @@ impl Tables {
         let mut weights = WeightRows::default();
         for wt in &traces_w {
             let proj = &net.projections[wt.projection];
-            let compartment = net.populations[proj.target]
-                .template()
-                .map(|t| {
-                    t.compartment_name(t.receptors[proj.receptor].compartment)
-                        .to_string()
-                })
-                .unwrap_or_default();
+            let compartment = Names::of(net, wt.projection).compartment;
             let spine = net.populations[proj.target].template().and_then(|t| {
                 let r = &t.receptors[proj.receptor];
                 t.rules

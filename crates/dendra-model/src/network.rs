@@ -102,6 +102,21 @@ impl Default for NetworkDesc {
 }
 
 impl NetworkDesc {
+    /// Expected number of synapses of projection `k` (exact except for Bernoulli
+    /// connectivity, whose count is drawn).
+    pub fn expected_synapses(&self, k: usize) -> f64 {
+        let p = &self.projections[k];
+        let ns = f64::from(self.populations[p.source].size);
+        let nt = f64::from(self.populations[p.target].size);
+        match &p.connectivity {
+            Connectivity::AllToAll => ns * nt,
+            Connectivity::OneToOne => ns.min(nt),
+            Connectivity::Bernoulli { p } => p * ns * nt,
+            Connectivity::FixedIndegree { k } => f64::from(*k) * nt,
+            Connectivity::Explicit(pairs) => pairs.len() as f64,
+        }
+    }
+
     /// Index of a population by name.
     pub fn population_index(&self, name: &str) -> Option<usize> {
         self.populations.iter().position(|p| p.name == name)

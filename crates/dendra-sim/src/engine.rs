@@ -1061,7 +1061,6 @@ fn report(reports: &Cell<Every>, done: u64, total: u64, progress: &(dyn Fn(u64, 
     reports.set(every);
 }
 
-#[allow(clippy::too_many_arguments)]
 /// The value of a run's stop step while no worker has found a diverged state.
 const NOT_STOPPED: u64 = u64::MAX;
 
@@ -1134,7 +1133,7 @@ impl Worker {
             let first = match block {
                 Block::Neurons(b) => {
                     b.step(n, clock, spikes);
-                    diverged |= b.diverged_at().is_some();
+                    diverged |= b.diverged();
                     b.first
                 }
                 Block::Source(s) => {

@@ -9,7 +9,7 @@
 //! per step of the longest delay), recorded traces and weights as output rows. Spikes are not
 //! counted: their number depends on the dynamics.
 
-use dendra_model::{Connectivity, NetworkDesc, PopulationKind, SourceParams};
+use dendra_model::{NetworkDesc, PopulationKind, SourceParams};
 
 /// Bytes per static synapse at a run's peak (engine, build transients, final weight for the
 /// figures, streamed output).
@@ -54,20 +54,6 @@ impl MemoryEstimate {
     /// The largest part.
     pub fn largest(&self) -> Option<&Part> {
         self.parts.iter().max_by(|a, b| a.bytes.total_cmp(&b.bytes))
-    }
-}
-
-/// Expected number of synapses of projection `k` of `net`.
-pub fn expected_synapses(net: &NetworkDesc, k: usize) -> f64 {
-    let p = &net.projections[k];
-    let ns = f64::from(net.populations[p.source].size);
-    let nt = f64::from(net.populations[p.target].size);
-    match &p.connectivity {
-        Connectivity::AllToAll => ns * nt,
-        Connectivity::OneToOne => ns.min(nt),
-        Connectivity::Bernoulli { p } => p * ns * nt,
-        Connectivity::FixedIndegree { k } => f64::from(*k) * nt,
-        Connectivity::Explicit(pairs) => pairs.len() as f64,
     }
 }
 
@@ -124,7 +110,7 @@ pub fn estimate(net: &NetworkDesc, duration_ms: f64) -> MemoryEstimate {
         }
     }
     for (k, p) in net.projections.iter().enumerate() {
-        let synapses = expected_synapses(net, k);
+        let synapses = net.expected_synapses(k);
         let rules = net.populations[p.target].template().map_or(0, |t| {
             let comp = t.receptors.get(p.receptor).map_or(usize::MAX, |r| r.compartment);
             t.rules.iter().filter(|r| r.compartment == comp).count()
@@ -145,7 +131,7 @@ pub fn estimate(net: &NetworkDesc, duration_ms: f64) -> MemoryEstimate {
     }
     for (k, wp) in net.recording.weights.iter().enumerate() {
         let synapses = if wp.synapses.is_empty() {
-            expected_synapses(net, wp.projection)
+            net.expected_synapses(wp.projection)
         } else {
             wp.synapses.len() as f64
         };
@@ -162,7 +148,9 @@ pub fn estimate(net: &NetworkDesc, duration_ms: f64) -> MemoryEstimate {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use dendra_model::{NeuronTemplate, Population, ProjectionDesc, ReceptorParams, SomaParams, WeightDist};
+    use dendra_model::{
+        Connectivity, NeuronTemplate, Population, ProjectionDesc, ReceptorParams, SomaParams, WeightDist,
+    };
 
     fn net(delay_ms: f64, k: u32) -> NetworkDesc {
         let lif = NeuronTemplate::point(

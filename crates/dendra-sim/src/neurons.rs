@@ -151,8 +151,8 @@ pub struct NeuronBlock {
     ring_slots: usize,
     /// When decayed state is flushed out of the subnormal range (and checked for divergence).
     flush: Flush,
-    /// The step at which a flush found a non-finite state value.
-    diverged_at: Option<u64>,
+    /// Whether a flush found a non-finite state value.
+    diverged: bool,
 }
 
 impl NeuronBlock {
@@ -342,7 +342,7 @@ impl NeuronBlock {
             ring: vec![0.0; slots_for(ring_slots) * n_rec * st],
             ring_slots: slots_for(ring_slots),
             flush: Flush::for_propagator(&prop),
-            diverged_at: None,
+            diverged: false,
             x,
             prop,
             template,
@@ -386,10 +386,7 @@ impl NeuronBlock {
             }
         }
         if self.flush.due(n) {
-            let bad = flush_tiny(&mut self.x) | flush_tiny(&mut self.w);
-            if bad && self.diverged_at.is_none() {
-                self.diverged_at = Some(n);
-            }
+            self.diverged |= flush_tiny(&mut self.x) | flush_tiny(&mut self.w);
         }
         if self.uses_u {
             self.assemble_input(n, clock.time_ms(n));
@@ -745,9 +742,9 @@ impl NeuronBlock {
         }
     }
 
-    /// The step at which a periodic check found a non-finite state value, if one did.
-    pub fn diverged_at(&self) -> Option<u64> {
-        self.diverged_at
+    /// Whether a periodic check has found a non-finite state value.
+    pub fn diverged(&self) -> bool {
+        self.diverged
     }
 
     /// The first non-finite state value of the block (a full scan): local neuron, what it is

@@ -471,18 +471,7 @@ impl<'s> Builder<'s> {
     }
 
     fn check_size(&self, net: &NetworkDesc) -> Result<()> {
-        let mut total = 0.0;
-        for p in &net.projections {
-            let ns = f64::from(net.populations[p.source].size);
-            let nt = f64::from(net.populations[p.target].size);
-            total += match &p.connectivity {
-                Connectivity::AllToAll => ns * nt,
-                Connectivity::OneToOne => ns.min(nt),
-                Connectivity::Bernoulli { p } => p * ns * nt,
-                Connectivity::FixedIndegree { k } => f64::from(*k) * nt,
-                Connectivity::Explicit(pairs) => pairs.len() as f64,
-            };
-        }
+        let total: f64 = (0..net.projections.len()).map(|k| net.expected_synapses(k)).sum();
         if total > MAX_SYNAPSES {
             return Err(self.src.error(
                 "projections",
