@@ -7,9 +7,9 @@ rows="${1:-10000}"
 reps="${2:-5}"
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs); $(date -u +%F)"
 export OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 MKL_NUM_THREADS=1
-cargo build --release -q -p dendra-bench --bin rate
+cargo build --profile perf -q -p dendra-bench --bin rate
 for round in 1 2; do
     echo "== round $round"
-    target/release/rate --rows "$rows" --reps "$reps"
+    target/perf/rate --rows "$rows" --reps "$reps"
     python3 bench/peers/numpy_mlp.py "$rows" "$reps"
 done

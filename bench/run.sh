@@ -15,7 +15,7 @@ if [ ! -x "$venv/bin/python" ] || ! "$venv/bin/python" -c "import brian2, nest, 
     python3 -m venv "$venv"
     "$venv/bin/pip" install -q "brian2==2.9.*" "numpy<2.4" "nest-simulator==3.10.*" "dendrify==2.2.*"
 fi
-echo "== building dendra (release)"
-cargo build --release -q -p dendra-cli -p dendra-bench --bin dendra --bin cuba
+echo "== building dendra (perf profile: release + one codegen unit + thin LTO)"
+cargo build --profile perf -q -p dendra-cli -p dendra-bench --bin dendra --bin cuba
 echo "== running"
 exec "$venv/bin/python" bench/peers/harness.py "$@"

@@ -28,8 +28,9 @@ import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 PEERS = os.path.join(ROOT, "bench", "peers")
-DENDRA = os.path.join(ROOT, "target", "release", "dendra")
-CUBA_BIN = os.path.join(ROOT, "target", "release", "cuba")
+# Built with the `perf` profile (release plus one codegen unit and thin LTO; see Cargo.toml).
+DENDRA = os.path.join(ROOT, "target", "perf", "dendra")
+CUBA_BIN = os.path.join(ROOT, "target", "perf", "cuba")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -531,7 +532,7 @@ def main():
     only = set(args.only.split(",")) if args.only else None
     for exe in (DENDRA, CUBA_BIN):
         if not os.path.exists(exe):
-            sys.exit(f"error: {exe} is missing; run `cargo build --release -p dendra-cli -p dendra-bench` "
+            sys.exit(f"error: {exe} is missing; run `cargo build --profile perf -p dendra-cli -p dendra-bench` "
                      "(bash bench/run.sh does)")
     results = {"quick": args.quick, "settle_s": SETTLE_S, "machine": machine(), "benchmarks": [], "scaling": []}
     results["machine"]["memory_gbs_before"] = memory_bandwidth_gbs()

@@ -101,6 +101,7 @@ pub fn network(p: &CubaParams) -> NetworkDesc {
     let proj = |name: &str, source, target, receptor, w| ProjectionDesc {
         // Self-connections allowed, as in Brian2's example.
         allow_autapses: true,
+        delay_site: dendra_model::DelaySite::Axonal,
         ..ProjectionDesc::new(
             name,
             source,

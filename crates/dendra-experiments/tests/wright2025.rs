@@ -109,9 +109,22 @@ fn recordings_do_not_depend_on_the_thread_count() {
 }
 
 /// The acceptance test of model recovery: 20 seeds per preset, cohorts of two apical and two
-/// basal animals (the full-size table is in docs/wright2025.md).
+/// basal animals (the full-size table is in docs/wright2025.md). A slow scientific validation
+/// (about 4 min on 2 cores): `cargo test --workspace -- --ignored` runs it, as CI does.
 #[test]
+#[ignore = "slow scientific validation: cargo test --workspace -- --ignored"]
 fn the_analysis_names_each_presets_rules_over_20_seeds() {
+    recovers_every_preset(&(1..=20).collect::<Vec<u64>>());
+}
+
+/// Model recovery on two seeds per preset, in the default test run.
+#[test]
+fn the_analysis_names_each_presets_rules_on_two_seeds() {
+    recovers_every_preset(&[21, 22]);
+}
+
+/// Every preset's rules are named in at least 95 % of its compartments over `seeds`.
+fn recovers_every_preset(seeds: &[u64]) {
     let p = Wright2025Params {
         apical_animals: 2,
         basal_animals: 2,
@@ -119,13 +132,12 @@ fn the_analysis_names_each_presets_rules_over_20_seeds() {
         basal_kir_animals: 0,
         ..Wright2025Params::default()
     };
-    let seeds: Vec<u64> = (1..=20).collect();
-    let rows = recovery(&p, &Preset::ALL, &seeds, 2).unwrap();
+    let rows = recovery(&p, &Preset::ALL, seeds, 2).unwrap();
     let table = confusion_markdown(&rows);
     println!("{table}");
     for preset in Preset::ALL {
         let mine: Vec<_> = rows.iter().filter(|r| r.preset == preset).cloned().collect();
-        assert_eq!(mine.len(), 40);
+        assert_eq!(mine.len(), 2 * seeds.len());
         let acc = accuracy(&mine);
         assert!(acc >= 0.95, "{} recovered {acc}:\n{table}", preset.name());
     }

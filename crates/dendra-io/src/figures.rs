@@ -80,14 +80,14 @@ pub(crate) fn render(
         message,
     };
     let png = dir.join(format!("{name}.png"));
-    let tmp = dir.join(format!(".{name}.partial.png"));
+    let mut rgb = vec![0u8; 3 * SIZE.0 as usize * SIZE.1 as usize];
     {
-        let root = BitMapBackend::new(&tmp, SIZE).into_drawing_area();
+        let root = BitMapBackend::with_buffer(&mut rgb, SIZE).into_drawing_area();
         root.fill(&WHITE).map_err(|e| fail(err(e)))?;
         f(&root).map_err(&fail)?;
         root.present().map_err(|e| fail(err(e)))?;
     }
-    std::fs::rename(&tmp, &png).map_err(|e| IoError::at(&png, e))?;
+    write_atomic(&png, &encode_png(&rgb, SIZE).map_err(|e| fail(err(e)))?)?;
     let mut text = String::new();
     {
         let root = SVGBackend::with_string(&mut text, SIZE).into_drawing_area();
@@ -103,6 +103,18 @@ pub(crate) fn render(
         png,
         svg,
     })
+}
+
+/// An 8-bit RGB image of `size` (width, height) as PNG bytes.
+fn encode_png(rgb: &[u8], size: (u32, u32)) -> Result<Vec<u8>, png::EncodingError> {
+    let mut bytes = Vec::new();
+    let mut encoder = png::Encoder::new(&mut bytes, size.0, size.1);
+    encoder.set_color(png::ColorType::Rgb);
+    encoder.set_depth(png::BitDepth::Eight);
+    let mut writer = encoder.write_header()?;
+    writer.write_image_data(rgb)?;
+    writer.finish()?;
+    Ok(bytes)
 }
 
 /// Put the font into the SVG as a data URI so that viewers need no installed font.

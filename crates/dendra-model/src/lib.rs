@@ -24,7 +24,7 @@ pub mod template;
 
 pub use compartment::{BapParams, BranchStrengthParams, CompartmentParams, PlateauParams, Role, Site};
 pub use network::{ModulatorDesc, NetworkDesc, Population, PopulationKind, Release};
-pub use projection::{Connectivity, Placement, ProjectionDesc, WeightDist};
+pub use projection::{Connectivity, DelaySite, Placement, ProjectionDesc, WeightDist};
 pub use receptor::{ReceptorKind, ReceptorParams};
 pub use recording::{ProbeDesc, ProbeSignal, RecordingDesc, WeightProbeDesc};
 pub use soma::{SomaParams, SpikeMechanism};

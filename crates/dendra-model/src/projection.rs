@@ -82,6 +82,24 @@ pub enum Placement {
     Listed(Vec<f64>),
 }
 
+/// Where a projection's transmission delay lies, as its plasticity sees it. The postsynaptic
+/// current arrives `delay_ms` after the presynaptic spike either way; what changes is when the
+/// spike and the postsynaptic spike (bAP) meet at the synapse, and so the lag its rules see.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum DelaySite {
+    /// The whole delay is axonal (dendra's default): the presynaptic spike reaches the synapse
+    /// `delay_ms` after it was emitted, and a bAP reaches it when it arrives in the compartment.
+    /// A pre spike at `t_pre` and a post spike at `t_post` meet at lag
+    /// `t_post - (t_pre + delay)`.
+    #[default]
+    Axonal,
+    /// The whole delay is dendritic, NEST's convention for its STDP synapses
+    /// (`stdp_synapse` and its relatives): the presynaptic spike reaches the synapse when it is
+    /// emitted, and a bAP reaches it `delay_ms` after it arrives in the compartment. They meet at
+    /// lag `(t_post + delay) - t_pre`.
+    Dendritic,
+}
+
 /// One projection.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ProjectionDesc {
@@ -107,6 +125,8 @@ pub struct ProjectionDesc {
     pub placement: Placement,
     /// Whether a neuron may connect to itself when source and target are the same population.
     pub allow_autapses: bool,
+    /// Where the delay lies for the projection's plasticity (axonal unless set).
+    pub delay_site: DelaySite,
 }
 
 /// The most cluster centres per target neuron.
@@ -178,6 +198,7 @@ impl ProjectionDesc {
             delay_max_ms: None,
             placement: Placement::Uniform,
             allow_autapses: false,
+            delay_site: DelaySite::Axonal,
         }
     }
 

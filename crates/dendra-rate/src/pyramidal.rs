@@ -40,7 +40,7 @@
 //! matrix products and sums over samples do not, so results do not depend on the thread count.
 
 use dendra_core::{ParamError, Purpose, StreamKey};
-use dendra_rules::{AnyRule, RateCompartment, TermsOut};
+use dendra_rules::{AnyRule, RateCompartment, TermsOut, advance_post_sq_avg};
 use ndarray::linalg::general_mat_mul;
 use ndarray::{Array1, Array2, ArrayView2, ArrayViewMut2, Zip, s};
 use rand::RngExt;
@@ -55,12 +55,32 @@ pub struct Synapses {
     pub w: Array2<f32>,
     /// Rate state per synapse (e.g. the labile component of `reward_modulated`).
     pub aux: Array2<f32>,
+    /// Per compartment (row of `w`): the running average of `post²` kept for a rule that reads
+    /// one ([`dendra_rules::RateForm::post_sq_avg_ms`], BCM's sliding threshold); 0 for others.
+    pub post_sq_avg: Vec<f32>,
 }
 
 impl Synapses {
     fn new(w: Array2<f32>) -> Self {
         let aux = Array2::zeros(w.raw_dim());
-        Synapses { w, aux }
+        let post_sq_avg = vec![0.0; w.nrows()];
+        Synapses { w, aux, post_sq_avg }
+    }
+
+    /// Advance the running averages of `post²` by one update (1 ms, as the rules' rate forms
+    /// count an update) towards the mean of `post²` over the samples (rows of `post`, one column
+    /// per compartment).
+    fn advance_post_sq_avg(&mut self, tau_ms: f64, post: ArrayView2<'_, f32>) {
+        let m = post.nrows() as f64;
+        for (j, theta) in self.post_sq_avg.iter_mut().enumerate() {
+            let mean_sq = post
+                .column(j)
+                .iter()
+                .map(|&y| f64::from(y) * f64::from(y))
+                .sum::<f64>()
+                / m;
+            *theta = advance_post_sq_avg(f64::from(*theta), mean_sq, 1.0, tau_ms) as f32;
+        }
     }
 }
 
@@ -288,7 +308,18 @@ struct UpdateBuffers<'a> {
 
 /// Compute a rule's terms for every (sample, compartment): `hebb` per entry, `decay` and
 /// `offset` summed over samples.
-fn terms_into(rule: &AnyRule, sensed: Sensed<'_>, hebb: &mut Array2<f32>, sums: &mut TermSums) {
+fn terms_into(
+    rule: &AnyRule,
+    sensed: Sensed<'_>,
+    post_sq_avg: &[f32],
+    hebb: &mut Array2<f32>,
+    sums: &mut TermSums,
+) {
+    let post_sq_avg = if rule.post_sq_avg_ms().is_some() {
+        post_sq_avg
+    } else {
+        &[]
+    };
     sums.clear();
     let decay = sums.decay.as_slice_mut().expect("contiguous");
     let offset = sums.offset.as_slice_mut().expect("contiguous");
@@ -300,8 +331,11 @@ fn terms_into(rule: &AnyRule, sensed: Sensed<'_>, hebb: &mut Array2<f32>, sums: 
         .zip(sensed.modulator)
     {
         rule.rate_terms_row(
-            p.to_slice().expect("rows are contiguous"),
-            q.to_slice().expect("rows are contiguous"),
+            (
+                p.to_slice().expect("rows are contiguous"),
+                q.to_slice().expect("rows are contiguous"),
+                post_sq_avg,
+            ),
             d,
             TermsOut {
                 hebb: h.as_slice_mut().expect("rows are contiguous"),
@@ -325,13 +359,17 @@ fn learn(
     if matches!(rule, AnyRule::Static(_)) {
         return;
     }
-    terms_into(rule, sensed, b.hebb, b.sums);
+    terms_into(rule, sensed, &syn.post_sq_avg, b.hebb, b.sums);
     let m = b.hebb.nrows() as f32;
     ndarray::Zip::from(&mut *b.pre)
         .and(input)
         .for_each(|g, &x| *g = rule.rate_pre(f64::from(x)) as f32);
     general_mat_mul(1.0 / m, &b.hebb.t(), &*b.pre, 0.0, b.grad);
     apply(rule, syn, b.grad, b.sums, m);
+    // The running average moves after the update, which read its value before this batch.
+    if let Some(tau_ms) = rule.post_sq_avg_ms() {
+        syn.advance_post_sq_avg(tau_ms, sensed.post);
+    }
 }
 
 /// Add the `decay` and `offset` terms to `grad` (which holds the Hebbian part, already divided
@@ -661,17 +699,19 @@ impl PyramidalNet {
                 buf.sums_seg.clear();
                 let pre = buf.pre_ctx.as_slice().expect("standard layout");
                 let grad = buf.grad_distal.as_slice_mut().expect("standard layout");
+                let theta = &layer.distal.post_sq_avg;
+                let reads_theta = rule.post_sq_avg_ms().is_some();
                 for i in 0..ws.rows {
                     let pre_row = &pre[i * contexts..(i + 1) * contexts];
                     for j in 0..n {
                         let k = buf.winner[i * n + j] as usize;
+                        let c = j * kseg + k;
                         let t = rule.rate_terms(&RateCompartment {
                             post: f64::from(buf.r1[[i, j]]),
                             prediction: f64::from(buf.r0[[i, j]]),
+                            post_sq_avg: if reads_theta { f64::from(theta[c]) } else { 0.0 },
                             modulator: f64::from(ws.modulator[i]),
-                            ..RateCompartment::default()
                         });
-                        let c = j * kseg + k;
                         let h = t.hebb as f32 / m;
                         if h != 0.0 {
                             for (g, &x) in grad[c * contexts..(c + 1) * contexts].iter_mut().zip(pre_row) {
@@ -683,6 +723,20 @@ impl PyramidalNet {
                     }
                 }
                 apply(rule, &mut layer.distal, &mut buf.grad_distal, &buf.sums_seg, m);
+                // A segment senses the soma only in the samples it wins (else its post is 0).
+                if let Some(tau_ms) = rule.post_sq_avg_ms() {
+                    let keep = (-1.0 / tau_ms).exp();
+                    for theta in &mut layer.distal.post_sq_avg {
+                        *theta = (f64::from(*theta) * keep) as f32;
+                    }
+                    for i in 0..ws.rows {
+                        for j in 0..n {
+                            let c = j * kseg + buf.winner[i * n + j] as usize;
+                            let y = f64::from(buf.r1[[i, j]]);
+                            layer.distal.post_sq_avg[c] += ((1.0 - keep) * y * y / f64::from(m)) as f32;
+                        }
+                    }
+                }
             }
         }
         let mean_reward = ws.reward.iter().map(|&r| f64::from(r)).sum::<f64>() / ws.rows as f64;

@@ -253,3 +253,59 @@ fn a_step_does_not_depend_on_the_thread_count() {
     };
     assert_eq!(run(1), run(2));
 }
+
+/// BCM in the rate engine reads a sliding threshold that the engine keeps per compartment: the
+/// running average of `post²` (it used to stay at 0, so BCM only ever potentiated). With `η = 0`
+/// and one sample per batch, each basal compartment's average must converge to its unit's
+/// squared rate.
+#[test]
+fn bcm_threshold_tracks_each_units_squared_rate() {
+    use dendra_rate::RuleAssignment;
+    use dendra_rules::AnyRule;
+    use dendra_rules::rules::{Bcm, Static};
+    let (x, y, _, _) = digits();
+    let params = NetParams {
+        hidden: vec![16],
+        gate_threshold: -100.0,
+        nudging: 1e-9,
+        rules: RuleAssignment {
+            basal: AnyRule::Bcm(Bcm {
+                eta: 0.0,
+                tau_theta_ms: 20.0,
+                ..Bcm::default()
+            }),
+            output: AnyRule::Static(Static {}),
+            apical: AnyRule::Static(Static {}),
+            distal: AnyRule::Static(Static {}),
+        },
+        ..NetParams::default()
+    };
+    let mut net = PyramidalNet::new(64, 1, 10, &params, 5).unwrap();
+    let mut ws = net.workspace(1);
+    ws.load(x.view(), &y, &[7], 0);
+    let rates = net.free_rates(&mut ws);
+    assert!(rates.iter().filter(|&&r| r > 0.05).count() >= 4, "{rates:?}");
+    let theta = |net: &PyramidalNet| net.hidden[0].basal.post_sq_avg.clone();
+    assert!(theta(&net).iter().all(|&t| t == 0.0));
+    net.step(&mut ws);
+    // One update of 1 ms: θ = (1 - e^{-1/20}) y².
+    for (t, r) in theta(&net).iter().zip(&rates) {
+        let expected = (1.0 - (-1.0f64 / 20.0).exp()) * f64::from(*r).powi(2);
+        assert!(
+            (f64::from(*t) - expected).abs() <= 1e-5 * (1.0 + expected),
+            "{t} vs {expected}"
+        );
+    }
+    for _ in 0..400 {
+        net.step(&mut ws);
+    }
+    for (t, r) in theta(&net).iter().zip(&rates) {
+        let expected = f64::from(*r).powi(2);
+        assert!(
+            (f64::from(*t) - expected).abs() <= 1e-4 * (1.0 + expected),
+            "{t} vs {expected}"
+        );
+    }
+    // The other compartments keep no average.
+    assert!(net.hidden[0].apical.post_sq_avg.iter().all(|&t| t == 0.0));
+}

@@ -2,7 +2,7 @@
 
 use dendra_core::error::{ParamResult, non_negative, positive};
 
-use crate::rate::{RateCompartment, RateTerms, TermsOut};
+use crate::rate::{RateCompartment, RateForm, RateTerms, TermsOut};
 use crate::rule::{Needs, Rule};
 use crate::rules::{
     BapHebbian, Bcm, BranchSpecific, Clopath, DendriticPrediction, LocalCoactivity, Oja, PairStdp,
@@ -124,24 +124,38 @@ impl AnyRule {
             .collect()
     }
 
-    /// The compartment-side factors of the rate form ([`Rule::rate_terms`]).
+    /// The time constant of the running average of `post²` the rate engine keeps per
+    /// compartment for this rule ([`RateForm::post_sq_avg_ms`]), if it reads one.
+    pub fn post_sq_avg_ms(&self) -> Option<f64> {
+        with_rule!(self, r => r.post_sq_avg_ms())
+    }
+
+    /// The compartment-side factors of the rate form ([`RateForm::rate_terms`]).
     pub fn rate_terms(&self, c: &RateCompartment) -> RateTerms {
         with_rule!(self, r => r.rate_terms(c))
     }
 
-    /// The terms of one sample's compartments: `post[j]`, `prediction[j]` and the sample's
-    /// `modulator` give `out.hebb[j]`, and are added to `out.decay[j]` and `out.offset[j]` (the
-    /// rule is chosen once for the row).
-    pub fn rate_terms_row(&self, post: &[f32], prediction: &[f32], modulator: f32, out: TermsOut<'_>) {
+    /// The terms of one sample's compartments: `post[j]`, `prediction[j]`, the running average
+    /// `post_sq_avg[j]` (empty: 0 for all) and the sample's `modulator` give `out.hebb[j]`, and
+    /// are added to `out.decay[j]` and `out.offset[j]` (the rule is chosen once for the row).
+    pub fn rate_terms_row(
+        &self,
+        (post, prediction, post_sq_avg): (&[f32], &[f32], &[f32]),
+        modulator: f32,
+        out: TermsOut<'_>,
+    ) {
         debug_assert!(post.len() == prediction.len() && post.len() == out.hebb.len());
+        debug_assert!(post_sq_avg.is_empty() || post_sq_avg.len() == post.len());
         with_rule!(self, r => {
             let rows = post.iter().zip(prediction).zip(out.hebb.iter_mut());
-            for (((&p, &q), h), (d, o)) in rows.zip(out.decay.iter_mut().zip(out.offset.iter_mut())) {
+            for (j, (((&p, &q), h), (d, o))) in
+                rows.zip(out.decay.iter_mut().zip(out.offset.iter_mut())).enumerate()
+            {
                 let t = r.rate_terms(&RateCompartment {
                     post: f64::from(p),
                     prediction: f64::from(q),
+                    post_sq_avg: post_sq_avg.get(j).map_or(0.0, |&x| f64::from(x)),
                     modulator: f64::from(modulator),
-                    ..RateCompartment::default()
                 });
                 *h = t.hebb as f32;
                 *d += t.decay as f32;
@@ -150,13 +164,13 @@ impl AnyRule {
         })
     }
 
-    /// The presynaptic factor of the rate form ([`Rule::rate_pre`]).
+    /// The presynaptic factor of the rate form ([`RateForm::rate_pre`]).
     pub fn rate_pre(&self, pre: f64) -> f64 {
         with_rule!(self, r => r.rate_pre(pre))
     }
 
     /// Apply summed changes `dw` of one update of `dt_ms` to the synapses `w` with rate states
-    /// `aux` (all of equal length), as [`Rule::rate_apply`] does for each. The rule is chosen
+    /// `aux` (all of equal length), as [`RateForm::rate_apply`] does for each. The rule is chosen
     /// once for the whole slice. Values too small for a normal `f32` are stored as 0 (flush to
     /// zero): weights that decay geometrically, as under soft bounds, would otherwise become
     /// subnormal and slow every later matrix product by orders of magnitude.

@@ -7,8 +7,11 @@
 //! A rule sees only what its own synapse could sense: [`LocalSignals`]: its presynaptic traces,
 //! the postsynaptic traces of *its own compartment* (back-propagated spikes as they arrive
 //! there, attenuated and blockable), the compartment's potential and plateau state, the number of
-//! co-active neighbours on the same branch within a radius and window, broadcast neuromodulators
-//! and the teaching input arriving at the compartment. Nothing else.
+//! co-active neighbours on the same branch within a radius and window, broadcast
+//! neuromodulators, and the continuous drive and filtered potential of its compartment. In the
+//! rate engine ([`RateForm`]): the somatic rate as it reaches the compartment (nudged by any
+//! teaching input there), the compartment's own prediction of it, its running average of `post²`
+//! and the neuromodulator. Nothing else.
 //!
 //! This is a compile-time fact, not a convention:
 //!
@@ -55,7 +58,7 @@ pub use drive::{CompartmentSignals, DriveArchive};
 pub use eligibility::EligibilityClock;
 pub use modulator::{Modulator, ModulatorParams};
 pub use position::PositionScale;
-pub use rate::{RateCompartment, RateTerms, TermsOut};
+pub use rate::{RateCompartment, RateForm, RateTerms, TermsOut, advance_post_sq_avg};
 pub use rule::{CoactivitySpec, Needs, Rule, TraceSpec};
 pub use signals::{LocalSignals, RateSignals, Stamp};
 pub use spine::{SizeClass, SpineParams, StructuralParams};

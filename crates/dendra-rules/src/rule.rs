@@ -5,8 +5,8 @@ use std::fmt::Debug;
 use dendra_core::error::ParamResult;
 
 use crate::drive::CompartmentSignals;
-use crate::rate::{RateCompartment, RateTerms};
-use crate::signals::{LocalSignals, RateSignals};
+use crate::rate::RateForm;
+use crate::signals::LocalSignals;
 
 /// A trace a rule asks the engine to keep.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -65,8 +65,6 @@ pub struct Needs {
     pub eligibility: Option<f64>,
     /// Period of `on_tick` calls (ms), if the rule needs them (e.g. consolidation).
     pub tick_ms: Option<f64>,
-    /// Rate engine: time constant (ms) of the compartment's running average of `post²`.
-    pub post_sq_avg_ms: Option<f64>,
     /// Whether the rule reads a continuous compartment drive ([`Rule::compartment_drive`]).
     pub drive: bool,
     /// Whether `on_branch_spike` must be called at the compartment's dendritic spikes (plateau
@@ -77,17 +75,23 @@ pub struct Needs {
     pub voltage_filters: [Option<f64>; 2],
 }
 
-/// A plasticity rule: parameters (`self`), per-synapse state, and updates at events.
+/// A plasticity rule: parameters (`self`), per-synapse state, and updates at events. Its form
+/// in the rate engine, if it has one, is its [`RateForm`] (every rule implements that trait,
+/// most with no rate form).
 ///
 /// Every method receives exactly one synapse — its weight `w` (pA or nS) and its `state` — and
 /// that synapse's [`LocalSignals`]. Implementations must be pure functions of these.
+///
+/// The traces in the signals hold the events strictly before the signals' time: a pre spike and
+/// a bAP that reach the synapse at the same time do not see each other (they make no pair), and
+/// where both change the weight, `on_post` runs before `on_pre` (NEST's order).
 ///
 /// The engine calls the event handlers once per synapse, inside a loop compiled for the rule,
 /// where the compiler builds only the signals the handler reads. A handler that the compiler
 /// does not inline (a large one, or one calling a large helper) makes it build all of them in
 /// memory for every synapse: mark such handlers and helpers `#[inline(always)]`, as
 /// `reward_modulated` does (its loop took 7 % less time).
-pub trait Rule: Debug + Send + Sync {
+pub trait Rule: RateForm + Debug + Send + Sync {
     /// Per-synapse state beyond the weight (`()` if none).
     type State: Copy + Default + Debug + PartialEq + Send + Sync;
 
@@ -139,36 +143,5 @@ pub trait Rule: Debug + Send + Sync {
     /// neuron cannot carry it).
     fn is_rate_only(&self) -> bool {
         false
-    }
-
-    /// Whether the rule has a rate form (the rate engine refuses rules without one).
-    fn has_rate_form(&self) -> bool {
-        false
-    }
-
-    /// Rate engine: the compartment-side factors of the weight change (see [`crate::rate`]).
-    fn rate_terms(&self, c: &RateCompartment) -> RateTerms {
-        let _ = c;
-        RateTerms::ZERO
-    }
-
-    /// Rate engine: the presynaptic factor `g(pre)` (default: the rate itself).
-    fn rate_pre(&self, pre: f64) -> f64 {
-        pre
-    }
-
-    /// Rate engine: apply the summed change `dw` of one update of length `dt_ms` to a synapse
-    /// with weight `w` and rate state `aux` (bounds, consolidation); returns the new weight.
-    fn rate_apply(&self, w: f64, aux: &mut f64, dw: f64, dt_ms: f64) -> f64 {
-        let _ = (aux, dt_ms);
-        w + dw
-    }
-
-    /// One update of the rate engine for a single synapse and sample: the rate form applied to
-    /// one synapse (the engine applies it to whole layers at once, with the same result).
-    fn on_rate(&self, w: &mut f64, aux: &mut f64, sig: &RateSignals) {
-        let terms = self.rate_terms(&sig.compartment());
-        let dw = sig.dt_ms * terms.rate_of_change(self.rate_pre(sig.pre), *w);
-        *w = self.rate_apply(*w, aux, dw, sig.dt_ms);
     }
 }

@@ -7,8 +7,9 @@ use crate::rate::RateCompartment;
 
 /// Everything a synapse can sense at one event, and nothing more.
 ///
-/// Values are sampled at `t_ms`, just *before* the event's own effect (a presynaptic spike's
-/// increment of the presynaptic traces, a bAP's increment of the postsynaptic traces).
+/// Traces are sampled at `t_ms` and hold the events strictly before it: neither this event's
+/// own increment nor those of other events at the same time (a presynaptic spike and a bAP
+/// reaching the synapse in the same step do not see each other).
 #[derive(Debug, Clone, Copy)]
 pub struct LocalSignals<'a> {
     /// Time of the event (ms): `step · dt_ms`.
@@ -39,9 +40,6 @@ pub struct LocalSignals<'a> {
     /// The engine's clock for the eligibility the rule declared in [`crate::Needs::eligibility`]
     /// (read-only), if it keeps one: integrals against `modulator` without exponentials.
     pub eligibility: Option<&'a EligibilityClock>,
-    /// Teaching input arriving at this compartment (e.g. the apical drive), in the compartment's
-    /// current unit (pA); 0 when there is none.
-    pub teaching: f64,
     /// The compartment's archived continuous drive, for rules that declared
     /// [`crate::Needs::drive`].
     pub drive: Option<&'a DriveArchive>,
@@ -64,7 +62,6 @@ impl Default for LocalSignals<'_> {
             coactive: 0,
             modulator: None,
             eligibility: None,
-            teaching: 0.0,
             drive: None,
             v_filtered: [0.0; 2],
         }
@@ -124,12 +121,10 @@ pub struct RateSignals {
     /// The compartment's own prediction of `post` (see [`RateCompartment::prediction`]).
     pub prediction: f64,
     /// Running average of `post²` over the time constant declared in
-    /// [`crate::Needs::post_sq_avg_ms`] (kept by the engine per compartment).
+    /// [`crate::RateForm::post_sq_avg_ms`] (kept by the engine per compartment).
     pub post_sq_avg: f64,
     /// The broadcast neuromodulator's value for this sample.
     pub modulator: f64,
-    /// Teaching input at this compartment.
-    pub teaching: f64,
 }
 
 impl RateSignals {
@@ -140,7 +135,6 @@ impl RateSignals {
             prediction: self.prediction,
             post_sq_avg: self.post_sq_avg,
             modulator: self.modulator,
-            teaching: self.teaching,
         }
     }
 }

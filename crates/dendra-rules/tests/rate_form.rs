@@ -2,7 +2,7 @@
 //! to the per-synapse one.
 
 use dendra_rules::rules::{BranchSpecific, DendriticPrediction, RewardModulated};
-use dendra_rules::{AnyRule, RateCompartment, RateSignals, Rule, WeightBounds};
+use dendra_rules::{AnyRule, RateCompartment, RateForm, RateSignals, WeightBounds};
 
 fn sig(pre: f64, post: f64, prediction: f64, modulator: f64) -> RateSignals {
     RateSignals {
@@ -174,4 +174,37 @@ fn the_slice_path_stores_what_the_rule_gives() {
         let expected = r.rate_apply(f64::from(w0[i]), &mut 0.0, f64::from(dw[i]), 1.0) as f32;
         assert_eq!(w[i], expected, "{i}: {} + {}", w0[i], dw[i]);
     }
+}
+
+/// The batched terms read each compartment's running average of `post²` where the rule
+/// declares one (BCM: `hebb = η y (y - θ)`), and 0 where the slice is empty.
+#[test]
+fn batched_terms_read_the_running_average() {
+    use dendra_rules::TermsOut;
+    use dendra_rules::rules::Bcm;
+    let bcm = Bcm::default();
+    assert_eq!(bcm.post_sq_avg_ms(), Some(bcm.tau_theta_ms));
+    let rule = AnyRule::Bcm(bcm);
+    let (post, prediction, theta) = ([2.0f32, 0.5], [0.0f32; 2], [3.0f32, 0.1]);
+    let (mut hebb, mut decay, mut offset) = ([0.0f32; 2], [0.0f32; 2], [0.0f32; 2]);
+    let out = |hebb: &mut [f32; 2], decay: &mut [f32; 2], offset: &mut [f32; 2]| {
+        rule.rate_terms_row(
+            (&post, &prediction, &theta),
+            0.0,
+            TermsOut { hebb, decay, offset },
+        );
+    };
+    out(&mut hebb, &mut decay, &mut offset);
+    for j in 0..2 {
+        let expected = bcm.eta * f64::from(post[j]) * f64::from(post[j] - theta[j]);
+        assert!(
+            (f64::from(hebb[j]) - expected).abs() < 1e-9,
+            "{j}: {} vs {expected}",
+            hebb[j]
+        );
+    }
+    assert!(
+        hebb[0] < 0.0 && hebb[1] > 0.0,
+        "below θ depresses, above potentiates: {hebb:?}"
+    );
 }

@@ -399,6 +399,7 @@ mod tests {
             delay_max_ms: None,
             placement: Placement::Uniform,
             allow_autapses: false,
+            delay_site: dendra_model::DelaySite::Axonal,
         }
     }
 

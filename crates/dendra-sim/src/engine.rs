@@ -22,10 +22,9 @@ use std::sync::RwLock;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 
-use dendra_core::{Clock, ParamError};
-use dendra_model::{NetworkDesc, NeuronTemplate, PopulationKind, ProjectionDesc, WeightDist};
+use dendra_core::Clock;
+use dendra_model::{NetworkDesc, ProjectionDesc};
 use dendra_rules::Modulator;
-use dendra_rules::rules::{CoactivityRegister, MAX_SYNAPSES, Neighbourhood, Placement, Queries};
 
 use crate::barrier::SpinBarrier;
 use crate::connect::{Csr, ProjectionPlan};
@@ -36,7 +35,9 @@ use crate::periodic::Every;
 use crate::plasticity::Plastic;
 use crate::record::{LocalProbe, LocalWeightProbe, SpikeTable, Trace, WeightTrace};
 use crate::sources::SourceBlock;
-use crate::stimuli;
+
+mod build;
+use build::{Delays, WorkerBuilder};
 
 /// How to run a network.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -188,17 +189,6 @@ struct PositionRecipe {
     seed: u64,
 }
 
-/// Whether the engine reads the positions of synapses onto `receptor` of `template` during a
-/// run: for a co-activity register on their compartment, or for structural plasticity (which
-/// moves them).
-fn engine_reads_positions(template: &NeuronTemplate, receptor: usize) -> bool {
-    let comp = template.receptors[receptor].compartment;
-    template.rules.iter().any(|r| {
-        (r.compartment == comp && r.rule.needs().coactivity.is_some())
-            || (r.applies_to(receptor, comp) && r.structural.is_some())
-    })
-}
-
 /// Split `size` into `parts` contiguous ranges; returns range `k` as `(first, len)`.
 fn part(size: u32, parts: usize, k: usize) -> (u32, usize) {
     let lo = (size as u64 * k as u64 / parts as u64) as u32;
@@ -206,354 +196,64 @@ fn part(size: u32, parts: usize, k: usize) -> (u32, usize) {
     (lo, (hi - lo) as usize)
 }
 
+/// The buffers through which the workers hand each other their spikes: per worker, two
+/// parities of one list per population, sized for a step of dense firing.
+fn spike_buffers(net: &NetworkDesc, threads: usize) -> Shared {
+    Shared(
+        (0..threads)
+            .map(|w| {
+                let make = || {
+                    RwLock::new(
+                        net.populations
+                            .iter()
+                            .map(|p| Vec::with_capacity(2 * part(p.size, threads, w).1 + 16))
+                            .collect(),
+                    )
+                };
+                [make(), make()]
+            })
+            .collect(),
+    )
+}
+
 impl Simulation {
-    /// Validate `net` and build its state for `config`.
+    /// Validate `net` and build its state for `config` (the steps are in [`build`]).
     pub fn new(net: &NetworkDesc, config: &RunConfig) -> SimResult<Self> {
+        use rayon::prelude::*;
         let started = Instant::now();
         net.validate()?;
         if config.threads == 0 {
             return Err(SimError::Config("threads must be at least 1".into()));
         }
-        for pop in &net.populations {
-            for (k, cr) in pop
-                .template()
-                .map_or(&[][..], |t| &t.rules[..])
-                .iter()
-                .enumerate()
-            {
-                if cr.rule.is_rate_only() {
-                    return Err(SimError::Config(format!(
-                        "population `{}`: rules[{k}] `{}` acts in the rate engine only; the spiking engine needs a spike-based rule",
-                        pop.name,
-                        cr.rule.name()
-                    )));
-                }
-            }
-        }
         let clock = net.clock()?;
-        let threads = config.threads;
-        let seed = config.seed;
-        let n_pop = net.populations.len();
-
-        let delays: Vec<u64> = net
-            .projections
-            .iter()
-            .map(|p| clock.steps_at_least_one("delay_ms", p.delay_ms))
-            .collect::<Result<_, _>>()?;
-        let delay_ranges: Vec<Option<(u64, u64)>> = net
-            .projections
-            .iter()
-            .zip(&delays)
-            .map(|(p, &d)| {
-                p.delay_max_ms
-                    .map(|hi| clock.steps("delay_max_ms", hi).map(|hi| (d, hi.max(d))))
-                    .transpose()
-            })
-            .collect::<Result<_, _>>()?;
-        let mut ring_slots = vec![2usize; n_pop];
-        for ((p, d), range) in net.projections.iter().zip(&delays).zip(&delay_ranges) {
-            let longest = range.map_or(*d, |r| r.1);
-            ring_slots[p.target] = ring_slots[p.target].max(longest as usize + 1);
-        }
-        let plans: Vec<ProjectionPlan> = net
-            .projections
-            .iter()
-            .enumerate()
-            .map(|(k, p)| {
-                let target = &net.populations[p.target];
-                let t = target.template().expect("validated: targets are neurons");
-                let comp = t.receptors[p.receptor].compartment;
-                let mut plan = ProjectionPlan::new(
-                    p,
-                    k,
-                    net.populations[p.source].size,
-                    target.size,
-                    t.length_um(comp),
-                    seed,
-                );
-                plan.delay_steps = delay_ranges[k].filter(|r| r.1 > r.0);
-                plan.keep_positions = engine_reads_positions(t, p.receptor);
-                plan
-            })
-            .collect();
-        // Positions nothing in the run reads are drawn again when the synapses are listed.
-        let position_recipes = plans
-            .iter()
-            .map(|plan| {
-                (plan.length_um > 0.0 && !plan.keep_positions).then(|| PositionRecipe {
-                    desc: plan.desc.clone(),
-                    n_target: net.populations[plan.desc.target].size,
-                    n_source: plan.n_source,
-                    length_um: plan.length_um,
-                    seed,
-                })
-            })
-            .collect();
-
-        let build_worker = |w: usize| -> SimResult<Worker> {
-            let mut blocks = Vec::with_capacity(n_pop);
-            for (k, pop) in net.populations.iter().enumerate() {
-                let (first, n) = part(pop.size, threads, w);
-                blocks.push(match &pop.kind {
-                    PopulationKind::Neurons(t) => {
-                        let stims = net
-                            .stimuli
-                            .iter()
-                            .enumerate()
-                            .filter(|(_, s)| s.population == k)
-                            .map(|(si, s)| stimuli::compile(s, si, first, n, &clock, seed))
-                            .collect::<SimResult<Vec<_>>>()?;
-                        Block::Neurons(Box::new(NeuronBlock::new(
-                            k,
-                            t.clone(),
-                            first,
-                            n,
-                            &clock,
-                            seed,
-                            stims,
-                            ring_slots[k],
-                        )))
-                    }
-                    PopulationKind::Source(s) => {
-                        Block::Source(SourceBlock::new(k, s, (first, n), pop.size, &clock, seed))
-                    }
-                });
-            }
-            let mut projections = Vec::with_capacity(plans.len());
-            // Next free co-activity key per (target population, register slot).
-            let mut next_key: Vec<((usize, usize), u64)> = Vec::new();
-            // Projections onto a register: (target population, slot, key base, projection,
-            // whether it forms synapses at new positions).
-            let mut registered: Vec<(usize, usize, u32, usize, bool)> = Vec::new();
-            for (k, plan) in plans.iter().enumerate() {
-                let d = plan.desc;
-                let (first, n) = part(net.populations[d.target].size, threads, w);
-                let mut csr = plan.build(first, n)?;
-                let Block::Neurons(target) = &blocks[d.target] else {
-                    unreachable!("validated: projections target neuron populations")
-                };
-                let comp = target.template().receptors[d.receptor].compartment;
-                let register = match target.register_slot(comp) {
-                    Some(slot) => {
-                        let at = match next_key.iter().position(|&(ps, _)| ps == (d.target, slot)) {
-                            Some(at) => at,
-                            None => {
-                                next_key.push(((d.target, slot), 0));
-                                next_key.len() - 1
-                            }
-                        };
-                        let base = next_key[at].1;
-                        next_key[at].1 += csr.len() as u64;
-                        if next_key[at].1 > MAX_SYNAPSES {
-                            return Err(SimError::TooLarge(format!(
-                                "compartment {comp} of population `{}` receives more than {MAX_SYNAPSES} synapses on one worker; use more threads",
-                                net.populations[d.target].name
-                            )));
-                        }
-                        Some((slot, base as u32))
-                    }
-                    None => None,
-                };
-                let plastic = Plastic::new(
-                    target.template(),
-                    d.receptor,
-                    k,
-                    &csr,
-                    net.populations[d.source].size as usize,
-                    n,
-                    delays[k],
-                    &clock,
-                    register,
-                    first,
-                    seed,
-                );
-                if let Some((slot, base)) = register {
-                    let formation = plastic
-                        .as_ref()
-                        .is_some_and(|p| p.structural().is_some_and(|sp| sp.formation_rate_hz > 0.0));
-                    registered.push((d.target, slot, base, projections.len(), formation));
-                }
-                if plastic.is_some() && !csr.delay_extra.is_empty() {
-                    return Err(SimError::Config(format!(
-                        "projection `{}`: plastic synapses need one delay per projection (delay_max_ms is for static synapses)",
-                        d.name
-                    )));
-                }
-                // Static synapses of one weight, unrecorded: store the weight once. Decided per
-                // projection from the spec, so every worker stores its share alike.
-                if plastic.is_none()
-                    && matches!(d.weight, WeightDist::Constant(_))
-                    && !net.recording.weights.iter().any(|wp| wp.projection == k)
-                {
-                    csr.share_weight();
-                }
-                projections.push(LocalProjection {
-                    source: d.source,
-                    target: d.target,
-                    receptor: d.receptor,
-                    delay_steps: delays[k],
-                    csr,
-                    plastic,
-                });
-            }
-            place_registers(&mut blocks, &projections, &next_key, &registered);
-            let weight_probes = net
-                .recording
-                .weights
-                .iter()
-                .enumerate()
-                .map(|(k, wp)| {
-                    let (first, _) = part(
-                        net.populations[projections[wp.projection].target].size,
-                        threads,
-                        w,
-                    );
-                    LocalWeightProbe {
-                        probe: k,
-                        projection: wp.projection,
-                        every_steps: ((wp.interval_ms / clock.dt_ms()).round() as u64).max(1),
-                        interval_ms: wp.interval_ms,
-                        selected: (!wp.synapses.is_empty())
-                            .then(|| selected_synapses(&projections[wp.projection].csr, first, &wp.synapses)),
-                        samples: Vec::new(),
-                    }
-                })
-                .collect();
-            let modulators = net.modulators.iter().map(|m| Modulator::new(m.params)).collect();
-            let mut releases: Vec<(u64, usize, f64, f64)> = net
-                .releases
-                .iter()
-                .map(|r| {
-                    (
-                        clock.steps("releases.t_ms", r.t_ms).unwrap_or(u64::MAX),
-                        r.modulator,
-                        r.amount,
-                        r.t_ms,
-                    )
-                })
-                .collect();
-            releases.sort_by(|a, b| a.0.cmp(&b.0).then(a.3.total_cmp(&b.3)));
-            let mut probes = Vec::new();
-            for (k, probe) in net.recording.probes.iter().enumerate() {
-                let (first, n) = part(net.populations[probe.population].size, threads, w);
-                let every_steps = (probe.interval_ms / clock.dt_ms()).round() as u64;
-                for &neuron in &probe.neurons {
-                    if neuron >= first && ((neuron - first) as usize) < n {
-                        probes.push(LocalProbe {
-                            probe: k,
-                            population: probe.population,
-                            local: (neuron - first) as usize,
-                            neuron,
-                            signal: probe.signal,
-                            every_steps: every_steps.max(1),
-                            interval_ms: probe.interval_ms,
-                            values: Vec::new(),
-                        });
-                    }
-                }
-            }
-            let mut recorded = vec![false; n_pop];
-            for &p in &net.recording.spikes {
-                recorded[p] = true;
-            }
-            Ok(Worker {
-                blocks,
-                projections,
-                probes,
-                weight_probes,
-                modulators,
-                releases,
-                next_release: 0,
-                recorded,
-                spikes: Vec::new(),
-                events: 0,
-            })
+        let (threads, seed) = (config.threads, config.seed);
+        let delays = Delays::of(net, &clock)?;
+        let plans = build::plans(net, &delays, seed);
+        let builder = WorkerBuilder {
+            net,
+            clock: &clock,
+            seed,
+            threads,
+            delays: &delays,
+            plans: &plans,
         };
-        let workers: Vec<Worker> = {
-            use rayon::prelude::*;
-            (0..threads)
-                .into_par_iter()
-                .map(build_worker)
-                .collect::<SimResult<_>>()?
-        };
-        // Every (source, target) pair a weight probe names must hold a synapse in some worker.
-        for (q, wp) in net.recording.weights.iter().enumerate() {
-            for &(source, target) in &wp.synapses {
-                let found = workers.iter().any(|w| {
-                    let lp = &w.projections[wp.projection];
-                    let first = w.first_of(lp.target);
-                    !selected_synapses(&lp.csr, first, &[(source, target)]).is_empty()
-                });
-                if !found {
-                    let j = wp.synapses.iter().position(|&p| p == (source, target));
-                    return Err(SimError::Param(ParamError::new(
-                        format!("recording.weights[{q}].synapses[{}]", j.unwrap_or(0)),
-                        format!(
-                            "a pair that projection `{}` connects with this seed",
-                            net.projections[wp.projection].name
-                        ),
-                        format!("({source}, {target}), which it does not connect"),
-                    )));
-                }
-            }
-        }
-        let buffers = Shared(
-            (0..threads)
-                .map(|w| {
-                    let make = || {
-                        RwLock::new(
-                            net.populations
-                                .iter()
-                                .map(|p| Vec::with_capacity(2 * part(p.size, threads, w).1 + 16))
-                                .collect(),
-                        )
-                    };
-                    [make(), make()]
-                })
-                .collect(),
-        );
-        let synapses: u64 = workers
-            .iter()
-            .flat_map(|w| w.projections.iter().map(|p| p.csr.len() as u64))
-            .sum();
-        let synapse_bytes: u64 = workers
-            .iter()
-            .flat_map(|w| {
-                w.projections
-                    .iter()
-                    .map(|p| (p.csr.heap_bytes() + p.plastic.as_ref().map_or(0, Plastic::heap_bytes)) as u64)
-            })
-            .sum();
-        // Co-activity registers hold an entry per synapse onto their compartment.
-        let register_bytes: u64 = workers
-            .iter()
-            .flat_map(|w| &w.blocks)
-            .map(|b| match b {
-                Block::Neurons(nb) => nb.register_bytes() as u64,
-                _ => 0,
-            })
-            .sum();
-        let synapse_bytes = synapse_bytes + register_bytes;
-        let plasticity_neuron_bytes: u64 = workers
-            .iter()
-            .flat_map(|w| w.projections.iter().filter_map(|p| p.plastic.as_ref()))
-            .map(|p| p.neuron_bytes() as u64)
-            .sum();
+        let workers: Vec<Worker> = (0..threads)
+            .into_par_iter()
+            .map(|w| builder.build(w))
+            .collect::<SimResult<_>>()?;
+        build::check_probed_pairs(net, &workers)?;
         Ok(Simulation {
             clock,
             threads,
-            workers,
-            buffers,
-            position_recipes,
+            buffers: spike_buffers(net, threads),
+            position_recipes: build::position_recipes(net, &plans, seed),
             population_names: net.populations.iter().map(|p| p.name.clone()).collect(),
             step: 0,
             stats: RunStats {
-                synapses,
-                synapse_bytes,
-                plasticity_neuron_bytes,
                 build_seconds: started.elapsed().as_secs_f64(),
-                ..RunStats::default()
+                ..build::memory_stats(&workers)
             },
+            workers,
         })
     }
 
@@ -982,46 +682,6 @@ fn selected_synapses(csr: &Csr, first: u32, pairs: &[(u32, u32)]) -> Vec<usize> 
     ks
 }
 
-/// Place every synapse onto a co-activity register in it, all projections onto its compartment
-/// together (each local neuron's branch holds the synapses onto it), so that the register
-/// needs no search and no allocation in the run, and its memory is known at build. Where the
-/// projections that count co-activity there agree on the reach, the register is placed for it,
-/// and its stamps are as narrow as their longest window allows.
-/// `next_key` holds the number of keys of each (target population, slot), `registered` each
-/// projection onto one (see where it is filled).
-fn place_registers(
-    blocks: &mut [Block],
-    projections: &[LocalProjection],
-    next_key: &[((usize, usize), u64)],
-    registered: &[(usize, usize, u32, usize, bool)],
-) {
-    for &((pop, slot), keys) in next_key {
-        let mut placements = Vec::with_capacity(keys as usize);
-        let mut movable = false;
-        let mut queries = Vec::new();
-        for &(_, _, base, k, formation) in registered.iter().filter(|r| (r.0, r.1) == (pop, slot)) {
-            let csr = &projections[k].csr;
-            movable |= formation;
-            queries.extend(projections[k].plastic.as_ref().and_then(Plastic::counting_query));
-            placements.extend((0..csr.len()).map(|j| Placement {
-                branch: csr.target.get(j),
-                position: csr.position.get(j).copied().unwrap_or(0),
-                key: base + j as u32,
-            }));
-        }
-        if let Block::Neurons(target) = &mut blocks[pop] {
-            let asked = Queries {
-                reach: queries
-                    .first()
-                    .map(|q: &Neighbourhood| q.reach)
-                    .filter(|&r| queries.iter().all(|q| q.reach == r)),
-                longest_window_steps: queries.iter().map(|q| q.window_steps).max().unwrap_or(0),
-            };
-            *target.register(slot) = CoactivityRegister::place(target.n, placements, movable, asked);
-        }
-    }
-}
-
 /// Deliver the spikes of step `n` through a projection whose synapses have their own delays:
 /// each synapse adds its weight to the ring slot of its own arrival. Returns the events.
 fn deliver_spread<E: Exchange>(
@@ -1094,7 +754,7 @@ fn run_steps<E: Exchange>(
         if stop.load(Ordering::Acquire) <= n {
             return;
         }
-        worker.deliver(n, parity, buffers);
+        worker.deliver(n, clock, parity, buffers);
         tick(n);
     }
 }
@@ -1151,6 +811,7 @@ impl Worker {
         let t_end = clock.time_ms(n + 1);
         for proj in &mut self.projections {
             if let Some(plastic) = &mut proj.plastic
+                && !plastic.runs_in_delivery()
                 && let Block::Neurons(block) = &mut self.blocks[proj.target]
             {
                 plastic.process(n, t_end, &mut proj.csr, block, &self.modulators);
@@ -1159,7 +820,7 @@ impl Worker {
         diverged
     }
 
-    fn deliver<E: Exchange>(&mut self, n: u64, parity: usize, buffers: &E) {
+    fn deliver<E: Exchange>(&mut self, n: u64, clock: &Clock, parity: usize, buffers: &E) {
         for proj in &mut self.projections {
             let Block::Neurons(target) = &mut self.blocks[proj.target] else {
                 continue;
@@ -1184,13 +845,21 @@ impl Worker {
                     if hi == lo {
                         continue;
                     }
-                    // Plasticity sees the spike when it arrives: at the end of step n + d.
+                    // Plasticity sees the spike when it reaches the synapses: at the end of
+                    // step n + d (axonal delay) or of step n (dendritic).
                     if let Some(plastic) = &mut proj.plastic {
-                        plastic.queue(n + proj.delay_steps, s, lo..hi);
+                        plastic.queue(n, s, lo..hi);
                     }
                     self.events += (hi - lo) as u64;
                     csr.add_row(lo, hi, lane);
                 }
+            }
+            // A dendritic delay: the step's spikes are at their synapses now.
+            if let Some(plastic) = &mut proj.plastic
+                && plastic.runs_in_delivery()
+            {
+                let t_end = clock.time_ms(n + 1);
+                plastic.process(n, t_end, &mut proj.csr, target, &self.modulators);
             }
         }
     }

@@ -11,15 +11,27 @@
 //! - a queue of presynaptic spikes by arrival step, so that a spike's plasticity happens when it
 //!   arrives at the synapse (`t_spike + delay`), in time order with the bAPs there.
 //!
-//! At the end of each step (time `t`), a worker processes, for each such projection: the
-//! presynaptic arrivals at `t` (the rules' `on_pre`, then the presynaptic traces are bumped),
-//! then the bAP arrivals at `t` in the target compartment (`on_post`, then the postsynaptic
-//! traces are bumped), then the periodic ticks that fall on `t`. Equal times therefore order
-//! pre before post. Every synapse a worker updates targets one of its own neurons, in an order
-//! (projection, source, synapse) that does not depend on the thread count.
+//! At the end of each step (time `t`), a worker processes, for each such projection: the bAP
+//! arrivals at `t` at the projection's synapses (the rules' `on_post`), the dendritic spikes
+//! (`on_branch`), the presynaptic arrivals at `t` (`on_pre`), then bumps the traces of all of
+//! them, then runs the periodic ticks that fall on `t`. **Events at the same time do not see
+//! each other:** the traces a pre arrival or a bAP reads hold the spikes strictly before `t`, so
+//! a presynaptic spike and a bAP that reach a synapse in the same step make no pair (a pair STDP
+//! rule changes the weight by its `window(w, 0) = 0`, as NEST's STDP synapses do), and where
+//! the order of updates matters (weight-dependent rules) the bAP's comes first, as in NEST.
+//! Ticks see every event up to `t`.
+//! Every synapse a worker updates targets one of its own neurons, in an order (projection,
+//! source, synapse) that does not depend on the thread count.
+//!
+//! Where the delay lies ([`DelaySite`]): with an axonal delay `d` (the default), a spike of step
+//! `n` reaches its synapses at the end of step `n + d` and bAPs at the end of their own step;
+//! with a dendritic delay (NEST's convention), the spike reaches them at the end of step `n`
+//! and bAPs `d` steps after they arrive in the compartment. A dendritic projection's plasticity
+//! runs in the delivery phase, after the step's spikes of every worker are known; the continuous
+//! drives and voltage filters read the compartment as it is in both.
 
 use dendra_core::{Clock, Purpose, StreamKey};
-use dendra_model::{CompartmentRule, NeuronTemplate};
+use dendra_model::{CompartmentRule, DelaySite, NeuronTemplate};
 use dendra_rules::Stamp;
 use dendra_rules::rules::Neighbourhood;
 use dendra_rules::{
@@ -71,7 +83,6 @@ fn signals<'a>(
         coactive: inputs.coactive,
         modulator,
         eligibility: r.eligibility.as_ref(),
-        teaching: 0.0,
         drive: r.drive.get(i),
         v_filtered: r.v_filtered.get(i).copied().unwrap_or([0.0; 2]),
     }
@@ -336,6 +347,22 @@ pub(crate) struct Plastic {
     /// Presynaptic spikes by arrival step slot, each as its source's row (found at delivery,
     /// so that the arrival does not read the row pointers again).
     pending: Vec<Vec<Run>>,
+    /// The sources whose spikes arrived in the step being processed; their traces are bumped
+    /// after the step's bAPs.
+    arrived_now: Vec<u32>,
+    /// Steps from a presynaptic spike to its arrival at the synapse: the delay if it is axonal,
+    /// 0 if it is dendritic.
+    pre_lag_steps: u64,
+    /// Dendritic delay: bAP arrivals `(local target, strength)` by the step slot at which they
+    /// reach the synapses, `d` steps after they reach the compartment (empty for an axonal
+    /// delay).
+    delayed_baps: Vec<Vec<(u32, f64)>>,
+    /// Dendritic delay (steps); 0 for an axonal delay.
+    bap_lag_steps: u64,
+    /// Whether the delay is dendritic.
+    dendritic: bool,
+    /// The bAPs of the step being processed, `(local target, strength)` (reused per step).
+    baps_now: Vec<(u32, f64)>,
     comp: usize,
     /// Co-activity: the register slot of the target compartment in the block, if any.
     register: Option<usize>,
@@ -474,7 +501,7 @@ impl Plastic {
         csr: &Csr,
         n_source: usize,
         n_local: usize,
-        delay_steps: u64,
+        (delay_steps, site): (u64, DelaySite),
         clock: &Clock,
         register: Option<(usize, u32)>,
         first: u32,
@@ -558,6 +585,10 @@ impl Plastic {
             |spec| spec.neighbourhood(clock.dt_ms(), &csr.position_scale),
         );
         let slots = slots_for(delay_steps as usize + 1);
+        let (pre_lag_steps, bap_lag_steps) = match site {
+            DelaySite::Axonal => (delay_steps, 0),
+            DelaySite::Dendritic => (0, delay_steps),
+        };
         let structural = acting.iter().find_map(|(_, cr)| cr.structural).map(|sp| {
             let steps = ((sp.check_ms / clock.dt_ms()).round() as u64).max(1);
             (sp, steps)
@@ -589,6 +620,16 @@ impl Plastic {
             components,
             reverse,
             pending: (0..slots).map(|_| Vec::with_capacity(64)).collect(),
+            arrived_now: Vec::with_capacity(64),
+            pre_lag_steps,
+            delayed_baps: if bap_lag_steps > 0 {
+                (0..slots).map(|_| Vec::new()).collect()
+            } else {
+                Vec::new()
+            },
+            bap_lag_steps,
+            dendritic: site == DelaySite::Dendritic,
+            baps_now: Vec::new(),
             comp,
             register: register.map(|(slot, _)| slot),
             neighbourhood,
@@ -642,11 +683,39 @@ impl Plastic {
         self.structural.map(|(sp, _)| sp.spine.size(w))
     }
 
-    /// Queue source `s`'s spike, whose synapses are CSR positions `row`, for its arrival at the
-    /// end of step `arrival_step`.
-    pub(crate) fn queue(&mut self, arrival_step: u64, s: u32, row: std::ops::Range<usize>) {
-        let slot = slot_of(arrival_step, self.pending.len());
+    /// Queue source `s`'s spike of step `n`, whose synapses are CSR positions `row`, for its
+    /// arrival at the synapses (at the end of step `n + d` for an axonal delay `d`, of step `n`
+    /// for a dendritic one).
+    pub(crate) fn queue(&mut self, n: u64, s: u32, row: std::ops::Range<usize>) {
+        let slot = slot_of(n + self.pre_lag_steps, self.pending.len());
         self.pending[slot].push(Run::of(s as usize, row));
+    }
+
+    /// Whether the projection's plasticity runs in the delivery phase, after the step's spikes
+    /// have been queued (a dendritic delay: spikes reach the synapses in the step they are
+    /// emitted), instead of right after the neurons' update.
+    pub(crate) fn runs_in_delivery(&self) -> bool {
+        self.dendritic
+    }
+
+    /// This step's bAPs at the synapses of the projection's compartment: those arriving in the
+    /// compartment now, or, with a dendritic delay, those that arrived there `d` steps ago.
+    fn collect_baps(&mut self, m: u64, block: &NeuronBlock) {
+        let comp = self.comp;
+        let arriving = block
+            .post_events()
+            .iter()
+            .filter(|e| e.1 as usize == comp)
+            .map(|&(i, _, strength)| (i, strength));
+        self.baps_now.clear();
+        if self.bap_lag_steps == 0 {
+            self.baps_now.extend(arriving);
+        } else {
+            let n_slots = self.delayed_baps.len();
+            self.delayed_baps[slot_of(m + self.bap_lag_steps, n_slots)].extend(arriving);
+            let due = &mut self.delayed_baps[slot_of(m, n_slots)];
+            self.baps_now.append(due);
+        }
     }
 
     /// Process the arrivals, bAPs and ticks at the end of step `m` (time `t_ms`).
@@ -674,6 +743,25 @@ impl Plastic {
         {
             self.record_compartments(t_ms, block);
         }
+        // The postsynaptic events first (as NEST's STDP synapses apply the potentiation of a
+        // post spike before the depression of a pre spike at the same time), then the
+        // arrivals; no trace is bumped until all of them have been seen.
+        if !self.rules.is_empty() {
+            self.collect_baps(m, block);
+            let baps = std::mem::take(&mut self.baps_now);
+            for &(i, strength) in &baps {
+                self.on_post(i as usize, strength, t_ms, csr, block, modulators);
+            }
+            self.baps_now = baps;
+            if self.rules.iter().any(|r| r.needs.branch_events) {
+                for e in 0..block.branch_events().len() {
+                    let (i, comp) = block.branch_events()[e];
+                    if comp as usize == self.comp {
+                        self.on_branch(i as usize, t_ms, csr, block, modulators);
+                    }
+                }
+            }
+        }
         let slot = slot_of(m, self.pending.len());
         let mut pending = std::mem::take(&mut self.pending[slot]);
         // In batches of strictly ascending sources (so all different): usually the whole step,
@@ -689,23 +777,18 @@ impl Plastic {
         }
         pending.clear();
         self.pending[slot] = pending;
-        if self.rules.is_empty() {
-            return;
-        }
-        for e in 0..block.post_events().len() {
-            let (i, comp, strength) = block.post_events()[e];
-            if comp as usize == self.comp {
-                self.on_post(i as usize, strength, t_ms, csr, block, modulators);
+        // Only now do the step's spikes count in the traces: the bAPs and the arrivals of the
+        // same time made no pair.
+        for r in &mut self.rules {
+            for &(i, strength) in &self.baps_now {
+                r.post.bump(i as usize, t_ms, strength);
+            }
+            for &s in &self.arrived_now {
+                r.pre.bump(s as usize, t_ms, 1.0);
             }
         }
-        if self.rules.iter().any(|r| r.needs.branch_events) {
-            for e in 0..block.branch_events().len() {
-                let (i, comp) = block.branch_events()[e];
-                if comp as usize == self.comp {
-                    self.on_branch(i as usize, t_ms, csr, block, modulators);
-                }
-            }
-        }
+        self.arrived_now.clear();
+        self.baps_now.clear();
         for j in 0..self.rules.len() {
             let rule = &mut self.rules[j];
             if rule.tick_steps > 0 && rule.ticks.at(m + 1) {
@@ -861,8 +944,8 @@ impl Plastic {
 
     /// Presynaptic arrivals `runs` (one per spike, each its source's row), whose sources are
     /// all different, in one call per rule: the same as one spike after the other, as no
-    /// synapse's update reads another source's trace or another synapse's state, and a source's
-    /// trace is bumped only after its row.
+    /// synapse's update reads another source's trace or another synapse's state. Their
+    /// presynaptic traces are bumped at the end of the step's events (see [`Plastic::process`]).
     fn on_pre(
         &mut self,
         runs: &[Run],
@@ -897,11 +980,7 @@ impl Plastic {
             self.run(j, Event::Pre, runs, args, t_ms, csr, block, modulators);
         }
         self.coactive_now = coactive;
-        for r in &mut self.rules {
-            for run in runs {
-                r.pre.bump(run.source as usize, t_ms, 1.0);
-            }
-        }
+        self.arrived_now.extend(runs.iter().map(|run| run.source));
     }
 
     /// Call `event` of rule `j` on every live synapse onto local target `i`, with a bAP of
@@ -949,7 +1028,6 @@ impl Plastic {
             if self.rules[j].needs.post_events {
                 self.each_synapse_of(j, i, Event::Post, strength, t_ms, csr, block, modulators);
             }
-            self.rules[j].post.bump(i, t_ms, strength);
         }
     }
 

@@ -81,6 +81,7 @@ fn network() -> NetworkDesc {
         delay_max_ms: None,
         placement: Placement::Uniform,
         allow_autapses: false,
+        delay_site: DelaySite::Axonal,
     };
     let mut net = NetworkDesc {
         populations: vec![

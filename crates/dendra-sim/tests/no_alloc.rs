@@ -68,6 +68,7 @@ mod dendra_experiments_free {
             delay_max_ms: None,
             placement: Placement::Uniform,
             allow_autapses: false,
+            delay_site: dendra_model::DelaySite::Axonal,
         };
         NetworkDesc {
             populations: vec![

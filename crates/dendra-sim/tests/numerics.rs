@@ -109,6 +109,7 @@ fn psp_network(receptor: ReceptorParams, w: f64) -> NetworkDesc {
         delay_max_ms: None,
         placement: Placement::Uniform,
         allow_autapses: false,
+        delay_site: DelaySite::Axonal,
     });
     probe(&mut net, ProbeSignal::Potential(0), 1);
     probe(&mut net, ProbeSignal::ReceptorCurrent(0), 1);
@@ -776,6 +777,7 @@ fn heterogeneous_delays_spread_arrivals_uniformly_and_exactly() {
         delay_max_ms: Some(5.0),
         placement: Placement::Uniform,
         allow_autapses: false,
+        delay_site: DelaySite::Axonal,
     });
     probe(&mut net, ProbeSignal::ReceptorCurrent(0), 1);
     let mut sim = dendra_sim::Simulation::new(&net, &dendra_sim::RunConfig::default()).unwrap();

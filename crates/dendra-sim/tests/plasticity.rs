@@ -38,6 +38,7 @@ fn projection(
         delay_max_ms: None,
         placement: Placement::Uniform,
         allow_autapses: false,
+        delay_site: DelaySite::Axonal,
     }
 }
 

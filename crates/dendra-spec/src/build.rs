@@ -6,10 +6,10 @@ use std::sync::Arc;
 use dendra_core::ParamError;
 use dendra_model::NeuronTemplate;
 use dendra_model::{
-    CompartmentParams, CompartmentRule, Connectivity, InitialPotential, ModulatorDesc, NetworkDesc,
-    Placement, Population, PopulationKind, ProbeDesc, ProbeSignal, ProjectionDesc, RateProfile, ReceptorKind,
-    ReceptorParams, RecordingDesc, Release, Role, Selection, SourceParams, Stimulus, StimulusKind, Waveform,
-    WeightDist, WeightProbeDesc, Window,
+    CompartmentParams, CompartmentRule, Connectivity, DelaySite, InitialPotential, ModulatorDesc,
+    NetworkDesc, Placement, Population, PopulationKind, ProbeDesc, ProbeSignal, ProjectionDesc, RateProfile,
+    ReceptorKind, ReceptorParams, RecordingDesc, Release, Role, Selection, SourceParams, Stimulus,
+    StimulusKind, Waveform, WeightDist, WeightProbeDesc, Window,
 };
 
 use crate::error::{Source, SpecError};
@@ -466,6 +466,10 @@ impl<'s> Builder<'s> {
         d.delay_max_ms = p.delay_max_ms;
         d.placement = placement;
         d.allow_autapses = p.allow_autapses;
+        d.delay_site = match p.delay_site {
+            DelaySiteSpec::Axonal => DelaySite::Axonal,
+            DelaySiteSpec::Dendritic => DelaySite::Dendritic,
+        };
         d.validate_own().map_err(|e| self.param(&path, e))?;
         Ok(d)
     }

@@ -345,6 +345,22 @@ pub struct ProjectionSpec {
     /// Whether a neuron may connect to itself (same population). Default false.
     #[serde(default)]
     pub allow_autapses: bool,
+    /// Where the delay lies for plasticity: `"axonal"` (default: a spike reaches the synapse
+    /// `delay_ms` after it was emitted) or `"dendritic"` (NEST's STDP convention: it reaches the
+    /// synapse at once, and postsynaptic spikes reach it `delay_ms` late).
+    #[serde(default)]
+    pub delay_site: DelaySiteSpec,
+}
+
+/// `delay_site = "axonal" | "dendritic"`.
+#[derive(Debug, Clone, Copy, Default, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DelaySiteSpec {
+    /// The whole delay is axonal.
+    #[default]
+    Axonal,
+    /// The whole delay is dendritic (NEST's `stdp_synapse`).
+    Dendritic,
 }
 
 /// `connectivity = { kind = ..., ... }`.

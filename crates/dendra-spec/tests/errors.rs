@@ -432,3 +432,20 @@ fn a_weight_probe_may_name_synapses_and_they_are_checked() {
     assert!(e.key.ends_with("synapses[1]"), "{e}");
     assert!(e.message.contains("0..10 x 0..5"), "{e}");
 }
+
+#[test]
+fn delay_site_is_read_and_a_bad_one_is_located() {
+    use dendra_model::DelaySite;
+    let plan = |text: &str| Spec::parse("ok.toml", text).unwrap().plan().unwrap();
+    assert_eq!(plan(BASE).network.projections[0].delay_site, DelaySite::Axonal);
+    let t = with("weight = 10.0\n", "weight = 10.0\ndelay_site = \"dendritic\"\n");
+    assert_eq!(plan(&t).network.projections[0].delay_site, DelaySite::Dendritic);
+    let t = with("weight = 10.0\n", "weight = 10.0\ndelay_site = \"dendrtic\"\n");
+    let e = err(&t);
+    assert_eq!(e.line, line_of(&t, "\"dendrtic\""));
+    assert!(e.key.starts_with("projections[0].delay_site"), "{e}");
+    assert!(
+        e.message.contains("axonal") && e.message.contains("dendritic"),
+        "{e}"
+    );
+}

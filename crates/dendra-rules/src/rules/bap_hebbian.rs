@@ -16,6 +16,7 @@
 
 use crate::bounds::WeightBounds;
 use crate::bounds::check_bounds;
+use crate::rate::RateForm;
 use crate::rule::{Needs, Rule, TraceSpec};
 use crate::signals::LocalSignals;
 use dendra_core::error::{ParamResult, non_negative};
@@ -79,6 +80,9 @@ impl Rule for BapHebbian {
         *w = self.bounds.apply(*w, self.bounds.scale() * dw);
     }
 }
+
+/// No rate form: the rate engine refuses this rule.
+impl RateForm for BapHebbian {}
 
 #[cfg(test)]
 mod tests {

@@ -7,11 +7,12 @@
 //!
 //! Activity above the threshold potentiates, below it depresses; the threshold slides with the
 //! average squared postsynaptic activity, which stabilises the rule. Rate engine only; the engine
-//! provides `θ` as [`RateSignals::post_sq_avg`](crate::RateSignals).
+//! keeps `θ` per compartment, as [`RateForm::post_sq_avg_ms`] asks, and provides it as
+//! [`RateCompartment::post_sq_avg`].
 
 use crate::bounds::WeightBounds;
 use crate::bounds::check_bounds;
-use crate::rate::{RateCompartment, RateTerms};
+use crate::rate::{RateCompartment, RateForm, RateTerms};
 use crate::rule::{Needs, Rule};
 use crate::signals::LocalSignals;
 use dendra_core::error::{ParamResult, non_negative, positive};
@@ -57,14 +58,13 @@ impl Rule for Bcm {
     }
 
     fn needs(&self) -> Needs {
-        Needs {
-            post_sq_avg_ms: Some(self.tau_theta_ms),
-            ..Needs::default()
-        }
+        Needs::default()
     }
 
     fn on_pre(&self, _w: &mut f64, _state: &mut (), _sig: &LocalSignals) {}
+}
 
+impl RateForm for Bcm {
     fn has_rate_form(&self) -> bool {
         true
     }
@@ -80,13 +80,10 @@ impl Rule for Bcm {
     fn rate_apply(&self, w: f64, _aux: &mut f64, dw: f64, _dt_ms: f64) -> f64 {
         self.bounds.apply(w, dw)
     }
-}
 
-/// The running average the engine keeps for BCM: `dθ/dt = (y² - θ) / τ_θ`, advanced exactly
-/// for `y` held over `dt_ms`.
-pub fn advance_threshold(theta: f64, post: f64, dt_ms: f64, tau_theta_ms: f64) -> f64 {
-    let target = post * post;
-    target + (theta - target) * (-dt_ms / tau_theta_ms).exp()
+    fn post_sq_avg_ms(&self) -> Option<f64> {
+        Some(self.tau_theta_ms)
+    }
 }
 
 #[cfg(test)]
@@ -100,7 +97,7 @@ mod tests {
         let mut theta = 0.0;
         for k in 0..100_000 {
             let y = if (k / 10) % 2 == 0 { 1.0 } else { 3.0 };
-            theta = advance_threshold(theta, y, 1.0, 1000.0);
+            theta = crate::rate::advance_post_sq_avg(theta, y * y, 1.0, 1000.0);
         }
         assert!((theta - 5.0).abs() < 0.1, "theta {theta}");
         let r = Bcm::default();

@@ -18,7 +18,7 @@
 
 use crate::bounds::WeightBounds;
 use crate::bounds::check_bounds;
-use crate::rate::{RateCompartment, RateTerms};
+use crate::rate::{RateCompartment, RateForm, RateTerms};
 use crate::rule::{Needs, Rule, TraceSpec};
 use crate::signals::LocalSignals;
 use dendra_core::error::{ParamResult, non_negative};
@@ -85,7 +85,9 @@ impl Rule for BranchSpecific {
             .bounds
             .apply(*w, self.bounds.scale() * (self.a_plus * sig.pre[0] - self.a_het));
     }
+}
 
+impl RateForm for BranchSpecific {
     fn has_rate_form(&self) -> bool {
         true
     }

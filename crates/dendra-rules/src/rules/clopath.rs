@@ -19,6 +19,7 @@
 use crate::bounds::WeightBounds;
 use crate::bounds::check_bounds;
 use crate::drive::CompartmentSignals;
+use crate::rate::RateForm;
 use crate::rule::{Needs, Rule};
 use crate::signals::LocalSignals;
 use dendra_core::error::{ParamResult, non_negative, positive};
@@ -136,6 +137,9 @@ impl Rule for Clopath {
         (c.v_mv - self.theta_plus_mv).max(0.0) * (c.v_filtered[1] - self.theta_minus_mv).max(0.0)
     }
 }
+
+/// No rate form: the rate engine refuses this rule.
+impl RateForm for Clopath {}
 
 #[cfg(test)]
 mod tests {

@@ -22,7 +22,7 @@
 
 use crate::bounds::check_bounds;
 use crate::drive::CompartmentSignals;
-use crate::rate::{RateCompartment, RateTerms};
+use crate::rate::{RateCompartment, RateForm, RateTerms};
 use crate::rule::{Needs, Rule};
 use crate::signals::LocalSignals;
 use dendra_core::ParamError;
@@ -177,7 +177,9 @@ impl Rule for DendriticPrediction {
         let spikes = if c.bap > 0.0 { 1.0 / c.dt_ms } else { 0.0 };
         (spikes - self.phi_per_ms(v_star)) * self.h_per_mv(v_star)
     }
+}
 
+impl RateForm for DendriticPrediction {
     fn has_rate_form(&self) -> bool {
         true
     }

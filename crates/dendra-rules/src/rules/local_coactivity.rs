@@ -15,6 +15,7 @@
 
 use crate::bounds::WeightBounds;
 use crate::bounds::check_bounds;
+use crate::rate::RateForm;
 use crate::rule::{CoactivitySpec, Needs, Rule};
 use crate::signals::LocalSignals;
 use dendra_core::error::{ParamResult, non_negative};
@@ -80,6 +81,9 @@ impl Rule for LocalCoactivity {
         *w = self.bounds.apply(*w, scale * dw);
     }
 }
+
+/// No rate form: the rate engine refuses this rule.
+impl RateForm for LocalCoactivity {}
 
 #[cfg(test)]
 mod tests {

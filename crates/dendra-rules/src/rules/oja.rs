@@ -9,7 +9,7 @@
 //! own weight. For zero-mean inputs with covariance `C`, the weight vector converges to the unit
 //! principal eigenvector of `C`. Rate engine only.
 
-use crate::rate::{RateCompartment, RateTerms};
+use crate::rate::{RateCompartment, RateForm, RateTerms};
 use crate::rule::{Needs, Rule};
 use crate::signals::LocalSignals;
 use dendra_core::error::{ParamResult, non_negative};
@@ -49,7 +49,9 @@ impl Rule for Oja {
     }
 
     fn on_pre(&self, _w: &mut f64, _state: &mut (), _sig: &LocalSignals) {}
+}
 
+impl RateForm for Oja {
     fn has_rate_form(&self) -> bool {
         true
     }

@@ -17,6 +17,7 @@
 
 use crate::bounds::WeightBounds;
 use crate::bounds::check_bounds;
+use crate::rate::RateForm;
 use crate::rule::{Needs, Rule, TraceSpec};
 use crate::signals::LocalSignals;
 use dendra_core::error::{ParamResult, non_negative};
@@ -138,6 +139,9 @@ impl Rule for PairStdp {
         *w = self.bounds().potentiate(*w, self.scale(self.a_plus) * sig.pre[0]);
     }
 }
+
+/// No rate form: the rate engine refuses this rule.
+impl RateForm for PairStdp {}
 
 #[cfg(test)]
 mod tests {

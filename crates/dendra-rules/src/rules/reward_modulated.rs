@@ -24,7 +24,7 @@
 //! `R` the released amount and `τ' = (1/τ_c + 1/τ_d)⁻¹`.
 
 use crate::bounds::check_bounds;
-use crate::rate::{RateCompartment, RateTerms};
+use crate::rate::{RateCompartment, RateForm, RateTerms};
 use crate::rule::{Needs, Rule, TraceSpec};
 use crate::signals::{LocalSignals, Stamp};
 use crate::trace::decay;
@@ -196,7 +196,9 @@ impl Rule for RewardModulated {
             s.c = (f64::from(s.c) * clock.factor()) as f32;
         }
     }
+}
 
+impl RateForm for RewardModulated {
     fn has_rate_form(&self) -> bool {
         true
     }

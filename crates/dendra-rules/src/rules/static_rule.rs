@@ -1,5 +1,6 @@
 //! `static`: no plasticity; the weight never changes.
 
+use crate::rate::RateForm;
 use crate::rule::{Needs, Rule};
 use crate::signals::LocalSignals;
 
@@ -20,7 +21,9 @@ impl Rule for Static {
     }
 
     fn on_pre(&self, _w: &mut f64, _state: &mut (), _sig: &LocalSignals) {}
+}
 
+impl RateForm for Static {
     fn has_rate_form(&self) -> bool {
         true
     }

@@ -14,6 +14,7 @@
 
 use crate::bounds::WeightBounds;
 use crate::bounds::check_bounds;
+use crate::rate::RateForm;
 use crate::rule::{Needs, Rule, TraceSpec};
 use crate::signals::LocalSignals;
 use dendra_core::error::{ParamResult, non_negative};
@@ -105,6 +106,9 @@ impl Rule for TripletStdp {
         *w = WeightBounds::hard(self.w_min, self.w_max).potentiate(*w, dw);
     }
 }
+
+/// No rate form: the rate engine refuses this rule.
+impl RateForm for TripletStdp {}
 
 #[cfg(test)]
 mod tests {

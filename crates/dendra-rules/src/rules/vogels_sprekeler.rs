@@ -15,6 +15,7 @@
 
 use crate::bounds::WeightBounds;
 use crate::bounds::check_bounds;
+use crate::rate::RateForm;
 use crate::rule::{Needs, Rule, TraceSpec};
 use crate::signals::LocalSignals;
 use dendra_core::error::{ParamResult, non_negative};
@@ -84,6 +85,9 @@ impl Rule for VogelsSprekeler {
         *w = WeightBounds::hard(self.w_min, self.w_max).potentiate(*w, self.eta * sig.pre[0]);
     }
 }
+
+/// No rate form: the rate engine refuses this rule.
+impl RateForm for VogelsSprekeler {}
 
 #[cfg(test)]
 mod tests {
