@@ -336,6 +336,7 @@ fn run(spec_arg: &str, out: &Path, args: &CommonArgs, cli: &Cli) -> Result<(), F
     }
     let spec = load(spec_arg)?;
     let plan = check_spec(&spec)?;
+    let mut spike_limit = None;
     if let Some(estimate) = dendra_experiments::memory_estimate(&plan, args.duration_ms) {
         let limit = args
             .max_memory_gib
@@ -343,6 +344,7 @@ fn run(spec_arg: &str, out: &Path, args: &CommonArgs, cli: &Cli) -> Result<(), F
             .or_else(available_memory_bytes);
         if let Some(limit) = limit {
             dendra_experiments::check_memory(&spec, &estimate, limit)?;
+            spike_limit = Some(dendra_experiments::spike_limit(&estimate, limit));
         }
         if cli.verbose {
             eprintln!(
@@ -387,6 +389,7 @@ fn run(spec_arg: &str, out: &Path, args: &CommonArgs, cli: &Cli) -> Result<(), F
         threads,
         duration_ms: args.duration_ms,
         progress: &progress,
+        spike_limit,
     };
     let start = Instant::now();
     let outcome = run_spec(&spec, &options);

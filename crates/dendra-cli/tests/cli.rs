@@ -787,6 +787,46 @@ fn a_network_too_large_for_memory_is_refused_before_it_allocates() {
     assert!(out.contains("memory") && out.contains("GiB"), "{out}");
 }
 
+/// Recorded spikes cannot outgrow the memory: a run that records more than fit in what the
+/// network leaves of `--max-memory-gib` stops with exit 2 at `recording.spikes`, and writes
+/// nothing.
+#[test]
+fn recorded_spikes_stop_at_the_memory_limit() {
+    let dir = scratch("spike_limit");
+    // 2000 sources at 1 kHz for 1 s: 2e6 recorded spikes, more than the 10^6 (the least the
+    // limit allows) that fit in 1 MiB.
+    let spec = dir.join("loud.toml");
+    std::fs::write(
+        &spec,
+        "[experiment]\nname = \"loud\"\nduration_ms = 1000.0\n\n[[populations]]\nname = \"in\"\nsize = 2000\nsource = { kind = \"poisson\", rate_hz = 1000.0 }\n\n[recording]\nspikes = [\"in\"]\n",
+    )
+    .unwrap();
+    let (code, _, err) = dendra(&[
+        "run",
+        s(&spec),
+        "--out",
+        s(&dir.join("o")),
+        "--max-memory-gib",
+        "0.001",
+    ]);
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("recording.spikes") && err.contains("--max-memory-gib"),
+        "{err}"
+    );
+    assert!(!dir.join("o").exists());
+    // With room for them, the same run records them all.
+    let (code, _, err) = dendra(&[
+        "run",
+        s(&spec),
+        "--out",
+        s(&dir.join("o")),
+        "--max-memory-gib",
+        "2",
+    ]);
+    assert_eq!(code, 0, "{err}");
+}
+
 /// `dendra ARGS` with a memory limit that every machine has (so that the test does not
 /// depend on the machine's free memory).
 fn dendra_with_limit(args: &[&str]) -> (i32, String, String) {

@@ -44,6 +44,9 @@ pub struct RunOptions<'a> {
     pub duration_ms: Option<f64>,
     /// Called with `(done, total)` steps during the run.
     pub progress: &'a (dyn Fn(u64, u64) + Sync),
+    /// The most spikes a network run may record before it stops with an error (`None`: no
+    /// limit); [`spike_limit`] computes it from the memory available.
+    pub spike_limit: Option<u64>,
 }
 
 impl Default for RunOptions<'_> {
@@ -53,6 +56,7 @@ impl Default for RunOptions<'_> {
             threads: 1,
             duration_ms: None,
             progress: &|_, _| {},
+            spike_limit: None,
         }
     }
 }
@@ -94,7 +98,10 @@ impl ExperimentError {
             | ExperimentError::Spec(_)
             | ExperimentError::Input(_) => true,
             // A model that diverges is the spec's doing (its parameters), not a failed run.
-            ExperimentError::Sim(e) => matches!(e, SimError::Param(_) | SimError::Diverged { .. }),
+            ExperimentError::Sim(e) => matches!(
+                e,
+                SimError::Param(_) | SimError::Diverged { .. } | SimError::TooManySpikes { .. }
+            ),
             ExperimentError::Data(_) => false,
         }
     }
@@ -206,7 +213,11 @@ pub fn simulation(
         seed: options.seed,
         threads: options.threads,
     };
-    Ok(dendra_sim::Simulation::new(net, &config)?)
+    let mut sim = dendra_sim::Simulation::new(net, &config)?;
+    if let Some(limit) = options.spike_limit {
+        sim.set_spike_limit(limit);
+    }
+    Ok(sim)
 }
 
 /// All built-ins, in the order `dendra list` prints them.
@@ -383,6 +394,18 @@ pub fn check_memory(
             part.what
         ),
     ))))
+}
+
+/// Bytes a recorded spike takes at the peak of a run that writes it: the engine's record, the
+/// sorted table and the output rows with their population name (measured on the engine's
+/// types: 16 + 16 + 16 + 8 B, plus about 60 B of output row and 20 B of Arrow column).
+pub const RECORDED_SPIKE_BYTES: f64 = 160.0;
+
+/// The most spikes a run may record in `limit_bytes` of memory, of which its network takes
+/// what `estimate` says (at least 10^6, so that a small limit still records something).
+pub fn spike_limit(estimate: &dendra_sim::estimate::MemoryEstimate, limit_bytes: f64) -> u64 {
+    let left = (limit_bytes - estimate.total_bytes()).max(0.0);
+    ((left / RECORDED_SPIKE_BYTES) as u64).max(1_000_000)
 }
 
 /// Plan a spec and, when it names a built-in procedure, find it and check its `[params]`.

@@ -178,6 +178,8 @@ pub struct Simulation {
     population_names: Vec<String>,
     step: u64,
     stats: RunStats,
+    /// The most spikes the run may record, if limited ([`Simulation::set_spike_limit`]).
+    spike_limit: Option<u64>,
 }
 
 /// What it takes to draw a projection's synapse positions again.
@@ -249,6 +251,7 @@ impl Simulation {
             position_recipes: build::position_recipes(net, &plans, seed),
             population_names: net.populations.iter().map(|p| p.name.clone()).collect(),
             step: 0,
+            spike_limit: None,
             stats: RunStats {
                 build_seconds: started.elapsed().as_secs_f64(),
                 ..build::memory_stats(&workers)
@@ -293,6 +296,7 @@ impl Simulation {
         let started = Instant::now();
         let clock = self.clock;
         let stop = AtomicU64::new(NOT_STOPPED);
+        let recorded = RecordedSpikes::new(self.threads, self.spike_limit);
         if self.threads == 1 {
             let alone = Alone::take(&mut self.buffers);
             let reports = Cell::new(Every::new(report_every));
@@ -301,7 +305,7 @@ impl Simulation {
                 0,
                 &alone,
                 None,
-                &stop,
+                (&stop, &recorded),
                 n0,
                 n1,
                 &clock,
@@ -316,7 +320,7 @@ impl Simulation {
             std::thread::scope(|scope| {
                 for (w, worker) in self.workers.iter_mut().enumerate() {
                     let barrier = &barrier;
-                    let stop = &stop;
+                    let stop = (&stop, &recorded);
                     scope.spawn(move || {
                         let reports = Cell::new(Every::new(report_every));
                         let tick = |n: u64| {
@@ -341,7 +345,22 @@ impl Simulation {
         };
         self.stats.steps += end - n0;
         self.step = end;
+        if let Some(limit) = self.spike_limit
+            && self.workers.iter().map(|w| w.spikes.len() as u64).sum::<u64>() > limit
+        {
+            return Err(SimError::TooManySpikes {
+                limit,
+                t_ms: clock.time_ms(end),
+            });
+        }
         self.check_finite()
+    }
+
+    /// Stop a run with [`SimError::TooManySpikes`] after the first step at whose end more than
+    /// `max_spikes` spikes are recorded in all, so that recording cannot exhaust the memory
+    /// (the step is the same for every thread count); by default there is no limit.
+    pub fn set_spike_limit(&mut self, max_spikes: u64) {
+        self.spike_limit = Some(max_spikes);
     }
 
     /// An error naming the first non-finite state value (lowest population, then neuron), if
@@ -724,13 +743,55 @@ fn report(reports: &Cell<Every>, done: u64, total: u64, progress: &(dyn Fn(u64, 
 /// The value of a run's stop step while no worker has found a diverged state.
 const NOT_STOPPED: u64 = u64::MAX;
 
+/// Each worker's count of recorded spikes after each step, by the step's parity, for a run with
+/// a limit on them.
+struct RecordedSpikes {
+    limit: Option<u64>,
+    counts: Vec<[AtomicU64; 2]>,
+}
+
+impl RecordedSpikes {
+    fn new(workers: usize, limit: Option<u64>) -> Self {
+        RecordedSpikes {
+            limit,
+            // Nothing is allocated without a limit (the step loop of such a run allocates nothing).
+            counts: match limit {
+                Some(_) => (0..workers)
+                    .map(|_| [AtomicU64::new(0), AtomicU64::new(0)])
+                    .collect(),
+                None => Vec::new(),
+            },
+        }
+    }
+
+    /// Worker `w` holds `count` recorded spikes at the end of step `n`.
+    fn publish(&self, w: usize, n: u64, count: u64) {
+        if self.limit.is_some() {
+            self.counts[w][(n & 1) as usize].store(count, Ordering::Release);
+        }
+    }
+
+    /// Whether all workers together hold more than the limit at the end of step `n` (after the
+    /// step's barrier).
+    fn over_limit(&self, n: u64) -> bool {
+        self.limit.is_some_and(|limit| {
+            let parity = (n & 1) as usize;
+            self.counts
+                .iter()
+                .map(|c| c[parity].load(Ordering::Acquire))
+                .sum::<u64>()
+                > limit
+        })
+    }
+}
+
 #[allow(clippy::too_many_arguments)]
 fn run_steps<E: Exchange>(
     worker: &mut Worker,
     w: usize,
     buffers: &E,
     barrier: Option<&SpinBarrier>,
-    stop: &AtomicU64,
+    (stop, recorded): (&AtomicU64, &RecordedSpikes),
     n0: u64,
     n1: u64,
     clock: &Clock,
@@ -745,8 +806,14 @@ fn run_steps<E: Exchange>(
         if diverged {
             stop.fetch_min(n, Ordering::AcqRel);
         }
+        recorded.publish(w, n, worker.spikes.len() as u64);
         if let Some(b) = barrier {
             b.wait();
+        }
+        // Every worker sees the same total through step n: the slots of step n's parity are
+        // not written again before every worker has passed the next barrier.
+        if recorded.over_limit(n) {
+            stop.fetch_min(n, Ordering::AcqRel);
         }
         // Every worker that found a divergence in step `n` recorded it before this barrier, so
         // all of them stop after the same step; a faster worker may already have recorded one

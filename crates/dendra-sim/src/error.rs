@@ -33,6 +33,16 @@ pub enum SimError {
         /// Time at which it was found (ms).
         t_ms: f64,
     },
+    /// The recorded spikes outgrew the memory left for them (`recording.spikes`).
+    #[error(
+        "key `recording.spikes`: the recorded spikes passed the {limit} that fit in the memory left for them, at {t_ms} ms; record fewer populations, run for less time, or allow more memory (--max-memory-gib)"
+    )]
+    TooManySpikes {
+        /// The most spikes the run could keep.
+        limit: u64,
+        /// Time at which the limit was passed (ms).
+        t_ms: f64,
+    },
 }
 
 /// Result of engine operations.

@@ -7,7 +7,9 @@
 //! peak of a run that also writes `synapses.parquet`; see bench/notes.md): synapses with
 //! their build-time transients and final weights, neuron state and input rings (a ring slot
 //! per step of the longest delay), recorded traces and weights as output rows. Spikes are not
-//! counted: their number depends on the dynamics.
+//! counted: their number depends on the dynamics; a run can instead be given a limit on the
+//! spikes it records ([`crate::Simulation::set_spike_limit`]), which the CLI sets from what the
+//! estimate leaves of the memory.
 
 use dendra_model::{NetworkDesc, PopulationKind, SourceParams};
 

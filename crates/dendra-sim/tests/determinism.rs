@@ -290,3 +290,41 @@ fn populations_smaller_than_the_thread_count_run_and_agree() {
         assert_eq!(one, run(threads), "{threads} threads");
     }
 }
+
+/// A limit on recorded spikes stops the run after the same step, with the same spikes, for any
+/// thread count.
+#[test]
+fn the_spike_limit_stops_every_partition_after_the_same_step() {
+    let net = {
+        let mut net = NetworkDesc::default();
+        net.populations.push(Population {
+            name: "in".into(),
+            size: 300,
+            kind: PopulationKind::Source(SourceParams::Poisson { rate_hz: 200.0 }),
+        });
+        net.recording.spikes = vec![0];
+        net
+    };
+    let run = |threads: usize| {
+        let mut sim = Simulation::new(&net, &RunConfig { seed: 4, threads }).unwrap();
+        sim.set_spike_limit(5_000);
+        let err = sim.run(1000.0).unwrap_err();
+        let t = match err {
+            dendra_sim::SimError::TooManySpikes { limit, t_ms } => {
+                assert_eq!(limit, 5_000);
+                t_ms
+            }
+            other => panic!("{other}"),
+        };
+        (t, sim.spikes())
+    };
+    let (t1, s1) = run(1);
+    // 300 sources at 200 Hz: 60 spikes per ms, so about 83 ms to pass 5000.
+    assert!(t1 > 60.0 && t1 < 110.0, "{t1}");
+    assert!(s1.len() > 5_000 && s1.len() < 5_200, "{}", s1.len());
+    for threads in [2, 3] {
+        let (t, s) = run(threads);
+        assert_eq!(t, t1, "{threads} threads");
+        assert_eq!(s, s1, "{threads} threads");
+    }
+}
