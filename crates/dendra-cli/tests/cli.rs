@@ -801,14 +801,17 @@ fn recorded_spikes_stop_at_the_memory_limit() {
         "[experiment]\nname = \"loud\"\nduration_ms = 1000.0\n\n[[populations]]\nname = \"in\"\nsize = 2000\nsource = { kind = \"poisson\", rate_hz = 1000.0 }\n\n[recording]\nspikes = [\"in\"]\n",
     )
     .unwrap();
-    let (code, _, err) = dendra(&[
-        "run",
-        s(&spec),
-        "--out",
-        s(&dir.join("o")),
-        "--max-memory-gib",
-        "0.001",
-    ]);
+    let run = |gib: &str| {
+        dendra(&[
+            "run",
+            s(&spec),
+            "--out",
+            s(&dir.join("o")),
+            "--max-memory-gib",
+            gib,
+        ])
+    };
+    let (code, _, err) = run("0.001");
     assert_eq!(code, 2, "{err}");
     assert!(
         err.contains("recording.spikes") && err.contains("--max-memory-gib"),
@@ -816,14 +819,7 @@ fn recorded_spikes_stop_at_the_memory_limit() {
     );
     assert!(!dir.join("o").exists());
     // With room for them, the same run records them all.
-    let (code, _, err) = dendra(&[
-        "run",
-        s(&spec),
-        "--out",
-        s(&dir.join("o")),
-        "--max-memory-gib",
-        "2",
-    ]);
+    let (code, _, err) = run("2");
     assert_eq!(code, 0, "{err}");
 }
 

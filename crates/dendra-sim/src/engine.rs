@@ -219,7 +219,7 @@ fn spike_buffers(net: &NetworkDesc, threads: usize) -> Shared {
 }
 
 impl Simulation {
-    /// Validate `net` and build its state for `config` (the steps are in [`build`]).
+    /// Validate `net` and build its state for `config` (in named steps: `engine/build.rs`).
     pub fn new(net: &NetworkDesc, config: &RunConfig) -> SimResult<Self> {
         use rayon::prelude::*;
         let started = Instant::now();
