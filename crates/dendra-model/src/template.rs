@@ -179,6 +179,7 @@ impl NeuronTemplate {
                 ));
             }
         }
+        self.validate_rates(dt_ms)?;
         for (k, cr) in self.rules.iter().enumerate() {
             let key = format!("rules[{k}]");
             self.validate_rule(cr).map_err(|e| e.within(&key))?;
@@ -204,7 +205,64 @@ impl NeuronTemplate {
     }
 }
 
+/// The largest rate of a neuron's linear system times the step (a time constant of 1e-15
+/// steps): far beyond any physical neuron, and small enough that the tenth power of the system
+/// stays finite.
+pub const MAX_RATE_PER_STEP: f64 = 1e15;
+
 impl NeuronTemplate {
+    /// Every rate of the neuron's linear system, times the step, must be at most
+    /// [`MAX_RATE_PER_STEP`]: each compartment's total conductance (leak and couplings) over its
+    /// capacitance, its leak current over its capacitance, and each receptor's decay. Values that
+    /// are each valid can still overflow in these ratios (a 1e300 nS coupling on a 1e-20 pF
+    /// compartment), and the propagator's matrix exponential, which takes powers of the system
+    /// up to the tenth, does not end when one of them is infinite.
+    fn validate_rates(&self, dt_ms: f64) -> ParamResult<()> {
+        let n = self.n_compartments();
+        let mut conductance = vec![0.0f64; n];
+        let mut capacitance = vec![0.0f64; n];
+        let mut leak_current = vec![0.0f64; n];
+        capacitance[0] = self.soma.c_m_pf;
+        conductance[0] = self.soma.g_leak_ns;
+        leak_current[0] = (self.soma.g_leak_ns * self.soma.e_leak_mv).abs();
+        for (k, c) in self.compartments.iter().enumerate() {
+            capacitance[k + 1] = c.c_m_pf;
+            conductance[k + 1] += c.g_leak_ns + c.g_couple_ns;
+            leak_current[k + 1] = (c.g_leak_ns * c.e_leak_mv).abs();
+            if c.parent < n {
+                conductance[c.parent] += c.g_couple_ns;
+            }
+        }
+        for c in 0..n {
+            let rates = [conductance[c], leak_current[c], 1.0].map(|x| x / capacitance[c] * dt_ms);
+            if !rates.iter().all(|r| r.abs() <= MAX_RATE_PER_STEP) {
+                let key = if c == 0 {
+                    "soma.c_m_pf".to_string()
+                } else {
+                    format!("compartments[{}].c_m_pf", c - 1)
+                };
+                return Err(ParamError::new(
+                    key,
+                    format!(
+                        "a capacitance for which conductance / capacitance and leak current / capacitance, times the step, stay at most {MAX_RATE_PER_STEP:e}"
+                    ),
+                    capacitance[c],
+                ));
+            }
+        }
+        for (k, r) in self.receptors.iter().enumerate() {
+            let rate = (dt_ms / r.tau_ms).abs();
+            if rate.is_nan() || rate > MAX_RATE_PER_STEP {
+                return Err(ParamError::new(
+                    format!("receptors[{k}].tau_ms"),
+                    format!("a time constant for which step / tau stays at most {MAX_RATE_PER_STEP:e}"),
+                    r.tau_ms,
+                ));
+            }
+        }
+        Ok(())
+    }
+
     fn validate_rule(&self, cr: &CompartmentRule) -> ParamResult<()> {
         // A template is a spiking neuron: a rule that exists only in rate form has nothing to
         // act on here.
@@ -368,6 +426,24 @@ mod tests {
         let mut t = two_comp();
         t.receptors.push(ReceptorParams::current("x", 5, 5.0));
         assert_eq!(t.validate(0.1).unwrap_err().key, "receptors[2].compartment");
+    }
+
+    /// Values valid one by one whose ratios overflow (the fuzz found a run that then never
+    /// ended: the matrix exponential of an infinite system) are refused at the capacitance.
+    #[test]
+    fn rates_that_overflow_are_refused() {
+        let mut t = two_comp();
+        assert!(t.validate(0.1).is_ok());
+        t.compartments[0].g_couple_ns = 1e10;
+        t.compartments[0].c_m_pf = 1e-20;
+        assert_eq!(t.validate(0.1).unwrap_err().key, "compartments[0].c_m_pf");
+        // The coupling also loads the soma.
+        t.compartments[0].c_m_pf = 100.0;
+        t.soma.c_m_pf = 1e-20;
+        assert_eq!(t.validate(0.1).unwrap_err().key, "soma.c_m_pf");
+        let mut t = two_comp();
+        t.receptors[0].tau_ms = 1e-320;
+        assert!(t.validate(0.1).is_err());
     }
 
     #[test]
