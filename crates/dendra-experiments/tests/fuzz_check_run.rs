@@ -11,7 +11,7 @@
 //! runs made).
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use dendra_experiments::{ExperimentError, RunOptions, check_memory, check_spec, memory_estimate, run_spec};
 use dendra_spec::Spec;
@@ -162,26 +162,32 @@ fn contract(text: &str) -> Result<(), String> {
     {
         return Ok(());
     }
-    let options = RunOptions {
-        duration_ms: Some(duration_ms),
-        threads: 1,
-        ..RunOptions::default()
-    };
-    let start = Instant::now();
-    let outcome = catch_unwind(AssertUnwindSafe(|| run_spec(&spec, &options)))
-        .map_err(|_| "run panicked".to_string())?;
-    if start.elapsed() > Duration::from_secs(60) {
-        return Err(format!("run took {:?}", start.elapsed()));
-    }
-    match outcome {
-        Ok(_) => Ok(()),
-        Err(e @ ExperimentError::Sim(dendra_sim::SimError::Diverged { .. })) => {
-            e.is_bad_input().then_some(()).ok_or_else(|| e.to_string())
-        }
-        Err(ExperimentError::Spec(s)) if s.line > 0 => Ok(()),
-        Err(e) => Err(format!("run failed after check accepted: {e}")),
-    }
+    // The run goes in its own thread, so that a run that never ends fails the case (with its
+    // spec) instead of stalling the whole fuzz; the hung thread is left behind.
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let options = RunOptions {
+            duration_ms: Some(duration_ms),
+            threads: 1,
+            ..RunOptions::default()
+        };
+        let verdict = match catch_unwind(AssertUnwindSafe(|| run_spec(&spec, &options))) {
+            Err(_) => Err("run panicked".to_string()),
+            Ok(Ok(_)) => Ok(()),
+            Ok(Err(e @ ExperimentError::Sim(dendra_sim::SimError::Diverged { .. }))) => {
+                e.is_bad_input().then_some(()).ok_or_else(|| e.to_string())
+            }
+            Ok(Err(ExperimentError::Spec(s))) if s.line > 0 => Ok(()),
+            Ok(Err(e)) => Err(format!("run failed after check accepted: {e}")),
+        };
+        let _ = tx.send(verdict);
+    });
+    rx.recv_timeout(TIME_BOUND)
+        .map_err(|_| format!("run did not end within {TIME_BOUND:?}"))?
 }
+
+/// How long a run the contract runs may take.
+const TIME_BOUND: Duration = Duration::from_secs(60);
 
 fn cases() -> u32 {
     std::env::var("DENDRA_FUZZ_CASES")
