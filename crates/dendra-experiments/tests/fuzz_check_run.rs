@@ -13,7 +13,9 @@
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::time::Duration;
 
-use dendra_experiments::{ExperimentError, RunOptions, check_memory, check_spec, memory_estimate, run_spec};
+use dendra_experiments::{
+    ExperimentError, RunOptions, check_memory, check_spec, memory_estimate, run_spec, spike_limit,
+};
 use dendra_spec::Spec;
 use proptest::prelude::*;
 
@@ -143,14 +145,19 @@ fn contract(text: &str) -> Result<(), String> {
     };
     // Keep each run short; the duration itself is fuzzed through `check`.
     let duration_ms = plan.duration_ms.unwrap_or(1.0).min(20.0);
-    if let Some(est) = memory_estimate(&plan, Some(duration_ms))
-        && let Err(e) = check_memory(&spec, &est, 2.0 * f64::from(1u32 << 30))
+    // As the CLI does: refuse what the estimate says does not fit, and give the recorded
+    // spikes what it leaves.
+    let limit_bytes = 2.0 * f64::from(1u32 << 30);
+    let estimate = memory_estimate(&plan, Some(duration_ms));
+    if let Some(est) = &estimate
+        && let Err(e) = check_memory(&spec, est, limit_bytes)
     {
         return match e {
             ExperimentError::Spec(s) if s.line > 0 => Ok(()),
             other => Err(format!("memory refusal without a location: {other}")),
         };
     }
+    let spike_limit = estimate.as_ref().map(|est| spike_limit(est, limit_bytes));
     if plan.sessions.is_some() {
         return Ok(()); // no duration override for runs in sessions
     }
@@ -169,14 +176,17 @@ fn contract(text: &str) -> Result<(), String> {
         let options = RunOptions {
             duration_ms: Some(duration_ms),
             threads: 1,
+            spike_limit,
             ..RunOptions::default()
         };
         let verdict = match catch_unwind(AssertUnwindSafe(|| run_spec(&spec, &options))) {
             Err(_) => Err("run panicked".to_string()),
             Ok(Ok(_)) => Ok(()),
-            Ok(Err(e @ ExperimentError::Sim(dendra_sim::SimError::Diverged { .. }))) => {
-                e.is_bad_input().then_some(()).ok_or_else(|| e.to_string())
-            }
+            Ok(Err(
+                e @ ExperimentError::Sim(
+                    dendra_sim::SimError::Diverged { .. } | dendra_sim::SimError::TooManySpikes { .. },
+                ),
+            )) => e.is_bad_input().then_some(()).ok_or_else(|| e.to_string()),
             Ok(Err(ExperimentError::Spec(s))) if s.line > 0 => Ok(()),
             Ok(Err(e)) => Err(format!("run failed after check accepted: {e}")),
         };
