@@ -200,8 +200,26 @@ impl ChunkWriter {
 
 /// Read every column of a Parquet file written by [`write_columns`] (or any file with plain
 /// types: 32-bit floats are widened to `F64`, 32- and 64-bit signed integers read as `I64`,
-/// large strings as `Str`).
+/// large strings as `Str`). A corrupt file is an error naming it: the `parquet` crate panics on
+/// some corrupt metadata (e.g. "column start and length should not be negative", found by
+/// `tests/fuzz_analyze.rs`), so its panics are caught and reported as a format error.
 pub fn read_columns(path: &Path) -> IoResult<BTreeMap<String, Column>> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| read_columns_unguarded(path))).unwrap_or_else(
+        |panic| {
+            let why = panic
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "the Parquet reader failed".to_string());
+            Err(IoError::format(
+                path,
+                format!("not a readable Parquet file ({why})"),
+            ))
+        },
+    )
+}
+
+fn read_columns_unguarded(path: &Path) -> IoResult<BTreeMap<String, Column>> {
     let file = crate::error::open_input(path)?;
     let builder = ParquetRecordBatchReaderBuilder::try_new(file).map_err(|e| IoError::format(path, e))?;
     let mut out: BTreeMap<String, Column> = BTreeMap::new();

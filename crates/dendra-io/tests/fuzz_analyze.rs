@@ -288,3 +288,28 @@ proptest! {
         }
     }
 }
+
+/// The case the fuzz found: one flipped byte in the metadata of `dendrite_traces.parquet` made
+/// the `parquet` crate panic ("column start and length should not be negative"); it is now an
+/// error naming the file.
+#[test]
+fn a_parquet_reader_panic_is_an_error_naming_the_file() {
+    let mut files = parquet_base();
+    let bytes = &mut files[2].1;
+    let n = bytes.len();
+    bytes[853_738 % n] ^= 9;
+    let dir = case_dir("parquet-regression");
+    for (name, bytes) in &files {
+        std::fs::write(dir.join(format!("{name}.parquet")), bytes).unwrap();
+    }
+    let result = contract(&dir);
+    let _ = std::fs::remove_dir_all(&dir);
+    assert_eq!(result, Ok(()));
+    let dir = case_dir("parquet-regression-2");
+    for (name, bytes) in &files {
+        std::fs::write(dir.join(format!("{name}.parquet")), bytes).unwrap();
+    }
+    let e = read_imaging(&dir).unwrap_err().to_string();
+    let _ = std::fs::remove_dir_all(&dir);
+    assert!(e.contains("dendrite_traces.parquet"), "{e}");
+}
