@@ -121,6 +121,10 @@ fn edit_strategy() -> impl Strategy<Value = Edit> {
 fn apply(text: &str, edit: &Edit) -> String {
     let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
     let n = lines.len();
+    if n == 0 {
+        // An earlier edit emptied the file: nothing left to edit.
+        return text.to_string();
+    }
     match *edit {
         Edit::Cell(r, c, v) => {
             let line = &mut lines[r % n];
