@@ -350,17 +350,12 @@ pub(crate) struct Plastic {
     /// The sources whose spikes arrived in the step being processed; their traces are bumped
     /// after the step's bAPs.
     arrived_now: Vec<u32>,
-    /// Steps from a presynaptic spike to its arrival at the synapse: the delay if it is axonal,
-    /// 0 if it is dendritic.
-    pre_lag_steps: u64,
+    /// The projection's delay (steps) and where it lies.
+    delay: (u64, DelaySite),
     /// Dendritic delay: bAP arrivals `(local target, strength)` by the step slot at which they
     /// reach the synapses, `d` steps after they reach the compartment (empty for an axonal
     /// delay).
     delayed_baps: Vec<Vec<(u32, f64)>>,
-    /// Dendritic delay (steps); 0 for an axonal delay.
-    bap_lag_steps: u64,
-    /// Whether the delay is dendritic.
-    dendritic: bool,
     /// The bAPs of the step being processed, `(local target, strength)` (reused per step).
     baps_now: Vec<(u32, f64)>,
     comp: usize,
@@ -585,10 +580,6 @@ impl Plastic {
             |spec| spec.neighbourhood(clock.dt_ms(), &csr.position_scale),
         );
         let slots = slots_for(delay_steps as usize + 1);
-        let (pre_lag_steps, bap_lag_steps) = match site {
-            DelaySite::Axonal => (delay_steps, 0),
-            DelaySite::Dendritic => (0, delay_steps),
-        };
         let structural = acting.iter().find_map(|(_, cr)| cr.structural).map(|sp| {
             let steps = ((sp.check_ms / clock.dt_ms()).round() as u64).max(1);
             (sp, steps)
@@ -621,14 +612,11 @@ impl Plastic {
             reverse,
             pending: (0..slots).map(|_| Vec::with_capacity(64)).collect(),
             arrived_now: Vec::with_capacity(64),
-            pre_lag_steps,
-            delayed_baps: if bap_lag_steps > 0 {
-                (0..slots).map(|_| Vec::new()).collect()
-            } else {
-                Vec::new()
+            delay: (delay_steps, site),
+            delayed_baps: match site {
+                DelaySite::Dendritic => (0..slots).map(|_| Vec::new()).collect(),
+                DelaySite::Axonal => Vec::new(),
             },
-            bap_lag_steps,
-            dendritic: site == DelaySite::Dendritic,
             baps_now: Vec::new(),
             comp,
             register: register.map(|(slot, _)| slot),
@@ -687,7 +675,8 @@ impl Plastic {
     /// arrival at the synapses (at the end of step `n + d` for an axonal delay `d`, of step `n`
     /// for a dendritic one).
     pub(crate) fn queue(&mut self, n: u64, s: u32, row: std::ops::Range<usize>) {
-        let slot = slot_of(n + self.pre_lag_steps, self.pending.len());
+        let lag = if self.runs_in_delivery() { 0 } else { self.delay.0 };
+        let slot = slot_of(n + lag, self.pending.len());
         self.pending[slot].push(Run::of(s as usize, row));
     }
 
@@ -695,7 +684,7 @@ impl Plastic {
     /// have been queued (a dendritic delay: spikes reach the synapses in the step they are
     /// emitted), instead of right after the neurons' update.
     pub(crate) fn runs_in_delivery(&self) -> bool {
-        self.dendritic
+        self.delay.1 == DelaySite::Dendritic
     }
 
     /// This step's bAPs at the synapses of the projection's compartment: those arriving in the
@@ -708,11 +697,11 @@ impl Plastic {
             .filter(|e| e.1 as usize == comp)
             .map(|&(i, _, strength)| (i, strength));
         self.baps_now.clear();
-        if self.bap_lag_steps == 0 {
+        if !self.runs_in_delivery() {
             self.baps_now.extend(arriving);
         } else {
             let n_slots = self.delayed_baps.len();
-            self.delayed_baps[slot_of(m + self.bap_lag_steps, n_slots)].extend(arriving);
+            self.delayed_baps[slot_of(m + self.delay.0, n_slots)].extend(arriving);
             let due = &mut self.delayed_baps[slot_of(m, n_slots)];
             self.baps_now.append(due);
         }
