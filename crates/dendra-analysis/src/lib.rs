@@ -16,6 +16,7 @@ pub mod data;
 pub mod error;
 pub mod events;
 pub mod logistic;
+pub mod paper_coactivity;
 pub mod paper_events;
 pub mod smooth;
 pub mod stats;

@@ -238,6 +238,20 @@ pub struct Study {
     pub behaviour: Vec<SessionBehaviour>,
 }
 
+/// The size class of a spine whose size changed by `ratio` (follow-up / baseline): `enlarged`
+/// at `ratio >= enlarged_ratio`, else `shrunk` at `ratio <= shrunk_ratio`, else `stable` (the
+/// published code's `classify_plasticity`; its `local_coactivity_analysis` uses thresholds
+/// `(0.25, 0.5)`, i.e. 1.5 and 0.75, this crate's defaults).
+pub fn size_class(ratio: f64, enlarged_ratio: f64, shrunk_ratio: f64) -> &'static str {
+    if ratio >= enlarged_ratio {
+        "enlarged"
+    } else if ratio <= shrunk_ratio {
+        "shrunk"
+    } else {
+        "stable"
+    }
+}
+
 /// The condition name of unmanipulated animals.
 pub const CONTROL: &str = "control";
 
@@ -329,13 +343,7 @@ pub fn analyze(data: &ImagingData, p: &StudyParams) -> Study {
                     distant: mean(distant, n_distant),
                     bap: normalized(ta, dend),
                     ratio,
-                    class: if ratio >= p.enlarged_ratio {
-                        "enlarged"
-                    } else if ratio <= p.shrunk_ratio {
-                        "shrunk"
-                    } else {
-                        "stable"
-                    },
+                    class: size_class(ratio, p.enlarged_ratio, p.shrunk_ratio),
                 });
             }
             (feats, pairs)
