@@ -41,8 +41,14 @@ IMAGING = {
                                "press_s": "float64", "rewarded": "bool", "movement_corr": "float64"},
     "spine_features.parquet": {"spine": "uint32", "animal": STR, "condition": STR, "dendrite": "uint32",
                                "compartment": STR, "position_um": "float64", "rate_per_min": "float64",
-                               "local": "float64", "local_chance": "float64", "distant": "float64",
-                               "bap": "float64", "ratio": "float64", "class": STR},
+                               "local": "float64", "local_chance": "float64",
+                               "local_significant": "float64", "distant": "float64",
+                               "near_minus_distant": "float64", "bap": "float64", "ratio": "float64",
+                               "class": STR},
+    "session_features.parquet": {"spine": "uint32", "session": "uint32", "rate_per_min": "float64",
+                                 "local": "float64", "local_chance": "float64", "local_rank": "float64",
+                                 "local_significant": "bool", "distant": "float64",
+                                 "near_minus_distant": "float64", "bap": "float64"},
 }
 
 LEARNING = {

@@ -9,8 +9,9 @@ Writes synthetic dF/F traces (noise, GCaMP/iGluSnFR-like transients, slow drift,
 motion artefacts, an event at the first frame, a missing sample) with the parameters the paper's
 spine pipeline used (threshold 2, lower threshold 1, floor 0.2 dF/F, 1 s, order 4), those of its
 dendrite detection (threshold 2, lower 0, floor 0.15 x max) and the function's defaults (order
-2), and what the published function returns: the active frames as intervals and the three
-thresholds.
+2), and short noisy traces with brief transients under the spine settings (chosen where the
+published onset refinement gives an empty event); and what the published function returns: the
+active frames as intervals and the three thresholds.
 """
 
 import json
@@ -41,6 +42,38 @@ def traces(rng):
     return out
 
 
+def brief_spike_traces(module):
+    """Short noisy traces with brief transients (like simulated iGluSnFR), kept where the
+    published onset refinement returns an empty event (its first raw frame above the upper
+    threshold lies after the candidate's end), plus the first two of the others."""
+    original = module.refine_start_times
+    empty = []
+
+    def recording(idx, trace, high):
+        r = original(idx, trace, high)
+        if len(r) == 0:
+            empty.append(1)
+        return r
+
+    module.refine_start_times = recording
+    rng = np.random.default_rng(5)
+    kept, ordinary = [], 0
+    for _ in range(400):
+        n = 1440
+        x = rng.normal(0, rng.uniform(0.05, 0.3), n)
+        for o in rng.choice(n - 60, size=8, replace=False):
+            x[o : o + rng.integers(2, 12)] += rng.uniform(0.1, 1.0)
+        x = np.round(x, 5)
+        empty.clear()
+        module.event_detection(x.reshape(-1, 1), threshold=2, lower_threshold=1, lower_limit=0.2,
+                               sampling_rate=60, filt_poly=4, sec_smooth=1)
+        if empty or ordinary < 2:
+            ordinary += 0 if empty else 1
+            kept.append((60.0, x))
+    module.refine_start_times = original
+    return kept
+
+
 def intervals(active):
     edges = np.nonzero(np.diff(np.concatenate(([0], active, [0]))))[0]
     return edges.reshape(-1, 2).tolist()
@@ -63,8 +96,10 @@ def main():
     }
     rng = np.random.default_rng(2025)
     cases = []
-    for rate, x in traces(rng):
+    for k, (rate, x) in enumerate(traces(rng) + brief_spike_traces(module)):
         for name, s in settings.items():
+            if k >= 6 and name != "spine":
+                continue
             active, _, thresholds = event_detection(x.reshape(-1, 1), sampling_rate=rate, **s)
             cases.append({
                 "settings": name,

@@ -3,11 +3,11 @@
 //! the preset's truth. Prints the confusion table (Markdown) and the accuracy.
 //!
 //! ```text
-//! cargo run --release -p dendra-bench --bin recovery -- [--animals N] [--seeds S] [--threads T]
+//! cargo run --release -p dendra-bench --bin recovery -- [--animals N] [--seeds S] [--threads T] [--profile P]
 //! ```
 //!
 //! `--animals` sets the apical and the basal group size (no Kir groups; default 2); seeds run
-//! from 1 to S (default 20).
+//! from 1 to S (default 20); `--profile paper|dendra` picks the analysis profile.
 
 use dendra_experiments::wright2025::recovery::{accuracy, confusion_markdown, recovery};
 use dendra_experiments::wright2025::{Preset, Wright2025Params};
@@ -29,7 +29,19 @@ fn main() {
     let animals = arg(&args, "--animals", 2) as u32;
     let seeds = arg(&args, "--seeds", 20);
     let threads = arg(&args, "--threads", 2) as usize;
+    let mut analysis = dendra_analysis::StudyParams::default();
+    if let Some(i) = args.iter().position(|a| a == "--profile") {
+        analysis.profile = match args.get(i + 1).map(String::as_str) {
+            Some("paper") => dendra_analysis::study::Profile::Paper,
+            Some("dendra") => dendra_analysis::study::Profile::Dendra,
+            other => {
+                eprintln!("error: --profile expects paper or dendra, found {other:?}");
+                std::process::exit(2)
+            }
+        };
+    }
     let p = Wright2025Params {
+        analysis,
         apical_animals: animals,
         basal_animals: animals,
         apical_kir_animals: 0,

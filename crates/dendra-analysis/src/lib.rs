@@ -18,6 +18,7 @@ pub mod events;
 pub mod logistic;
 pub mod paper_coactivity;
 pub mod paper_events;
+pub mod paper_features;
 pub mod smooth;
 pub mod stats;
 pub mod study;

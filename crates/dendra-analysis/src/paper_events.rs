@@ -21,7 +21,8 @@
 //!    extend it, and a candidate that then starts at frame 0 is dropped).
 //! 5. **Onsets on the raw trace**: from the candidate's first frame, the first raw frame above the
 //!    upper threshold, then back to the first raw frame below it (not looking at frame 0); the
-//!    event runs from there to the candidate's second-to-last frame.
+//!    event runs from there to the candidate's second-to-last frame (empty when that raw frame
+//!    lies after the candidate).
 //! 6. **The first event is dropped** (`drop_first_event`, on by default in this profile): the
 //!    published code means to drop events outside the session but indexes its list of events
 //!    with a boolean, which empties the first one in every call. dendra keeps this so that the
@@ -257,8 +258,10 @@ pub fn detect(x: &[f64], rate_hz: f64, p: &PaperEventParams) -> PaperEvents {
     }
     let mut active = vec![false; n];
     for e in events {
-        for a in &mut active[e] {
-            *a = true;
+        // An event whose refined onset lies after its end is empty (and still counts as the
+        // first event above), as in the published code.
+        if e.start < e.end {
+            active[e].fill(true);
         }
     }
     PaperEvents {
@@ -272,6 +275,26 @@ pub fn detect(x: &[f64], rate_hz: f64, p: &PaperEventParams) -> PaperEvents {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// Any trace, at any rate and setting, gives a train of its length and no panic (the
+        /// simulated study once hit an onset refined past its candidate's end).
+        #[test]
+        fn any_trace_gives_a_train_of_its_length(
+            x in proptest::collection::vec(-2.0f64..5.0, 0..400),
+            rate in 1.0f64..120.0,
+            order in 0usize..6,
+            dendrite in any::<bool>(),
+        ) {
+            let p = PaperEventParams {
+                smooth_order: order,
+                ..if dendrite { PaperEventParams::dendrite() } else { PaperEventParams::default() }
+            };
+            let e = detect(&x, rate, &p);
+            prop_assert_eq!(e.train.len() as usize, x.len());
+        }
+    }
 
     #[test]
     fn percentiles_are_numpys_linear_ones() {

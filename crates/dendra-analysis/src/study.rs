@@ -32,14 +32,31 @@ use crate::coactivity::{self, by_distance, event_rate_per_min, normalized};
 use crate::data::{ImagingData, Spine};
 use crate::events::{EventParams, detect};
 use crate::logistic::{CvParams, cross_validate};
+use crate::paper_features::{PaperSettings, SessionFeatures, paper_features};
 use crate::stats::{Comparison, mann_whitney, two_proportions};
 use crate::train::EventTrain;
+
+/// Which analysis computes the per-spine features.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Profile {
+    /// Step for step the published code ([`crate::paper_features`]): its event detection,
+    /// per-session co-activity, partners in `(0, r]`, distant bins, rolled chance levels.
+    Paper,
+    /// dendra's own: [`crate::events::detect`], all sessions joined, chance from shifting one
+    /// partner at a time (module docs above).
+    Dendra,
+}
 
 /// Settings of the analysis (defaults from the paper's code).
 #[derive(Debug, Clone, Copy, PartialEq, serde::Deserialize, serde::Serialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct StudyParams {
-    /// Event detection.
+    /// Which analysis computes the features. Default `dendra`.
+    pub profile: Profile,
+    /// Settings of the paper profile only.
+    pub paper: PaperSettings,
+    /// Event detection (dendra profile).
     pub events: EventParams,
     /// Radius of "local" (µm). Default 10 (the code's `cluster_dist`).
     pub radius_um: f64,
@@ -66,6 +83,8 @@ pub struct StudyParams {
 impl Default for StudyParams {
     fn default() -> Self {
         StudyParams {
+            profile: Profile::Dendra,
+            paper: PaperSettings::default(),
             events: EventParams::default(),
             radius_um: 10.0,
             bin_um: 5.0,
@@ -81,14 +100,61 @@ impl Default for StudyParams {
     }
 }
 
+/// What a dF/F trace records.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TraceKind {
+    /// A spine's glutamate (or calcium) signal.
+    Spine,
+    /// A dendrite's calcium signal.
+    Dendrite,
+    /// A soma's calcium signal.
+    Soma,
+}
+
 impl StudyParams {
+    /// The events of one trace as this profile detects them: dendra's detector with `events`
+    /// for every trace, or the paper's with `paper.spine_events` for spines and
+    /// `paper.dendrite_events` for dendrites and somata.
+    pub fn detect(&self, dff: &[f64], rate_hz: f64, kind: TraceKind) -> EventTrain {
+        match (self.profile, kind) {
+            (Profile::Dendra, _) => detect(dff, rate_hz, &self.events).0,
+            (Profile::Paper, TraceKind::Spine) => {
+                crate::paper_events::detect(dff, rate_hz, &self.paper.spine_events).train
+            }
+            (Profile::Paper, _) => {
+                crate::paper_events::detect(dff, rate_hz, &self.paper.dendrite_events).train
+            }
+        }
+    }
+
     /// Check the values; the error names the key.
     pub fn validate(&self) -> Result<(), dendra_core::ParamError> {
         use dendra_core::error::{in_range, positive};
         self.events.validate().map_err(|e| e.within("events"))?;
+        self.paper.validate().map_err(|e| e.within("paper"))?;
         positive("radius_um", self.radius_um)?;
         positive("bin_um", self.bin_um)?;
         in_range("max_distance_um", self.max_distance_um, self.bin_um, 1e4)?;
+        if self.profile == Profile::Paper {
+            // The published code bins 0..max into floor(max / width) equal bins and looks the
+            // radius up among the edges: both must divide the range exactly.
+            let divides = |w: f64| (self.max_distance_um / w).fract() == 0.0;
+            if !divides(self.bin_um) {
+                return Err(dendra_core::ParamError::new(
+                    "bin_um",
+                    "a width that divides max_distance_um (paper profile)",
+                    self.bin_um,
+                ));
+            }
+            let edges = crate::paper_coactivity::bin_edges_um(self.bin_um, self.max_distance_um);
+            if !divides(self.radius_um) || !edges.contains(&self.radius_um) {
+                return Err(dendra_core::ParamError::new(
+                    "radius_um",
+                    "a radius that divides max_distance_um and is a multiple of bin_um (paper profile)",
+                    self.radius_um,
+                ));
+            }
+        }
         positive("enlarged_ratio", self.enlarged_ratio)?;
         in_range("shrunk_ratio", self.shrunk_ratio, 0.0, self.enlarged_ratio)?;
         in_range("shifts", f64::from(self.shifts), 0.0, 1e5)?;
@@ -122,8 +188,13 @@ pub struct SpineFeatures {
     pub local: f64,
     /// Chance level of `local`.
     pub local_chance: f64,
+    /// Paper profile: the fraction of sessions in which `local` was significantly above chance
+    /// (NaN in the dendra profile and without partners).
+    pub local_significant: f64,
     /// Co-activity with distant spines.
     pub distant: f64,
+    /// Paper profile: near minus distant co-activity (NaN in the dendra profile).
+    pub near_minus_distant: f64,
     /// Co-activity with dendritic (bAP) events.
     pub bap: f64,
     /// Follow-up / baseline size.
@@ -148,6 +219,10 @@ pub struct CompartmentResult {
     pub compartment: String,
     /// Stable control spines.
     pub spines: usize,
+    /// Of these, the spines with every feature defined: those the comparisons and the model
+    /// use (all of them in the dendra profile; in the paper profile a spine without a partner
+    /// within the radius has no local co-activity).
+    pub analysed: usize,
     /// Fraction enlarged.
     pub frac_enlarged: f64,
     /// Fraction shrunk.
@@ -202,10 +277,11 @@ pub struct DistanceBin {
     pub condition: String,
     /// Bin centre (µm).
     pub distance_um: f64,
-    /// Mean normalized co-activity of spine pairs in the bin.
+    /// Mean normalized co-activity in the bin: over the pairs of spines in it (dendra profile),
+    /// or over the spines' own means of their partners in it (paper profile).
     pub coactivity: f64,
-    /// Pairs in the bin.
-    pub pairs: usize,
+    /// What the mean is over: pairs (dendra profile) or spines (paper profile).
+    pub n: usize,
 }
 
 /// Behaviour of one session, averaged over the animals of a group.
@@ -236,6 +312,10 @@ pub struct Study {
     pub distance: Vec<DistanceBin>,
     /// Behaviour per session.
     pub behaviour: Vec<SessionBehaviour>,
+    /// Paper profile: the features of every present spine in every session (written as a
+    /// table, not into `analysis.json`).
+    #[serde(skip)]
+    pub sessions: Vec<SessionFeatures>,
 }
 
 /// The size class of a spine whose size changed by `ratio` (follow-up / baseline): `enlarged`
@@ -260,10 +340,13 @@ pub const CONTROL: &str = "control";
 type Pair = (String, String, f64, f64);
 
 /// Detected events of every trace, joined over sessions: `(spine or dendrite id) -> train`.
-fn joined_events(traces: &[crate::data::Trace], rate_hz: f64, p: &EventParams) -> BTreeMap<u32, EventTrain> {
+fn joined_events(
+    traces: &[crate::data::Trace],
+    detect_one: &(dyn Fn(&[f64]) -> EventTrain + Sync),
+) -> BTreeMap<u32, EventTrain> {
     let detected: Vec<(u32, u32, EventTrain)> = traces
         .par_iter()
-        .map(|t| (t.id, t.session, detect(&t.dff, rate_hz, p).0))
+        .map(|t| (t.id, t.session, detect_one(&t.dff)))
         .collect();
     let mut by_id: BTreeMap<u32, Vec<(u32, EventTrain)>> = BTreeMap::new();
     for (id, session, train) in detected {
@@ -281,14 +364,76 @@ fn joined_events(traces: &[crate::data::Trace], rate_hz: f64, p: &EventParams) -
 
 /// Run the analysis. The data must have passed [`ImagingData::validate`].
 pub fn analyze(data: &ImagingData, p: &StudyParams) -> Study {
-    let spine_events = joined_events(&data.spine_traces, data.rate_hz, &p.events);
-    let dendrite_events = joined_events(&data.dendrite_traces, data.rate_hz, &p.events);
-    let soma_events = joined_events(&data.soma_traces, data.rate_hz, &p.events);
-    // Per dendrite: normalized co-activity of its calcium events with its soma's.
-    let soma_dendrite: BTreeMap<u32, f64> = soma_events
+    let (spines, sessions, distance) = match p.profile {
+        Profile::Paper => {
+            let f = paper_features(data, p);
+            (f.spines, f.sessions, f.distance)
+        }
+        Profile::Dendra => {
+            let (spines, distance) = dendra_features(data, p);
+            (spines, Vec::new(), distance)
+        }
+    };
+    let soma_dendrite = soma_dendrite_coactivity(data, p);
+    let compartments_names: Vec<String> = {
+        let mut v: Vec<String> = spines.iter().map(|s| s.compartment.clone()).collect();
+        v.sort();
+        v.dedup();
+        v
+    };
+    let compartments = compartments_names
         .iter()
-        .filter_map(|(d, s)| dendrite_events.get(d).map(|e| (*d, normalized(e, s))))
+        .enumerate()
+        .filter_map(|(k, c)| {
+            let mut r = compartment_result(&spines, c, p, k as u64)?;
+            let dendrites: std::collections::BTreeSet<u32> = data
+                .spines
+                .iter()
+                .filter(|s| &s.compartment == c && s.condition == CONTROL)
+                .map(|s| s.dendrite)
+                .collect();
+            let v: Vec<f64> = dendrites
+                .iter()
+                .filter_map(|d| soma_dendrite.get(d).copied())
+                .collect();
+            r.soma_dendrite_coactivity = if v.is_empty() {
+                f64::NAN
+            } else {
+                v.iter().sum::<f64>() / v.len() as f64
+            };
+            Some(r)
+        })
         .collect();
+    let manipulations = manipulations(&spines, &compartments_names);
+    Study {
+        spines,
+        compartments,
+        manipulations,
+        distance,
+        behaviour: behaviour(data),
+        sessions,
+    }
+}
+
+/// Per dendrite: normalized co-activity of its calcium events with its soma's (all sessions
+/// joined; dendritic calcium settings for both in the paper profile).
+fn soma_dendrite_coactivity(data: &ImagingData, p: &StudyParams) -> BTreeMap<u32, f64> {
+    let dendrite_events = joined_events(&data.dendrite_traces, &|x: &[f64]| {
+        p.detect(x, data.rate_hz, TraceKind::Dendrite)
+    });
+    joined_events(&data.soma_traces, &|x: &[f64]| {
+        p.detect(x, data.rate_hz, TraceKind::Soma)
+    })
+    .iter()
+    .filter_map(|(d, s)| dendrite_events.get(d).map(|e| (*d, normalized(e, s))))
+    .collect()
+}
+
+/// dendra's own features: all sessions joined (module docs).
+fn dendra_features(data: &ImagingData, p: &StudyParams) -> (Vec<SpineFeatures>, Vec<DistanceBin>) {
+    let detect_one = |x: &[f64]| detect(x, data.rate_hz, &p.events).0;
+    let spine_events = joined_events(&data.spine_traces, &detect_one);
+    let dendrite_events = joined_events(&data.dendrite_traces, &detect_one);
     let mut by_dendrite: BTreeMap<u32, Vec<&Spine>> = BTreeMap::new();
     for s in &data.spines {
         by_dendrite.entry(s.dendrite).or_default().push(s);
@@ -340,7 +485,9 @@ pub fn analyze(data: &ImagingData, p: &StudyParams) -> Study {
                     rate_per_min: event_rate_per_min(ta, data.rate_hz),
                     local: mean(local, n_local),
                     local_chance: mean(chance, n_local),
+                    local_significant: f64::NAN,
                     distant: mean(distant, n_distant),
+                    near_minus_distant: f64::NAN,
                     bap: normalized(ta, dend),
                     ratio,
                     class: size_class(ratio, p.enlarged_ratio, p.shrunk_ratio),
@@ -357,7 +504,7 @@ pub fn analyze(data: &ImagingData, p: &StudyParams) -> Study {
             pairs_by.entry((c, cond)).or_default().push((d, v));
         }
     }
-    let distance = pairs_by
+    let distance: Vec<DistanceBin> = pairs_by
         .iter()
         .flat_map(|((c, cond), pairs)| {
             by_distance(pairs, p.bin_um, p.max_distance_um)
@@ -367,47 +514,11 @@ pub fn analyze(data: &ImagingData, p: &StudyParams) -> Study {
                     condition: cond.clone(),
                     distance_um: x,
                     coactivity: m,
-                    pairs: n,
+                    n,
                 })
         })
         .collect();
-    let compartments_names: Vec<String> = {
-        let mut v: Vec<String> = spines.iter().map(|s| s.compartment.clone()).collect();
-        v.sort();
-        v.dedup();
-        v
-    };
-    let compartments = compartments_names
-        .iter()
-        .enumerate()
-        .filter_map(|(k, c)| {
-            let mut r = compartment_result(&spines, c, p, k as u64)?;
-            let dendrites: std::collections::BTreeSet<u32> = data
-                .spines
-                .iter()
-                .filter(|s| &s.compartment == c && s.condition == CONTROL)
-                .map(|s| s.dendrite)
-                .collect();
-            let v: Vec<f64> = dendrites
-                .iter()
-                .filter_map(|d| soma_dendrite.get(d).copied())
-                .collect();
-            r.soma_dendrite_coactivity = if v.is_empty() {
-                f64::NAN
-            } else {
-                v.iter().sum::<f64>() / v.len() as f64
-            };
-            Some(r)
-        })
-        .collect();
-    let manipulations = manipulations(&spines, &compartments_names);
-    Study {
-        spines,
-        compartments,
-        manipulations,
-        distance,
-        behaviour: behaviour(data),
-    }
+    (spines, distance)
 }
 
 fn compartment_result(
@@ -423,8 +534,26 @@ fn compartment_result(
     if sel.is_empty() {
         return None;
     }
-    let enlarged: Vec<bool> = sel.iter().map(|s| s.class == "enlarged").collect();
     let n = sel.len() as f64;
+    let frac_enlarged = sel.iter().filter(|s| s.class == "enlarged").count() as f64 / n;
+    let frac_shrunk = sel.iter().filter(|s| s.class == "shrunk").count() as f64 / n;
+    // Spines without local co-activity (paper profile: no partner within the radius) are left
+    // out of the comparisons, as the published code leaves NaNs out. Distant co-activity, a
+    // covariate only, is undefined for spines without partners 30-40 um away; it takes the
+    // mean of the others there.
+    let sel: Vec<&SpineFeatures> = sel
+        .into_iter()
+        .filter(|s| s.local.is_finite() && s.bap.is_finite() && s.rate_per_min.is_finite())
+        .collect();
+    let distant_mean = {
+        let v: Vec<f64> = sel.iter().map(|s| s.distant).filter(|v| v.is_finite()).collect();
+        if v.is_empty() {
+            0.0
+        } else {
+            v.iter().sum::<f64>() / v.len() as f64
+        }
+    };
+    let enlarged: Vec<bool> = sel.iter().map(|s| s.class == "enlarged").collect();
     let split = |f: fn(&SpineFeatures) -> f64| {
         let a: Vec<f64> = sel
             .iter()
@@ -438,7 +567,16 @@ fn compartment_result(
             .collect();
         mann_whitney(&a, &b)
     };
-    let x: Vec<Vec<f64>> = sel.iter().map(|s| s.row()).collect();
+    let x: Vec<Vec<f64>> = sel
+        .iter()
+        .map(|s| {
+            let mut r = s.row();
+            if !r[2].is_finite() {
+                r[2] = distant_mean;
+            }
+            r
+        })
+        .collect();
     let cv = cross_validate(&x, &enlarged, &p.cv, p.seed, key);
     let candidates = crate::logistic::Logistic::fit(
         &x.iter().map(|r| vec![r[0], r[1]]).collect::<Vec<_>>(),
@@ -455,9 +593,10 @@ fn compartment_result(
     };
     Some(CompartmentResult {
         compartment: c.to_string(),
-        spines: sel.len(),
-        frac_enlarged: enlarged.iter().filter(|&&e| e).count() as f64 / n,
-        frac_shrunk: sel.iter().filter(|s| s.class == "shrunk").count() as f64 / n,
+        spines: n as usize,
+        analysed: sel.len(),
+        frac_enlarged,
+        frac_shrunk,
         local: split(|s| s.local),
         bap: split(|s| s.bap),
         macro_f1: cv.macro_f1,
@@ -561,7 +700,7 @@ pub enum KeyValue {
 
 impl Study {
     /// The study's key numbers under stable names (`C` = each compartment): `spines_C`,
-    /// `frac_enlarged_C`, `frac_shrunk_C`, `local_effect_C`, `local_p_C`, `bap_effect_C`,
+    /// `analysed_C`, `frac_enlarged_C`, `frac_shrunk_C`, `local_effect_C`, `local_p_C`, `bap_effect_C`,
     /// `bap_p_C`, `macro_f1_C`, `shuffled_macro_f1_C`, `macro_f1_p_C`, `coef_local_C`,
     /// `coef_bap_C` (two-candidate model), `soma_dendrite_coactivity_C`, `governing_C`; per manipulation `M`:
     /// `M_relative_C` (fraction enlarged / control) and `M_p_C`; and behaviour:
@@ -574,6 +713,7 @@ impl Study {
             let c = &r.compartment;
             for (k, v) in [
                 ("spines", r.spines as f64),
+                ("analysed", r.analysed as f64),
                 ("frac_enlarged", r.frac_enlarged),
                 ("frac_shrunk", r.frac_shrunk),
                 ("local_effect", r.local.effect),

@@ -38,7 +38,7 @@ fn params(c: &Value) -> PaperEventParams {
 #[test]
 fn the_paper_profile_finds_what_the_published_code_finds() {
     let cases = cases();
-    assert_eq!(cases.len(), 18);
+    assert_eq!(cases.len(), 22);
     let mut events = 0;
     for (k, c) in cases.iter().enumerate() {
         let (x, rate) = trace(c);

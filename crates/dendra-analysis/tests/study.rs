@@ -1,6 +1,7 @@
 //! The whole analysis on synthetic recordings with a known answer: which signal drives
 //! enlargement is set by construction, and the analysis must name it.
 
+use dendra_analysis::study::Profile;
 use dendra_analysis::{ImagingData, Spine, StudyParams, Trace, analyze};
 use dendra_core::{Purpose, StreamKey};
 use rand::RngExt;
@@ -33,6 +34,12 @@ fn events(rate_per_frame: f64, rng: &mut impl rand::Rng) -> Vec<usize> {
 /// spines locked to the dendrite's events (bAP high), both, or neither. `enlarged(local, bap)`
 /// says which grow.
 fn dataset(seed: u64, enlarged: fn(bool, bool) -> bool) -> ImagingData {
+    dataset_with(seed, enlarged, false)
+}
+
+/// As [`dataset`]; with `all_clustered`, every unit has three spines 2 µm apart (the spines of
+/// a non-local unit have independent inputs), so that every spine has partners within 10 µm.
+fn dataset_with(seed: u64, enlarged: fn(bool, bool) -> bool, all_clustered: bool) -> ImagingData {
     let mut rng = StreamKey::new(seed, Purpose::Task, 0, 0).rng();
     let mut d = ImagingData {
         rate_hz: RATE,
@@ -56,7 +63,7 @@ fn dataset(seed: u64, enlarged: fn(bool, bool) -> bool) -> ImagingData {
             (true, false),
         ] {
             let shared = events(0.004, &mut rng);
-            let members = if local { 3 } else { 1 };
+            let members = if local || all_clustered { 3 } else { 1 };
             for m in 0..members {
                 let mut own = events(0.002, &mut rng);
                 if local {
@@ -136,4 +143,69 @@ fn local_coactivity_falls_with_distance_and_stable_spines_only_count() {
     let near = s.distance.iter().find(|b| b.distance_um == 2.5).unwrap();
     let far = s.distance.iter().find(|b| b.distance_um == 17.5).unwrap();
     assert!(near.coactivity > far.coactivity + 0.2, "{near:?} {far:?}");
+}
+
+fn paper() -> StudyParams {
+    StudyParams {
+        profile: Profile::Paper,
+        ..StudyParams::default()
+    }
+}
+
+#[test]
+fn the_paper_profile_names_the_driving_signal_too() {
+    for (seed, rule, want) in [
+        (1, (|local, _| local) as fn(bool, bool) -> bool, "local"),
+        (2, |_, bap| bap, "bap"),
+    ] {
+        let s = analyze(&dataset_with(seed, rule, true), &paper());
+        assert_eq!(s.compartments[0].governing, want, "{:?}", s.compartments[0]);
+    }
+}
+
+#[test]
+fn the_paper_profile_leaves_spines_without_partners_out_and_reports_sessions() {
+    let d = dataset(4, |local, _| local);
+    let s = analyze(&d, &paper());
+    // Singles sit 16 um from anyone: no local co-activity, left out of the comparisons.
+    let singles = s.spines.iter().filter(|f| f.local.is_nan()).count();
+    assert_eq!(singles, 12 * 3);
+    let c = &s.compartments[0];
+    assert_eq!((c.spines, c.analysed), (d.spines.len(), d.spines.len() - singles));
+    // One session: per-session features equal the spine's.
+    assert_eq!(s.sessions.len(), d.spines.len());
+    for f in &s.spines {
+        let t = s.sessions.iter().find(|t| t.spine == f.spine).unwrap();
+        assert!(t.local.total_cmp(&f.local).is_eq() && t.bap == f.bap);
+    }
+    // Clustered partners are co-active beyond chance; bins are per-spine means in (lo, hi].
+    let clustered: Vec<_> = s.spines.iter().filter(|f| f.local.is_finite()).collect();
+    let significant = clustered.iter().filter(|f| f.local_significant == 1.0).count();
+    assert!(
+        significant * 2 > clustered.len(),
+        "{significant} of {}",
+        clustered.len()
+    );
+    let near = s.distance.iter().find(|b| b.distance_um == 2.5).unwrap();
+    let far = s.distance.iter().find(|b| b.distance_um == 17.5).unwrap();
+    assert!(near.coactivity > far.coactivity + 0.2, "{near:?} {far:?}");
+}
+
+#[test]
+fn the_paper_profile_needs_radii_that_divide_the_binned_range() {
+    for (radius, ok) in [
+        (10.0, true),
+        (20.0, true),
+        (5.0, true),
+        (15.0, false),
+        (12.5, false),
+    ] {
+        let p = StudyParams {
+            radius_um: radius,
+            ..paper()
+        };
+        assert_eq!(p.validate().is_ok(), ok, "{radius}");
+        let e = p.validate().err().map(|e| e.to_string()).unwrap_or_default();
+        assert!(ok || e.contains("radius_um"), "{e}");
+    }
 }

@@ -101,8 +101,9 @@ struct AnalyzeArgs {
     /// Seed of the resampling (circular shifts, cross-validation folds, shuffles).
     #[arg(long, default_value_t = 1)]
     seed: u64,
-    /// Analysis settings as TOML (keys of `dendra_analysis::StudyParams`, e.g. `radius_um = 20`,
-    /// `[events]` with `upper_sd = 2.5`); unset keys keep their defaults.
+    /// Analysis settings as TOML (keys of `dendra_analysis::StudyParams`, e.g. `profile =
+    /// "paper"` for the published code's analysis step for step, `radius_um = 20`, `[events]`
+    /// with `upper_sd = 2.5`); unset keys keep their defaults.
     #[arg(long)]
     settings: Option<PathBuf>,
     /// Replace an earlier output directory of dendra (every file listed, unchanged, in its

@@ -19,8 +19,8 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use dendra_analysis::events::{EventParams, detect};
-use dendra_analysis::{ImagingData, Spine, Trace, Trial};
+use dendra_analysis::study::TraceKind;
+use dendra_analysis::{EventTrain, ImagingData, Spine, StudyParams, Trace, Trial};
 
 use crate::error::{IoError, IoResult};
 use crate::parquet_io::{Column, ColumnRef, read_columns, write_columns};
@@ -434,7 +434,7 @@ fn write_traces(
     id_col: &str,
     traces: &[Trace],
     rate_hz: f64,
-    events: &EventParams,
+    detect: &dyn Fn(&[f64]) -> EventTrain,
 ) -> IoResult<()> {
     let n: usize = traces.iter().map(|t| t.dff.len()).sum();
     let (mut id, mut session, mut t_s, mut dff, mut event) = (
@@ -445,8 +445,7 @@ fn write_traces(
         Vec::with_capacity(n),
     );
     for tr in traces {
-        let (train, _) = detect(&tr.dff, rate_hz, events);
-        let active = train.to_bools();
+        let active = detect(&tr.dff).to_bools();
         for (f, &v) in tr.dff.iter().enumerate() {
             id.push(tr.id);
             session.push(tr.session);
@@ -467,9 +466,10 @@ fn write_traces(
     )
 }
 
-/// Write a data set as Parquet tables into `dir` (created if needed), with the events that
-/// `events` detects in each trace.
-pub fn write_imaging(dir: &Path, data: &ImagingData, events: &EventParams) -> IoResult<()> {
+/// Write a data set as Parquet tables into `dir` (created if needed), with the events that the
+/// analysis `settings` detect in each trace (its profile's detector).
+pub fn write_imaging(dir: &Path, data: &ImagingData, settings: &StudyParams) -> IoResult<()> {
+    let rate = data.rate_hz;
     std::fs::create_dir_all(dir).map_err(|e| IoError::at(dir, e))?;
     let s = &data.spines;
     let col_u32 = |f: fn(&Spine) -> u32| s.iter().map(f).collect::<Vec<u32>>();
@@ -505,23 +505,23 @@ pub fn write_imaging(dir: &Path, data: &ImagingData, events: &EventParams) -> Io
         &dir.join("spine_traces.parquet"),
         "spine",
         &data.spine_traces,
-        data.rate_hz,
-        events,
+        rate,
+        &|x: &[f64]| settings.detect(x, rate, TraceKind::Spine),
     )?;
     write_traces(
         &dir.join("dendrite_traces.parquet"),
         "dendrite",
         &data.dendrite_traces,
-        data.rate_hz,
-        events,
+        rate,
+        &|x: &[f64]| settings.detect(x, rate, TraceKind::Dendrite),
     )?;
     if !data.soma_traces.is_empty() {
         write_traces(
             &dir.join("soma_traces.parquet"),
             "dendrite",
             &data.soma_traces,
-            data.rate_hz,
-            events,
+            rate,
+            &|x: &[f64]| settings.detect(x, rate, TraceKind::Soma),
         )?;
     }
     let t = &data.trials;

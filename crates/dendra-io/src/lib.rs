@@ -20,7 +20,8 @@
 //! | `imaging/*.parquet` | the recordings in the format `dendra analyze` reads ([`imaging_io`]; simulated runs only) |
 //! | `settings.json` | the analysis settings (`dendra_analysis::StudyParams`) |
 //! | `analysis.json` | everything the analysis found: per compartment, per manipulation, co-activity by distance, behaviour per session, per-spine features |
-//! | `spine_features.parquet` | per stable spine: `spine`, `animal`, `condition`, `dendrite`, `compartment`, `position_um`, `rate_per_min`, `local`, `local_chance`, `distant`, `bap`, `ratio`, `class` |
+//! | `spine_features.parquet` | per stable spine: `spine`, `animal`, `condition`, `dendrite`, `compartment`, `position_um`, `rate_per_min`, `local`, `local_chance`, `local_significant`, `distant`, `near_minus_distant`, `bap`, `ratio`, `class` (paper profile: means over sessions) |
+//! | `session_features.parquet` | paper profile only, per present spine and session: `spine`, `session`, `rate_per_min`, `local`, `local_chance`, `local_rank`, `local_significant`, `distant`, `near_minus_distant`, `bap` |
 //! | `figures/*` | learning curves, co-activity vs distance, size change, predictors, manipulation, an example field of view |
 //!
 //! Learning benchmarks (`digits`, `mnist`, `fmnist`, `continual`) write `summary.json`,
@@ -159,11 +160,7 @@ pub fn write_study_run(
         outdir::write_atomic(&dir.join("spec.toml"), spec.as_bytes())?;
     }
     if write_data {
-        imaging_io::write_imaging(
-            &dir.join("imaging"),
-            data,
-            &dendra_analysis::events::EventParams::default(),
-        )?;
+        imaging_io::write_imaging(&dir.join("imaging"), data, settings)?;
     }
     let text =
         serde_json::to_string_pretty(study).map_err(|e| IoError::format(&dir.join("analysis.json"), e))?;
@@ -172,6 +169,9 @@ pub fn write_study_run(
         serde_json::to_string_pretty(settings).map_err(|e| IoError::format(&dir.join("settings.json"), e))?;
     outdir::write_atomic(&dir.join("settings.json"), text.as_bytes())?;
     write_spine_features(&dir.join("spine_features.parquet"), study)?;
+    if !study.sessions.is_empty() {
+        write_session_features(&dir.join("session_features.parquet"), study)?;
+    }
     let summary = summary_json(info, results);
     let text = serde_json::to_string_pretty(&Value::Object(summary.clone())).unwrap_or_default();
     outdir::write_atomic(&dir.join("summary.json"), text.as_bytes())?;
@@ -200,6 +200,8 @@ fn write_spine_features(path: &Path, study: &dendra_analysis::Study) -> IoResult
         x(|s| s.distant),
         x(|s| s.bap),
         x(|s| s.ratio),
+        x(|s| s.local_significant),
+        x(|s| s.near_minus_distant),
     ];
     parquet_io::write_columns(
         path,
@@ -213,10 +215,47 @@ fn write_spine_features(path: &Path, study: &dendra_analysis::Study) -> IoResult
             ("rate_per_min", ColumnRef::F64(&cols[1])),
             ("local", ColumnRef::F64(&cols[2])),
             ("local_chance", ColumnRef::F64(&cols[3])),
+            ("local_significant", ColumnRef::F64(&cols[7])),
             ("distant", ColumnRef::F64(&cols[4])),
+            ("near_minus_distant", ColumnRef::F64(&cols[8])),
             ("bap", ColumnRef::F64(&cols[5])),
             ("ratio", ColumnRef::F64(&cols[6])),
             ("class", ColumnRef::Str(&class)),
+        ],
+    )
+}
+
+/// The paper profile's features per spine and session.
+fn write_session_features(path: &Path, study: &dendra_analysis::Study) -> IoResult<()> {
+    use dendra_analysis::paper_features::SessionFeatures;
+    use parquet_io::ColumnRef;
+    let f = &study.sessions;
+    let u = |g: fn(&SessionFeatures) -> u32| f.iter().map(g).collect::<Vec<u32>>();
+    let x = |g: fn(&SessionFeatures) -> f64| f.iter().map(g).collect::<Vec<f64>>();
+    let (spine, session) = (u(|s| s.spine), u(|s| s.session));
+    let significant: Vec<bool> = f.iter().map(|s| s.local_significant).collect();
+    let cols = [
+        x(|s| s.rate_per_min),
+        x(|s| s.local),
+        x(|s| s.local_chance),
+        x(|s| s.local_rank),
+        x(|s| s.distant),
+        x(|s| s.near_minus_distant),
+        x(|s| s.bap),
+    ];
+    parquet_io::write_columns(
+        path,
+        &[
+            ("spine", ColumnRef::U32(&spine)),
+            ("session", ColumnRef::U32(&session)),
+            ("rate_per_min", ColumnRef::F64(&cols[0])),
+            ("local", ColumnRef::F64(&cols[1])),
+            ("local_chance", ColumnRef::F64(&cols[2])),
+            ("local_rank", ColumnRef::F64(&cols[3])),
+            ("local_significant", ColumnRef::Bool(&significant)),
+            ("distant", ColumnRef::F64(&cols[4])),
+            ("near_minus_distant", ColumnRef::F64(&cols[5])),
+            ("bap", ColumnRef::F64(&cols[6])),
         ],
     )
 }

@@ -257,7 +257,7 @@ pub fn run(spec: &dendra_spec::Spec, options: &RunOptions) -> Result<Outcome, Ex
     let started = Instant::now();
     let settings = StudyParams {
         seed: options.seed,
-        ..StudyParams::default()
+        ..p.analysis
     };
     let study = dendra_analysis::analyze(&cohort.data, &settings);
     let summary = summarize(&p, options.seed, &cohort, &study, started.elapsed().as_secs_f64());

@@ -86,8 +86,11 @@ pub struct Wright2025Params {
     pub frame_rate_hz: f64,
     /// Spine-size measurement noise (coefficient of variation). Default 0.1.
     pub size_noise_cv: f64,
-    /// Kir conductance added to the imaged neurons' somata in Kir groups (nS). Default 15.
+    /// Kir conductance added to the imaged neurons' somata in Kir groups (nS). Default 30.
     pub kir_g_ns: f64,
+    /// The analysis of the simulated recordings (`[params.analysis]`, the keys of
+    /// `dendra analyze --settings`, e.g. `profile = "paper"`); its `seed` is the run's.
+    pub analysis: dendra_analysis::StudyParams,
 }
 
 impl Default for Wright2025Params {
@@ -113,6 +116,7 @@ impl Default for Wright2025Params {
             frame_rate_hz: 60.0,
             size_noise_cv: 0.1,
             kir_g_ns: 30.0,
+            analysis: dendra_analysis::StudyParams::default(),
         }
     }
 }
@@ -177,6 +181,7 @@ impl Wright2025Params {
         in_range("frame_rate_hz", self.frame_rate_hz, 1.0, 1000.0)?;
         in_range("size_noise_cv", self.size_noise_cv, 0.0, 1.0)?;
         in_range("kir_g_ns", self.kir_g_ns, 0.0, 1e4)?;
+        self.analysis.validate().map_err(|e| e.within("analysis"))?;
         Ok(())
     }
 

@@ -51,13 +51,7 @@ pub fn recovery(
                     ..base.clone()
                 };
                 let cohort = simulate_in_pool(&p, seed, &|_, _| {})?;
-                let study = dendra_analysis::analyze(
-                    &cohort.data,
-                    &StudyParams {
-                        seed,
-                        ..StudyParams::default()
-                    },
-                );
+                let study = dendra_analysis::analyze(&cohort.data, &StudyParams { seed, ..p.analysis });
                 Ok(["apical", "basal"]
                     .into_iter()
                     .map(|c| RecoveryRow {
