@@ -23,6 +23,7 @@ pub mod smooth;
 pub mod stats;
 pub mod study;
 pub mod train;
+pub mod verdict;
 
 pub use data::{ImagingData, Spine, Trace, Trial};
 pub use error::DataError;

@@ -1,4 +1,6 @@
-//! The whole analysis of an imaging data set, as Wright, Hedrick & Komiyama (2025) ran it.
+//! The whole analysis of an imaging data set, after Wright, Hedrick & Komiyama (2025). The
+//! `dendra` profile is described here; the `paper` profile computes the features as the
+//! published code does ([`crate::paper_features`]) and shares everything from the comparisons on.
 //!
 //! For each stable spine (present at baseline and follow-up), with its events and its dendrite's
 //! events detected in every imaged session ([`crate::events::detect`]) and the sessions joined:
@@ -16,11 +18,10 @@
 //! Per compartment (control spines): enlarged spines are compared with the others on `local` and
 //! `bap` (Mann–Whitney, rank-biserial effect size), and a cross-validated logistic regression
 //! predicts enlargement from the standardized features `[local, bap, distant, rate]`
-//! ([`crate::logistic`]). The **governing signal** of a compartment is the one of `local` and
-//! `bap` with the larger positive standardized coefficient in a logistic model of enlargement on
-//! these two alone (the candidates compete directly; the full model's correlated extra features
-//! would split weight between them), provided the full model beats shuffled labels
-//! (`p < alpha`); otherwise `none`. Per compartment and manipulation the fraction of enlarged
+//! ([`crate::logistic`]; the paper's analysis, reported as evidence). The **governing signal**
+//! is decided by [`crate::verdict`]: the same four features in one model, each coefficient with
+//! a cluster-bootstrap interval (animals resampled), naming `local`, `bap`, `both`, `other`,
+//! `none` or `undetermined`. Per compartment and manipulation the fraction of enlarged
 //! spines is compared with control (two-proportion z-test). Pairs of spines on one dendrite
 //! give co-activity against distance (bins of `bin_um` up to `max_distance_um`).
 
@@ -35,6 +36,7 @@ use crate::logistic::{CvParams, cross_validate};
 use crate::paper_features::{PaperSettings, SessionFeatures, paper_features};
 use crate::stats::{Comparison, mann_whitney, two_proportions};
 use crate::train::EventTrain;
+use crate::verdict::{ClusterUnit, Verdict, VerdictParams, verdict};
 
 /// Which analysis computes the per-spine features.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize, serde::Serialize)]
@@ -72,8 +74,10 @@ pub struct StudyParams {
     pub shifts: u32,
     /// Smallest circular shift (s). Default 1.
     pub min_shift_s: f64,
-    /// Logistic regression settings.
+    /// Logistic regression settings (the paper's cross-validated model, reported as evidence).
     pub cv: CvParams,
+    /// How the governing signal is decided.
+    pub verdict: VerdictParams,
     /// Significance level. Default 0.05.
     pub alpha: f64,
     /// Seed of the resampling streams. Default 1.
@@ -94,6 +98,7 @@ impl Default for StudyParams {
             shifts: 20,
             min_shift_s: 1.0,
             cv: CvParams::default(),
+            verdict: VerdictParams::default(),
             alpha: 0.05,
             seed: 1,
         }
@@ -132,6 +137,7 @@ impl StudyParams {
         use dendra_core::error::{in_range, positive};
         self.events.validate().map_err(|e| e.within("events"))?;
         self.paper.validate().map_err(|e| e.within("paper"))?;
+        self.verdict.validate().map_err(|e| e.within("verdict"))?;
         positive("radius_um", self.radius_um)?;
         positive("bin_um", self.bin_um)?;
         in_range("max_distance_um", self.max_distance_um, self.bin_um, 1e4)?;
@@ -245,8 +251,10 @@ pub struct CompartmentResult {
     /// compartment's control dendrites (how well dendritic events report somatic spikes); NaN
     /// without somatic traces.
     pub soma_dendrite_coactivity: f64,
-    /// `local`, `bap` or `none`.
+    /// The verdict: `local`, `bap`, `both`, `other`, `none` or `undetermined`.
     pub governing: String,
+    /// How the verdict was reached ([`crate::verdict`]).
+    pub verdict: Verdict,
 }
 
 /// A manipulation compared with control in one compartment.
@@ -584,13 +592,19 @@ fn compartment_result(
         p.cv.c,
     );
     let (cl, cb) = (candidates.coef[0], candidates.coef[1]);
-    let governing = if cv.p >= p.alpha || (cl <= 0.0 && cb <= 0.0) {
-        "none"
-    } else if cl >= cb {
-        "local"
-    } else {
-        "bap"
+    let clusters: Vec<u64> = {
+        let mut animals: Vec<&str> = sel.iter().map(|s| s.animal.as_str()).collect();
+        animals.sort_unstable();
+        animals.dedup();
+        sel.iter()
+            .map(|s| match p.verdict.unit {
+                ClusterUnit::Animal => animals.binary_search(&s.animal.as_str()).unwrap_or(0) as u64,
+                ClusterUnit::Dendrite => u64::from(s.dendrite),
+                ClusterUnit::Spine => u64::from(s.spine),
+            })
+            .collect()
     };
+    let verdict = verdict(&FEATURES, &x, &enlarged, &clusters, &p.verdict);
     Some(CompartmentResult {
         compartment: c.to_string(),
         spines: n as usize,
@@ -605,7 +619,8 @@ fn compartment_result(
         coef: cv.model.coef.clone(),
         coef_candidates: [cl, cb],
         soma_dendrite_coactivity: f64::NAN,
-        governing: governing.to_string(),
+        governing: verdict.name.clone(),
+        verdict,
     })
 }
 
@@ -702,7 +717,9 @@ impl Study {
     /// The study's key numbers under stable names (`C` = each compartment): `spines_C`,
     /// `analysed_C`, `frac_enlarged_C`, `frac_shrunk_C`, `local_effect_C`, `local_p_C`, `bap_effect_C`,
     /// `bap_p_C`, `macro_f1_C`, `shuffled_macro_f1_C`, `macro_f1_p_C`, `coef_local_C`,
-    /// `coef_bap_C` (two-candidate model), `soma_dendrite_coactivity_C`, `governing_C`; per manipulation `M`:
+    /// `coef_bap_C` (two-candidate model), `soma_dendrite_coactivity_C`, `governing_C` (the
+    /// verdict), `verdict_reason_C` and its evidence `verdict_F_coef_C`, `verdict_F_lo_C`, `verdict_F_hi_C`,
+    /// `verdict_F_p_C` for each feature `F`; per manipulation `M`:
     /// `M_relative_C` (fraction enlarged / control) and `M_p_C`; and behaviour:
     /// `success_first`, `success_last`, `reaction_s_first`, `reaction_s_last`,
     /// `stereotypy_first`, `stereotypy_last` (first and last session).
@@ -730,6 +747,14 @@ impl Study {
                 out.push((format!("{k}_{c}"), Num(v)));
             }
             out.push((format!("governing_{c}"), Text(r.governing.clone())));
+            out.push((format!("verdict_reason_{c}"), Text(r.verdict.reason.clone())));
+            for e in &r.verdict.evidence {
+                let f = &e.feature;
+                out.push((format!("verdict_{f}_coef_{c}"), Num(e.coef)));
+                out.push((format!("verdict_{f}_lo_{c}"), Num(e.lo)));
+                out.push((format!("verdict_{f}_hi_{c}"), Num(e.hi)));
+                out.push((format!("verdict_{f}_p_{c}"), Num(e.p)));
+            }
         }
         for m in &self.manipulations {
             out.push((

@@ -153,7 +153,10 @@ fn findings(h: &mut String, results: &Map<String, Value>) {
     if with_truth {
         h.push_str("<th>rule put there</th>");
     }
-    h.push_str("<th>coefficients local / bAP</th><th>macro-F1 vs shuffled</th><th>spines</th></tr>");
+    h.push_str(
+        "<th>local: coefficient [interval]</th><th>bAP</th><th>own rate</th><th>distant</th>\
+         <th>why</th><th>macro-F1 vs shuffled (paper's model)</th><th>spines (analysed)</th></tr>",
+    );
     for c in compartments {
         h.push_str(&format!(
             "<tr><td>{}</td><td><b>{}</b></td>",
@@ -163,13 +166,21 @@ fn findings(h: &mut String, results: &Map<String, Value>) {
         if with_truth {
             h.push_str(&format!("<td>{}</td>", escape(&get(format!("truth_{c}")))));
         }
+        for f in ["local", "bap", "rate", "distant"] {
+            h.push_str(&format!(
+                "<td>{} [{}, {}]</td>",
+                escape(&get(format!("verdict_{f}_coef_{c}"))),
+                escape(&get(format!("verdict_{f}_lo_{c}"))),
+                escape(&get(format!("verdict_{f}_hi_{c}")))
+            ));
+        }
         h.push_str(&format!(
-            "<td>{} / {}</td><td>{} vs {}</td><td>{}</td></tr>",
-            escape(&get(format!("coef_local_{c}"))),
-            escape(&get(format!("coef_bap_{c}"))),
+            "<td>{}</td><td>{} vs {}</td><td>{} ({})</td></tr>",
+            escape(&get(format!("verdict_reason_{c}"))),
             escape(&get(format!("macro_f1_{c}"))),
             escape(&get(format!("shuffled_macro_f1_{c}"))),
-            escape(&get(format!("spines_{c}")))
+            escape(&get(format!("spines_{c}"))),
+            escape(&get(format!("analysed_{c}")))
         ));
     }
     h.push_str("</table>\n");

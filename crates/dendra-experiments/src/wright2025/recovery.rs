@@ -79,8 +79,8 @@ pub fn accuracy(rows: &[RecoveryRow]) -> f64 {
 
 /// The confusion table as Markdown: one line per preset and compartment, one column per signal.
 pub fn confusion_markdown(rows: &[RecoveryRow]) -> String {
-    let signals = ["local", "bap", "none"];
-    let mut counts: BTreeMap<(&str, &str, &str), [u32; 3]> = BTreeMap::new();
+    let signals = ["local", "bap", "both", "other", "none", "undetermined"];
+    let mut counts: BTreeMap<(&str, &str, &str), [u32; 6]> = BTreeMap::new();
     for r in rows {
         let e = counts
             .entry((r.preset.name(), r.compartment, r.truth))
@@ -90,14 +90,14 @@ pub fn confusion_markdown(rows: &[RecoveryRow]) -> String {
         }
     }
     let mut out = String::from(
-        "| preset | compartment | truth | named local | named bap | named none | right |\n|---|---|---|---|---|---|---|\n",
+        "| preset | compartment | truth | local | bap | both | other | none | undetermined | right |\n|---|---|---|---|---|---|---|---|---|---|\n",
     );
     for ((preset, c, truth), n) in counts {
         let total: u32 = n.iter().sum();
         let right = signals.iter().position(|s| *s == truth).map_or(0, |k| n[k]);
         out.push_str(&format!(
-            "| {preset} | {c} | {truth} | {} | {} | {} | {right}/{total} |\n",
-            n[0], n[1], n[2]
+            "| {preset} | {c} | {truth} | {} | {} | {} | {} | {} | {} | {right}/{total} |\n",
+            n[0], n[1], n[2], n[3], n[4], n[5]
         ));
     }
     out
