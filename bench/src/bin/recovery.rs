@@ -3,11 +3,12 @@
 //! the preset's truth. Prints the confusion table (Markdown) and the accuracy.
 //!
 //! ```text
-//! cargo run --release -p dendra-bench --bin recovery -- [--animals N] [--seeds S] [--threads T] [--profile P]
+//! cargo run --release -p dendra-bench --bin recovery -- [--animals N] [--seeds S] [--threads T] [--profile P] [--plasticity-scale K] [--snr S]
 //! ```
 //!
 //! `--animals` sets the apical and the basal group size (no Kir groups; default 2); seeds run
-//! from 1 to S (default 20); `--profile paper|dendra` picks the analysis profile.
+//! from 1 to S (default 20); `--profile paper|dendra` picks the analysis profile;
+//! `--plasticity-scale` and `--snr` set the study's `plasticity_scale` and `spine_snr`.
 
 use dendra_experiments::wright2025::recovery::{accuracy, confusion_markdown, recovery};
 use dendra_experiments::wright2025::{Preset, Wright2025Params};
@@ -19,6 +20,18 @@ fn arg(args: &[String], name: &str, default: u64) -> u64 {
         .map_or(default, |v| {
             v.parse().unwrap_or_else(|_| {
                 eprintln!("error: {name} expects a whole number, found `{v}`");
+                std::process::exit(2)
+            })
+        })
+}
+
+fn arg_f64(args: &[String], name: &str, default: f64) -> f64 {
+    args.iter()
+        .position(|a| a == name)
+        .and_then(|i| args.get(i + 1))
+        .map_or(default, |v| {
+            v.parse().unwrap_or_else(|_| {
+                eprintln!("error: {name} expects a number, found `{v}`");
                 std::process::exit(2)
             })
         })
@@ -42,6 +55,8 @@ fn main() {
     }
     let p = Wright2025Params {
         analysis,
+        plasticity_scale: arg_f64(&args, "--plasticity-scale", 1.0),
+        spine_snr: arg_f64(&args, "--snr", 4.0),
         apical_animals: animals,
         basal_animals: animals,
         apical_kir_animals: 0,

@@ -183,3 +183,50 @@ fn recovers_every_preset(seeds: &[u64], animals: u32, least: f64) {
         assert_eq!(r.truth, if r.compartment == "apical" { "bap" } else { "local" });
     }
 }
+
+/// Without plasticity (`plasticity_scale = 0`) sizes change by measurement noise only: almost
+/// no spine enlarges, and no rule is named.
+#[test]
+fn without_plasticity_no_rule_is_named() {
+    let p = Wright2025Params {
+        plasticity_scale: 0.0,
+        apical_kir_animals: 0,
+        basal_kir_animals: 0,
+        ..small(Preset::Paper)
+    };
+    let run = simulate(&p, 4, 2, &|_, _| {}).unwrap();
+    let study = dendra_analysis::analyze(&run.data, &dendra_analysis::StudyParams::default());
+    for c in &study.compartments {
+        assert!(c.frac_enlarged < 0.02, "{}: {}", c.compartment, c.frac_enlarged);
+        assert_eq!(c.governing, "undetermined", "{c:?}");
+    }
+}
+
+/// `spine_snr` sets the imaging noise: the noise of spine traces (the standard deviation of
+/// their below-zero samples mirrored about 0) scales with 1 / SNR.
+#[test]
+fn spine_snr_scales_the_imaging_noise() {
+    let sigma = |snr: f64| {
+        let p = Wright2025Params {
+            spine_snr: snr,
+            apical_animals: 1,
+            basal_animals: 0,
+            apical_kir_animals: 0,
+            basal_kir_animals: 0,
+            sessions: 2,
+            imaged_sessions: vec![1, 2],
+            ..Wright2025Params::default()
+        };
+        let run = simulate(&p, 8, 1, &|_, _| {}).unwrap();
+        let below: Vec<f64> = run
+            .data
+            .spine_traces
+            .iter()
+            .flat_map(|t| t.dff.iter().copied().filter(|v| *v < 0.0))
+            .collect();
+        (below.iter().map(|v| v * v).sum::<f64>() / below.len() as f64).sqrt()
+    };
+    let (calibrated, noisy) = (sigma(4.0), sigma(1.0));
+    let ratio = noisy / calibrated;
+    assert!((3.0..=4.5).contains(&ratio), "{calibrated} -> {noisy}: x{ratio}");
+}

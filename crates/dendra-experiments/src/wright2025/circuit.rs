@@ -136,6 +136,34 @@ fn branch() -> AnyRule {
     })
 }
 
+/// `rule` with every learning rate (potentiation, depression, eta) multiplied by `k`: the
+/// study's `plasticity_scale`.
+pub fn scaled(rule: AnyRule, k: f64) -> AnyRule {
+    match rule {
+        AnyRule::LocalCoactivity(r) => AnyRule::LocalCoactivity(LocalCoactivity {
+            a_plus: r.a_plus * k,
+            a_minus: r.a_minus * k,
+            ..r
+        }),
+        AnyRule::BapHebbian(r) => AnyRule::BapHebbian(BapHebbian {
+            a_plus: r.a_plus * k,
+            a_minus: r.a_minus * k,
+            ..r
+        }),
+        AnyRule::RewardModulated(r) => AnyRule::RewardModulated(RewardModulated { eta: r.eta * k, ..r }),
+        AnyRule::DendriticPrediction(r) => {
+            AnyRule::DendriticPrediction(DendriticPrediction { eta: r.eta * k, ..r })
+        }
+        AnyRule::BranchSpecific(r) => AnyRule::BranchSpecific(BranchSpecific {
+            a_plus: r.a_plus * k,
+            a_het: r.a_het * k,
+            a_plateau: r.a_plateau * k,
+            ..r
+        }),
+        other => other,
+    }
+}
+
 /// The rule of compartment `c` under `preset` (`None`: static).
 pub fn rule_for(preset: Preset, uniform: UniformRule, c: usize) -> Option<AnyRule> {
     let apical = APICAL.contains(&c) || c == DISTAL[1];
@@ -175,7 +203,7 @@ pub fn rule_for(preset: Preset, uniform: UniformRule, c: usize) -> Option<AnyRul
     })
 }
 
-fn pyramidal(preset: Preset, uniform: UniformRule) -> NeuronTemplate {
+fn pyramidal(preset: Preset, uniform: UniformRule, plasticity_scale: f64) -> NeuronTemplate {
     let comp = |name: &str, role: Role, parent: usize, len: f64, delay_ms: f64, attenuation: f64| {
         let mut c = CompartmentParams::new(name, role, parent, len);
         c.bap = Some(BapParams {
@@ -215,7 +243,7 @@ fn pyramidal(preset: Preset, uniform: UniformRule) -> NeuronTemplate {
     let mut rules = Vec::new();
     for c in 1..=compartments.len() {
         if let Some(rule) = rule_for(preset, uniform, c) {
-            let mut r = CompartmentRule::new(c, rule);
+            let mut r = CompartmentRule::new(c, scaled(rule, plasticity_scale));
             if matches!(r.rule, AnyRule::RewardModulated(_)) {
                 r.modulator = Some(0);
             }
@@ -304,7 +332,11 @@ pub fn network(
         source("cue", N_CUE, SourceParams::SpikeTrains { trains: cue }),
         neurons("motor", N_MOTOR, motor(p.motor_eta)),
         source("background", N_BG, SourceParams::Poisson { rate_hz: BG_RATE_HZ }),
-        neurons("pyramidal", 1, pyramidal(p.preset, p.uniform_rule)),
+        neurons(
+            "pyramidal",
+            1,
+            pyramidal(p.preset, p.uniform_rule, p.plasticity_scale),
+        ),
         source(
             "assembly",
             layout.assembly_sources,

@@ -11,7 +11,8 @@
 //!   `CA_RISE_MS`, `CA_DECAY_MS` and amplitude `CA_AMPLITUDE`;
 //! - **somatic calcium**: the same spikes with amplitude `SOMA_CA_AMPLITUDE` and noise
 //!   `SOMA_CA_NOISE`, one trace per session, given with each of the neuron's imaged dendrites;
-//! - **noise**: shot noise `N(0, σ² (1 + max(F, 0)))` per frame (`σ = GLU_NOISE` or `CA_NOISE`,
+//! - **noise**: shot noise `N(0, σ² (1 + max(F, 0)))` per frame (`σ = GLU_NOISE` or `CA_NOISE`
+//!   times `4 / spine_snr`,
 //!   `F` the noiseless signal), a slow baseline drift (a sinusoid of amplitude `DRIFT_DFF` and a
 //!   random period of 20–60 s), and motion artefacts: about `MOTION_PER_MIN` per minute per
 //!   field of view, 3–6 frames long, a common offset `N(0, MOTION_DFF²)` on every trace of the
@@ -103,8 +104,8 @@ fn add_noise(trace: &mut [f64], frame_ms: f64, sigma: f64, rng: &mut ChaCha8Rng)
 }
 
 /// Motion artefacts of one field of view: `(first frame, frames, offset)`.
-fn motion(frames: usize, frame_ms: f64, rng: &mut ChaCha8Rng) -> Vec<(usize, usize, f64)> {
-    let normal = Normal::new(0.0, MOTION_DFF).expect("positive s.d.");
+fn motion(frames: usize, frame_ms: f64, noise: f64, rng: &mut ChaCha8Rng) -> Vec<(usize, usize, f64)> {
+    let normal = Normal::new(0.0, MOTION_DFF * noise).expect("positive s.d.");
     let minutes = frames as f64 * frame_ms / 60_000.0;
     let mut out = Vec::new();
     let mut t = 0.0;
@@ -155,6 +156,8 @@ pub fn image(p: &Wright2025Params, run: &AnimalRun) -> Readout {
     let sizes = SpineParams::default();
     let mut out = Readout::default();
     let mut mrng = StreamKey::new(a.seed, Purpose::Measurement, 0, 0).rng();
+    // Shot noise and motion artefacts relative to the calibrated SNR of 4.
+    let noise = GLU_AMPLITUDE / GLU_NOISE / p.spine_snr;
     let size_noise = |rng: &mut ChaCha8Rng| {
         let cv = p.size_noise_cv;
         if cv > 0.0 {
@@ -195,7 +198,7 @@ pub fn image(p: &Wright2025Params, run: &AnimalRun) -> Readout {
                 .collect();
             let mut ca = vec![0.0; frames];
             add_transients(&mut ca, frame_ms, &spikes, CA_RISE_MS, CA_DECAY_MS);
-            add_noise(&mut ca, frame_ms, SOMA_CA_NOISE, &mut rng);
+            add_noise(&mut ca, frame_ms, SOMA_CA_NOISE * noise, &mut rng);
             (session, ca)
         })
         .collect();
@@ -236,7 +239,7 @@ pub fn image(p: &Wright2025Params, run: &AnimalRun) -> Readout {
             let t0 = f64::from(session - 1) * session_ms;
             let key = u64::from(dendrite) << 16 | u64::from(session);
             let mut rng = StreamKey::new(a.seed, Purpose::Measurement, 1, key).rng();
-            let artefacts = motion(frames, frame_ms, &mut rng);
+            let artefacts = motion(frames, frame_ms, noise, &mut rng);
             // Dendritic calcium from bAPs.
             let mut ca = vec![0.0; frames];
             let baps: Vec<(f64, f64)> = run
@@ -246,7 +249,7 @@ pub fn image(p: &Wright2025Params, run: &AnimalRun) -> Readout {
                 .map(|&t| (t - t0, CA_AMPLITUDE))
                 .collect();
             add_transients(&mut ca, frame_ms, &baps, CA_RISE_MS, CA_DECAY_MS);
-            add_noise(&mut ca, frame_ms, CA_NOISE, &mut rng);
+            add_noise(&mut ca, frame_ms, CA_NOISE * noise, &mut rng);
             apply_motion(&mut ca, &artefacts);
             out.dendrite_traces.push(Trace {
                 id: dendrite,
@@ -269,7 +272,7 @@ pub fn image(p: &Wright2025Params, run: &AnimalRun) -> Readout {
                     .collect();
                 let mut glu = vec![0.0; frames];
                 add_transients(&mut glu, frame_ms, &events, GLU_RISE_MS, GLU_DECAY_MS);
-                add_noise(&mut glu, frame_ms, GLU_NOISE, &mut rng);
+                add_noise(&mut glu, frame_ms, GLU_NOISE * noise, &mut rng);
                 apply_motion(&mut glu, &artefacts);
                 out.spine_traces.push(Trace {
                     id,

@@ -88,6 +88,15 @@ pub struct Wright2025Params {
     pub size_noise_cv: f64,
     /// Kir conductance added to the imaged neurons' somata in Kir groups (nS). Default 30.
     pub kir_g_ns: f64,
+    /// Multiplies every learning rate of the imaged neuron's spine rules (potentiation,
+    /// depression, eta): 0 turns plasticity off (a null: spine sizes change only by measurement
+    /// noise), 1 is the calibrated strength. Default 1.
+    pub plasticity_scale: f64,
+    /// Signal-to-noise ratio of the spine imaging: a mean glutamate transient over the shot
+    /// noise's standard deviation at baseline. Every trace's shot noise and the motion
+    /// artefacts scale with `4 / spine_snr` (dendritic calcium then has SNR `5.3 · spine_snr /
+    /// 4`). Default 4.
+    pub spine_snr: f64,
     /// The analysis of the simulated recordings (`[params.analysis]`, the keys of
     /// `dendra analyze --settings`, e.g. `profile = "paper"`); its `seed` is the run's.
     pub analysis: dendra_analysis::StudyParams,
@@ -116,6 +125,8 @@ impl Default for Wright2025Params {
             frame_rate_hz: 60.0,
             size_noise_cv: 0.1,
             kir_g_ns: 30.0,
+            plasticity_scale: 1.0,
+            spine_snr: 4.0,
             analysis: dendra_analysis::StudyParams::default(),
         }
     }
@@ -181,6 +192,8 @@ impl Wright2025Params {
         in_range("frame_rate_hz", self.frame_rate_hz, 1.0, 1000.0)?;
         in_range("size_noise_cv", self.size_noise_cv, 0.0, 1.0)?;
         in_range("kir_g_ns", self.kir_g_ns, 0.0, 1e4)?;
+        in_range("plasticity_scale", self.plasticity_scale, 0.0, 100.0)?;
+        in_range("spine_snr", self.spine_snr, 0.05, 1e4)?;
         self.analysis.validate().map_err(|e| e.within("analysis"))?;
         Ok(())
     }
