@@ -230,3 +230,28 @@ fn spine_snr_scales_the_imaging_noise() {
     let ratio = noisy / calibrated;
     assert!((3.0..=4.5).contains(&ratio), "{calibrated} -> {noisy}: x{ratio}");
 }
+
+/// A random layout at twice the designed density images twice the spines, at positions off
+/// the designed grid, and the study runs on it.
+#[test]
+fn a_random_layout_runs_at_the_density_asked_for() {
+    let p = Wright2025Params {
+        spine_layout: dendra_experiments::wright2025::layout::Arrangement::Random,
+        spine_density_per_um: 0.3,
+        apical_animals: 1,
+        basal_animals: 1,
+        apical_kir_animals: 0,
+        basal_kir_animals: 0,
+        sessions: 2,
+        imaged_sessions: vec![1, 2],
+        ..Wright2025Params::default()
+    };
+    let run = simulate(&p, 9, 2, &|_, _| {}).unwrap();
+    run.data.validate().unwrap();
+    let mut per_dendrite = std::collections::BTreeMap::<u32, usize>::new();
+    for s in &run.data.spines {
+        *per_dendrite.entry(s.dendrite).or_default() += 1;
+    }
+    assert_eq!(per_dendrite.len(), 4);
+    assert!(per_dendrite.values().all(|&n| n == 30), "{per_dendrite:?}");
+}

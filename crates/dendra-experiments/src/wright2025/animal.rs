@@ -167,6 +167,8 @@ pub fn run(
         ],
         &circuit::DISTAL,
         circuit::N_MOTOR,
+        p.spine_layout,
+        p.spine_density_per_um,
     );
     let cue = trains::cue(animal.seed, circuit::N_CUE, &windows, duration);
     let assembly_trains = trains::assemblies(animal.seed, layout.assembly_sources, duration);

@@ -10,6 +10,11 @@
 //! the task). A single assembly spine's partners project to the distal branches, not near it.
 //! So local co-activity and co-activity with the neuron's output vary independently across
 //! spines: the analysis can tell which one a rule follows.
+//!
+//! [`Arrangement::Random`] drops the design: as many units as the spine density asks for (the
+//! seven kinds in turn), each centred at a uniform random position on the branch, so that
+//! units overlap and single spines can have co-active partners within the radius, as on a real
+//! dendrite.
 
 use dendra_core::{Purpose, StreamKey};
 use rand::RngExt;
@@ -21,6 +26,19 @@ pub const BRANCH_UM: f64 = 100.0;
 pub const CLUSTER_HALF_WIDTH_UM: f64 = 2.0;
 /// Members of a spontaneous assembly.
 pub const ASSEMBLY_SIZE: usize = 3;
+
+/// How units are placed on a branch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Arrangement {
+    /// Seven units evenly spaced (about 14 µm apart): the designed grid.
+    Designed,
+    /// Units at uniform random positions, their number set by the spine density.
+    Random,
+}
+
+/// Spines per µm of the designed layout (15 per 100 µm).
+pub const DESIGNED_DENSITY_PER_UM: f64 = 0.15;
 
 /// What drives a spine.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -63,15 +81,24 @@ enum Unit {
     AssemblySingle,
 }
 
-/// Lay out spines on `branches` (compartment indices) with motor neurons drawn from `0..motor`;
-/// `distal` are the compartments that receive single assemblies' partners.
-pub fn layout(seed: u64, branches: &[usize], distal: &[usize], motor: u32) -> Layout {
+/// Lay out spines on `branches` (compartment indices) with motor neurons drawn from `0..motor`
+/// (distinct on a branch while there are enough); `distal` are the compartments that receive
+/// single assemblies' partners. `Random` places `round(7 · density / 0.15)` units (at least
+/// one) per branch.
+pub fn layout(
+    seed: u64,
+    branches: &[usize],
+    distal: &[usize],
+    motor: u32,
+    arrangement: Arrangement,
+    density_per_um: f64,
+) -> Layout {
     let mut rng = StreamKey::new(seed, Purpose::Placement, 1000, 0).rng();
     let mut spines = Vec::new();
     let mut distal_inputs = Vec::new();
     let mut next_source = 0u32;
     for (b, &comp) in branches.iter().enumerate() {
-        let mut units = [
+        let kinds = [
             Unit::MotorCluster,
             Unit::MotorCluster,
             Unit::AssemblyCluster,
@@ -80,13 +107,23 @@ pub fn layout(seed: u64, branches: &[usize], distal: &[usize], motor: u32) -> La
             Unit::MotorSingle,
             Unit::AssemblySingle,
         ];
+        let count = match arrangement {
+            Arrangement::Designed => kinds.len(),
+            Arrangement::Random => {
+                ((kinds.len() as f64 * density_per_um / DESIGNED_DENSITY_PER_UM).round() as usize).max(1)
+            }
+        };
+        let mut units: Vec<Unit> = (0..count).map(|k| kinds[k % kinds.len()]).collect();
         units.shuffle(&mut rng);
         let mut motors: Vec<u32> = (0..motor).collect();
         motors.shuffle(&mut rng);
-        let mut motors = motors.into_iter();
+        let mut motors = motors.into_iter().cycle();
         let spacing = BRANCH_UM / units.len() as f64;
         for (u, unit) in units.iter().enumerate() {
-            let centre = spacing * (u as f64 + 0.5) + (rng.random::<f64>() - 0.5);
+            let centre = match arrangement {
+                Arrangement::Designed => spacing * (u as f64 + 0.5) + (rng.random::<f64>() - 0.5),
+                Arrangement::Random => rng.random::<f64>() * BRANCH_UM,
+            };
             let jitter = |rng: &mut rand_chacha::ChaCha8Rng| {
                 centre + (rng.random::<f64>() * 2.0 - 1.0) * CLUSTER_HALF_WIDTH_UM
             };
@@ -145,7 +182,14 @@ mod tests {
 
     #[test]
     fn units_are_farther_apart_than_the_radius_and_partners_never_near_singles() {
-        let l = layout(7, &[1, 2], &[6], 30);
+        let l = layout(
+            7,
+            &[1, 2],
+            &[6],
+            30,
+            Arrangement::Designed,
+            DESIGNED_DENSITY_PER_UM,
+        );
         assert_eq!(l.spines.len(), 2 * (3 * 4 + 3));
         for a in &l.spines {
             for b in &l.spines {
@@ -180,5 +224,25 @@ mod tests {
         m.dedup();
         assert_eq!(m.len(), n);
         assert_eq!(l.distal.len(), 2 * (ASSEMBLY_SIZE - 1));
+    }
+
+    #[test]
+    fn a_random_layout_has_the_density_asked_for_and_units_anywhere() {
+        let l = layout(3, &[1, 2], &[6], 30, Arrangement::Random, 0.45);
+        // 21 units per branch, 45 spines per branch (three times the designed 15).
+        assert_eq!(l.spines.len(), 2 * 45);
+        // Units are not on a grid: some single spine has a clustered spine within 5 um.
+        let close = l.spines.iter().any(|a| {
+            !a.clustered
+                && l.spines.iter().any(|b| {
+                    b.clustered
+                        && a.compartment == b.compartment
+                        && (a.position_um - b.position_um).abs() < 5.0
+                })
+        });
+        assert!(close);
+        // The designed density reproduces the designed spine count.
+        let d = layout(3, &[1, 2], &[6], 30, Arrangement::Random, DESIGNED_DENSITY_PER_UM);
+        assert_eq!(d.spines.len(), 2 * 15);
     }
 }

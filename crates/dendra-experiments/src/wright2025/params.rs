@@ -97,6 +97,12 @@ pub struct Wright2025Params {
     /// artefacts scale with `4 / spine_snr` (dendritic calcium then has SNR `5.3 · spine_snr /
     /// 4`). Default 4.
     pub spine_snr: f64,
+    /// How spines are placed on each imaged branch: `designed` (seven units evenly spaced,
+    /// farther apart than 10 µm) or `random` (units at random positions). Default `designed`.
+    pub spine_layout: super::layout::Arrangement,
+    /// Imaged spines per µm of branch with `spine_layout = "random"` (the designed layout has
+    /// 0.15). At most 0.5 (the motor population has 30 neurons to drive them). Default 0.15.
+    pub spine_density_per_um: f64,
     /// The analysis of the simulated recordings (`[params.analysis]`, the keys of
     /// `dendra analyze --settings`, e.g. `profile = "paper"`); its `seed` is the run's.
     pub analysis: dendra_analysis::StudyParams,
@@ -127,6 +133,8 @@ impl Default for Wright2025Params {
             kir_g_ns: 30.0,
             plasticity_scale: 1.0,
             spine_snr: 4.0,
+            spine_layout: super::layout::Arrangement::Designed,
+            spine_density_per_um: super::layout::DESIGNED_DENSITY_PER_UM,
             analysis: dendra_analysis::StudyParams::default(),
         }
     }
@@ -194,6 +202,7 @@ impl Wright2025Params {
         in_range("kir_g_ns", self.kir_g_ns, 0.0, 1e4)?;
         in_range("plasticity_scale", self.plasticity_scale, 0.0, 100.0)?;
         in_range("spine_snr", self.spine_snr, 0.05, 1e4)?;
+        in_range("spine_density_per_um", self.spine_density_per_um, 0.01, 0.5)?;
         self.analysis.validate().map_err(|e| e.within("analysis"))?;
         Ok(())
     }
