@@ -402,8 +402,45 @@ fn a_study_writes_recordings_that_analyze_reads_back() {
         !ana.join("imaging").exists(),
         "analyze must not copy the input data"
     );
+    // The paper profile, chosen by the settings file, writes per-session features.
+    let settings = dir.join("paper.toml");
+    std::fs::write(
+        &settings,
+        "profile = \"paper\"\n[paper]\nchance_iterations = 20\n",
+    )
+    .unwrap();
+    let paper = dir.join("paper");
+    let (code, stdout, err) = dendra(&[
+        "analyze",
+        s(&out),
+        "--out",
+        s(&paper),
+        "--settings",
+        s(&settings),
+        "--json",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let r: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert!(
+        r["analysed_apical"].as_f64() <= r["spines_apical"].as_f64(),
+        "{r}"
+    );
+    assert!(paper.join("session_features.parquet").is_file());
+    let saved = std::fs::read_to_string(paper.join("settings.json")).unwrap();
+    assert!(saved.contains("\"profile\": \"paper\""), "{saved}");
+    std::fs::write(&settings, "profile = \"papers\"\n").unwrap();
+    let (code, _, err) = dendra(&[
+        "analyze",
+        s(&out),
+        "--out",
+        s(&dir.join("bad")),
+        "--settings",
+        s(&settings),
+    ]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("paper.toml") && err.contains("profile"), "{err}");
     // The report of both rebuilds from the saved files.
-    for d in [&out, &ana] {
+    for d in [&out, &ana, &paper] {
         std::fs::remove_file(d.join("report.html")).unwrap();
         let (code, _, err) = dendra(&["report", s(d)]);
         assert_eq!(code, 0, "{err}");
