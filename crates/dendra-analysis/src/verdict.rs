@@ -299,7 +299,11 @@ pub fn verdict(features: &[&str], x: &[Vec<f64>], y: &[bool], cluster: &[u64], p
         ),
     };
     out.name = name.into();
-    out.reason = reason;
+    out.reason = if matches!(name, "local" | "bap" | "both") && !other.is_empty() {
+        format!("{reason}; {} also predicts enlargement", other.join(" and "))
+    } else {
+        reason
+    };
     out
 }
 

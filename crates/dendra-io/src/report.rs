@@ -241,6 +241,14 @@ mod tests {
             ("macro_f1_apical", 0.76.into()),
             ("shuffled_macro_f1_apical", 0.49.into()),
             ("spines_apical", 300.into()),
+            ("analysed_apical", 280.into()),
+            ("verdict_local_coef_apical", 2.5.into()),
+            ("verdict_local_lo_apical", 1.5.into()),
+            ("verdict_local_hi_apical", 3.5.into()),
+            ("verdict_bap_coef_apical", 0.2.into()),
+            ("verdict_bap_lo_apical", (-1.0).into()),
+            ("verdict_bap_hi_apical", 1.4.into()),
+            ("verdict_reason_apical", "local <above> 0".into()),
         ] {
             r.insert(k.into(), v);
         }
@@ -248,6 +256,13 @@ mod tests {
         s.insert("results".into(), Value::Object(r));
         let page = html(&s, &[], None, &[]).unwrap();
         assert!(page.contains("<h2>Findings</h2>"));
-        assert!(page.contains("<td>apical</td><td><b>local</b></td><td>local</td><td>3.4 / 0.5</td><td>0.76 vs 0.49</td><td>300</td>"), "{page}");
+        assert!(
+            page.contains(
+                "<td>apical</td><td><b>local</b></td><td>local</td><td>2.5 [1.5, 3.5]</td>\
+                 <td>0.2 [-1, 1.4]</td><td>n/a [n/a, n/a]</td><td>n/a [n/a, n/a]</td>\
+                 <td>local &lt;above&gt; 0</td><td>0.76 vs 0.49</td><td>300 (280)</td>"
+            ),
+            "{page}"
+        );
     }
 }
