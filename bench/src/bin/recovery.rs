@@ -13,25 +13,14 @@
 use dendra_experiments::wright2025::recovery::{accuracy, confusion_markdown, recovery};
 use dendra_experiments::wright2025::{Preset, Wright2025Params};
 
-fn arg(args: &[String], name: &str, default: u64) -> u64 {
+/// The value after `name` (`default` without it), read as a `T` (`what` names it in the error).
+fn arg<T: std::str::FromStr>(args: &[String], name: &str, default: T, what: &str) -> T {
     args.iter()
         .position(|a| a == name)
         .and_then(|i| args.get(i + 1))
         .map_or(default, |v| {
             v.parse().unwrap_or_else(|_| {
-                eprintln!("error: {name} expects a whole number, found `{v}`");
-                std::process::exit(2)
-            })
-        })
-}
-
-fn arg_f64(args: &[String], name: &str, default: f64) -> f64 {
-    args.iter()
-        .position(|a| a == name)
-        .and_then(|i| args.get(i + 1))
-        .map_or(default, |v| {
-            v.parse().unwrap_or_else(|_| {
-                eprintln!("error: {name} expects a number, found `{v}`");
+                eprintln!("error: {name} expects {what}, found `{v}`");
                 std::process::exit(2)
             })
         })
@@ -39,9 +28,9 @@ fn arg_f64(args: &[String], name: &str, default: f64) -> f64 {
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
-    let animals = arg(&args, "--animals", 2) as u32;
-    let seeds = arg(&args, "--seeds", 20);
-    let threads = arg(&args, "--threads", 2) as usize;
+    let animals = arg(&args, "--animals", 2u32, "a whole number");
+    let seeds = arg(&args, "--seeds", 20u64, "a whole number");
+    let threads = arg(&args, "--threads", 2usize, "a whole number");
     let mut analysis = dendra_analysis::StudyParams::default();
     if let Some(i) = args.iter().position(|a| a == "--profile") {
         analysis.profile = match args.get(i + 1).map(String::as_str) {
@@ -55,8 +44,8 @@ fn main() {
     }
     let p = Wright2025Params {
         analysis,
-        plasticity_scale: arg_f64(&args, "--plasticity-scale", 1.0),
-        spine_snr: arg_f64(&args, "--snr", 4.0),
+        plasticity_scale: arg(&args, "--plasticity-scale", 1.0, "a number"),
+        spine_snr: arg(&args, "--snr", 4.0, "a number"),
         apical_animals: animals,
         basal_animals: animals,
         apical_kir_animals: 0,

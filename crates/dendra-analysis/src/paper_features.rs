@@ -21,8 +21,8 @@ use crate::paper_coactivity::{
     ChanceParams, SessionSpine, bin_edges_um, binned, distant, local_chance, nanmean, near_minus_distant,
     normalized, rate_per_min,
 };
-use crate::paper_events::{PaperEventParams, detect};
-use crate::study::{DistanceBin, SpineFeatures, StudyParams, size_class};
+use crate::paper_events::PaperEventParams;
+use crate::study::{DistanceBin, SpineFeatures, StudyParams, TraceKind, size_class};
 use crate::train::EventTrain;
 
 /// Settings of the paper profile that dendra's own profile does not have.
@@ -137,13 +137,13 @@ fn analyse_dendrite(d: &Dendrite, rate_hz: f64, p: &StudyParams) -> DendriteResu
             .filter_map(|(k, sp)| {
                 traces
                     .get(&sp.id)
-                    .map(|t| (k, detect(&t.dff, rate_hz, &s.spine_events).train))
+                    .map(|t| (k, p.detect(&t.dff, rate_hz, TraceKind::Spine)))
             })
             .collect();
         let dend = d
             .dendrite_traces
             .get(&session)
-            .map(|t| detect(&t.dff, rate_hz, &s.dendrite_events).train);
+            .map(|t| p.detect(&t.dff, rate_hz, TraceKind::Dendrite));
         let view: Vec<SessionSpine> = here
             .iter()
             .map(|(k, train)| SessionSpine {

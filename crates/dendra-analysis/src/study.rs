@@ -19,9 +19,9 @@
 //! `bap` (Mann–Whitney, rank-biserial effect size), and a cross-validated logistic regression
 //! predicts enlargement from the standardized features `[local, bap, distant, rate]`
 //! ([`crate::logistic`]; the paper's analysis, reported as evidence). The **governing signal**
-//! is decided by [`crate::verdict`]: the same four features in one model, each coefficient with
-//! a cluster-bootstrap interval (animals resampled), naming `local`, `bap`, `both`, `other`,
-//! `none` or `undetermined`. Per compartment and manipulation the fraction of enlarged
+//! is decided by [`crate::verdict`]: the same four features in one model with one intercept per
+//! animal, each coefficient with a cluster-robust interval over animals, naming `local`, `bap`,
+//! `both`, `other`, `none` or `undetermined`. Per compartment and manipulation the fraction of enlarged
 //! spines is compared with control (two-proportion z-test). Pairs of spines on one dendrite
 //! give co-activity against distance (bins of `bin_um` up to `max_distance_um`).
 
@@ -372,17 +372,26 @@ fn joined_events(
 
 /// Run the analysis. The data must have passed [`ImagingData::validate`].
 pub fn analyze(data: &ImagingData, p: &StudyParams) -> Study {
+    // Dendritic events joined over sessions: dendra's features use them, and so does the
+    // soma-dendrite check when there are somatic traces.
+    let dendrite_events = if p.profile == Profile::Dendra || !data.soma_traces.is_empty() {
+        joined_events(&data.dendrite_traces, &|x: &[f64]| {
+            p.detect(x, data.rate_hz, TraceKind::Dendrite)
+        })
+    } else {
+        BTreeMap::new()
+    };
+    let soma_dendrite = soma_dendrite_coactivity(data, p, &dendrite_events);
     let (spines, sessions, distance) = match p.profile {
         Profile::Paper => {
             let f = paper_features(data, p);
             (f.spines, f.sessions, f.distance)
         }
         Profile::Dendra => {
-            let (spines, distance) = dendra_features(data, p);
+            let (spines, distance) = dendra_features(data, p, &dendrite_events);
             (spines, Vec::new(), distance)
         }
     };
-    let soma_dendrite = soma_dendrite_coactivity(data, p);
     let compartments_names: Vec<String> = {
         let mut v: Vec<String> = spines.iter().map(|s| s.compartment.clone()).collect();
         v.sort();
@@ -425,10 +434,11 @@ pub fn analyze(data: &ImagingData, p: &StudyParams) -> Study {
 
 /// Per dendrite: normalized co-activity of its calcium events with its soma's (all sessions
 /// joined; dendritic calcium settings for both in the paper profile).
-fn soma_dendrite_coactivity(data: &ImagingData, p: &StudyParams) -> BTreeMap<u32, f64> {
-    let dendrite_events = joined_events(&data.dendrite_traces, &|x: &[f64]| {
-        p.detect(x, data.rate_hz, TraceKind::Dendrite)
-    });
+fn soma_dendrite_coactivity(
+    data: &ImagingData,
+    p: &StudyParams,
+    dendrite_events: &BTreeMap<u32, EventTrain>,
+) -> BTreeMap<u32, f64> {
     joined_events(&data.soma_traces, &|x: &[f64]| {
         p.detect(x, data.rate_hz, TraceKind::Soma)
     })
@@ -438,10 +448,14 @@ fn soma_dendrite_coactivity(data: &ImagingData, p: &StudyParams) -> BTreeMap<u32
 }
 
 /// dendra's own features: all sessions joined (module docs).
-fn dendra_features(data: &ImagingData, p: &StudyParams) -> (Vec<SpineFeatures>, Vec<DistanceBin>) {
-    let detect_one = |x: &[f64]| detect(x, data.rate_hz, &p.events).0;
-    let spine_events = joined_events(&data.spine_traces, &detect_one);
-    let dendrite_events = joined_events(&data.dendrite_traces, &detect_one);
+fn dendra_features(
+    data: &ImagingData,
+    p: &StudyParams,
+    dendrite_events: &BTreeMap<u32, EventTrain>,
+) -> (Vec<SpineFeatures>, Vec<DistanceBin>) {
+    let spine_events = joined_events(&data.spine_traces, &|x: &[f64]| {
+        p.detect(x, data.rate_hz, TraceKind::Spine)
+    });
     let mut by_dendrite: BTreeMap<u32, Vec<&Spine>> = BTreeMap::new();
     for s in &data.spines {
         by_dendrite.entry(s.dendrite).or_default().push(s);
