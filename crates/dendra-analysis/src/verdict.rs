@@ -263,6 +263,12 @@ pub fn verdict(features: &[&str], x: &[Vec<f64>], y: &[bool], cluster: &[u64], p
         .map(|e| e.feature.as_str())
         .collect();
     let small = |f: &str| get(f).is_some_and(|e| e.hi < p.null_effect);
+    // "rate predicts", "distant and rate predict".
+    let predictors = format!(
+        "{} {}",
+        other.join(" and "),
+        if other.len() > 1 { "predict" } else { "predicts" }
+    );
     let (name, reason) = match (local, bap) {
         (true, true) => (
             "both",
@@ -278,10 +284,7 @@ pub fn verdict(features: &[&str], x: &[Vec<f64>], y: &[bool], cluster: &[u64], p
         ),
         (false, false) if !other.is_empty() => (
             "other",
-            format!(
-                "neither co-activity above 0; {} predicts enlargement",
-                other.join(" and ")
-            ),
+            format!("neither co-activity above 0; {predictors} enlargement"),
         ),
         (false, false) if small("local") && small("bap") => (
             "none",
@@ -300,7 +303,7 @@ pub fn verdict(features: &[&str], x: &[Vec<f64>], y: &[bool], cluster: &[u64], p
     };
     out.name = name.into();
     out.reason = if matches!(name, "local" | "bap" | "both") && !other.is_empty() {
-        format!("{reason}; {} also predicts enlargement", other.join(" and "))
+        format!("{reason}; {predictors} enlargement too")
     } else {
         reason
     };
